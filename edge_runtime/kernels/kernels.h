@@ -1,0 +1,72 @@
+// Kernel signatures, one block per op family. Every ISA implements a family
+// with the same signature; the scalar variants in scalar/ are the oracle the
+// others are tested against, and match integer_ops/ bit for bit.
+//
+// Layout: row-major, contiguous. Names: <family>_<types>_<isa>.
+#pragma once
+
+#include <cstdint>
+
+namespace intedge::kernels {
+
+// y[m, n] = sat((Σ_k x[m, k]·w[n, k] + bias[n]) · mult[n] + 2^(shift[n]−1) >> shift[n])
+//   x [M, K] int8 · w [N, K] int8 · bias [N] int32 or null · mult, shift [N] · y [M, N] Out
+template <typename Out>
+void qgemm_w8a8_scalar(const int8_t* x, const int8_t* w, const int32_t* bias, const int32_t* mult,
+                       const int8_t* shift, int64_t M, int64_t N, int64_t K, Out* y);
+
+// As qgemm_w8a8 with w[n, k] = q4[n, k] · g[n, k / group]:
+//   w_packed [N, K/2] (even k low nibble) · g [N, K/group] int8 in [1, 16]
+template <typename Out>
+void qgemm_w4a8_scalar(const int8_t* x, const uint8_t* w_packed, const int8_t* group_scales, int64_t group,
+                       const int32_t* bias, const int32_t* mult, const int8_t* shift, int64_t M, int64_t N,
+                       int64_t K, Out* y);
+
+// Batched a·b (or a·bᵀ): a [B, M, K] A · b [B, K, N] or [B, N, K] int8 · y [B, M, N] Out.
+// Out = int32 returns the raw accumulator; otherwise requantized by (mult, shift).
+template <typename A, typename Out>
+void qmatmul_scalar(const A* a, const int8_t* b, bool transpose_b, int64_t B, int64_t M, int64_t N, int64_t K,
+                    int32_t mult, int shift, Out* y);
+
+// Shiftmax over rows: x [rows, cols] In · keep [rows, cols] or null · y uint8 (scale 2^-8).
+template <typename In>
+void shiftmax_scalar(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
+                     uint8_t* y);
+
+// I-ViT ShiftGELU over rows (it uses the row maximum): x, y [rows, cols] int8.
+void shiftgelu_scalar(const int8_t* x, int64_t rows, int64_t cols, int32_t x0, int32_t mult, int shift, int8_t* y);
+
+// λ-ShiftGELU, elementwise: x, y [n] int8.
+void lambda_shiftgelu_scalar(const int8_t* x, int64_t n, int32_t slope_mult, int slope_shift, int32_t mult,
+                             int shift, int8_t* y);
+
+// I-LayerNorm over rows: x [rows, C] In · mult [C] · bias [C] · y [rows, C] int8.
+template <typename In>
+void ilayernorm_scalar(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias, int shift,
+                       int8_t* y);
+
+// Elementwise: y = sat(x·m + round >> s); y = sat(a·ma + b·mb + round >> s).
+template <typename In, typename Out>
+void requant_scalar(const In* x, int64_t n, int32_t mult, int shift, Out* y);
+template <typename A, typename B, typename Out>
+void qadd_scalar(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t mult_b, int shift, Out* y);
+
+// Mean over the middle axis of x [outer, len, inner] → y [outer, inner].
+template <typename In, typename Out>
+void meanpool_scalar(const In* x, int64_t outer, int64_t len, int64_t inner, int32_t mult, int shift, Out* y);
+
+// The float edges: y = sat(rint(x · inv_scale)) (NaN → 0); y = float(x) · scale.
+template <typename Out>
+void quantize_scalar(const float* x, int64_t n, float inv_scale, Out* y);
+template <typename In>
+void dequantize_scalar(const In* x, int64_t n, float scale, float* y);
+
+// Index ops. gather returns the first out-of-range position, or -1.
+template <typename T>
+int64_t gather_scalar(const T* table, int64_t V, int64_t D, const int32_t* indices, int64_t n, T* y);
+template <typename T>
+void argmax_scalar(const T* x, int64_t outer, int64_t len, int64_t inner, int32_t* y);
+template <typename T>
+void upsample_nearest_scalar(const T* x, int64_t outer, int64_t H, int64_t W, int64_t fh, int64_t fw, T* y);
+
+}  // namespace intedge::kernels

@@ -1,0 +1,82 @@
+// Scalar elementwise ops: requant, residual add, mean-pool, and the float
+// edges (integer_ops/requant.py, residual.py, pooling.py, quantize.py).
+#include <cmath>
+
+#include "kernels/arith.h"
+#include "kernels/kernels.h"
+
+namespace intedge::kernels {
+
+template <typename In, typename Out>
+void requant_scalar(const In* x, int64_t n, int32_t mult, int shift, Out* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = Requantize<Out>(x[i], mult, shift);
+}
+
+template <typename A, typename B, typename Out>
+void qadd_scalar(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t mult_b, int shift, Out* y) {
+  for (int64_t i = 0; i < n; ++i) {
+    y[i] = Saturate<Out>(RoundingShift(int64_t{a[i]} * mult_a + int64_t{b[i]} * mult_b, shift));
+  }
+}
+
+template <typename In, typename Out>
+void meanpool_scalar(const In* x, int64_t outer, int64_t len, int64_t inner, int32_t mult, int shift, Out* y) {
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t i = 0; i < inner; ++i) {
+      int64_t sum = 0;
+      for (int64_t l = 0; l < len; ++l) sum += x[(o * len + l) * inner + i];
+      y[o * inner + i] = Requantize<Out>(sum, mult, shift);
+    }
+  }
+}
+
+template <typename Out>
+void quantize_scalar(const float* x, int64_t n, float inv_scale, Out* y) {
+  constexpr float lo = std::numeric_limits<Out>::min();
+  constexpr float hi = std::numeric_limits<Out>::max();
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i] * inv_scale;  // one IEEE multiply, as in the spec
+    if (std::isnan(v)) {
+      y[i] = 0;
+      continue;
+    }
+    const float r = std::nearbyint(v);  // round half to even (default FP mode)
+    y[i] = static_cast<Out>(r < lo ? lo : (r > hi ? hi : r));
+  }
+}
+
+template <typename In>
+void dequantize_scalar(const In* x, int64_t n, float scale, float* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(x[i]) * scale;
+}
+
+template void requant_scalar<int8_t, int8_t>(const int8_t*, int64_t, int32_t, int, int8_t*);
+template void requant_scalar<int8_t, int16_t>(const int8_t*, int64_t, int32_t, int, int16_t*);
+template void requant_scalar<int16_t, int8_t>(const int16_t*, int64_t, int32_t, int, int8_t*);
+template void requant_scalar<int16_t, int16_t>(const int16_t*, int64_t, int32_t, int, int16_t*);
+template void requant_scalar<int32_t, int8_t>(const int32_t*, int64_t, int32_t, int, int8_t*);
+template void requant_scalar<int32_t, int16_t>(const int32_t*, int64_t, int32_t, int, int16_t*);
+#define IE_QADD(A, B, Out) \
+  template void qadd_scalar<A, B, Out>(const A*, const B*, int64_t, int32_t, int32_t, int, Out*);
+IE_QADD(int8_t, int8_t, int8_t)
+IE_QADD(int8_t, int8_t, int16_t)
+IE_QADD(int8_t, int16_t, int8_t)
+IE_QADD(int8_t, int16_t, int16_t)
+IE_QADD(int16_t, int8_t, int8_t)
+IE_QADD(int16_t, int8_t, int16_t)
+IE_QADD(int16_t, int16_t, int8_t)
+IE_QADD(int16_t, int16_t, int16_t)
+#undef IE_QADD
+template void meanpool_scalar<int8_t, int8_t>(const int8_t*, int64_t, int64_t, int64_t, int32_t, int, int8_t*);
+template void meanpool_scalar<int8_t, int16_t>(const int8_t*, int64_t, int64_t, int64_t, int32_t, int, int16_t*);
+template void meanpool_scalar<int16_t, int8_t>(const int16_t*, int64_t, int64_t, int64_t, int32_t, int, int8_t*);
+template void meanpool_scalar<int16_t, int16_t>(const int16_t*, int64_t, int64_t, int64_t, int32_t, int,
+                                                int16_t*);
+template void quantize_scalar<int8_t>(const float*, int64_t, float, int8_t*);
+template void quantize_scalar<int16_t>(const float*, int64_t, float, int16_t*);
+template void dequantize_scalar<int8_t>(const int8_t*, int64_t, float, float*);
+template void dequantize_scalar<uint8_t>(const uint8_t*, int64_t, float, float*);
+template void dequantize_scalar<int16_t>(const int16_t*, int64_t, float, float*);
+template void dequantize_scalar<int32_t>(const int32_t*, int64_t, float, float*);
+
+}  // namespace intedge::kernels

@@ -1,0 +1,366 @@
+// intedge._runtime: the pybind11 layer.
+//
+// verify_ieg wraps the C API. The `kernels` submodule exposes each scalar
+// kernel with the signature of its integer_ops counterpart, so tests and the
+// reference executor can run either and compare integers with ==. It is test
+// access to the oracle kernels, not the runtime's execution path (that is the
+// engine behind the C API).
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "intedge/intedge.h"
+#include "kernels/kernels.h"
+
+namespace py = pybind11;
+namespace k = intedge::kernels;
+
+namespace {
+
+template <typename T>
+using Arr = py::array_t<T, py::array::c_style | py::array::forcecast>;
+
+std::vector<py::ssize_t> Shape(const py::array& a) { return {a.shape(), a.shape() + a.ndim()}; }
+
+int64_t Inner(const py::array& a) { return a.ndim() ? a.shape(a.ndim() - 1) : 1; }
+
+int64_t Outer(const py::array& a) { return a.ndim() ? a.size() / std::max<int64_t>(Inner(a), 1) : 1; }
+
+bool Is(const py::array& a, const char* dtype) { return a.dtype().is(py::dtype(dtype)); }
+
+[[noreturn]] void BadDtype(const char* what, const py::array& a) {
+  throw py::type_error(std::string(what) + ": unsupported dtype " + std::string(py::str(a.dtype())));
+}
+
+// Calls f(T{}) with the C++ type of a's dtype, among int8/uint8/int16/int32.
+template <typename F>
+auto DispatchInt(const py::array& a, const char* what, F&& f) {
+  if (Is(a, "int8")) return f(int8_t{});
+  if (Is(a, "uint8")) return f(uint8_t{});
+  if (Is(a, "int16")) return f(int16_t{});
+  if (Is(a, "int32")) return f(int32_t{});
+  BadDtype(what, a);
+}
+
+template <typename F>
+auto DispatchOut(const std::string& dtype, F&& f) {
+  if (dtype == "int8") return f(int8_t{});
+  if (dtype == "int16") return f(int16_t{});
+  if (dtype == "int32") return f(int32_t{});
+  throw py::type_error("unsupported output dtype " + dtype);
+}
+
+py::array QLinear(const Arr<int8_t>& x, const Arr<int8_t>& w, const py::object& bias, const Arr<int32_t>& mult,
+                  const Arr<int8_t>& shift, const std::string& out_dtype) {
+  const int64_t K = Inner(x), M = Outer(x), N = w.shape(0);
+  if (w.ndim() != 2 || w.shape(1) != K || mult.size() != N || shift.size() != N) throw py::value_error("shape mismatch");
+  Arr<int32_t> b = bias.is_none() ? Arr<int32_t>() : bias.cast<Arr<int32_t>>();
+  auto shape = Shape(x);
+  shape.back() = N;
+  return DispatchOut(out_dtype, [&](auto t) -> py::array {
+    using Out = std::decay_t<decltype(t)>;
+    if constexpr (std::is_same_v<Out, int32_t>) {
+      throw py::type_error("qlinear output must be int8 or int16");
+    } else {
+      py::array_t<Out> y(shape);
+      k::qgemm_w8a8_scalar<Out>(x.data(), w.data(), bias.is_none() ? nullptr : b.data(), mult.data(), shift.data(),
+                                M, N, K, y.mutable_data());
+      return y;
+    }
+  });
+}
+
+py::array QLinearW4(const Arr<int8_t>& x, const Arr<uint8_t>& packed, const Arr<int8_t>& gscale, int64_t group,
+                    const py::object& bias, const Arr<int32_t>& mult, const Arr<int8_t>& shift,
+                    const std::string& out_dtype) {
+  const int64_t K = Inner(x), M = Outer(x), N = packed.shape(0);
+  if (packed.ndim() != 2 || packed.shape(1) * 2 != K || group <= 0 || K % group ||
+      gscale.size() != N * (K / group) || mult.size() != N || shift.size() != N) {
+    throw py::value_error("shape mismatch");
+  }
+  Arr<int32_t> b = bias.is_none() ? Arr<int32_t>() : bias.cast<Arr<int32_t>>();
+  auto shape = Shape(x);
+  shape.back() = N;
+  return DispatchOut(out_dtype, [&](auto t) -> py::array {
+    using Out = std::decay_t<decltype(t)>;
+    if constexpr (std::is_same_v<Out, int32_t>) {
+      throw py::type_error("qlinear output must be int8 or int16");
+    } else {
+      py::array_t<Out> y(shape);
+      k::qgemm_w4a8_scalar<Out>(x.data(), packed.data(), gscale.data(), group, bias.is_none() ? nullptr : b.data(),
+                                mult.data(), shift.data(), M, N, K, y.mutable_data());
+      return y;
+    }
+  });
+}
+
+py::array QMatMul(const py::array& a, const Arr<int8_t>& b, bool transpose_b, int32_t mult, int shift,
+                  const std::string& out_dtype) {
+  if (a.ndim() < 2 || a.ndim() != b.ndim()) throw py::value_error("qmatmul needs equal ranks >= 2");
+  const int64_t M = a.shape(a.ndim() - 2), K = a.shape(a.ndim() - 1);
+  const int64_t N = transpose_b ? b.shape(b.ndim() - 2) : b.shape(b.ndim() - 1);
+  const int64_t B = a.size() / std::max<int64_t>(M * K, 1);
+  auto shape = Shape(a);
+  shape.back() = N;
+  return DispatchInt(a, "a", [&](auto ta) -> py::array {
+    using A = std::decay_t<decltype(ta)>;
+    if constexpr (std::is_same_v<A, int8_t> || std::is_same_v<A, uint8_t>) {
+      Arr<A> ac = a.cast<Arr<A>>();
+      return DispatchOut(out_dtype, [&](auto t) -> py::array {
+        using Out = std::decay_t<decltype(t)>;
+        py::array_t<Out> y(shape);
+        k::qmatmul_scalar<A, Out>(ac.data(), b.data(), transpose_b, B, M, N, K, mult, shift, y.mutable_data());
+        return y;
+      });
+    } else {
+      BadDtype("a", a);
+    }
+  });
+}
+
+py::array Shiftmax(const py::array& x, int32_t mult, int shift, const py::object& keep) {
+  Arr<uint8_t> kp = keep.is_none() ? Arr<uint8_t>() : keep.cast<Arr<uint8_t>>();
+  if (!keep.is_none() && kp.size() != x.size()) throw py::value_error("mask must have x's shape");
+  py::array_t<uint8_t> y(Shape(x));
+  auto run = [&](auto t) -> py::array {
+    using In = std::decay_t<decltype(t)>;
+    if constexpr (std::is_same_v<In, int8_t> || std::is_same_v<In, int32_t>) {
+      Arr<In> xc = x.cast<Arr<In>>();
+      k::shiftmax_scalar<In>(xc.data(), keep.is_none() ? nullptr : kp.data(), Outer(x), Inner(x), mult, shift,
+                             y.mutable_data());
+      return y;
+    } else {
+      BadDtype("x", x);
+    }
+  };
+  return DispatchInt(x, "x", run);
+}
+
+py::array ShiftGelu(const Arr<int8_t>& x, int32_t x0, int32_t mult, int shift) {
+  py::array_t<int8_t> y(Shape(x));
+  k::shiftgelu_scalar(x.data(), Outer(x), Inner(x), x0, mult, shift, y.mutable_data());
+  return y;
+}
+
+py::array LambdaShiftGelu(const Arr<int8_t>& x, int32_t slope_mult, int slope_shift, int32_t mult, int shift) {
+  py::array_t<int8_t> y(Shape(x));
+  k::lambda_shiftgelu_scalar(x.data(), x.size(), slope_mult, slope_shift, mult, shift, y.mutable_data());
+  return y;
+}
+
+py::array ILayerNorm(const py::array& x, const Arr<int32_t>& mult, const Arr<int64_t>& bias, int shift) {
+  if (mult.size() != Inner(x) || bias.size() != Inner(x)) throw py::value_error("need one constant per channel");
+  py::array_t<int8_t> y(Shape(x));
+  if (Is(x, "int8")) {
+    auto xc = x.cast<Arr<int8_t>>();
+    k::ilayernorm_scalar<int8_t>(xc.data(), Outer(x), Inner(x), mult.data(), bias.data(), shift, y.mutable_data());
+  } else if (Is(x, "int16")) {
+    auto xc = x.cast<Arr<int16_t>>();
+    k::ilayernorm_scalar<int16_t>(xc.data(), Outer(x), Inner(x), mult.data(), bias.data(), shift, y.mutable_data());
+  } else {
+    BadDtype("x", x);
+  }
+  return y;
+}
+
+py::array Requant(const py::array& x, int32_t mult, int shift, const std::string& out_dtype) {
+  return DispatchInt(x, "x", [&](auto ti) -> py::array {
+    using In = std::decay_t<decltype(ti)>;
+    Arr<In> xc = x.cast<Arr<In>>();
+    return DispatchOut(out_dtype, [&](auto to) -> py::array {
+      using Out = std::decay_t<decltype(to)>;
+      if constexpr (std::is_same_v<In, uint8_t> || std::is_same_v<Out, int32_t>) {
+        throw py::type_error("requant takes int8/int16/int32 to int8/int16");
+      } else {
+        py::array_t<Out> y(Shape(x));
+        k::requant_scalar<In, Out>(xc.data(), x.size(), mult, shift, y.mutable_data());
+        return y;
+      }
+    });
+  });
+}
+
+template <typename T>
+constexpr bool kActivation = std::is_same_v<T, int8_t> || std::is_same_v<T, int16_t>;
+
+py::array QAdd(const py::array& a, const py::array& b, int32_t ma, int32_t mb, int shift, const std::string& out) {
+  if (a.size() != b.size()) throw py::value_error("qadd kernel takes equal shapes (broadcast beforehand)");
+  return DispatchInt(a, "a", [&](auto ta) -> py::array {
+    return DispatchInt(b, "b", [&](auto tb) -> py::array {
+      return DispatchOut(out, [&](auto to) -> py::array {
+        using A = std::decay_t<decltype(ta)>;
+        using B = std::decay_t<decltype(tb)>;
+        using Out = std::decay_t<decltype(to)>;
+        if constexpr (kActivation<A> && kActivation<B> && kActivation<Out>) {
+          Arr<A> ac = a.cast<Arr<A>>();
+          Arr<B> bc = b.cast<Arr<B>>();
+          py::array_t<Out> y(Shape(a));
+          k::qadd_scalar<A, B, Out>(ac.data(), bc.data(), a.size(), ma, mb, shift, y.mutable_data());
+          return y;
+        } else {
+          throw py::type_error("qadd takes int8/int16");
+        }
+      });
+    });
+  });
+}
+
+// [outer, len, inner] view of x around `axis`.
+void AxisView(const py::array& x, int axis, int64_t* outer, int64_t* len, int64_t* inner) {
+  if (axis < 0 || axis >= x.ndim()) throw py::value_error("axis out of range");
+  *outer = *inner = 1;
+  for (int i = 0; i < axis; ++i) *outer *= x.shape(i);
+  for (int i = axis + 1; i < x.ndim(); ++i) *inner *= x.shape(i);
+  *len = x.shape(axis);
+}
+
+std::vector<py::ssize_t> DropAxis(const py::array& x, int axis) {
+  auto shape = Shape(x);
+  shape.erase(shape.begin() + axis);
+  return shape;
+}
+
+py::array MeanPool(const py::array& x, int axis, int32_t mult, int shift, const std::string& out_dtype) {
+  int64_t outer, len, inner;
+  AxisView(x, axis, &outer, &len, &inner);
+  return DispatchInt(x, "x", [&](auto ti) -> py::array {
+    return DispatchOut(out_dtype, [&](auto to) -> py::array {
+      using In = std::decay_t<decltype(ti)>;
+      using Out = std::decay_t<decltype(to)>;
+      if constexpr (kActivation<In> && kActivation<Out>) {
+        Arr<In> xc = x.cast<Arr<In>>();
+        py::array_t<Out> y(DropAxis(x, axis));
+        k::meanpool_scalar<In, Out>(xc.data(), outer, len, inner, mult, shift, y.mutable_data());
+        return y;
+      } else {
+        throw py::type_error("meanpool takes int8/int16");
+      }
+    });
+  });
+}
+
+py::array Quantize(const Arr<float>& x, float inv_scale, const std::string& out_dtype) {
+  return DispatchOut(out_dtype, [&](auto to) -> py::array {
+    using Out = std::decay_t<decltype(to)>;
+    if constexpr (kActivation<Out>) {
+      py::array_t<Out> y(Shape(x));
+      k::quantize_scalar<Out>(x.data(), x.size(), inv_scale, y.mutable_data());
+      return y;
+    } else {
+      throw py::type_error("quantize produces int8/int16");
+    }
+  });
+}
+
+py::array Dequantize(const py::array& x, float scale) {
+  py::array_t<float> y(Shape(x));
+  DispatchInt(x, "x", [&](auto ti) {
+    using In = std::decay_t<decltype(ti)>;
+    Arr<In> xc = x.cast<Arr<In>>();
+    k::dequantize_scalar<In>(xc.data(), x.size(), scale, y.mutable_data());
+    return 0;
+  });
+  return y;
+}
+
+py::array Gather(const py::array& table, const Arr<int32_t>& indices) {
+  if (table.ndim() != 2) throw py::value_error("table must be [V, D]");
+  auto shape = Shape(indices);
+  shape.push_back(table.shape(1));
+  return DispatchInt(table, "table", [&](auto t) -> py::array {
+    using T = std::decay_t<decltype(t)>;
+    Arr<T> tc = table.cast<Arr<T>>();
+    py::array_t<T> y(shape);
+    const int64_t bad = k::gather_scalar<T>(tc.data(), table.shape(0), table.shape(1), indices.data(),
+                                            indices.size(), y.mutable_data());
+    if (bad >= 0) {
+      throw py::index_error("gather index " + std::to_string(indices.data()[bad]) + " outside [0, " +
+                            std::to_string(table.shape(0)) + ")");
+    }
+    return y;
+  });
+}
+
+py::array ArgMax(const py::array& x, int axis) {
+  int64_t outer, len, inner;
+  AxisView(x, axis, &outer, &len, &inner);
+  if (len == 0) throw py::value_error("argmax over an empty axis");
+  py::array_t<int32_t> y(DropAxis(x, axis));
+  DispatchInt(x, "x", [&](auto t) {
+    using T = std::decay_t<decltype(t)>;
+    Arr<T> xc = x.cast<Arr<T>>();
+    k::argmax_scalar<T>(xc.data(), outer, len, inner, y.mutable_data());
+    return 0;
+  });
+  return y;
+}
+
+py::array UpsampleNearest(const py::array& x, int64_t fh, int64_t fw) {
+  if (x.ndim() < 2 || fh < 1 || fw < 1) throw py::value_error("upsample needs rank >= 2 and factors >= 1");
+  const int64_t H = x.shape(x.ndim() - 2), W = x.shape(x.ndim() - 1);
+  auto shape = Shape(x);
+  shape[x.ndim() - 2] *= fh;
+  shape[x.ndim() - 1] *= fw;
+  return DispatchInt(x, "x", [&](auto t) -> py::array {
+    using T = std::decay_t<decltype(t)>;
+    Arr<T> xc = x.cast<Arr<T>>();
+    py::array_t<T> y(shape);
+    k::upsample_nearest_scalar<T>(xc.data(), x.size() / std::max<int64_t>(H * W, 1), H, W, fh, fw,
+                                  y.mutable_data());
+    return y;
+  });
+}
+
+void VerifyIeg(const py::bytes& data) {
+  const std::string_view view = data;
+  // Copy into 8-byte aligned storage: Python does not promise bytes alignment.
+  std::vector<uint64_t> aligned((view.size() + 7) / 8);
+  if (!view.empty()) std::memcpy(aligned.data(), view.data(), view.size());
+  char message[512];
+  if (ie_verify_buffer(aligned.data(), view.size(), message, sizeof message) != IE_OK) {
+    throw py::value_error(message);
+  }
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_runtime, m) {
+  m.doc() = "intedge's compiled runtime (C++): file verification and the scalar oracle kernels.";
+  m.def("verify_ieg", &VerifyIeg, py::arg("data"),
+        "Verify a whole .ieg image (header, CRC, FlatBuffer, constants); raises ValueError naming the fault.");
+  m.def("format_version", [] {
+    uint16_t major, minor;
+    ie_format_version(&major, &minor);
+    return py::make_tuple(major, minor);
+  });
+
+  py::module_ kern = m.def_submodule("kernels", "Scalar kernels with the signatures of intedge.integer_ops.");
+  kern.def("qlinear", &QLinear, py::arg("x"), py::arg("weight"), py::arg("bias"), py::arg("multiplier"),
+           py::arg("shift"), py::arg("out_dtype") = "int8");
+  kern.def("qlinear_w4", &QLinearW4, py::arg("x"), py::arg("packed"), py::arg("group_scales"),
+           py::arg("group_size"), py::arg("bias"), py::arg("multiplier"), py::arg("shift"),
+           py::arg("out_dtype") = "int8");
+  kern.def("qmatmul", &QMatMul, py::arg("a"), py::arg("b"), py::arg("transpose_b"), py::arg("multiplier"),
+           py::arg("shift"), py::arg("out_dtype") = "int8");
+  kern.def("shiftmax", &Shiftmax, py::arg("x"), py::arg("multiplier"), py::arg("shift"), py::arg("keep") = py::none());
+  kern.def("shiftgelu", &ShiftGelu, py::arg("x"), py::arg("x0"), py::arg("multiplier"), py::arg("shift"));
+  kern.def("lambda_shiftgelu", &LambdaShiftGelu, py::arg("x"), py::arg("slope_multiplier"), py::arg("slope_shift"),
+           py::arg("multiplier"), py::arg("shift"));
+  kern.def("ilayernorm", &ILayerNorm, py::arg("x"), py::arg("multiplier"), py::arg("bias"), py::arg("shift"));
+  kern.def("requantize", &Requant, py::arg("z"), py::arg("multiplier"), py::arg("shift"),
+           py::arg("dtype") = "int8");
+  kern.def("qadd", &QAdd, py::arg("a"), py::arg("b"), py::arg("multiplier_a"), py::arg("multiplier_b"),
+           py::arg("shift"), py::arg("out_dtype") = "int8");
+  kern.def("meanpool", &MeanPool, py::arg("x"), py::arg("axis"), py::arg("multiplier"), py::arg("shift"),
+           py::arg("out_dtype") = "int8");
+  kern.def("quantize_input", &Quantize, py::arg("x"), py::arg("inv_scale"), py::arg("dtype") = "int8");
+  kern.def("dequantize_output", &Dequantize, py::arg("q"), py::arg("scale"));
+  kern.def("gather", &Gather, py::arg("table"), py::arg("indices"));
+  kern.def("argmax", &ArgMax, py::arg("x"), py::arg("axis"));
+  kern.def("upsample_nearest", &UpsampleNearest, py::arg("x"), py::arg("factor_h"), py::arg("factor_w"));
+}

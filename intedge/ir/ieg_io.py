@@ -1,0 +1,235 @@
+"""Reading and writing .ieg files. Layout (edge_runtime/schema/README.md):
+
+    [0, 64)            header: magic, version, section offsets, file size, CRC-32
+    [64, 64 + G)       the Graph FlatBuffer (schema: edge_runtime/schema/ieg.fbs)
+    [D, D + S)         data section, D a multiple of 64; each constant 64-aligned
+
+Reading runs the C++ verifier first (intedge._runtime.verify_ieg: header,
+checksum, FlatBuffers verifier, every constant's offset, size and alignment)
+— the same code the runtime runs before it executes anything — then decodes
+the FlatBuffer, which is now known to be in bounds, and validates the graph.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import flatbuffers
+import numpy as np
+
+from .errors import IegFormatError, InvalidGraphError
+from .fb import DType as fb_dtype
+from .fb import OpKind as fb_kind
+from .fb import OpOptions as fb_options
+from .fb.Graph import Graph as FbGraph
+from .graph import NUMPY_DTYPE, Graph, Tensor
+from .optypes import OPS, VECTOR_TYPES
+
+MAGIC = b"\x89IEG\r\n\x1a\n"
+VERSION_MAJOR, VERSION_MINOR = 1, 0
+HEADER = struct.Struct("<8sHHIQQQQQII")
+HEADER_SIZE = 64
+ALIGN = 64
+CRC_OFFSET = 56
+FILE_IDENTIFIER = b"IEG1"
+
+_DTYPE_CODES = {name.lower(): code for name, code in vars(fb_dtype.DType).items() if not name.startswith("_")}
+_DTYPE_NAMES = {code: name for name, code in _DTYPE_CODES.items()}
+_KIND_CODES = {name.lower(): code for name, code in vars(fb_kind.OpKind).items() if not name.startswith("_")}
+_KIND_NAMES = {code: name for name, code in _KIND_CODES.items()}
+_OPTION_CODES = {name: code for name, code in vars(fb_options.OpOptions).items() if not name.startswith("_")}
+
+
+def _align(n: int) -> int:
+    return (n + ALIGN - 1) // ALIGN * ALIGN
+
+
+def _camel(field: str) -> str:
+    return "".join(p.capitalize() for p in field.split("_"))
+
+
+def _table_module(table: str):
+    import importlib
+
+    return importlib.import_module(f"{__package__}.fb.{table}")
+
+
+# --- writing -----------------------------------------------------------------
+
+
+def _stored_bytes(t: Tensor) -> bytes:
+    if t.dtype == "int4":
+        from intedge.integer_ops import pack_int4
+
+        return pack_int4(t.data).tobytes()
+    return t.data.astype(NUMPY_DTYPE[t.dtype].newbyteorder("<")).tobytes()
+
+
+def _vector(b: flatbuffers.Builder, arr: np.ndarray) -> int:
+    return b.CreateNumpyVector(np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<")))
+
+
+def _options(b: flatbuffers.Builder, kind: str, options: dict) -> tuple[int, int]:
+    table, fields = OPS[kind]
+    if table is None:
+        return 0, 0
+    mod = _table_module(table)
+    vectors = {f: _vector(b, options[f]) for f, ft in fields.items() if ft in VECTOR_TYPES}
+    mod.Start(b)
+    for f, ft in fields.items():
+        add = getattr(mod, "Add" + _camel(f))
+        add(b, vectors[f] if f in vectors else options[f])
+    return _OPTION_CODES[table], mod.End(b)
+
+
+def write_ieg(g: Graph) -> bytes:
+    from .fb import Graph as G
+    from .fb import KeyValue as KV
+    from .fb import Op as O
+    from .fb import Tensor as T
+
+    data = bytearray()
+    offsets = {}
+    for i, t in enumerate(g.tensors):
+        if t.is_constant:
+            data.extend(b"\0" * (_align(len(data)) - len(data)))
+            offsets[i] = len(data)
+            data.extend(_stored_bytes(t))
+
+    b = flatbuffers.Builder(1024)
+    tensor_offs = []
+    for i, t in enumerate(g.tensors):
+        name = b.CreateString(t.name)
+        shape = _vector(b, np.asarray(t.shape, np.int64))
+        T.Start(b)
+        T.AddName(b, name)
+        T.AddDtype(b, _DTYPE_CODES[t.dtype])
+        T.AddShape(b, shape)
+        T.AddScale(b, t.scale)
+        if t.is_constant:
+            T.AddIsConstant(b, True)
+            T.AddDataOffset(b, offsets[i])
+            T.AddDataSize(b, t.nbytes)
+        tensor_offs.append(T.End(b))
+    op_offs = []
+    for op in g.ops:
+        name = b.CreateString(op.name)
+        ins = _vector(b, np.asarray(op.inputs, np.int32))
+        outs = _vector(b, np.asarray(op.outputs, np.int32))
+        opt_type, opt = _options(b, op.kind, op.options)
+        O.Start(b)
+        O.AddKind(b, _KIND_CODES[op.kind])
+        O.AddName(b, name)
+        O.AddInputs(b, ins)
+        O.AddOutputs(b, outs)
+        if opt_type:
+            O.AddOptionsType(b, opt_type)
+            O.AddOptions(b, opt)
+        op_offs.append(O.End(b))
+    kv_offs = []
+    for key, value in g.metadata.items():
+        k, v = b.CreateString(str(key)), b.CreateString(str(value))
+        KV.Start(b)
+        KV.AddKey(b, k)
+        KV.AddValue(b, v)
+        kv_offs.append(KV.End(b))
+
+    def table_vector(start, offs):
+        start(b, len(offs))
+        for o in reversed(offs):
+            b.PrependUOffsetTRelative(o)
+        return b.EndVector()
+
+    tensors = table_vector(G.StartTensorsVector, tensor_offs)
+    ops = table_vector(G.StartOpsVector, op_offs)
+    meta = table_vector(G.StartMetadataVector, kv_offs)
+    gin = _vector(b, np.asarray(g.inputs, np.int32))
+    gout = _vector(b, np.asarray(g.outputs, np.int32))
+    name = b.CreateString(g.name)
+    G.Start(b)
+    G.AddName(b, name)
+    G.AddTensors(b, tensors)
+    G.AddOps(b, ops)
+    G.AddInputs(b, gin)
+    G.AddOutputs(b, gout)
+    G.AddMetadata(b, meta)
+    b.Finish(G.End(b), file_identifier=FILE_IDENTIFIER)
+    fb_bytes = bytes(b.Output())
+
+    data_offset = _align(HEADER_SIZE + len(fb_bytes))
+    total = data_offset + len(data)
+    out = bytearray(total)
+    out[HEADER_SIZE : HEADER_SIZE + len(fb_bytes)] = fb_bytes
+    out[data_offset:] = data
+    HEADER.pack_into(out, 0, MAGIC, VERSION_MAJOR, VERSION_MINOR, HEADER_SIZE, HEADER_SIZE, len(fb_bytes), data_offset, len(data), total, 0, 0)
+    struct.pack_into("<I", out, CRC_OFFSET, zlib.crc32(out))
+    return bytes(out)
+
+
+# --- reading -----------------------------------------------------------------
+
+
+def read_ieg(buf: bytes, source: str = "<bytes>") -> Graph:
+    from intedge import _runtime
+
+    buf = bytes(buf)
+    try:
+        _runtime.verify_ieg(buf)
+    except ValueError as e:
+        raise IegFormatError(f"{source}: {e}") from None
+    _, _, _, _, graph_off, graph_size, data_off, _, _, _, _ = HEADER.unpack_from(buf, 0)
+    fbg = FbGraph.GetRootAs(buf[graph_off : graph_off + graph_size], 0)
+    try:
+        g = _decode(fbg, buf, data_off)
+        g.validate()
+    except InvalidGraphError as e:
+        raise IegFormatError(f"{source}: {e}") from None
+    return g
+
+
+def _decode(fbg: FbGraph, buf: bytes, data_off: int) -> Graph:
+    g = Graph(name=(fbg.Name() or b"").decode("utf-8", "replace"))
+    for i in range(fbg.TensorsLength()):
+        t = fbg.Tensors(i)
+        dtype = _DTYPE_NAMES[t.Dtype()]
+        shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
+        data = None
+        if t.IsConstant():
+            raw = buf[data_off + t.DataOffset() : data_off + t.DataOffset() + t.DataSize()]
+            if dtype == "int4":
+                from intedge.integer_ops import unpack_int4
+
+                data = unpack_int4(np.frombuffer(raw, np.uint8).reshape(shape[:-1] + (shape[-1] // 2,)))
+            else:
+                data = np.frombuffer(raw, NUMPY_DTYPE[dtype].newbyteorder("<")).astype(NUMPY_DTYPE[dtype]).reshape(shape)
+        name = (t.Name() or b"").decode("utf-8", "replace")
+        g.tensors.append(Tensor(name, dtype, shape, float(t.Scale()), data))
+    for i in range(fbg.OpsLength()):
+        op = fbg.Ops(i)
+        kind = _KIND_NAMES[op.Kind()]
+        where = f"op {i} ({kind})"
+        table, fields = OPS[kind]
+        options = {}
+        if table is not None:
+            if op.OptionsType() != _OPTION_CODES[table]:
+                raise InvalidGraphError(f"{where}: options are not a {table}")
+            opt = getattr(_table_module(table), table)()
+            opt.Init(op.Options().Bytes, op.Options().Pos)
+            for f, ft in fields.items():
+                if ft in VECTOR_TYPES:
+                    n = getattr(opt, _camel(f) + "Length")()
+                    options[f] = getattr(opt, _camel(f) + "AsNumpy")() if n else np.zeros(0, VECTOR_TYPES[ft])
+                else:
+                    options[f] = getattr(opt, _camel(f))()
+        elif op.OptionsType() != 0:
+            raise InvalidGraphError(f"{where}: takes no options")
+        ins = op.InputsAsNumpy().tolist() if op.InputsLength() else []
+        outs = op.OutputsAsNumpy().tolist() if op.OutputsLength() else []
+        g.add_op(kind, ins, outs, name=(op.Name() or b"").decode("utf-8", "replace"), **options)
+    g.inputs = fbg.InputsAsNumpy().tolist() if fbg.InputsLength() else []
+    g.outputs = fbg.OutputsAsNumpy().tolist() if fbg.OutputsLength() else []
+    for i in range(fbg.MetadataLength()):
+        kv = fbg.Metadata(i)
+        g.metadata[(kv.Key() or b"").decode("utf-8", "replace")] = (kv.Value() or b"").decode("utf-8", "replace")
+    return g

@@ -1,0 +1,136 @@
+"""One integer semantics, two array libraries.
+
+Every op in this package is written once against the tiny namespace below, so
+the numpy reference (the spec) and the torch twins used for QAT run the very
+same integer expressions. Both libraries agree on what matters here: int64
+`>>` is an arithmetic (floor) shift, `//` is floor division, `&` works on
+two's complement. Only the spellings that differ live in this file.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_DTYPES = ("int8", "uint8", "int16", "int32", "int64")
+
+
+class _NumpyOps:
+    name = "numpy"
+
+    @staticmethod
+    def int64(x):
+        return np.asarray(x, dtype=np.int64)
+
+    @staticmethod
+    def cast(x, dtype: str):
+        return np.asarray(x).astype(dtype)
+
+    where = staticmethod(np.where)
+    clip = staticmethod(np.clip)
+    maximum = staticmethod(np.maximum)
+    minimum = staticmethod(np.minimum)
+    abs = staticmethod(np.abs)
+
+    @staticmethod
+    def max(x, axis: int):
+        return x.max(axis=axis, keepdims=True)
+
+    @staticmethod
+    def sum(x, axis: int):
+        return x.sum(axis=axis, keepdims=True, dtype=np.int64)
+
+    @staticmethod
+    def bit_length(x):
+        """Number of bits of each non-negative int64 (0 for 0), exactly."""
+        x = np.asarray(x, dtype=np.int64)
+        n = np.zeros_like(x)
+        for b in (32, 16, 8, 4, 2, 1):
+            big = (x >> b) > 0
+            n = np.where(big, n + b, n)
+            x = np.where(big, x >> b, x)
+        return n + (x > 0)
+
+    @staticmethod
+    def matmul(a, b):
+        """Exact int64 matmul via float64 BLAS.
+
+        Every product of two int8/uint8/int16 values is below 2^31 and every
+        partial sum of the K < 2^20 terms we allow is below 2^53, so float64
+        represents each intermediate exactly whatever order BLAS sums in.
+        """
+        a64 = np.asarray(a, dtype=np.float64)
+        b64 = np.asarray(b, dtype=np.float64)
+        return np.rint(a64 @ b64).astype(np.int64)
+
+
+class _TorchOps:
+    name = "torch"
+
+    def __init__(self):
+        import torch
+
+        self.torch = torch
+
+    def int64(self, x):
+        return self.torch.as_tensor(x).to(self.torch.int64)
+
+    def cast(self, x, dtype: str):
+        return x.to(getattr(self.torch, dtype))
+
+    def where(self, c, a, b):
+        t = self.torch
+        return t.where(c, t.as_tensor(a, dtype=t.int64), t.as_tensor(b, dtype=t.int64))
+
+    def clip(self, x, lo, hi):
+        return self.torch.clamp(x, lo, hi)
+
+    def maximum(self, a, b):
+        t = self.torch
+        return t.maximum(t.as_tensor(a, dtype=t.int64), t.as_tensor(b, dtype=t.int64))
+
+    def minimum(self, a, b):
+        t = self.torch
+        return t.minimum(t.as_tensor(a, dtype=t.int64), t.as_tensor(b, dtype=t.int64))
+
+    def abs(self, x):
+        return self.torch.abs(x)
+
+    def max(self, x, axis: int):
+        return self.torch.amax(x, dim=axis, keepdim=True)
+
+    def sum(self, x, axis: int):
+        return self.torch.sum(x, dim=axis, keepdim=True, dtype=self.torch.int64)
+
+    def bit_length(self, x):
+        n = self.torch.zeros_like(x)
+        for b in (32, 16, 8, 4, 2, 1):
+            big = (x >> b) > 0
+            n = self.torch.where(big, n + b, n)
+            x = self.torch.where(big, x >> b, x)
+        return n + (x > 0).to(self.torch.int64)
+
+    def matmul(self, a, b):
+        # Same exactness argument as the numpy version.
+        t = self.torch
+        return t.round(t.matmul(a.to(t.float64), b.to(t.float64))).to(t.int64)
+
+
+_NUMPY = _NumpyOps()
+_TORCH = None
+
+
+def ops_for(x):
+    """The namespace matching x's library (torch tensors → torch, else numpy)."""
+    global _TORCH
+    if type(x).__module__.startswith("torch"):
+        if _TORCH is None:
+            _TORCH = _TorchOps()
+        return _TORCH
+    return _NUMPY
+
+
+def dtype_range(dtype: str) -> tuple[int, int]:
+    if dtype not in _DTYPES:
+        raise ValueError(f"not an integer dtype: {dtype!r}")
+    info = np.iinfo(dtype)
+    return int(info.min), int(info.max)
