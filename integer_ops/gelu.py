@@ -50,6 +50,7 @@ IVIT_LAMBDA = 1.702
 IVIT_N = 23
 SUM_MAX = 2**31 - 1
 X0_MIN = -255
+LAMBDA_GRID = tuple(np.round(np.arange(1.40, 2.0005, 0.002), 3))
 ERROR_BOUND_LAMBDA = 1.5
 ERROR_BOUND_SHIFTGELU = 64.0
 
@@ -118,7 +119,7 @@ def lambda_shiftgelu_params(scale_in: float, scale_out: float, lam: float = IVIT
     return {"slope_multiplier": ms, "slope_shift": ss, "multiplier": m, "shift": s}
 
 
-def fit_lambda(histogram, scale_in: float, grid=np.arange(1.40, 2.0005, 0.002)) -> float:
+def fit_lambda(histogram, scale_in: float, grid=LAMBDA_GRID) -> float:
     """λ minimizing the histogram-weighted squared error of σ-GELU on int8 inputs.
 
     histogram: 256 counts of the layer's int8 inputs (index 0 ↔ −128),

@@ -14,13 +14,12 @@ for bit.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 from torch import nn
 
-from . import gelu, layernorm, matmul, quantize, shiftmax
+from . import gelu, layernorm, matmul, quantize
+from .shiftmax import OUT_SCALE, shiftmax, shiftmax_params
 from .requant import dyadic
 
 
@@ -50,14 +49,14 @@ class QShiftmax(nn.Module):
     def __init__(self, scale_in: float):
         super().__init__()
         self.scale_in = scale_in
-        self.params = shiftmax.shiftmax_params(scale_in)
+        self.params = shiftmax_params(scale_in)
 
     def integer_forward(self, q, mask=None):
-        return shiftmax.shiftmax(q, mask=mask, **self.params)
+        return shiftmax(q, mask=mask, **self.params)
 
     def forward(self, x):
         q = fake_quantize(x, self.scale_in, "int32")
-        return _straight_through(torch.softmax(x, -1), self.integer_forward(q), shiftmax.OUT_SCALE)
+        return _straight_through(torch.softmax(x, -1), self.integer_forward(q), OUT_SCALE)
 
 
 class QShiftGELU(nn.Module):
@@ -143,7 +142,3 @@ class QLinear(nn.Module):
         q = fake_quantize(x, self.scale_in)
         surrogate = nn.functional.linear(x, self.weight.to(x.dtype), None if self.bias is None else self.bias.to(x.dtype))
         return _straight_through(surrogate, self.integer_forward(q), self.scale_out)
-
-
-def scale_for(absmax: float, bits: int = 8) -> float:
-    return absmax / (2 ** (bits - 1) - 1) if absmax > 0 and math.isfinite(absmax) else 1.0

@@ -77,7 +77,7 @@ def _options(b: flatbuffers.Builder, kind: str, options: dict) -> tuple[int, int
     mod = _table_module(table)
     vectors = {f: _vector(b, options[f]) for f, ft in fields.items() if ft in VECTOR_TYPES}
     mod.Start(b)
-    for f, ft in fields.items():
+    for f in fields:
         add = getattr(mod, "Add" + _camel(f))
         add(b, vectors[f] if f in vectors else options[f])
     return _OPTION_CODES[table], mod.End(b)

@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 
+from intedge.integer_ops.layernorm import MAX_CHANNELS
+
 from .errors import InvalidGraphError
 from .graph import DTYPES, Graph, storage_bytes
 
@@ -245,7 +247,7 @@ def _ilayernorm(g, op, check):
     _arity(op, check, 1)
     x = _t(g, op.inputs[0])
     _dtype(check, x, ACT, "input")
-    check(len(x.shape) >= 1 and 1 <= x.shape[-1] <= 2**16, "channels must be 1 to 65536")
+    check(len(x.shape) >= 1 and 1 <= x.shape[-1] <= MAX_CHANNELS, f"channels must be 1 to {MAX_CHANNELS}")
     c = x.shape[-1]
     m, b = op.options["multiplier"], op.options["bias"]
     check(m.shape == (c,) and b.shape == (c,), f"multiplier and bias need {c} entries")

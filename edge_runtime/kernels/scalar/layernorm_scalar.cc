@@ -11,7 +11,8 @@ namespace {
 constexpr int kIsqrtSteps = 7;
 constexpr int kRecipBits = 46;
 constexpr int kNormBits = 30;
-constexpr int64_t kMeanScale = 16;
+constexpr int64_t kMeanScale = 256;
+constexpr int kVarBits = 60;
 
 int BitLength(uint64_t v) { return v ? 64 - __builtin_clzll(v) : 0; }
 
@@ -37,9 +38,11 @@ void ilayernorm_scalar(const In* x, int64_t rows, int64_t C, const int32_t* mult
       const int64_t d = kMeanScale * xr[c] - mean;
       var += d * d;
     }
-    const int64_t factor = (int64_t{1} << kRecipBits) / std::max<int64_t>(Isqrt(var), 1);
+    const int j = std::max(0, (kVarBits - BitLength(static_cast<uint64_t>(var))) >> 1);
+    const int64_t factor = (int64_t{1} << kRecipBits) / std::max<int64_t>(Isqrt(var << (2 * j)), 1);
     for (int64_t c = 0; c < C; ++c) {
-      const int64_t n = RoundingShift((kMeanScale * xr[c] - mean) * factor, kRecipBits - kNormBits);
+      const int64_t d = (kMeanScale * xr[c] - mean) * (int64_t{1} << j);
+      const int64_t n = RoundingShift(d * factor, kRecipBits - kNormBits);
       y[r * C + c] = Saturate<int8_t>(RoundingShift(n * mult[c] + bias[c], shift));
     }
   }

@@ -1,0 +1,156 @@
+"""The integer spec itself: exactness claims and measured error bounds against float."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from intedge.integer_ops import gelu, layernorm
+from intedge.integer_ops.shiftmax import ERROR_BOUND as SHIFTMAX_BOUND
+from intedge.integer_ops.shiftmax import OUT_SCALE as SHIFTMAX_SCALE
+from intedge.integer_ops.exp2 import MAX_U, pow2_neg
+
+from intedge import integer_ops as iops
+
+
+@given(st.lists(st.integers(0, 2**62 - 1), min_size=1, max_size=50))
+def test_isqrt_is_exact(values):
+    v = np.array(values, np.int64)
+    assert iops.isqrt(v).tolist() == [math.isqrt(x) for x in values]
+
+
+def test_isqrt_edges():
+    edges = [0, 1, 2, 3, 4, 2**48 - 1, 2**48, 2**56 - 1, 2**62 - 1]
+    edges += [k * k + d for k in (1, 255, 65535, 2**31 - 1) for d in (-1, 0, 1) if k * k + d >= 0]
+    edges += list(range(100_000))
+    v = np.array(edges, np.int64)
+    assert iops.isqrt(v).tolist() == [math.isqrt(x) for x in edges]
+
+
+@given(st.floats(2.0**-31, 2.0**30 - 1, allow_nan=False))
+def test_dyadic_error_bound(r):
+    m, s = iops.dyadic(r)
+    assert 0 <= m < 2**31 and 1 <= s <= 62
+    assert abs(m / 2.0**s - r) <= r * 2.0**-31
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, math.inf, math.nan, 2.0**31])
+def test_dyadic_rejects(bad):
+    with pytest.raises(iops.QuantizationError):
+        iops.dyadic(bad)
+
+
+@given(st.lists(st.integers(-(2**31), 2**31 - 1), min_size=1, max_size=20), st.integers(0, 2**31 - 1), st.integers(1, 62))
+def test_requantize_matches_python_integers(z, m, s):
+    got = iops.requantize(np.array(z, np.int64), m, s, "int16").tolist()
+    want = [max(-32768, min(32767, (v * m + (1 << (s - 1))) >> s)) for v in z]
+    assert got == want
+
+
+def test_requantize_rounds_half_up():
+    assert iops.requantize(np.array([-5, -3, 3, 5]), 1, 1).tolist() == [-2, -1, 2, 3]
+
+
+def test_float64_matmul_is_exact():
+    rng = np.random.default_rng(0)
+    a = rng.integers(-128, 128, (7, 4099)).astype(np.int8)
+    a[0] = -128
+    b = rng.integers(-128, 128, (4099, 5)).astype(np.int8)
+    b[:, 0] = -128
+    want = np.einsum("ik,kj->ij", a.astype(np.int64), b.astype(np.int64))
+    assert np.array_equal(iops.qmatmul(a, b, False, 0, 1, "int32"), want.astype(np.int32))
+
+
+@given(st.integers(1, 8).map(lambda n: n * 32), st.sampled_from([32, 64, 128]))
+def test_int4_grouped_roundtrip(k, group):
+    k = max(k, group) // group * group
+    w = np.random.default_rng(k).normal(0, 1, (3, k))
+    q4, g, s_c = iops.quantize_int4_grouped(w, group)
+    assert q4.min() >= -8 and q4.max() <= 7 and g.min() >= 1 and g.max() <= 16
+    w8 = iops.expand_int4(q4, g, group)
+    assert np.array_equal(w8.astype(np.int16), q4.astype(np.int16) * np.repeat(g, group, axis=1))
+    assert np.array_equal(iops.unpack_int4(iops.pack_int4(q4)), q4)
+    err = np.abs(w8 * s_c[:, None] - w).max(axis=1)
+    assert np.all(err <= s_c * np.repeat(g, group, axis=1).max(axis=1) / 2 + 1e-12)
+
+
+def test_pow2_neg_endpoints_and_monotone():
+    u = np.arange(0, 17 << 16, 7, dtype=np.int64)
+    e = pow2_neg(u)
+    assert pow2_neg(np.int64(0)) == 2**15 and pow2_neg(np.int64(1 << 16)) == 2**14
+    assert np.all(np.diff(e) <= 0) or np.max(np.diff(e)) <= 1
+    assert pow2_neg(np.int64(MAX_U)) == 0
+    ref = 2.0 ** (15 - u / 65536.0)
+    mask = u < (8 << 16)
+    assert np.max(np.abs(e[mask] - ref[mask]) / ref[mask]) < 0.0028 + 2.0**-7
+
+
+def _softmax(x):
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(0.002, 0.1), st.sampled_from([1, 7, 197, 1024]), st.floats(0.5, 4.0), st.integers(0, 2**32 - 1))
+def test_shiftmax_error_bound(scale, width, sigma, seed):
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(0, sigma, (8, width))
+    x = np.clip(np.rint(logits / scale), -(2**31), 2**31 - 1).astype(np.int32)
+    y = iops.shiftmax(x, **iops.shiftmax_params(scale)) * SHIFTMAX_SCALE
+    assert np.abs(y - _softmax(x * scale)).max() <= SHIFTMAX_BOUND
+
+
+@pytest.mark.parametrize("scale", [0.01, 0.02, 0.05, 0.1])
+def test_lambda_shiftgelu_error_bound(scale):
+    x = np.arange(-128, 128).astype(np.int8)
+    s_out = gelu.gelu_float(127 * scale) / 127
+    y = iops.lambda_shiftgelu(x, **iops.lambda_shiftgelu_params(scale, s_out))
+    assert np.abs(y * s_out - gelu.gelu_float(x * scale)).max() / s_out <= gelu.ERROR_BOUND_LAMBDA
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.floats(0.01, 0.1), st.integers(0, 2**32 - 1))
+def test_shiftgelu_error_bound(scale, seed):
+    rng = np.random.default_rng(seed)
+    x = np.clip(np.rint(rng.normal(0, 40, (16, 64))), -128, 127).astype(np.int8)
+    s_out = gelu.gelu_float(127 * scale) / 127
+    y = iops.shiftgelu(x, **iops.shiftgelu_params(scale, s_out))
+    assert np.abs(y * s_out - gelu.gelu_float(x * scale)).max() / s_out <= gelu.ERROR_BOUND_SHIFTGELU
+
+
+def test_fit_lambda_beats_fixed_slope_on_narrow_activations():
+    scale = 0.05
+    x = np.arange(-128, 128)
+    hist = np.exp(-0.5 * (x / 20.0) ** 2)
+    lam = iops.fit_lambda(hist, scale)
+    target = gelu.gelu_float(x * scale)
+
+    def weighted_err(l):
+        p = iops.lambda_shiftgelu_params(scale, scale * 2.0**-15, l)
+        y = gelu._lambda_x_sigma(x.astype(np.int64), p["slope_multiplier"], p["slope_shift"]) * scale * 2.0**-15
+        return np.sum(hist * (y - target) ** 2)
+
+    assert lam != gelu.IVIT_LAMBDA and weighted_err(lam) < weighted_err(gelu.IVIT_LAMBDA)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from(["int8", "int16"]), st.sampled_from([1, 2, 64, 192, 768]), st.integers(0, 2**32 - 1))
+def test_ilayernorm_error_bound(dtype, channels, seed):
+    rng = np.random.default_rng(seed)
+    info = np.iinfo(dtype)
+    sd = info.max / 8
+    x = np.clip(rng.normal(0, sd, (8, channels)) + rng.normal(0, sd, (8, 1)), info.min, info.max).astype(dtype)
+    gamma, beta = rng.uniform(-2, 2, channels), rng.uniform(-1, 1, channels)
+    xf = x.astype(np.float64)
+    var = xf.var(-1, keepdims=True)
+    norm = np.where(var > 0, (xf - xf.mean(-1, keepdims=True)) / np.sqrt(np.where(var > 0, var, 1)), 0)
+    ref = norm * gamma + beta
+    s_out = np.abs(ref).max() / 127
+    y = iops.ilayernorm(x, **iops.ilayernorm_params(gamma, beta, s_out))
+    assert np.abs(y * s_out - ref).max() / s_out <= layernorm.ERROR_BOUND
+
+
+def test_quantize_input_edges():
+    x = np.array([np.nan, np.inf, -np.inf, 0.5, 1.5, -0.5, 1e30], np.float32)
+    assert iops.quantize_input(x, 1.0).tolist() == [0, 127, -128, 0, 2, 0, 127]
