@@ -64,8 +64,10 @@ def dyadic_shared(ratios: list[float]) -> tuple[list[int], int]:
 
 def rounding_shift(x, shift):
     """(x + 2^(shift−1)) >> shift on int64 values, shift ≥ 1 (scalar or array)."""
-    one = 1 if isinstance(shift, int) else ops_for(x).int64(1)
-    return (x + (one << (shift - 1))) >> shift
+    if isinstance(shift, int):
+        return (x + (1 << (shift - 1))) >> shift
+    shift = ops_for(x).int64(shift)  # torch would keep an int8 shift in int8
+    return (x + (ops_for(x).int64(1) << (shift - 1))) >> shift
 
 
 def saturate(x, dtype: str):
