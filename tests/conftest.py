@@ -1,0 +1,12 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+sys.path.insert(0, str(FIXTURES))
+
+
+@pytest.fixture(scope="session")
+def every_op_path() -> Path:
+    return FIXTURES / "every_op.ieg"
