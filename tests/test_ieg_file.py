@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from make_every_op import build_every_op_graph
 
 import intedge
+from intedge.examples.every_op import build_every_op_graph
 from intedge.ir import IegFormatError, InvalidGraphError, read_ieg, write_ieg
 from intedge.ir.fb.Graph import Graph as FbGraph
 from intedge.ir.ieg_io import CRC_OFFSET, HEADER_SIZE
