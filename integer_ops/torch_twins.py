@@ -19,8 +19,8 @@ import torch
 from torch import nn
 
 from . import gelu, layernorm, matmul, quantize
-from .shiftmax import OUT_SCALE, shiftmax, shiftmax_params
 from .requant import dyadic
+from .shiftmax import OUT_SCALE, shiftmax, shiftmax_params
 
 
 class _ValueOf(torch.autograd.Function):

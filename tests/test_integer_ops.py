@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from intedge.integer_ops import gelu, layernorm
+from intedge.integer_ops.exp2 import MAX_U, pow2_neg
 from intedge.integer_ops.shiftmax import ERROR_BOUND as SHIFTMAX_BOUND
 from intedge.integer_ops.shiftmax import OUT_SCALE as SHIFTMAX_SCALE
-from intedge.integer_ops.exp2 import MAX_U, pow2_neg
 
 from intedge import integer_ops as iops
 

@@ -5,10 +5,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from intedge.integer_ops import shape_ops
 
 from intedge import _runtime
 from intedge import integer_ops as iops
-from intedge.integer_ops import shape_ops
 
 K = _runtime.kernels
 SETTINGS = settings(max_examples=60, deadline=None)

@@ -4,7 +4,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 build="${1:-$root/build/sanitize}"
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug \
   -DINTEDGE_BUILD_PYTHON=OFF -DINTEDGE_BUILD_TESTS=ON -DINTEDGE_SANITIZE=ON \
   -DCMAKE_CXX_FLAGS="-Werror" >/dev/null
 cmake --build "$build"
