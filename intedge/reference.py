@@ -8,6 +8,8 @@ kernels on whole graphs.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from . import integer_ops as iops
@@ -20,47 +22,44 @@ class ExecutionError(RuntimeError):
     """Bad inputs to run(), or a data-dependent fault (an index out of range)."""
 
 
-def _numpy_kernels():
+def _kernels(lib, qlinear, qadd, shiftmax) -> dict:
+    """The op table over `lib`, a namespace with integer_ops' function names and signatures."""
     return {
-        "quantize": lambda g, op, x: iops.quantize_input(x, op.options["inv_scale"], _out_dtype(g, op)),
-        "dequantize": lambda g, op, x: iops.dequantize_output(x, op.options["scale"]),
-        "requant": lambda g, op, x: iops.requantize(x, op.options["multiplier"], op.options["shift"], _out_dtype(g, op)),
-        "qlinear": _qlinear_numpy,
-        "qmatmul": lambda g, op, a, b: iops.qmatmul(a, b, out_dtype=_out_dtype(g, op), **op.options),
-        "qadd": lambda g, op, a, b: iops.qadd(a, b, out_dtype=_out_dtype(g, op), **op.options),
-        "shiftmax": lambda g, op, x, mask=None: iops.shiftmax(x, mask=mask, **op.options),
-        "shiftgelu": lambda g, op, x: iops.shiftgelu(x, **op.options),
-        "lambda_shiftgelu": lambda g, op, x: iops.lambda_shiftgelu(x, **op.options),
-        "ilayernorm": lambda g, op, x: iops.ilayernorm(x, **op.options),
-        "meanpool": lambda g, op, x: iops.meanpool(x, out_dtype=_out_dtype(g, op), **op.options),
-        "gather": lambda g, op, table, idx: shape_ops.gather(table, idx),
-        "argmax": lambda g, op, x: shape_ops.argmax(x, op.options["axis"]),
-        "upsample_nearest": lambda g, op, x: shape_ops.upsample_nearest(x, *_upsample_factors(g, op)),
+        "quantize": lambda g, op, x: lib.quantize_input(x, op.options["inv_scale"], _out_dtype(g, op)),
+        "dequantize": lambda g, op, x: lib.dequantize_output(x, op.options["scale"]),
+        "requant": lambda g, op, x: lib.requantize(x, op.options["multiplier"], op.options["shift"], _out_dtype(g, op)),
+        "qlinear": qlinear,
+        "qmatmul": lambda g, op, a, b: lib.qmatmul(a, b, out_dtype=_out_dtype(g, op), **op.options),
+        "qadd": lambda g, op, a, b: qadd(a, b, out_dtype=_out_dtype(g, op), **op.options),
+        "shiftmax": lambda g, op, x, mask=None: shiftmax(x, mask, **op.options),
+        "shiftgelu": lambda g, op, x: lib.shiftgelu(x, **op.options),
+        "lambda_shiftgelu": lambda g, op, x: lib.lambda_shiftgelu(x, **op.options),
+        "ilayernorm": lambda g, op, x: lib.ilayernorm(x, **op.options),
+        "meanpool": lambda g, op, x: lib.meanpool(x, out_dtype=_out_dtype(g, op), **op.options),
+        "gather": lambda g, op, table, idx: lib.gather(table, idx),
+        "argmax": lambda g, op, x: lib.argmax(x, op.options["axis"]),
+        "upsample_nearest": lambda g, op, x: lib.upsample_nearest(x, *_upsample_factors(g, op)),
     } | _SHAPE_KERNELS
+
+
+def _numpy_kernels():
+    lib = SimpleNamespace(**vars(iops), gather=shape_ops.gather, argmax=shape_ops.argmax, upsample_nearest=shape_ops.upsample_nearest)
+    return _kernels(lib, _qlinear_numpy, iops.qadd, lambda x, mask, **o: iops.shiftmax(x, mask=mask, **o))
 
 
 def _cpp_kernels():
     from intedge import _runtime
 
     k = _runtime.kernels
-    return {
-        "quantize": lambda g, op, x: k.quantize_input(x, op.options["inv_scale"], _out_dtype(g, op)),
-        "dequantize": lambda g, op, x: k.dequantize_output(x, op.options["scale"]),
-        "requant": lambda g, op, x: k.requantize(x, op.options["multiplier"], op.options["shift"], _out_dtype(g, op)),
-        "qlinear": _qlinear_cpp,
-        "qmatmul": lambda g, op, a, b: k.qmatmul(a, b, out_dtype=_out_dtype(g, op), **op.options),
-        "qadd": lambda g, op, a, b: k.qadd(a, np.broadcast_to(b, a.shape), out_dtype=_out_dtype(g, op), **op.options),
-        "shiftmax": lambda g, op, x, mask=None: k.shiftmax(
-            x, keep=None if mask is None else np.broadcast_to(mask != 0, x.shape).astype(np.uint8), **op.options
-        ),
-        "shiftgelu": lambda g, op, x: k.shiftgelu(x, **op.options),
-        "lambda_shiftgelu": lambda g, op, x: k.lambda_shiftgelu(x, **op.options),
-        "ilayernorm": lambda g, op, x: k.ilayernorm(x, **op.options),
-        "meanpool": lambda g, op, x: k.meanpool(x, out_dtype=_out_dtype(g, op), **op.options),
-        "gather": lambda g, op, table, idx: k.gather(table, idx),
-        "argmax": lambda g, op, x: k.argmax(x, op.options["axis"]),
-        "upsample_nearest": lambda g, op, x: k.upsample_nearest(x, *_upsample_factors(g, op)),
-    } | _SHAPE_KERNELS
+
+    def qadd(a, b, **o):  # the kernel takes equal shapes; broadcasting is the executor's job
+        return k.qadd(a, np.broadcast_to(b, a.shape), **o)
+
+    def shiftmax(x, mask, **o):
+        keep = None if mask is None else np.broadcast_to(mask != 0, x.shape).astype(np.uint8)
+        return k.shiftmax(x, keep=keep, **o)
+
+    return _kernels(k, _qlinear_cpp, qadd, shiftmax)
 
 
 # Data movement: the same numpy code under both kernel sets.

@@ -55,11 +55,9 @@ auto DispatchOut(const std::string& dtype, F&& f) {
   throw py::type_error("unsupported output dtype " + dtype);
 }
 
-py::array QLinear(const Arr<int8_t>& x, const Arr<int8_t>& w, const py::object& bias, const Arr<int32_t>& mult,
-                  const Arr<int8_t>& shift, const std::string& out_dtype) {
-  const int64_t K = Inner(x), M = Outer(x), N = w.shape(0);
-  if (w.ndim() != 2 || w.shape(1) != K || mult.size() != N || shift.size() != N) throw py::value_error("shape mismatch");
-  Arr<int32_t> b = bias.is_none() ? Arr<int32_t>() : bias.cast<Arr<int32_t>>();
+// Allocates the [..., N] int8/int16 output of a qlinear and lets `gemm` fill it.
+template <typename F>
+py::array QLinearOutput(const py::array& x, int64_t N, const std::string& out_dtype, F&& gemm) {
   auto shape = Shape(x);
   shape.back() = N;
   return DispatchOut(out_dtype, [&](auto t) -> py::array {
@@ -68,10 +66,26 @@ py::array QLinear(const Arr<int8_t>& x, const Arr<int8_t>& w, const py::object& 
       throw py::type_error("qlinear output must be int8 or int16");
     } else {
       py::array_t<Out> y(shape);
-      k::qgemm_w8a8_scalar<Out>(x.data(), w.data(), bias.is_none() ? nullptr : b.data(), mult.data(), shift.data(),
-                                M, N, K, y.mutable_data());
+      gemm(y.mutable_data());
       return y;
     }
+  });
+}
+
+const int32_t* OptionalBias(const py::object& bias, Arr<int32_t>* storage) {
+  if (bias.is_none()) return nullptr;
+  *storage = bias.cast<Arr<int32_t>>();
+  return storage->data();
+}
+
+py::array QLinear(const Arr<int8_t>& x, const Arr<int8_t>& w, const py::object& bias, const Arr<int32_t>& mult,
+                  const Arr<int8_t>& shift, const std::string& out_dtype) {
+  const int64_t K = Inner(x), M = Outer(x), N = w.shape(0);
+  if (w.ndim() != 2 || w.shape(1) != K || mult.size() != N || shift.size() != N) throw py::value_error("shape mismatch");
+  Arr<int32_t> b;
+  const int32_t* bp = OptionalBias(bias, &b);
+  return QLinearOutput(x, N, out_dtype, [&](auto* y) {
+    k::qgemm_w8a8_scalar(x.data(), w.data(), bp, mult.data(), shift.data(), M, N, K, y);
   });
 }
 
@@ -83,19 +97,10 @@ py::array QLinearW4(const Arr<int8_t>& x, const Arr<uint8_t>& packed, const Arr<
       gscale.size() != N * (K / group) || mult.size() != N || shift.size() != N) {
     throw py::value_error("shape mismatch");
   }
-  Arr<int32_t> b = bias.is_none() ? Arr<int32_t>() : bias.cast<Arr<int32_t>>();
-  auto shape = Shape(x);
-  shape.back() = N;
-  return DispatchOut(out_dtype, [&](auto t) -> py::array {
-    using Out = std::decay_t<decltype(t)>;
-    if constexpr (std::is_same_v<Out, int32_t>) {
-      throw py::type_error("qlinear output must be int8 or int16");
-    } else {
-      py::array_t<Out> y(shape);
-      k::qgemm_w4a8_scalar<Out>(x.data(), packed.data(), gscale.data(), group, bias.is_none() ? nullptr : b.data(),
-                                mult.data(), shift.data(), M, N, K, y.mutable_data());
-      return y;
-    }
+  Arr<int32_t> b;
+  const int32_t* bp = OptionalBias(bias, &b);
+  return QLinearOutput(x, N, out_dtype, [&](auto* y) {
+    k::qgemm_w4a8_scalar(x.data(), packed.data(), gscale.data(), group, bp, mult.data(), shift.data(), M, N, K, y);
   });
 }
 
