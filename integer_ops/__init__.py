@@ -3,7 +3,8 @@
 Each module defines one op family to the bit — rounding, saturation, shift
 direction, accumulator width — in numpy int64 (the spec). The same functions
 accept torch tensors and then compute the same integers for QAT
-(see torch_twins.py). Derivations: docs in each module and integer_ops/README.md.
+(see torch_twins.py). Each module's docstring derives its op; error_table.py
+measures them against float.
 """
 
 from .gelu import (
