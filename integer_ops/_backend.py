@@ -40,17 +40,6 @@ class _NumpyOps:
         return x.sum(axis=axis, keepdims=True, dtype=np.int64)
 
     @staticmethod
-    def bit_length(x):
-        """Number of bits of each non-negative int64 (0 for 0), exactly."""
-        x = np.asarray(x, dtype=np.int64)
-        n = np.zeros_like(x)
-        for b in (32, 16, 8, 4, 2, 1):
-            big = (x >> b) > 0
-            n = np.where(big, n + b, n)
-            x = np.where(big, x >> b, x)
-        return n + (x > 0)
-
-    @staticmethod
     def matmul(a, b):
         """Exact int64 matmul via float64 BLAS.
 
@@ -101,14 +90,6 @@ class _TorchOps:
     def sum(self, x, axis: int):
         return self.torch.sum(x, dim=axis, keepdim=True, dtype=self.torch.int64)
 
-    def bit_length(self, x):
-        n = self.torch.zeros_like(x)
-        for b in (32, 16, 8, 4, 2, 1):
-            big = (x >> b) > 0
-            n = self.torch.where(big, n + b, n)
-            x = self.torch.where(big, x >> b, x)
-        return n + (x > 0).to(self.torch.int64)
-
     def matmul(self, a, b):
         # Same exactness argument as the numpy version.
         t = self.torch
@@ -127,6 +108,17 @@ def ops_for(x):
             _TORCH = _TorchOps()
         return _TORCH
     return _NUMPY
+
+
+def bit_length(x):
+    """Number of bits of each non-negative int64 (0 for 0), exactly, by binary search."""
+    xp = ops_for(x)
+    n = x * 0
+    for b in (32, 16, 8, 4, 2, 1):
+        big = (x >> b) > 0
+        n = xp.where(big, n + b, n)
+        x = xp.where(big, x >> b, x)
+    return n + xp.int64(x > 0)
 
 
 def dtype_range(dtype: str) -> tuple[int, int]:

@@ -12,6 +12,8 @@ relative error (0.27 %) under p(0) = 1 and p(1) = ½, so the pieces join and
 the row maximum maps to exactly 2^15. I-ViT's Shiftmax uses the first-order
 2^−v ≈ 1 − v/2 (6 % worst relative error); this one costs one more multiply.
 Every intermediate fits int32: |C2·f| < 2^29, |(C1 + ·)·f| < 2^31.
+The floors make p non-increasing in f only up to 1 LSB (it rises by one at
+~0.1 % of the 2^16 steps); the tests assert exactly that.
 """
 
 from __future__ import annotations

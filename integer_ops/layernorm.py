@@ -39,7 +39,7 @@ import math
 
 import numpy as np
 
-from ._backend import ops_for
+from ._backend import bit_length, ops_for
 from .requant import QuantizationError, rounding_shift, saturate
 
 ISQRT_STEPS = 7
@@ -55,7 +55,7 @@ ERROR_BOUND = 0.6  # output steps
 def isqrt(v):
     """⌊√v⌋ for int64 v ∈ [0, 2^62), elementwise."""
     xp = ops_for(v)
-    k = xp.int64(1) << ((xp.bit_length(v) + 1) >> 1)
+    k = xp.int64(1) << ((bit_length(v) + 1) >> 1)
     for _ in range(ISQRT_STEPS):
         k = xp.minimum(k, (k + v // xp.maximum(k, 1)) >> 1)
     return k
@@ -68,7 +68,7 @@ def ilayernorm(x, multiplier, bias, shift: int):
     mean = (2 * MEAN_SCALE * xp.sum(x, -1) + c) // (2 * c)
     y = MEAN_SCALE * x - mean
     v = xp.sum(y * y, -1)
-    j = xp.maximum(0, (VAR_BITS - xp.bit_length(v)) >> 1)
+    j = xp.maximum(0, (VAR_BITS - bit_length(v)) >> 1)
     k = isqrt(v << (2 * j))
     n = rounding_shift((y << j) * ((1 << RECIP_BITS) // xp.maximum(k, 1)), RECIP_BITS - NORM_BITS)
     z = n * xp.int64(multiplier) + xp.int64(bias)
