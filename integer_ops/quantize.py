@@ -112,7 +112,8 @@ def unpack_int4(packed) -> np.ndarray:
 def quantize_input(x, inv_scale: float, dtype: str = "int8") -> np.ndarray:
     """The graph's input quantizer (float32 → int), exactly as every executor runs it."""
     lo, hi = dtype_range(dtype)
-    y = np.asarray(x, np.float32) * np.float32(inv_scale)
+    with np.errstate(over="ignore", invalid="ignore"):  # ±inf saturates below, as in C++
+        y = np.asarray(x, np.float32) * np.float32(inv_scale)
     y = np.nan_to_num(y, nan=0.0, posinf=hi, neginf=lo)
     return np.clip(np.rint(y), lo, hi).astype(dtype)
 
