@@ -70,28 +70,99 @@ def _run(args) -> int:
     return 0
 
 
-def _demo(args) -> int:
-    from intedge import reference
-    from intedge.examples.every_op import build_every_op_graph, example_inputs
-    from intedge.ir import load
+def _load_factory(spec: str):
+    """A zoo name, or file.py:factory where factory() returns (model, calibration inputs)."""
+    from intedge.converters import zoo
 
-    out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "every_op.ieg"
-    build_every_op_graph().save(path)
-    g = load(path)
-    print(f"built {path} ({path.stat().st_size:,} bytes): {len(g.ops)} ops covering all {len(g.summary()['ops'])} op kinds")
-    inputs = example_inputs()
-    results = {}
-    for kernels in ("numpy", "scalar-cpp"):
-        t0 = time.perf_counter()
-        results[kernels] = reference.run(g, inputs, kernels=kernels)
-        print(f"  {kernels:11} executor: {(time.perf_counter() - t0) * 1e3:7.1f} ms")
-    same = all(np.array_equal(results["numpy"][k], results["scalar-cpp"][k]) for k in results["numpy"])
-    for name, value in results["numpy"].items():
-        print(f"  {name:18} {np.array2string(value.ravel()[:8], precision=3)}")
-    print(f"numpy reference == C++ scalar kernels on every output: {same}")
-    return 0 if same else 1
+    if spec in zoo.ZOO:
+        z = zoo.get(spec)
+        return z.build(), z.calibration_set
+    path, _, func = spec.rpartition(":")
+    if not path.endswith(".py") or not func:
+        raise SystemExit(f"{spec!r} is neither a zoo model ({', '.join(zoo.ZOO)}) nor file.py:factory")
+    import importlib.util
+
+    module_spec = importlib.util.spec_from_file_location(Path(path).stem, path)
+    if module_spec is None or not Path(path).exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    model, calibration = getattr(module, func)()
+    return model, lambda n: list(calibration)[:n]
+
+
+def _conversion_options(args) -> dict:
+    return {"weights": args.weights, "method": args.method, "smooth_alpha": args.smooth,
+            "group_size": args.group_size, "gelu": args.gelu}
+
+
+def _convert(args) -> int:
+    import torch
+
+    from intedge.converters.convert import Converter
+
+    model, calibration_set = _load_factory(args.model)
+    items = calibration_set(args.calib)
+    if not items:
+        raise SystemExit("the calibration set is empty")
+    example = tuple(torch.as_tensor(x) for x in items[0])
+    t0 = time.perf_counter()
+    conv = Converter.calibrate(model, example, items, **_conversion_options(args))
+    g = conv.graph(name=Path(args.output).stem)
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    g.save(out)
+    s = g.summary()
+    print(f"wrote {out} ({out.stat().st_size:,} bytes, {len(g.ops)} integer ops, "
+          f"{sum(s['constant_bytes'].values()):,} constant bytes) in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def _print_eval(r) -> None:
+    unit = "" if r.metric == "cosine" else " %"
+    rows = [("float (PyTorch fp32)", r.float), (f"intedge integer-only {r.weights.upper()}A8", r.integer)]
+    rows += [(f"{k} (quantize_dynamic)" if k == "ort-int8" else k, v) for k, v in r.peers.items()]
+    print(f"{r.model}: {r.metric}{unit} on {r.samples:,} test samples")
+    for label, value in rows:
+        delta = "" if label.startswith("float") else f"   ({value - r.float:+.3f} vs float)"
+        print(f"  {label:38} {value:8.3f}{delta}")
+
+
+def _eval(args) -> int:
+    from intedge.converters.evaluate import evaluate
+
+    opts = _conversion_options(args)
+    r = evaluate(args.model, calib=args.calib, limit=args.limit, batch=args.batch, kernels=args.kernels,
+                 peers=not args.no_peers, progress=not args.json, **opts)
+    _print_eval(r)
+    if args.json:
+        print(json.dumps(r.json()))
+    return 0
+
+
+def _demo(args) -> int:
+    from intedge.converters.evaluate import evaluate
+
+    t0 = time.perf_counter()
+    out = Path(args.out) / "vit-fmnist-w8.ieg"
+    r = evaluate("vit-fmnist", calib=64, limit=args.limit, batch=100, peers=False, progress=False, save_to=out)
+    _print_eval(r)
+    print(f"saved the batch-1 integer graph to {out} ({out.stat().st_size:,} bytes); "
+          f"done in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def _add_conversion_flags(p) -> None:
+    p.add_argument("--weights", choices=["w8", "w4"], default="w8", help="weight width: W8A8 or W4A8 (default w8)")
+    p.add_argument("--calib", type=int, default=64, metavar="N", help="calibration inputs (default 64; 1 works too)")
+    p.add_argument("--method", choices=["minmax", "percentile", "mse"], default="minmax",
+                   help="how activation ranges are chosen from calibration (default minmax)")
+    p.add_argument("--smooth", type=float, metavar="ALPHA",
+                   help="SmoothQuant outlier smoothing with this migration strength (e.g. 0.5); off by default")
+    p.add_argument("--group-size", type=int, choices=[0, 32, 64, 128], default=32,
+                   help="int4 weight group size; 0 = per-channel int4 (default 32)")
+    p.add_argument("--gelu", choices=["lambda", "shiftgelu"], default="lambda",
+                   help="integer GELU: λ-ShiftGELU with a fitted λ (default) or I-ViT's ShiftGELU")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,19 +185,49 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output", "-o", metavar="FILE.npz", help="also save the outputs to this .npz")
     p.set_defaults(func=_run)
 
-    p = sub.add_parser("demo", help="build the bundled every-op graph, run it with both executors, compare",
-                       description="Build the bundled example graph (every op kind), save and reload it as .ieg, "
-                       "run it with the numpy reference and the C++ scalar kernels, and check they agree bit for bit.")
+    p = sub.add_parser("convert", help="convert a zoo model or file.py:factory to an integer-only .ieg",
+                       description="Capture a PyTorch model with torch.export, calibrate it, and write its "
+                       "integer-only graph. MODEL is a zoo name (vit-fmnist, segmenter-fmnist, minilm) or "
+                       "file.py:factory, where factory() returns (model, calibration) and calibration is a list "
+                       "of input tuples shaped like the model's inputs (the first is the example input).")
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.ieg")
+    _add_conversion_flags(p)
+    p.set_defaults(func=_convert)
+
+    p = sub.add_parser("eval", help="float vs integer accuracy of a zoo model on its test set",
+                       description="Convert a zoo model and score the float model, the integer graph (reference "
+                       "executor) and ONNX Runtime's quantize_dynamic on the same test inputs: top-1 %% for "
+                       "vit-fmnist, mIoU %% for segmenter-fmnist, mean cosine to the float embeddings for minilm.")
+    p.add_argument("model", metavar="MODEL", choices=["vit-fmnist", "segmenter-fmnist", "minilm"])
+    _add_conversion_flags(p)
+    p.add_argument("--limit", type=int, metavar="N", help="score only the first N test samples")
+    p.add_argument("--batch", type=int, default=50, help="batch size of the evaluation graph (default 50)")
+    p.add_argument("--kernels", choices=["numpy", "scalar-cpp"], default="numpy", help="reference executor kernels")
+    p.add_argument("--no-peers", action="store_true", help="skip the ONNX Runtime quantize_dynamic peer")
+    p.add_argument("--json", action="store_true", help="end with one JSON line: model, weights, metric, float, integer, peers")
+    p.set_defaults(func=_eval)
+
+    p = sub.add_parser("demo", help="convert the bundled ViT and compare float vs integer accuracy (< 1 min)",
+                       description="Convert the bundled Fashion-MNIST ViT to an integer-only W8A8 graph, score float "
+                       "vs integer top-1 on the first --limit test images, and save the graph.")
     p.add_argument("--out", default="out", help="folder for the written .ieg (default: ./out)")
+    p.add_argument("--limit", type=int, default=2000, help="test images to score (default 2000 of 10,000)")
     p.set_defaults(func=_demo)
 
     args = parser.parse_args(argv)
+    from intedge.integer_ops import QuantizationError
     from intedge.ir import InvalidGraphError
     from intedge.reference import ExecutionError
 
+    user_errors = (InvalidGraphError, ExecutionError, FileNotFoundError, QuantizationError)
+    if args.command in ("convert", "eval", "demo"):
+        from intedge.converters.errors import ConversionError
+
+        user_errors += (ConversionError,)
     try:
         return args.func(args)
-    except (InvalidGraphError, ExecutionError, FileNotFoundError) as e:
+    except user_errors as e:
         print(f"intedge {args.command}: error: {e}", file=sys.stderr)
         return 2
 

@@ -34,7 +34,7 @@ def _kernels(lib, qlinear, qadd, shiftmax) -> dict:
         "shiftmax": lambda g, op, x, mask=None: shiftmax(x, mask, **op.options),
         "shiftgelu": lambda g, op, x: lib.shiftgelu(x, **op.options),
         "lambda_shiftgelu": lambda g, op, x: lib.lambda_shiftgelu(x, **op.options),
-        "ilayernorm": lambda g, op, x: lib.ilayernorm(x, **op.options),
+        "ilayernorm": lambda g, op, x: lib.ilayernorm(x, out_dtype=_out_dtype(g, op), **op.options),
         "meanpool": lambda g, op, x: lib.meanpool(x, out_dtype=_out_dtype(g, op), **op.options),
         "gather": lambda g, op, table, idx: lib.gather(table, idx),
         "argmax": lambda g, op, x: lib.argmax(x, op.options["axis"]),
@@ -99,6 +99,26 @@ def _qlinear_cpp(g, op, x, w, bias=None, group_scales=None):
 _KERNEL_SETS = {"numpy": _numpy_kernels, "scalar-cpp": _cpp_kernels}
 
 
+def numpy_kernels() -> dict:
+    """The spec's op table; its functions take numpy arrays or torch int tensors alike (the QAT twin's use)."""
+    return _numpy_kernels()
+
+
+def execute(graph: Graph, values: dict, table: dict, op_indices) -> None:
+    """Run graph.ops[k] for k in op_indices, reading and writing values {tensor id: array}."""
+    for k in op_indices:
+        op = graph.ops[k]
+        args = [values[i] if i != -1 else None for i in op.inputs]
+        try:
+            out = table[op.kind](graph, op, *args)
+        except IndexError as e:
+            raise ExecutionError(f"op {k} ({op.name or op.kind}): {e}") from None
+        expected = graph.tensors[op.outputs[0]]
+        if str(out.dtype).removeprefix("torch.") != NUMPY_DTYPE[expected.dtype].name or tuple(out.shape) != expected.shape:
+            raise InvalidGraphError(f"op {k} ({op.kind}) produced {out.dtype}{list(out.shape)}, declared {expected.dtype}{list(expected.shape)}")
+        values[op.outputs[0]] = out
+
+
 def run(graph: Graph, inputs: dict[str, np.ndarray], kernels: str = "numpy", keep_intermediates: bool = False):
     """Run `graph` on named inputs; returns {output name: array}.
 
@@ -120,16 +140,7 @@ def run(graph: Graph, inputs: dict[str, np.ndarray], kernels: str = "numpy", kee
         if x.dtype != NUMPY_DTYPE[t.dtype] or tuple(x.shape) != t.shape:
             raise ExecutionError(f"input {name!r}: expected {t.dtype}{list(t.shape)}, got {x.dtype}{list(x.shape)}")
         values[tid] = x
-    for k, op in enumerate(graph.ops):
-        args = [values[i] if i != -1 else None for i in op.inputs]
-        try:
-            out = table[op.kind](graph, op, *args)
-        except IndexError as e:
-            raise ExecutionError(f"op {k} ({op.name or op.kind}): {e}") from None
-        expected = graph.tensors[op.outputs[0]]
-        if out.dtype != NUMPY_DTYPE[expected.dtype] or tuple(out.shape) != expected.shape:
-            raise InvalidGraphError(f"op {k} ({op.kind}) produced {out.dtype}{list(out.shape)}, declared {expected.dtype}{list(expected.shape)}")
-        values[op.outputs[0]] = out
+    execute(graph, values, table, range(len(graph.ops)))
     if keep_intermediates:
         return {graph.tensors[i].name: v for i, v in values.items()}
     return {graph.tensors[i].name: values[i] for i in graph.outputs}

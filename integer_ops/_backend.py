@@ -49,7 +49,33 @@ class _NumpyOps:
         """
         a64 = np.asarray(a, dtype=np.float64)
         b64 = np.asarray(b, dtype=np.float64)
+        if b64.ndim == 2 and a64.ndim > 2:  # one BLAS call instead of one per leading index
+            return np.rint(a64.reshape(-1, a64.shape[-1]) @ b64).astype(np.int64).reshape(*a64.shape[:-1], -1)
         return np.rint(a64 @ b64).astype(np.int64)
+
+    # data movement (shape_ops.py)
+    @staticmethod
+    def transpose(x, perm):
+        return np.ascontiguousarray(np.transpose(x, tuple(perm)))
+
+    @staticmethod
+    def concat(xs, axis: int):
+        return np.concatenate(xs, axis=axis)
+
+    @staticmethod
+    def repeat(x, count: int, axis: int):
+        return np.repeat(x, count, axis=axis)
+
+    @staticmethod
+    def float32(x):
+        return np.asarray(x, np.float32)
+
+    @staticmethod
+    def rint_clip(y, lo: int, hi: int, dtype: str):
+        """Round half to even, then saturate; NaN → 0, ±inf → the bounds (float32 in)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            y = np.nan_to_num(y, nan=0.0, posinf=hi, neginf=lo)
+        return np.clip(np.rint(y), lo, hi).astype(dtype)
 
 
 class _TorchOps:
@@ -94,6 +120,23 @@ class _TorchOps:
         # Same exactness argument as the numpy version.
         t = self.torch
         return t.round(t.matmul(a.to(t.float64), b.to(t.float64))).to(t.int64)
+
+    def transpose(self, x, perm):
+        return x.permute(tuple(int(p) for p in perm)).contiguous()
+
+    def concat(self, xs, axis: int):
+        return self.torch.cat(list(xs), dim=axis)
+
+    def repeat(self, x, count: int, axis: int):
+        return self.torch.repeat_interleave(x, count, dim=axis)
+
+    def float32(self, x):
+        return self.torch.as_tensor(x).to(self.torch.float32)
+
+    def rint_clip(self, y, lo: int, hi: int, dtype: str):
+        t = self.torch
+        y = t.nan_to_num(y, nan=0.0, posinf=hi, neginf=lo)
+        return t.clamp(t.round(y), lo, hi).to(getattr(t, dtype))  # torch.round is half to even, as np.rint
 
 
 _NUMPY = _NumpyOps()

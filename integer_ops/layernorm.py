@@ -61,7 +61,7 @@ def isqrt(v):
     return k
 
 
-def ilayernorm(x, multiplier, bias, shift: int):
+def ilayernorm(x, multiplier, bias, shift: int, out_dtype: str = "int8"):
     xp = ops_for(x)
     x = xp.int64(x)
     c = x.shape[-1]
@@ -72,7 +72,7 @@ def ilayernorm(x, multiplier, bias, shift: int):
     k = isqrt(v << (2 * j))
     n = rounding_shift((y << j) * ((1 << RECIP_BITS) // xp.maximum(k, 1)), RECIP_BITS - NORM_BITS)
     z = n * xp.int64(multiplier) + xp.int64(bias)
-    return saturate(rounding_shift(z, shift), "int8")
+    return saturate(rounding_shift(z, shift), out_dtype)
 
 
 def ilayernorm_params(gamma, beta, scale_out: float) -> dict:

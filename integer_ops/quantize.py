@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._backend import dtype_range
+from ._backend import dtype_range, ops_for
 from .requant import QuantizationError
 
 INT4_MIN, INT4_MAX = -8, 7
@@ -83,10 +83,16 @@ def quantize_int4_grouped(w, group_size: int):
     return q4.reshape(n, k).astype(np.int8), g, s_c
 
 
+def quantize_int4_per_channel(w):
+    """w [N, K] → (q4 int8 [N, K] in [−8, 7], s_c [N]): plain per-channel int4 (group scales all 1)."""
+    return quantize_per_channel(w, bits=4)
+
+
 def expand_int4(q4, group_scales, group_size: int) -> np.ndarray:
     """The int8 weights an int4 layer computes with: q4 · g (exact, in int8)."""
-    g = np.repeat(np.asarray(group_scales, np.int16), group_size, axis=-1)
-    return (np.asarray(q4, np.int16) * g).astype(np.int8)
+    xp = ops_for(q4)
+    g = xp.repeat(xp.int64(group_scales), group_size, -1)
+    return xp.cast(xp.int64(q4) * g, "int8")
 
 
 def pack_int4(q4) -> np.ndarray:
@@ -112,10 +118,10 @@ def unpack_int4(packed) -> np.ndarray:
 def quantize_input(x, inv_scale: float, dtype: str = "int8") -> np.ndarray:
     """The graph's input quantizer (float32 → int), exactly as every executor runs it."""
     lo, hi = dtype_range(dtype)
+    xp = ops_for(x)
     with np.errstate(over="ignore", invalid="ignore"):  # ±inf saturates below, as in C++
-        y = np.asarray(x, np.float32) * np.float32(inv_scale)
-    y = np.nan_to_num(y, nan=0.0, posinf=hi, neginf=lo)
-    return np.clip(np.rint(y), lo, hi).astype(dtype)
+        y = xp.float32(x) * np.float32(inv_scale)
+    return xp.rint_clip(y, lo, hi, dtype)
 
 
 def dequantize_output(q, scale: float) -> np.ndarray:

@@ -13,7 +13,7 @@ one scale (the converter requantizes beforehand).
 
 from __future__ import annotations
 
-import numpy as np
+from ._backend import ops_for
 
 
 class IndexOutOfRange(IndexError):
@@ -21,36 +21,35 @@ class IndexOutOfRange(IndexError):
 
 
 def reshape(x, shape):
-    return np.reshape(x, tuple(shape))
+    return x.reshape(tuple(int(d) for d in shape))
 
 
 def transpose(x, perm):
-    return np.ascontiguousarray(np.transpose(x, tuple(perm)))
+    return ops_for(x).transpose(x, perm)
 
 
 def concat(xs, axis: int):
-    return np.concatenate(xs, axis=axis)
+    return ops_for(xs[0]).concat(xs, axis)
 
 
 def slice_axis(x, axis: int, start: int, end: int, step: int):
-    index = [slice(None)] * x.ndim
-    index[axis] = slice(start, end, step)
-    return np.ascontiguousarray(x[tuple(index)])
+    index = (slice(None),) * axis + (slice(start, end, step),)
+    return ops_for(x).transpose(x[index], range(x.ndim))  # a contiguous copy
 
 
 def gather(table, indices):
-    indices = np.asarray(indices)
     bad = (indices < 0) | (indices >= table.shape[0])
-    if np.any(bad):
+    if bad.any():
         raise IndexOutOfRange(
-            f"gather index {int(indices[bad].flat[0])} outside [0, {table.shape[0]})"
+            f"gather index {int(indices[bad].reshape(-1)[0])} outside [0, {table.shape[0]})"
         )
-    return table[indices]
+    return table[indices.long() if ops_for(indices).name == "torch" else indices]
 
 
 def upsample_nearest(x, factor_h: int, factor_w: int):
-    return np.repeat(np.repeat(x, factor_h, axis=-2), factor_w, axis=-1)
+    xp = ops_for(x)
+    return xp.repeat(xp.repeat(x, factor_h, -2), factor_w, -1)
 
 
 def argmax(x, axis: int):
-    return np.argmax(x, axis=axis).astype(np.int32)
+    return ops_for(x).cast(x.argmax(axis), "int32")

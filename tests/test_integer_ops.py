@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from intedge import integer_ops as iops
 from intedge.integer_ops import gelu, layernorm
 from intedge.integer_ops.exp2 import MAX_U, pow2_neg
 from intedge.integer_ops.shiftmax import ERROR_BOUND as SHIFTMAX_BOUND
 from intedge.integer_ops.shiftmax import OUT_SCALE as SHIFTMAX_SCALE
-
-from intedge import integer_ops as iops
 
 
 @given(st.lists(st.integers(0, 2**62 - 1), min_size=1, max_size=50))

@@ -5,10 +5,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from intedge.integer_ops import shape_ops
 
 from intedge import _runtime
 from intedge import integer_ops as iops
+from intedge.integer_ops import shape_ops
 
 K = _runtime.kernels
 SETTINGS = settings(max_examples=60, deadline=None)
@@ -100,13 +100,13 @@ def test_lambda_shiftgelu(data):
 
 
 @SETTINGS
-@given(st.data(), st.sampled_from([np.int8, np.int16]), st.sampled_from([1, 2, 3, 192, 4096]))
-def test_ilayernorm(data, dtype, channels):
+@given(st.data(), st.sampled_from([np.int8, np.int16]), st.sampled_from([1, 2, 3, 192, 4096]), st.sampled_from(["int8", "int16"]))
+def test_ilayernorm(data, dtype, channels, out):
     x = data.draw(int_arrays(dtype, (2, channels)))
     mult = data.draw(hnp.arrays(np.int32, channels, elements=st.integers(-(2**31), 2**31 - 1)))
     bias = data.draw(hnp.arrays(np.int64, channels, elements=st.integers(-(2**61), 2**61)))
     shift = data.draw(shifts)
-    assert np.array_equal(K.ilayernorm(x, mult, bias, shift), iops.ilayernorm(x, mult, bias, shift))
+    assert np.array_equal(K.ilayernorm(x, mult, bias, shift, out), iops.ilayernorm(x, mult, bias, shift, out))
 
 
 @SETTINGS

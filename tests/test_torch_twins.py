@@ -5,10 +5,10 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from intedge.integer_ops import torch_twins as tt
-from intedge.integer_ops.shiftmax import OUT_SCALE
 
 from intedge import integer_ops as iops
+from intedge.integer_ops import torch_twins as tt
+from intedge.integer_ops.shiftmax import OUT_SCALE
 
 SETTINGS = settings(max_examples=25, deadline=None)
 

@@ -40,10 +40,10 @@ void shiftgelu_scalar(const int8_t* x, int64_t rows, int64_t cols, int32_t x0, i
 void lambda_shiftgelu_scalar(const int8_t* x, int64_t n, int32_t slope_mult, int slope_shift, int32_t mult,
                              int shift, int8_t* y);
 
-// I-LayerNorm over rows: x [rows, C] In · mult [C] · bias [C] · y [rows, C] int8.
-template <typename In>
+// I-LayerNorm over rows: x [rows, C] In · mult [C] · bias [C] · y [rows, C] Out (int8/int16).
+template <typename In, typename Out>
 void ilayernorm_scalar(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias, int shift,
-                       int8_t* y);
+                       Out* y);
 
 // Elementwise: y = sat(x·m + round >> s); y = sat(a·ma + b·mb + round >> s).
 template <typename In, typename Out>

@@ -158,19 +158,26 @@ py::array LambdaShiftGelu(const Arr<int8_t>& x, int32_t slope_mult, int slope_sh
   return y;
 }
 
-py::array ILayerNorm(const py::array& x, const Arr<int32_t>& mult, const Arr<int64_t>& bias, int shift) {
+template <typename T>
+constexpr bool kActivation = std::is_same_v<T, int8_t> || std::is_same_v<T, int16_t>;
+
+py::array ILayerNorm(const py::array& x, const Arr<int32_t>& mult, const Arr<int64_t>& bias, int shift,
+                     const std::string& out_dtype) {
   if (mult.size() != Inner(x) || bias.size() != Inner(x)) throw py::value_error("need one constant per channel");
-  py::array_t<int8_t> y(Shape(x));
-  if (Is(x, "int8")) {
-    auto xc = x.cast<Arr<int8_t>>();
-    k::ilayernorm_scalar<int8_t>(xc.data(), Outer(x), Inner(x), mult.data(), bias.data(), shift, y.mutable_data());
-  } else if (Is(x, "int16")) {
-    auto xc = x.cast<Arr<int16_t>>();
-    k::ilayernorm_scalar<int16_t>(xc.data(), Outer(x), Inner(x), mult.data(), bias.data(), shift, y.mutable_data());
-  } else {
-    BadDtype("x", x);
-  }
-  return y;
+  return DispatchInt(x, "x", [&](auto ti) -> py::array {
+    using In = std::decay_t<decltype(ti)>;
+    return DispatchOut(out_dtype, [&](auto to) -> py::array {
+      using Out = std::decay_t<decltype(to)>;
+      if constexpr (!kActivation<In> || !kActivation<Out>) {
+        throw py::type_error("ilayernorm takes int8/int16 to int8/int16");
+      } else {
+        Arr<In> xc = x.cast<Arr<In>>();
+        py::array_t<Out> y(Shape(x));
+        k::ilayernorm_scalar<In, Out>(xc.data(), Outer(x), Inner(x), mult.data(), bias.data(), shift, y.mutable_data());
+        return y;
+      }
+    });
+  });
 }
 
 py::array Requant(const py::array& x, int32_t mult, int shift, const std::string& out_dtype) {
@@ -189,9 +196,6 @@ py::array Requant(const py::array& x, int32_t mult, int shift, const std::string
     });
   });
 }
-
-template <typename T>
-constexpr bool kActivation = std::is_same_v<T, int8_t> || std::is_same_v<T, int16_t>;
 
 py::array QAdd(const py::array& a, const py::array& b, int32_t ma, int32_t mb, int shift, const std::string& out) {
   if (a.size() != b.size()) throw py::value_error("qadd kernel takes equal shapes (broadcast beforehand)");
@@ -356,7 +360,8 @@ PYBIND11_MODULE(_runtime, m) {
   kern.def("shiftgelu", &ShiftGelu, py::arg("x"), py::arg("x0"), py::arg("multiplier"), py::arg("shift"));
   kern.def("lambda_shiftgelu", &LambdaShiftGelu, py::arg("x"), py::arg("slope_multiplier"), py::arg("slope_shift"),
            py::arg("multiplier"), py::arg("shift"));
-  kern.def("ilayernorm", &ILayerNorm, py::arg("x"), py::arg("multiplier"), py::arg("bias"), py::arg("shift"));
+  kern.def("ilayernorm", &ILayerNorm, py::arg("x"), py::arg("multiplier"), py::arg("bias"), py::arg("shift"),
+           py::arg("out_dtype") = "int8");
   kern.def("requantize", &Requant, py::arg("z"), py::arg("multiplier"), py::arg("shift"),
            py::arg("dtype") = "int8");
   kern.def("qadd", &QAdd, py::arg("a"), py::arg("b"), py::arg("multiplier_a"), py::arg("multiplier_b"),

@@ -253,7 +253,7 @@ def _ilayernorm(g, op, check):
     check(m.shape == (c,) and b.shape == (c,), f"multiplier and bias need {c} entries")
     check(b.size == 0 or int(np.abs(b.astype(np.int64)).max()) <= 2**61, "bias outside [-2^61, 2^61]")
     check(1 <= op.options["shift"] <= 62, f"shift {op.options['shift']} outside [1, 62]")
-    _out(g, op, check, INT8, x.shape)
+    _out(g, op, check, ACT, x.shape)
 
 
 def _meanpool(g, op, check):

@@ -25,9 +25,9 @@ int64_t Isqrt(int64_t v) {
 
 }  // namespace
 
-template <typename In>
+template <typename In, typename Out>
 void ilayernorm_scalar(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias, int shift,
-                       int8_t* y) {
+                       Out* y) {
   for (int64_t r = 0; r < rows; ++r) {
     const In* xr = x + r * C;
     int64_t sum = 0;
@@ -43,14 +43,17 @@ void ilayernorm_scalar(const In* x, int64_t rows, int64_t C, const int32_t* mult
     for (int64_t c = 0; c < C; ++c) {
       const int64_t d = (kMeanScale * xr[c] - mean) * (int64_t{1} << j);
       const int64_t n = RoundingShift(d * factor, kRecipBits - kNormBits);
-      y[r * C + c] = Saturate<int8_t>(RoundingShift(n * mult[c] + bias[c], shift));
+      y[r * C + c] = Saturate<Out>(RoundingShift(n * mult[c] + bias[c], shift));
     }
   }
 }
 
-template void ilayernorm_scalar<int8_t>(const int8_t*, int64_t, int64_t, const int32_t*, const int64_t*, int,
-                                        int8_t*);
-template void ilayernorm_scalar<int16_t>(const int16_t*, int64_t, int64_t, const int32_t*, const int64_t*, int,
-                                         int8_t*);
+#define INTEDGE_ILAYERNORM(In, Out)                                                                        \
+  template void ilayernorm_scalar<In, Out>(const In*, int64_t, int64_t, const int32_t*, const int64_t*, int, Out*);
+INTEDGE_ILAYERNORM(int8_t, int8_t)
+INTEDGE_ILAYERNORM(int8_t, int16_t)
+INTEDGE_ILAYERNORM(int16_t, int8_t)
+INTEDGE_ILAYERNORM(int16_t, int16_t)
+#undef INTEDGE_ILAYERNORM
 
 }  // namespace intedge::kernels

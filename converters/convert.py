@@ -1,0 +1,65 @@
+"""`intedge.convert`: a PyTorch model and calibration inputs → an integer-only graph.
+
+    g = intedge.convert(model, example_inputs, calibration=batches, weights="w8")
+
+The steps, each its own module: capture (torch.export → float graph),
+smooth (optional SmoothQuant scaling folded into LayerNorm and linear
+weights), calibrate (activation ranges), lower (plan dtypes and scales, then
+emit integer ops). `Converter` keeps what those steps decided, so the same
+plan can be emitted again at another batch size, or from the QAT twin's
+fine-tuned weights.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from intedge.ir.graph import Graph
+
+from . import calibrate as cal
+from . import lower, smooth
+from .capture import capture
+from .errors import ConversionError
+from .float_graph import FloatGraph
+
+
+class Converter:
+    def __init__(self, model: torch.nn.Module, example_inputs, graph: FloatGraph, plan: lower.QuantPlan,
+                 consts: dict[str, torch.Tensor], smoothed: bool):
+        self.model, self.example_inputs, self.smoothed = model, example_inputs, smoothed
+        self.float_graph, self.plan, self.consts = graph, plan, consts
+
+    @classmethod
+    def calibrate(cls, model, example_inputs, calibration, weights="w8", method="minmax", percentile=99.99,
+                  smooth_alpha: float | None = None, group_size: int = 32, gelu: str = "lambda",
+                  wide_residual: bool = True, progress: bool = True) -> Converter:
+        config = lower.QuantConfig(weights, group_size, gelu, wide_residual)
+        ranges = cal.Ranges(method, percentile)
+        example_inputs = example_inputs if isinstance(example_inputs, tuple) else (example_inputs,)
+        g = capture(model, example_inputs)
+        items = cal.as_input_tuples(g, calibration)
+        if smooth_alpha is not None:
+            g = smooth.split_shared_layernorms(g)
+            consts = smooth.smooth(g, cal.calibrate(g, items, cal.Ranges(), None, progress), g.consts, smooth_alpha)
+        else:
+            consts = dict(g.consts)
+        cal.calibrate(g, items, ranges, consts, progress)
+        return cls(model, example_inputs, g, lower.plan(g, ranges, config), consts, smooth_alpha is not None)
+
+    def graph(self, batch: int | None = None, consts: dict[str, torch.Tensor] | None = None, name: str = "model") -> Graph:
+        """The integer graph, at the captured batch size or another one."""
+        g = self.float_graph if batch is None else self.recapture(batch)
+        return lower.emit(g, self.plan, self.consts if consts is None else consts, name).graph.validate()
+
+    def recapture(self, batch: int) -> FloatGraph:
+        inputs = tuple(x[:1].expand(batch, *x.shape[1:]).contiguous() for x in self.example_inputs)
+        g = capture(self.model, inputs)
+        g = smooth.split_shared_layernorms(g) if self.smoothed else g
+        if [n.output for n in g.nodes] != [n.output for n in self.float_graph.nodes]:
+            raise ConversionError(f"the model traces differently at batch {batch}; convert at that batch size")
+        return g
+
+
+def convert(model: torch.nn.Module, example_inputs, calibration, weights="w8", **options) -> Graph:
+    """An integer-only graph of `model` (see Converter.calibrate for the options)."""
+    return Converter.calibrate(model, example_inputs, calibration, weights, **options).graph()

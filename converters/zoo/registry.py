@@ -1,0 +1,118 @@
+"""The zoo: each model's factory, checkpoint, data and metric, by name.
+
+A ZooModel knows everything `intedge convert` and `intedge eval` need about a
+bundled model: how to build it with its weights, what an input looks like,
+where calibration and test data come from, and how to score predictions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from intedge.converters.data import fashion_mnist as fm
+
+CHECKPOINTS = Path(__file__).parent / "checkpoints"
+
+
+def checkpoint_path(name: str) -> Path:
+    return CHECKPOINTS / f"{name}.pt"
+
+
+@dataclass(frozen=True)
+class ZooModel:
+    name: str
+    description: str
+    factory: Callable[[], torch.nn.Module]
+    metric: str  # "top-1", "mIoU" (both in percent) or "cosine"
+    input_names: tuple[str, ...]
+    calibration_set: Callable[[int], list[tuple[np.ndarray, ...]]]  # n samples → list of 1-sample input tuples
+    test_set: Callable[[], tuple]  # → (inputs tuple of arrays, targets)
+    evaluate: Callable[[np.ndarray, object], float]  # (stacked predictions, targets) → metric
+    trained_here: bool = True
+
+    def build(self, weights: bool = True) -> torch.nn.Module:
+        model = self.factory()
+        if weights and self.trained_here:
+            path = checkpoint_path(self.name)
+            if not path.exists():
+                raise FileNotFoundError(f"{path} is missing: run `python -m intedge.converters.zoo.train {self.name}`")
+            model.load_state_dict(torch.load(path, weights_only=True)["state_dict"])
+        return model.eval()
+
+
+def top1(logits: np.ndarray, labels: np.ndarray) -> float:
+    return float((logits.argmax(-1) == labels).mean() * 100)
+
+
+def mean_iou(logits: np.ndarray, labels: np.ndarray, n_cls: int = 11) -> float:
+    """Mean over classes present in labels or predictions of intersection / union, in percent."""
+    pred = logits.argmax(1)
+    ious = []
+    for c in range(n_cls):
+        p, t = pred == c, labels == c
+        union = np.logical_or(p, t).sum()
+        if union:
+            ious.append(np.logical_and(p, t).sum() / union)
+    return float(np.mean(ious) * 100)
+
+
+def _fmnist_calibration(n: int):
+    images, _ = fm.load("train")
+    pick = np.random.default_rng(1).choice(len(images), n, replace=False)
+    return [(x[None],) for x in fm.normalize(images[pick])]
+
+
+def _fmnist_test():
+    images, labels = fm.load("test")
+    return (fm.normalize(images),), labels
+
+
+def _scenes_calibration(n: int):
+    canvas, _ = fm.scenes("train", n, seed=1)
+    return [(x[None],) for x in fm.normalize(canvas)]
+
+
+def _scenes_test():
+    canvas, labels = fm.scenes("test", 2000)
+    return (fm.normalize(canvas),), labels
+
+
+def _vit():
+    from .vit import vit_fmnist
+
+    return vit_fmnist()
+
+
+def _segmenter():
+    from .segmenter import segmenter_fmnist
+
+    return segmenter_fmnist()
+
+
+def _minilm_entry():
+    from . import minilm
+
+    return ZooModel("minilm", "all-MiniLM-L6-v2 sentence encoder (BERT, 6 layers, dim 384), sequence length 128",
+                    minilm.build, "cosine", ("input_ids", "attention_mask"), minilm.calibration_set,
+                    minilm.test_set, minilm.mean_cosine, trained_here=False)
+
+
+ZOO: dict[str, ZooModel] = {
+    "vit-fmnist": ZooModel("vit-fmnist", "DeiT-style ViT (6 layers, dim 96, patch 4) on Fashion-MNIST 28×28",
+                           _vit, "top-1", ("image",), _fmnist_calibration, _fmnist_test, top1),
+    "segmenter-fmnist": ZooModel("segmenter-fmnist",
+                                 "Segmenter (ViT 4 layers + mask transformer) on Fashion-MNIST scenes 48×48",
+                                 _segmenter, "mIoU", ("image",), _scenes_calibration, _scenes_test, mean_iou),
+    "minilm": _minilm_entry(),
+}
+
+
+def get(name: str) -> ZooModel:
+    if name not in ZOO:
+        raise KeyError(f"unknown zoo model {name!r}; known: {', '.join(ZOO)}")
+    return ZOO[name]
