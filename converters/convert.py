@@ -39,7 +39,7 @@ class Converter:
         g = capture(model, example_inputs)
         items = cal.as_input_tuples(g, calibration)
         if smooth_alpha is not None:
-            g = smooth.split_shared_layernorms(g)
+            g = smooth.prepare(g)
             consts = smooth.smooth(g, cal.calibrate(g, items, cal.Ranges(), None, progress), g.consts, smooth_alpha)
         else:
             consts = dict(g.consts)
@@ -54,7 +54,7 @@ class Converter:
     def recapture(self, batch: int) -> FloatGraph:
         inputs = tuple(x[:1].expand(batch, *x.shape[1:]).contiguous() for x in self.example_inputs)
         g = capture(self.model, inputs)
-        g = smooth.split_shared_layernorms(g) if self.smoothed else g
+        g = smooth.prepare(g) if self.smoothed else g
         if [n.output for n in g.nodes] != [n.output for n in self.float_graph.nodes]:
             raise ConversionError(f"the model traces differently at batch {batch}; convert at that batch size")
         return g

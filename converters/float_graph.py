@@ -21,7 +21,7 @@ KINDS = {
     "linear": 1,  # consts: weight [N, K], bias [N] or None
     "matmul": 2,  # two activations, a @ b
     "softmax": None,  # x [, mask input]: softmax over the last axis, masked where mask == 0
-    "gelu": 1,
+    "gelu": 1,  # consts: channel_scale (optional, from smoothing): GELU(x) / s per channel
     "layernorm": 1,  # consts: weight, bias; attrs: eps
     "add": 2,  # either side may be a constant (position embeddings)
     "scale": 1,  # attrs: factor > 0 (x * factor): changes the scale, not the integers
@@ -85,7 +85,7 @@ FLOAT_OPS: dict[str, Callable] = {
     "linear": lambda n, c, x: F.linear(x, c["weight"], c.get("bias")),
     "matmul": lambda n, c, a, b: a @ b,
     "softmax": lambda n, c, x, mask=None: _softmax(x, None if mask is None else mask.reshape(n.attrs["mask_shape"])),
-    "gelu": lambda n, c, x: F.gelu(x),
+    "gelu": lambda n, c, x: F.gelu(x) / c["channel_scale"] if "channel_scale" in c else F.gelu(x),
     "layernorm": lambda n, c, x: F.layer_norm(x, x.shape[-1:], c["weight"], c["bias"], n.attrs["eps"]),
     "add": lambda n, c, a, b: a + b,
     "scale": lambda n, c, x: x * n.attrs["factor"],
@@ -108,7 +108,8 @@ def node_consts(g: FloatGraph, n: FNode, consts: dict[str, torch.Tensor] | None 
 def value_of(g: FloatGraph, values: dict, name: str, consts: dict[str, torch.Tensor] | None = None):
     if name in values:
         return values[name]
-    return (g.consts if consts is None else consts)[name]
+    c = (g.consts if consts is None else consts)[name]
+    return c.expand(g.shapes[name]) if name in g.shapes and tuple(c.shape) != g.shapes[name] else c  # another batch size
 
 
 def run(g: FloatGraph, inputs: dict[str, torch.Tensor], observe: Callable[[str, torch.Tensor], None] | None = None,

@@ -263,6 +263,10 @@ def _emit_softmax(e: _Emitter, n: FNode):
 
 def _emit_gelu(e: _Emitter, n: FNode):
     s_in, s_out = e.p.scales[n.inputs[0]], e.p.scales[n.output]
+    if "channel_scale" in n.consts:  # smoothed: the output requantization also divides channel j by s_j
+        if n.output not in e.p.lambdas:
+            raise ConversionError("smoothing a GELU needs λ-ShiftGELU (I-ViT's ShiftGELU has one output scale)")
+        s_out = s_out * e.const(n.consts["channel_scale"])
     if n.output in e.p.lambdas:
         e.ir.add_op("lambda_shiftgelu", [e.tid[n.inputs[0]]], [_out(e, n)], name=n.output,
                     **gelu_ops.lambda_shiftgelu_params(s_in, s_out, e.p.lambdas[n.output]))

@@ -1,15 +1,19 @@
 """SmoothQuant-style outlier smoothing (Xiao et al. 2023), folded into the weights.
 
-For a LayerNorm feeding linear layers, each channel j is divided by
-s_j = max|X_j|^α / max|W_:,j|^(1−α): the LayerNorm's γ_j and β_j are divided
-by s_j and every consuming linear's input column j is multiplied by it. The
-float function is unchanged; the activation's outlier channels shrink, so int8
-keeps more resolution on the rest (BERT has such channels).
+For an activation X feeding linear layers, each channel j is divided by
+s_j = max|X_j|^α / max|W_:,j|^(1−α) and every consuming linear's input
+column j is multiplied by it. The float function is unchanged; the outlier
+channels shrink, so int8 keeps more resolution on the rest (BERT has such
+channels). Where the division goes:
+* after a LayerNorm: into its γ_j and β_j;
+* after a GELU: into the λ-ShiftGELU's per-channel output requantization
+  (BERT's GELU outputs span 0.1 to 25: per-tensor int8 loses the small ones).
 
-In post-LN models (BERT) a LayerNorm's output also feeds the residual add,
-which must see it unscaled: `split_shared_layernorms` first gives the linears
-their own copy of such a LayerNorm (same statistics, smoothed γ and β), at
-the cost of one more I-LayerNorm per block.
+`prepare` makes room for both, structurally, before calibration: in post-LN
+models (BERT) a LayerNorm's output also feeds the residual add, which must
+see it unscaled, so the linears get their own copy of that LayerNorm (same
+statistics, smoothed γ and β; one more I-LayerNorm per block); and each GELU
+feeding only linears gets a per-channel scale constant (ones until smoothed).
 """
 
 from __future__ import annotations
@@ -23,19 +27,23 @@ from .calibrate import Ranges
 from .float_graph import FloatGraph
 
 SUFFIX = ".smoothed"
+CHANNEL_SCALE = ".channel_scale"
 
 
-def split_shared_layernorms(g: FloatGraph) -> FloatGraph:
-    """A copy of g where every LayerNorm feeding both linears and other ops has a twin for the linears."""
+def prepare(g: FloatGraph) -> FloatGraph:
+    """A copy of g ready for smoothing (see the module docstring); the same float function."""
     g = copy.copy(g)
     g.consts, g.shapes = dict(g.consts), dict(g.shapes)
     consumers = g.consumers()
     rewired: dict[int, list[str]] = {}  # id(linear node) → its new inputs
     nodes = []
     for n in g.nodes:
-        nodes.append(n)
         users = consumers.get(n.output, [])
         linears = [u for u in users if u.kind == "linear"]
+        if n.kind == "gelu" and users and len(linears) == len(users) and n.output not in g.outputs:
+            n = dataclasses.replace(n, consts={"channel_scale": n.output + CHANNEL_SCALE})
+            g.consts[n.consts["channel_scale"]] = torch.ones(g.shapes[n.output][-1])
+        nodes.append(n)
         if n.kind != "layernorm" or not linears or (len(linears) == len(users) and n.output not in g.outputs):
             continue
         twin = copy.deepcopy(n)
@@ -52,20 +60,23 @@ def split_shared_layernorms(g: FloatGraph) -> FloatGraph:
 
 
 def smooth(g: FloatGraph, ranges: Ranges, consts: dict[str, torch.Tensor], alpha: float = 0.5) -> dict[str, torch.Tensor]:
-    """New constants with every LayerNorm → linears edge smoothed (g from split_shared_layernorms)."""
+    """New constants with every LayerNorm → linears and GELU → linears edge smoothed (g from prepare)."""
     if not 0 < alpha < 1:
         raise ValueError(f"smoothing alpha must be in (0, 1), got {alpha}")
     consts = dict(consts)
     consumers = g.consumers()
     for n in g.nodes:
         users = consumers.get(n.output, [])
-        if n.kind != "layernorm" or not users or any(u.kind != "linear" for u in users):
+        if n.kind not in ("layernorm", "gelu") or not users or any(u.kind != "linear" for u in users):
             continue
         act_max = ranges.channel_max[n.output].clamp(min=1e-5)
         w_max = torch.stack([consts[u.consts["weight"]].abs().amax(0) for u in users]).amax(0).clamp(min=1e-5)
         s = (act_max**alpha / w_max ** (1 - alpha)).clamp(min=1e-2, max=1e2)
-        for role in ("weight", "bias"):
-            consts[n.consts[role]] = consts[n.consts[role]] / s
+        if n.kind == "gelu":
+            consts[n.consts["channel_scale"]] = consts[n.consts["channel_scale"]] * s
+        else:
+            for role in ("weight", "bias"):
+                consts[n.consts[role]] = consts[n.consts[role]] / s
         for u in users:
             consts[u.consts["weight"]] = consts[u.consts["weight"]] * s
     return consts

@@ -73,13 +73,14 @@ def _run(args) -> int:
 def _load_factory(spec: str):
     """A zoo name, or file.py:factory where factory() returns (model, calibration inputs)."""
     from intedge.converters import zoo
+    from intedge.converters.errors import ConversionError
 
     if spec in zoo.ZOO:
         z = zoo.get(spec)
         return z.build(), z.calibration_set
     path, _, func = spec.rpartition(":")
     if not path.endswith(".py") or not func:
-        raise SystemExit(f"{spec!r} is neither a zoo model ({', '.join(zoo.ZOO)}) nor file.py:factory")
+        raise ConversionError(f"{spec!r} is neither a zoo model ({', '.join(zoo.ZOO)}) nor file.py:factory")
     import importlib.util
 
     module_spec = importlib.util.spec_from_file_location(Path(path).stem, path)
@@ -101,10 +102,12 @@ def _convert(args) -> int:
 
     from intedge.converters.convert import Converter
 
+    from intedge.converters.errors import CalibrationError
+
     model, calibration_set = _load_factory(args.model)
-    items = calibration_set(args.calib)
+    items = calibration_set(args.calib) if args.calib > 0 else []
     if not items:
-        raise SystemExit("the calibration set is empty")
+        raise CalibrationError("the calibration set is empty: --calib must be at least 1")
     example = tuple(torch.as_tensor(x) for x in items[0])
     t0 = time.perf_counter()
     conv = Converter.calibrate(model, example, items, **_conversion_options(args))

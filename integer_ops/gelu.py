@@ -97,9 +97,15 @@ def shiftgelu_params(scale_in: float, scale_out: float) -> dict:
 # --- λ-ShiftGELU (ours) -------------------------------------------------------
 
 
-def lambda_shiftgelu(x, slope_multiplier: int, slope_shift: int, multiplier: int, shift: int):
-    x_sigma = _lambda_x_sigma(ops_for(x).int64(x), slope_multiplier, slope_shift)
-    return requantize(x_sigma, multiplier, shift, "int8")
+def lambda_shiftgelu(x, slope_multiplier: int, slope_shift: int, multiplier, shift):
+    """multiplier/shift: ints, or arrays of 1 or C entries (per channel of the last axis).
+
+    x·σ(λx) depends on one int8 only, so it is tabulated over the 256 inputs
+    and looked up: the same integers as computing it per element.
+    """
+    xp = ops_for(x)
+    table = _lambda_x_sigma(xp.int64(np.arange(-128, 128)), slope_multiplier, slope_shift)
+    return requantize(table[xp.int64(x) + 128], multiplier, shift, "int8")
 
 
 def _lambda_x_sigma(x, slope_multiplier: int, slope_shift: int):
@@ -113,10 +119,11 @@ def _lambda_x_sigma(x, slope_multiplier: int, slope_shift: int):
     return x * (((num << OUT_BITS) + (den >> 1)) // den)
 
 
-def lambda_shiftgelu_params(scale_in: float, scale_out: float, lam: float = IVIT_LAMBDA) -> dict:
+def lambda_shiftgelu_params(scale_in: float, scale_out, lam: float = IVIT_LAMBDA) -> dict:
+    """scale_out: one scale, or one per channel (a smoothed GELU → linear edge); multiplier/shift are arrays."""
     ms, ss = dyadic(lam * scale_in * LOG2E * 2.0**FRAC_BITS)
-    m, s = dyadic(scale_in * 2.0**-OUT_BITS / scale_out)
-    return {"slope_multiplier": ms, "slope_shift": ss, "multiplier": m, "shift": s}
+    m, s = zip(*(dyadic(scale_in * 2.0**-OUT_BITS / float(so)) for so in np.atleast_1d(scale_out)))
+    return {"slope_multiplier": ms, "slope_shift": ss, "multiplier": np.array(m, np.int32), "shift": np.array(s, np.int8)}
 
 
 def fit_lambda(histogram, scale_in: float, grid=LAMBDA_GRID) -> float:

@@ -92,10 +92,12 @@ def test_shiftgelu(data, x0, width):
 
 
 @SETTINGS
-@given(st.data())
-def test_lambda_shiftgelu(data):
+@given(st.data(), st.sampled_from([1, 64]))
+def test_lambda_shiftgelu(data, channels):
     x = np.arange(-128, 128, dtype=np.int8).reshape(4, 64)
-    args = (data.draw(multipliers), data.draw(shifts), data.draw(multipliers), data.draw(shifts))
+    mult = np.array([data.draw(multipliers) for _ in range(channels)], np.int32)
+    shift = np.array([data.draw(shifts) for _ in range(channels)], np.int8)
+    args = (data.draw(multipliers), data.draw(shifts), mult, shift)
     assert np.array_equal(K.lambda_shiftgelu(x, *args), iops.lambda_shiftgelu(x, *args))
 
 

@@ -66,8 +66,3 @@ def test_cli_errors_exit_2(tmp_path, capsys):
     assert main(["inspect", str(bad)]) == 2
     assert "bad.ieg" in capsys.readouterr().err
     assert main(["inspect", str(tmp_path / "missing.ieg")]) == 2
-
-
-def test_cli_demo(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path)]) == 0
-    assert "== C++ scalar kernels on every output: True" in capsys.readouterr().out

@@ -37,8 +37,9 @@ void shiftmax_scalar(const In* x, const uint8_t* keep, int64_t rows, int64_t col
 void shiftgelu_scalar(const int8_t* x, int64_t rows, int64_t cols, int32_t x0, int32_t mult, int shift, int8_t* y);
 
 // λ-ShiftGELU, elementwise: x, y [n] int8.
-void lambda_shiftgelu_scalar(const int8_t* x, int64_t n, int32_t slope_mult, int slope_shift, int32_t mult,
-                             int shift, int8_t* y);
+// mult/shift: n_mult == 1 (per tensor) or == C (per channel of x [rows, C]).
+void lambda_shiftgelu_scalar(const int8_t* x, int64_t rows, int64_t C, int32_t slope_mult, int slope_shift,
+                             const int32_t* mult, const int8_t* shift, int64_t n_mult, int8_t* y);
 
 // I-LayerNorm over rows: x [rows, C] In · mult [C] · bias [C] · y [rows, C] Out (int8/int16).
 template <typename In, typename Out>

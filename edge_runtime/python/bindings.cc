@@ -152,9 +152,14 @@ py::array ShiftGelu(const Arr<int8_t>& x, int32_t x0, int32_t mult, int shift) {
   return y;
 }
 
-py::array LambdaShiftGelu(const Arr<int8_t>& x, int32_t slope_mult, int slope_shift, int32_t mult, int shift) {
+py::array LambdaShiftGelu(const Arr<int8_t>& x, int32_t slope_mult, int slope_shift, const Arr<int32_t>& mult,
+                          const Arr<int8_t>& shift) {
+  if (x.ndim() < 1) throw py::value_error("lambda_shiftgelu needs rank >= 1");
+  if (mult.size() != shift.size() || (mult.size() != 1 && mult.size() != Inner(x)))
+    throw py::value_error("multiplier and shift need 1 or C entries");
   py::array_t<int8_t> y(Shape(x));
-  k::lambda_shiftgelu_scalar(x.data(), x.size(), slope_mult, slope_shift, mult, shift, y.mutable_data());
+  k::lambda_shiftgelu_scalar(x.data(), Outer(x), Inner(x), slope_mult, slope_shift, mult.data(), shift.data(),
+                             mult.size(), y.mutable_data());
   return y;
 }
 

@@ -930,19 +930,21 @@ struct LambdaShiftGeluOptions FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::T
   int8_t slope_shift() const {
     return GetField<int8_t>(VT_SLOPE_SHIFT, 0);
   }
-  int32_t multiplier() const {
-    return GetField<int32_t>(VT_MULTIPLIER, 0);
+  const ::flatbuffers::Vector<int32_t> *multiplier() const {
+    return GetPointer<const ::flatbuffers::Vector<int32_t> *>(VT_MULTIPLIER);
   }
-  int8_t shift() const {
-    return GetField<int8_t>(VT_SHIFT, 0);
+  const ::flatbuffers::Vector<int8_t> *shift() const {
+    return GetPointer<const ::flatbuffers::Vector<int8_t> *>(VT_SHIFT);
   }
   template <bool B = false>
   bool Verify(::flatbuffers::VerifierTemplate<B> &verifier) const {
     return VerifyTableStart(verifier) &&
            VerifyField<int32_t>(verifier, VT_SLOPE_MULTIPLIER, 4) &&
            VerifyField<int8_t>(verifier, VT_SLOPE_SHIFT, 1) &&
-           VerifyField<int32_t>(verifier, VT_MULTIPLIER, 4) &&
-           VerifyField<int8_t>(verifier, VT_SHIFT, 1) &&
+           VerifyOffset(verifier, VT_MULTIPLIER) &&
+           verifier.VerifyVector(multiplier()) &&
+           VerifyOffset(verifier, VT_SHIFT) &&
+           verifier.VerifyVector(shift()) &&
            verifier.EndTable();
   }
 };
@@ -957,11 +959,11 @@ struct LambdaShiftGeluOptionsBuilder {
   void add_slope_shift(int8_t slope_shift) {
     fbb_.AddElement<int8_t>(LambdaShiftGeluOptions::VT_SLOPE_SHIFT, slope_shift, 0);
   }
-  void add_multiplier(int32_t multiplier) {
-    fbb_.AddElement<int32_t>(LambdaShiftGeluOptions::VT_MULTIPLIER, multiplier, 0);
+  void add_multiplier(::flatbuffers::Offset<::flatbuffers::Vector<int32_t>> multiplier) {
+    fbb_.AddOffset(LambdaShiftGeluOptions::VT_MULTIPLIER, multiplier);
   }
-  void add_shift(int8_t shift) {
-    fbb_.AddElement<int8_t>(LambdaShiftGeluOptions::VT_SHIFT, shift, 0);
+  void add_shift(::flatbuffers::Offset<::flatbuffers::Vector<int8_t>> shift) {
+    fbb_.AddOffset(LambdaShiftGeluOptions::VT_SHIFT, shift);
   }
   explicit LambdaShiftGeluOptionsBuilder(::flatbuffers::FlatBufferBuilder &_fbb)
         : fbb_(_fbb) {
@@ -978,14 +980,30 @@ inline ::flatbuffers::Offset<LambdaShiftGeluOptions> CreateLambdaShiftGeluOption
     ::flatbuffers::FlatBufferBuilder &_fbb,
     int32_t slope_multiplier = 0,
     int8_t slope_shift = 0,
-    int32_t multiplier = 0,
-    int8_t shift = 0) {
+    ::flatbuffers::Offset<::flatbuffers::Vector<int32_t>> multiplier = 0,
+    ::flatbuffers::Offset<::flatbuffers::Vector<int8_t>> shift = 0) {
   LambdaShiftGeluOptionsBuilder builder_(_fbb);
+  builder_.add_shift(shift);
   builder_.add_multiplier(multiplier);
   builder_.add_slope_multiplier(slope_multiplier);
-  builder_.add_shift(shift);
   builder_.add_slope_shift(slope_shift);
   return builder_.Finish();
+}
+
+inline ::flatbuffers::Offset<LambdaShiftGeluOptions> CreateLambdaShiftGeluOptionsDirect(
+    ::flatbuffers::FlatBufferBuilder &_fbb,
+    int32_t slope_multiplier = 0,
+    int8_t slope_shift = 0,
+    const std::vector<int32_t> *multiplier = nullptr,
+    const std::vector<int8_t> *shift = nullptr) {
+  auto multiplier__ = multiplier ? _fbb.CreateVector<int32_t>(*multiplier) : 0;
+  auto shift__ = shift ? _fbb.CreateVector<int8_t>(*shift) : 0;
+  return intedge::ir::fb::CreateLambdaShiftGeluOptions(
+      _fbb,
+      slope_multiplier,
+      slope_shift,
+      multiplier__,
+      shift__);
 }
 
 struct ILayerNormOptions FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {

@@ -25,7 +25,7 @@ OPS: dict[str, tuple[str | None, dict[str, str]]] = {
     "shiftgelu": ("ShiftGeluOptions", {"x0": "int", "multiplier": "int", "shift": "byte"}),
     "lambda_shiftgelu": (
         "LambdaShiftGeluOptions",
-        {"slope_multiplier": "int", "slope_shift": "byte", "multiplier": "int", "shift": "byte"},
+        {"slope_multiplier": "int", "slope_shift": "byte", "multiplier": "[int]", "shift": "[byte]"},
     ),
     "ilayernorm": ("ILayerNormOptions", {"multiplier": "[int]", "bias": "[long]", "shift": "byte"}),
     "meanpool": ("MeanPoolOptions", {"axis": "int", "multiplier": "int", "shift": "byte"}),

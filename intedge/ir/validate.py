@@ -238,8 +238,12 @@ def _lambda_shiftgelu(g, op, check):
     _arity(op, check, 1)
     x = _t(g, op.inputs[0])
     _dtype(check, x, INT8, "input")
+    check(len(x.shape) >= 1, "input must have rank >= 1")
     _requant(check, op.options["slope_multiplier"], op.options["slope_shift"], "slope ")
-    _requant(check, op.options["multiplier"], op.options["shift"])
+    m, s = op.options["multiplier"], op.options["shift"]
+    check(m.shape == s.shape and m.size in (1, x.shape[-1]), f"multiplier and shift need 1 or {x.shape[-1]} entries")
+    for mc, sc in zip(m.tolist(), s.tolist()):
+        _requant(check, mc, sc)
     _out(g, op, check, INT8, x.shape)
 
 

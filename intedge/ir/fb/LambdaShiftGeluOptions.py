@@ -43,18 +43,58 @@ class LambdaShiftGeluOptions(object):
         return 0
 
     # LambdaShiftGeluOptions
-    def Multiplier(self):
+    def Multiplier(self, j):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
         if o != 0:
-            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
         return 0
 
     # LambdaShiftGeluOptions
-    def Shift(self):
+    def MultiplierAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Int32Flags, o)
+        return 0
+
+    # LambdaShiftGeluOptions
+    def MultiplierLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # LambdaShiftGeluOptions
+    def MultiplierIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        return o == 0
+
+    # LambdaShiftGeluOptions
+    def Shift(self, j):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
         if o != 0:
-            return self._tab.Get(flatbuffers.number_types.Int8Flags, o + self._tab.Pos)
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Int8Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 1))
         return 0
+
+    # LambdaShiftGeluOptions
+    def ShiftAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Int8Flags, o)
+        return 0
+
+    # LambdaShiftGeluOptions
+    def ShiftLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # LambdaShiftGeluOptions
+    def ShiftIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
+        return o == 0
 
 def LambdaShiftGeluOptionsStart(builder):
     builder.StartObject(4)
@@ -75,16 +115,28 @@ def AddSlopeShift(builder, slopeShift):
     LambdaShiftGeluOptionsAddSlopeShift(builder, slopeShift)
 
 def LambdaShiftGeluOptionsAddMultiplier(builder, multiplier):
-    builder.PrependInt32Slot(2, multiplier, 0)
+    builder.PrependUOffsetTRelativeSlot(2, flatbuffers.number_types.UOffsetTFlags.py_type(multiplier), 0)
 
 def AddMultiplier(builder, multiplier):
     LambdaShiftGeluOptionsAddMultiplier(builder, multiplier)
 
+def LambdaShiftGeluOptionsStartMultiplierVector(builder, numElems):
+    return builder.StartVector(4, numElems, 4)
+
+def StartMultiplierVector(builder, numElems):
+    return LambdaShiftGeluOptionsStartMultiplierVector(builder, numElems)
+
 def LambdaShiftGeluOptionsAddShift(builder, shift):
-    builder.PrependInt8Slot(3, shift, 0)
+    builder.PrependUOffsetTRelativeSlot(3, flatbuffers.number_types.UOffsetTFlags.py_type(shift), 0)
 
 def AddShift(builder, shift):
     LambdaShiftGeluOptionsAddShift(builder, shift)
+
+def LambdaShiftGeluOptionsStartShiftVector(builder, numElems):
+    return builder.StartVector(1, numElems, 1)
+
+def StartShiftVector(builder, numElems):
+    return LambdaShiftGeluOptionsStartShiftVector(builder, numElems)
 
 def LambdaShiftGeluOptionsEnd(builder):
     return builder.EndObject()

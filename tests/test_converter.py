@@ -1,0 +1,185 @@
+"""The converter on small random models: capture is exact, graphs are valid, every executor and
+the QAT twin agree bit for bit, and bad input gets a clear error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from intedge import reference
+from intedge.converters import calibrate as cal
+from intedge.converters import float_graph, smooth
+from intedge.converters.capture import capture
+from intedge.converters.convert import Converter, convert
+from intedge.converters.errors import CalibrationError, CaptureError, ConversionError, UnsupportedOpError
+from intedge.converters.twin import QATTwin
+from intedge.converters.zoo.minilm import SumPooledEncoder
+from intedge.converters.zoo.segmenter import segmenter_fmnist
+from intedge.converters.zoo.vit import VisionTransformer
+from intedge.ir.graph import NUMPY_DTYPE
+
+
+def tiny_vit():
+    torch.manual_seed(0)
+    return VisionTransformer(img_size=16, patch_size=4, in_chans=1, num_classes=5, embed_dim=32, depth=2, num_heads=2).eval()
+
+
+def tiny_segmenter(decoder):
+    torch.manual_seed(0)
+    return segmenter_fmnist(decoder=decoder, img_size=16, embed_dim=32, depth=1, num_heads=2).eval()
+
+
+def tiny_bert():
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(0)
+    cfg = BertConfig(vocab_size=50, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                     max_position_embeddings=16, attn_implementation="eager")
+    return SumPooledEncoder(BertModel(cfg, add_pooling_layer=False)).eval()
+
+
+def image_items(shape, n=4, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return [(torch.randn(shape, generator=g),) for _ in range(n)]
+
+
+def token_items(n=4, seed=0, batch=1):
+    g = torch.Generator().manual_seed(seed)
+    items = []
+    for _ in range(n):
+        ids = torch.randint(1, 50, (batch, 16), generator=g)
+        mask = torch.ones(batch, 16, dtype=torch.int64)
+        mask[:, int(torch.randint(4, 16, (1,), generator=g)):] = 0
+        items.append((ids, mask))
+    return items
+
+
+MODELS = {
+    "vit": (tiny_vit, lambda **kw: image_items((1, 1, 16, 16), **kw)),
+    "segmenter-mask": (lambda: tiny_segmenter("mask_transformer"), lambda **kw: image_items((1, 1, 16, 16), **kw)),
+    "segmenter-linear": (lambda: tiny_segmenter("linear"), lambda **kw: image_items((1, 1, 16, 16), **kw)),
+    "bert": (tiny_bert, token_items),
+}
+
+
+def feed(graph, item):
+    return {graph.tensors[t].name: np.asarray(x).astype(NUMPY_DTYPE[graph.tensors[t].dtype]) for t, x in zip(graph.inputs, item)}
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_capture_is_exact(name):
+    build, items = MODELS[name]
+    model, item = build(), items()[0]
+    g = capture(model, item)
+    out = float_graph.run(g, {i.name: x for i, x in zip(g.inputs, item)})
+    assert torch.equal(next(iter(out.values())), model(*item))
+
+
+@pytest.mark.parametrize("weights", ["w8", "w4"])
+@pytest.mark.parametrize("name", MODELS)
+def test_graph_twin_and_kernels_agree_bit_for_bit(name, weights):
+    build, items = MODELS[name]
+    model, calib = build(), items()
+    conv = Converter.calibrate(model, calib[0], calib, weights, progress=False)
+    graph = conv.graph()
+    if weights == "w4":
+        assert "int4" in graph.summary()["constant_bytes"]
+    twin = QATTwin(conv)
+    for item in items(n=2, seed=1):
+        outs = reference.run(graph, feed(graph, item), keep_intermediates=True)
+        cpp = reference.run(graph, feed(graph, item), kernels="scalar-cpp")
+        assert np.array_equal(cpp["output"], outs["output"])
+        deq = graph.tensors[graph.ops[-1].inputs[0]].name
+        assert np.array_equal(twin.integer_outputs(*item)[0], outs[deq])
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_a_batched_graph_computes_each_row_like_batch_one(name):
+    build, items = MODELS[name]
+    model, calib = build(), items()
+    conv = Converter.calibrate(model, calib[0], calib, progress=False)
+    one, three = conv.graph(), conv.graph(batch=3)
+    rows = items(n=3, seed=2)
+    stacked = tuple(torch.cat(parts) for parts in zip(*rows))
+    batched = reference.run(three, feed(three, stacked))["output"]
+    for k, row in enumerate(rows):
+        assert np.array_equal(batched[k:k + 1], reference.run(one, feed(one, row))["output"])
+
+
+def test_smoothing_keeps_the_float_function_and_splits_shared_layernorms():
+    model, items = tiny_bert(), token_items(n=4)
+    g = smooth.prepare(capture(model, items[0]))
+    assert any(n.output.endswith(smooth.SUFFIX) for n in g.nodes)
+    assert any("channel_scale" in n.consts for n in g.nodes)
+    ranges = cal.calibrate(g, items, cal.Ranges(), progress=False)
+    consts = smooth.smooth(g, ranges, g.consts, 0.5)
+    assert any(not torch.equal(consts[k], g.consts[k]) for k in g.consts)
+    for item in items:
+        inputs = {i.name: x for i, x in zip(g.inputs, item)}
+        a, b = float_graph.run(g, inputs)[g.outputs[0]], float_graph.run(g, inputs, consts=consts)[g.outputs[0]]
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+    conv = Converter.calibrate(model, items[0], items, smooth_alpha=0.5, progress=False)
+    plain = sum(n.kind == "layernorm" for n in capture(model, items[0]).nodes)
+    assert conv.graph(batch=2).summary()["ops"]["ilayernorm"] > plain
+
+
+@pytest.mark.parametrize("method", cal.METHODS)
+def test_calibration_methods_and_one_input(method):
+    model, calib = tiny_vit(), image_items((1, 1, 16, 16), n=1)
+    conv = Converter.calibrate(model, calib[0], calib, method=method, progress=False)
+    conv.graph().validate()
+    ranges = cal.calibrate(conv.float_graph, calib, cal.Ranges(method), progress=False)
+    for name, top in ranges.max.items():
+        assert 0 <= ranges.amax(name) <= top
+
+
+def test_qat_step_moves_weights_and_the_graph_follows():
+    from intedge.converters.qat import finetune
+
+    model, calib = tiny_vit(), image_items((1, 1, 16, 16), n=8)
+    conv = Converter.calibrate(model, calib[0], calib, progress=False)
+    before = conv.graph()
+    inputs = (torch.cat([c[0] for c in calib]).numpy(),)
+    twin = finetune(conv, inputs, epochs=1, batch=4, lr=1e-3, progress=False)
+    after = twin.to_graph()
+    assert any(not np.array_equal(a.data, b.data) for a, b in zip(before.tensors, after.tensors) if a.is_constant)
+    x = torch.cat([c[0] for c in image_items((1, 1, 16, 16), n=4, seed=5)])
+    outs = reference.run(after, {"x": x.numpy()}, keep_intermediates=True)
+    assert np.array_equal(twin.integer_outputs(x)[0], outs[after.tensors[after.ops[-1].inputs[0]].name])
+
+
+# --- bad input ----------------------------------------------------------------------------------------
+
+
+class UsesSort(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x):
+        return torch.sort(self.fc(x), dim=-1).values
+
+
+def test_unsupported_op_names_the_op_and_the_model_line():
+    with pytest.raises(UnsupportedOpError, match=r"sort.*test_converter\.py:\d+: return torch\.sort"):
+        capture(UsesSort(), (torch.randn(1, 8),))
+
+
+def test_bad_calibration_and_options():
+    model, calib = tiny_vit(), image_items((1, 1, 16, 16))
+    with pytest.raises(CalibrationError, match="empty"):
+        Converter.calibrate(model, calib[0], [], progress=False)
+    with pytest.raises(CalibrationError, match="shape"):
+        Converter.calibrate(model, calib[0], image_items((1, 1, 8, 8)), progress=False)
+    bad = torch.randn(1, 1, 16, 16)
+    bad[0, 0, 3, 3] = float("nan")
+    with pytest.raises(CalibrationError, match="NaN or Inf"):
+        Converter.calibrate(model, calib[0], calib + [(bad,)], progress=False)
+    with pytest.raises(ConversionError, match="weights must be one of"):
+        Converter.calibrate(model, calib[0], calib, weights="w3", progress=False)
+    with pytest.raises(ConversionError, match="group_size"):
+        Converter.calibrate(model, calib[0], calib, weights="w4", group_size=48, progress=False)
+    with pytest.raises(CaptureError, match="NaN or Inf"):
+        capture(model, (bad,))

@@ -1,0 +1,62 @@
+"""The zoo through the command line: demo, convert, eval --json, and clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from intedge import load, reference
+from intedge.cli import main
+
+
+def test_demo_converts_and_scores_the_bundled_vit(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path), "--limit", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "vit-fmnist: top-1 % on 200 test samples" in out and "intedge integer-only W8A8" in out
+    g = load(tmp_path / "vit-fmnist-w8.ieg")
+    assert g.tensors[g.inputs[0]].shape == (1, 1, 28, 28)
+
+
+@pytest.mark.parametrize("weights", ["w8", "w4"])
+def test_eval_json_last_line_and_accuracy(capsys, weights):
+    assert main(["eval", "vit-fmnist", "--weights", weights, "--limit", "500", "--batch", "100", "--no-peers", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(result) == {"model", "weights", "metric", "float", "integer", "peers"}
+    assert (result["model"], result["weights"], result["metric"]) == ("vit-fmnist", weights, "top-1")
+    assert result["float"] > 80 and result["float"] - result["integer"] <= 2.0
+
+
+def test_eval_minilm_with_its_onnx_runtime_peer(capsys):
+    assert main(["eval", "minilm", "--limit", "20", "--calib", "4", "--batch", "10", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["metric"] == "cosine" and result["float"] == pytest.approx(1.0)
+    assert 0.8 < result["integer"] <= 1.0 and 0.5 < result["peers"]["ort-int8"] <= 1.0
+
+
+def test_convert_a_zoo_model_and_a_user_factory(tmp_path, capsys):
+    out = tmp_path / "seg.ieg"
+    assert main(["convert", "segmenter-fmnist", "-o", str(out), "--calib", "2", "--weights", "w4"]) == 0
+    g = load(out)
+    assert g.tensors[g.outputs[0]].shape == (1, 11, 48, 48)
+    user = tmp_path / "mymodel.py"
+    user.write_text(
+        "import torch\n"
+        "from intedge.converters.zoo.vit import VisionTransformer\n"
+        "def factory():\n"
+        "    m = VisionTransformer(img_size=8, patch_size=4, in_chans=1, num_classes=3, embed_dim=32, depth=1, num_heads=2)\n"
+        "    return m, [(torch.randn(1, 1, 8, 8),) for _ in range(3)]\n")
+    assert main(["convert", f"{user}:factory", "-o", str(tmp_path / "u.ieg")]) == 0
+    g = load(tmp_path / "u.ieg")
+    x = np.random.default_rng(0).standard_normal((1, 1, 8, 8)).astype(np.float32)
+    assert reference.run(g, {"x": x})["output"].shape == (1, 3)
+
+
+def test_cli_conversion_errors_exit_2(tmp_path, capsys):
+    assert main(["convert", "no-such-model", "-o", str(tmp_path / "x.ieg")]) == 2
+    assert "neither a zoo model" in capsys.readouterr().err
+    assert main(["convert", "vit-fmnist", "-o", str(tmp_path / "x.ieg"), "--calib", "0"]) == 2
+    assert "empty" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["convert", "vit-fmnist", "-o", str(tmp_path / "x.ieg"), "--weights", "w3"])
