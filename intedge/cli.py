@@ -101,7 +101,6 @@ def _convert(args) -> int:
     import torch
 
     from intedge.converters.convert import Converter
-
     from intedge.converters.errors import CalibrationError
 
     model, calibration_set = _load_factory(args.model)

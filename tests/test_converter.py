@@ -12,7 +12,7 @@ from intedge import reference
 from intedge.converters import calibrate as cal
 from intedge.converters import float_graph, smooth
 from intedge.converters.capture import capture
-from intedge.converters.convert import Converter, convert
+from intedge.converters.convert import Converter
 from intedge.converters.errors import CalibrationError, CaptureError, ConversionError, UnsupportedOpError
 from intedge.converters.twin import QATTwin
 from intedge.converters.zoo.minilm import SumPooledEncoder
