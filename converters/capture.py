@@ -251,9 +251,9 @@ def _linear(t, n, x, w, b=None):
     return t._emit("linear", [x], n, consts=consts)
 
 
-def _param_hint(t, n) -> str:
+def _param_hint(t, n, weight_arg: int = 1) -> str:
     """The module path of the op's weight (e.g. blocks.0.attn.qkv), for readable constant names."""
-    w = n.args[1] if len(n.args) > 1 else None
+    w = n.args[weight_arg] if len(n.args) > weight_arg else None
     name = t.param_names.get(w)
     return name.rsplit(".", 1)[0] if name else n.name
 
@@ -300,7 +300,7 @@ def _layer_norm(t, n, x, normalized_shape, w=None, b=None, eps=1e-5, *rest):
     c = _shape(t, x)[-1]
     if list(normalized_shape) != [c]:
         t._unsupported(n, "LayerNorm over more than the last axis")
-    hint = _param_hint(t, n) if w is not None else n.name
+    hint = _param_hint(t, n, weight_arg=2)
     w = torch.ones(c) if w is None else w
     b = torch.zeros(c) if b is None else b
     return t._emit("layernorm", [x], n, {"eps": float(eps)},

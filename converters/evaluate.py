@@ -64,7 +64,7 @@ def predict_torch(model, inputs, batch: int) -> np.ndarray:
                                for chunk, keep in _batches(inputs, batch)])
 
 
-def ort_int8(model, example: tuple[np.ndarray, ...], inputs, batch: int) -> np.ndarray:
+def ort_int8(model, inputs, batch: int) -> np.ndarray:
     """ONNX Runtime quantize_dynamic (QInt8 weights) predictions."""
     import onnxruntime as ort
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -111,5 +111,5 @@ def evaluate(name: str, calib: int = 64, limit: int | None = None, batch: int = 
         score = lambda pred: spec.evaluate(pred, targets)  # noqa: E731
     result = EvalResult(name, options.get("weights", "w8"), spec.metric, score(float_pred), score(int_pred), samples=len(inputs[0]), seconds=times)
     if peers:
-        result.peers["ort-int8"] = score(ort_int8(model, items[0], inputs, batch))
+        result.peers["ort-int8"] = score(ort_int8(model, inputs, batch))
     return result

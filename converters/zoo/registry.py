@@ -29,7 +29,6 @@ class ZooModel:
     description: str
     factory: Callable[[], torch.nn.Module]
     metric: str  # "top-1", "mIoU" (both in percent) or "cosine"
-    input_names: tuple[str, ...]
     calibration_set: Callable[[int], list[tuple[np.ndarray, ...]]]  # n samples → list of 1-sample input tuples
     test_set: Callable[[], tuple]  # → (inputs tuple of arrays, targets)
     evaluate: Callable[[np.ndarray, object], float]  # (stacked predictions, targets) → metric
@@ -98,16 +97,16 @@ def _minilm_entry():
     from . import minilm
 
     return ZooModel("minilm", "all-MiniLM-L6-v2 sentence encoder (BERT, 6 layers, dim 384), sequence length 128",
-                    minilm.build, "cosine", ("input_ids", "attention_mask"), minilm.calibration_set,
+                    minilm.build, "cosine", minilm.calibration_set,
                     minilm.test_set, minilm.mean_cosine, trained_here=False)
 
 
 ZOO: dict[str, ZooModel] = {
     "vit-fmnist": ZooModel("vit-fmnist", "DeiT-style ViT (6 layers, dim 96, patch 4) on Fashion-MNIST 28×28",
-                           _vit, "top-1", ("image",), _fmnist_calibration, _fmnist_test, top1),
+                           _vit, "top-1", _fmnist_calibration, _fmnist_test, top1),
     "segmenter-fmnist": ZooModel("segmenter-fmnist",
                                  "Segmenter (ViT 4 layers + mask transformer) on Fashion-MNIST scenes 48×48",
-                                 _segmenter, "mIoU", ("image",), _scenes_calibration, _scenes_test, mean_iou),
+                                 _segmenter, "mIoU", _scenes_calibration, _scenes_test, mean_iou),
     "minilm": _minilm_entry(),
 }
 

@@ -83,7 +83,6 @@ def main(argv=None) -> None:
     p.add_argument("model", choices=["vit-fmnist", "segmenter-fmnist"])
     p.add_argument("--epochs", type=int, default=10)
     args = p.parse_args(argv)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     train(args.model, args.epochs)
 
 
