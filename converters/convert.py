@@ -38,13 +38,14 @@ class Converter:
         example_inputs = example_inputs if isinstance(example_inputs, tuple) else (example_inputs,)
         g = capture(model, example_inputs)
         items = cal.as_input_tuples(g, calibration)
-        if smooth_alpha is not None:
+        smoothed = bool(smooth_alpha)  # None or 0: off
+        if smoothed:
             g = smooth.prepare(g)
             consts = smooth.smooth(g, cal.calibrate(g, items, cal.Ranges(), None, progress), g.consts, smooth_alpha)
         else:
             consts = dict(g.consts)
         cal.calibrate(g, items, ranges, consts, progress)
-        return cls(model, example_inputs, g, lower.plan(g, ranges, config), consts, smooth_alpha is not None)
+        return cls(model, example_inputs, g, lower.plan(g, ranges, config), consts, smoothed)
 
     def graph(self, batch: int | None = None, consts: dict[str, torch.Tensor] | None = None, name: str = "model") -> Graph:
         """The integer graph, at the captured batch size or another one."""

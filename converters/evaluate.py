@@ -7,8 +7,11 @@ user would otherwise pick.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,12 +67,25 @@ def predict_torch(model, inputs, batch: int) -> np.ndarray:
                                for chunk, keep in _batches(inputs, batch)])
 
 
+@contextlib.contextmanager
+def _quiet_exporters():
+    """torch.onnx and the ORT quantizer log advice (torchvision missing, run pre-processing) that is
+    noise in an accuracy table; errors still raise."""
+    logging.disable(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logging.disable(logging.NOTSET)
+
+
 def ort_int8(model, inputs, batch: int) -> np.ndarray:
     """ONNX Runtime quantize_dynamic (QInt8 weights) predictions."""
     import onnxruntime as ort
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    with tempfile.TemporaryDirectory() as d:
+    with tempfile.TemporaryDirectory() as d, _quiet_exporters():
         fp32, int8 = Path(d) / "model.onnx", Path(d) / "model.int8.onnx"
         args = tuple(torch.from_numpy(x[:batch]) for x in inputs)
         names = [f"input{k}" for k in range(len(args))]
@@ -84,7 +100,8 @@ def evaluate(name: str, calib: int = 64, limit: int | None = None, batch: int = 
              progress: bool = True, save_to: Path | None = None, **options) -> EvalResult:
     """Score float, integer and peer; with save_to, also write the batch-1 integer graph there.
 
-    options go to Converter.calibrate (weights, method, smooth_alpha, group_size, gelu, ...).
+    options go to Converter.calibrate (weights, method, smooth_alpha, group_size, gelu, ...), over the
+    zoo model's own defaults.
     """
     spec = zoo.get(name)
     times = {}
@@ -95,6 +112,7 @@ def evaluate(name: str, calib: int = 64, limit: int | None = None, batch: int = 
         inputs = tuple(x[:limit] for x in inputs)
         targets = None if targets is None else targets[:limit]
     items = spec.calibration_set(calib)
+    options = spec.conversion | options
     conv = Converter.calibrate(model, tuple(torch.from_numpy(x) for x in items[0]), items, progress=progress, **options)
     graph = conv.graph(batch=batch)
     if save_to:

@@ -77,7 +77,7 @@ def _load_factory(spec: str):
 
     if spec in zoo.ZOO:
         z = zoo.get(spec)
-        return z.build(), z.calibration_set
+        return z.build(), z.calibration_set, z.conversion
     path, _, func = spec.rpartition(":")
     if not path.endswith(".py") or not func:
         raise ConversionError(f"{spec!r} is neither a zoo model ({', '.join(zoo.ZOO)}) nor file.py:factory")
@@ -89,12 +89,14 @@ def _load_factory(spec: str):
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
     model, calibration = getattr(module, func)()
-    return model, lambda n: list(calibration)[:n]
+    return model, lambda n: list(calibration)[:n], {}
 
 
 def _conversion_options(args) -> dict:
-    return {"weights": args.weights, "method": args.method, "smooth_alpha": args.smooth,
-            "group_size": args.group_size, "gelu": args.gelu}
+    """The conversion flags given; the ones left out keep the model's defaults."""
+    given = {"weights": args.weights, "method": args.method, "smooth_alpha": args.smooth,
+             "group_size": args.group_size, "gelu": args.gelu}
+    return {k: v for k, v in given.items() if v is not None}
 
 
 def _convert(args) -> int:
@@ -103,13 +105,13 @@ def _convert(args) -> int:
     from intedge.converters.convert import Converter
     from intedge.converters.errors import CalibrationError
 
-    model, calibration_set = _load_factory(args.model)
+    model, calibration_set, defaults = _load_factory(args.model)
     items = calibration_set(args.calib) if args.calib > 0 else []
     if not items:
         raise CalibrationError("the calibration set is empty: --calib must be at least 1")
     example = tuple(torch.as_tensor(x) for x in items[0])
     t0 = time.perf_counter()
-    conv = Converter.calibrate(model, example, items, **_conversion_options(args))
+    conv = Converter.calibrate(model, example, items, **(defaults | _conversion_options(args)))
     g = conv.graph(name=Path(args.output).stem)
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -160,7 +162,8 @@ def _add_conversion_flags(p) -> None:
     p.add_argument("--method", choices=["minmax", "percentile", "mse"], default="minmax",
                    help="how activation ranges are chosen from calibration (default minmax)")
     p.add_argument("--smooth", type=float, metavar="ALPHA",
-                   help="SmoothQuant outlier smoothing with this migration strength (e.g. 0.5); off by default")
+                   help="SmoothQuant outlier smoothing with this migration strength (e.g. 0.5); 0 turns it off; "
+                   "default: the zoo model's choice (0.5 for minilm), else off")
     p.add_argument("--group-size", type=int, choices=[0, 32, 64, 128], default=32,
                    help="int4 weight group size; 0 = per-channel int4 (default 32)")
     p.add_argument("--gelu", choices=["lambda", "shiftgelu"], default="lambda",
@@ -199,8 +202,8 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("eval", help="float vs integer accuracy of a zoo model on its test set",
                        description="Convert a zoo model and score the float model, the integer graph (reference "
-                       "executor) and ONNX Runtime's quantize_dynamic on the same test inputs: top-1 %% for "
-                       "vit-fmnist, mIoU %% for segmenter-fmnist, mean cosine to the float embeddings for minilm.")
+                       "executor) and ONNX Runtime's quantize_dynamic on the same test inputs: top-1 % for "
+                       "vit-fmnist, mIoU % for segmenter-fmnist, mean cosine to the float embeddings for minilm.")
     p.add_argument("model", metavar="MODEL", choices=["vit-fmnist", "segmenter-fmnist", "minilm"])
     _add_conversion_flags(p)
     p.add_argument("--limit", type=int, metavar="N", help="score only the first N test samples")

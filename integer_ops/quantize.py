@@ -29,6 +29,7 @@ from .requant import QuantizationError
 
 INT4_MIN, INT4_MAX = -8, 7
 GROUP_SCALE_MAX = 16  # 16 · −8 = −128: the largest g keeping q4 · g in int8
+INT4_CHANNEL_SHRINKS = (1.0, 0.9, 0.8, 0.7, 0.6)  # s_c candidates, as fractions of the range-covering scale
 GROUP_SIZES = (32, 64, 128)
 
 
@@ -63,8 +64,12 @@ def quantize_per_channel(w, bits: int = 8):
 def quantize_int4_grouped(w, group_size: int):
     """w [N, K] → (q4 int8 [N, K] in [−8, 7], g int8 [N, K/G] in [1, 16], s_c [N]).
 
-    s_c maps the channel's largest magnitude to 7 · 16 = 112; each group then
-    takes the smallest integer scale g whose 7 · g covers the group's range.
+    w ≈ s_c · g · q4. The integer g is coarse (g = 3 and g = 4 differ by a
+    third), so a nearest-range rule wastes much of int4's resolution. Instead,
+    per group, every g in [1, 16] is tried and the one with the least squared
+    error kept; per channel, s_c is tried at a few fractions of the
+    range-covering value (a smaller s_c gives finer g steps and clips only the
+    rare outlier group) and the least total error kept.
     """
     w = np.asarray(w, np.float64)
     n, k = w.shape
@@ -76,11 +81,24 @@ def quantize_int4_grouped(w, group_size: int):
     amax = np.abs(w).max(axis=1)
     if not np.all(np.isfinite(amax)):
         raise QuantizationError("weights contain NaN or Inf")
-    s_c = np.where(amax > 0, amax / (INT4_MAX * GROUP_SCALE_MAX), 1.0)
-    g_amax = np.abs(groups).max(axis=2) / s_c[:, None]
-    g = np.clip(np.ceil(g_amax / INT4_MAX - 1e-9), 1, GROUP_SCALE_MAX).astype(np.int8)
+    s_full = np.where(amax > 0, amax / (INT4_MAX * GROUP_SCALE_MAX), 1.0)
+    g_values = np.arange(1, GROUP_SCALE_MAX + 1, dtype=np.float64)
+    best_err = np.full(n, np.inf)
+    s_c = s_full.copy()
+    g = np.ones((n, k // group_size), np.int8)
+    for shrink in INT4_CHANNEL_SHRINKS:
+        s = s_full * shrink
+        x = groups / s[:, None, None]  # in units of s
+        q = np.clip(np.rint(x[..., None] / g_values), INT4_MIN, INT4_MAX)  # [n, groups, G, 16]
+        err = ((x[..., None] - q * g_values) ** 2).sum(axis=2)  # [n, groups, 16]
+        pick = err.argmin(axis=-1)
+        total = np.take_along_axis(err, pick[..., None], -1)[..., 0].sum(axis=1) * s**2
+        better = total < best_err
+        best_err = np.where(better, total, best_err)
+        s_c = np.where(better, s, s_c)
+        g = np.where(better[:, None], (pick + 1).astype(np.int8), g)
     q4 = np.clip(np.rint(groups / (s_c[:, None, None] * g[:, :, None])), INT4_MIN, INT4_MAX)
-    return q4.reshape(n, k).astype(np.int8), g, s_c
+    return q4.reshape(n, k).astype(np.int8), g.astype(np.int8), s_c
 
 
 def quantize_int4_per_channel(w):

@@ -51,8 +51,17 @@ class SumPooledEncoder(nn.Module):
 def build() -> nn.Module:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from transformers import BertModel
+    from transformers.utils import logging as hf_logging
 
-    bert = BertModel.from_pretrained(str(model_dir()), attn_implementation="eager", add_pooling_layer=False)
+    # The checkpoint carries the pooler we drop on purpose; transformers would report it as unexpected keys.
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        bert = BertModel.from_pretrained(str(model_dir()), attn_implementation="eager", add_pooling_layer=False)
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        hf_logging.enable_progress_bar()
     return SumPooledEncoder(bert).eval()
 
 

@@ -8,7 +8,7 @@ where calibration and test data come from, and how to score predictions.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,8 @@ class ZooModel:
     test_set: Callable[[], tuple]  # → (inputs tuple of arrays, targets)
     evaluate: Callable[[np.ndarray, object], float]  # (stacked predictions, targets) → metric
     trained_here: bool = True
+    # Converter.calibrate options this model needs by default (a user's flag overrides them)
+    conversion: dict = field(default_factory=dict)
 
     def build(self, weights: bool = True) -> torch.nn.Module:
         model = self.factory()
@@ -98,7 +100,8 @@ def _minilm_entry():
 
     return ZooModel("minilm", "all-MiniLM-L6-v2 sentence encoder (BERT, 6 layers, dim 384), sequence length 128",
                     minilm.build, "cosine", minilm.calibration_set,
-                    minilm.test_set, minilm.mean_cosine, trained_here=False)
+                    minilm.test_set, minilm.mean_cosine, trained_here=False,
+                    conversion={"smooth_alpha": 0.5})  # BERT's outlier channels: see converters/smooth.py
 
 
 ZOO: dict[str, ZooModel] = {

@@ -1,12 +1,14 @@
 // intedge._runtime: the pybind11 layer.
 //
-// verify_ieg wraps the C API. The `kernels` submodule exposes each scalar
+// verify_ieg and Session wrap the C API (intedge.h), the same calls the
+// Android bridge and intedge-bench make. The `kernels` submodule exposes each scalar
 // kernel with the signature of its integer_ops counterpart, so tests and the
 // reference executor can run either and compare integers with ==. It is test
 // access to the oracle kernels, not the runtime's execution path (that is the
 // engine behind the C API).
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include <cstring>
 #include <string>
@@ -341,6 +343,131 @@ void VerifyIeg(const py::bytes& data) {
   }
 }
 
+// Raises the Python exception for a C API failure.
+[[noreturn]] void Raise(ie_status code, const char* message) {
+  if (code == IE_ERR_INVALID_FILE || code == IE_ERR_UNSUPPORTED_VERSION) {
+    py::object cls = py::module_::import("intedge.ir.errors").attr("IegFormatError");
+    PyErr_SetString(cls.ptr(), message);
+    throw py::error_already_set();
+  }
+  if (code == IE_ERR_OUT_OF_MEMORY) throw std::bad_alloc();
+  if (code == IE_ERR_INVALID_ARGUMENT) throw py::value_error(message);
+  throw std::runtime_error(message);
+}
+
+const char* DtypeName(ie_dtype d) {
+  static const char* names[] = {"int8", "uint8", "int16", "int32", "int64", "float32", "int4"};
+  return d >= 0 && d <= IE_INT4 ? names[d] : "?";
+}
+
+py::dict Describe(const ie_tensor& t) {
+  py::dict d;
+  d["name"] = t.name;
+  d["dtype"] = DtypeName(t.dtype);
+  d["shape"] = py::tuple(py::cast(std::vector<int64_t>(t.shape, t.shape + t.rank)));
+  d["scale"] = t.scale;
+  return d;
+}
+
+// One ie_session; Python's intedge.runtime.Session adds names and checks.
+class PySession {
+ public:
+  PySession(const std::string& path, int threads, const std::string& isa, bool profile) {
+    ie_session_options o;
+    ie_session_options_init(&o);
+    o.threads = threads;
+    o.isa = isa.empty() ? nullptr : isa.c_str();
+    o.profile = profile;
+    char message[1024];
+    const ie_status st = ie_session_open_file(path.c_str(), &o, &s_, message, sizeof message);
+    if (st != IE_OK) Raise(st, message);
+  }
+  ~PySession() { ie_session_close(s_); }
+  PySession(const PySession&) = delete;
+  PySession& operator=(const PySession&) = delete;
+
+  py::list Inputs() const { return Infos(ie_session_input_count(s_), ie_session_input_info); }
+  py::list Outputs() const { return Infos(ie_session_output_count(s_), ie_session_output_info); }
+
+  // arrays: one C-contiguous numpy array per graph input, in order.
+  py::list Run(const std::vector<py::array>& arrays) {
+    std::vector<ie_tensor> in(arrays.size());
+    std::vector<py::array> keep;
+    for (size_t i = 0; i < arrays.size(); ++i) {
+      py::array a = py::array::ensure(arrays[i], py::array::c_style);
+      ie_tensor info;
+      if (ie_session_input_info(s_, static_cast<int32_t>(i), &info) == IE_OK) in[i].dtype = info.dtype;
+      in[i].dtype = DtypeOf(a, in[i].dtype);
+      in[i].rank = static_cast<int32_t>(a.ndim());
+      if (a.ndim() > IE_MAX_RANK) throw py::value_error("input rank above 8");
+      for (py::ssize_t d = 0; d < a.ndim(); ++d) in[i].shape[d] = a.shape(d);
+      in[i].data = a.mutable_data();
+      in[i].bytes = static_cast<size_t>(a.nbytes());
+      keep.push_back(a);
+    }
+    char message[1024];
+    ie_status st;
+    {
+      py::gil_scoped_release release;
+      st = ie_session_run(s_, in.data(), static_cast<int32_t>(in.size()), message, sizeof message);
+    }
+    if (st != IE_OK) Raise(st, message);
+    py::list out;
+    for (int32_t i = 0; i < ie_session_output_count(s_); ++i) {
+      ie_tensor t;
+      ie_session_output(s_, i, &t);
+      py::array a(py::dtype(DtypeName(t.dtype)), std::vector<int64_t>(t.shape, t.shape + t.rank));
+      std::memcpy(a.mutable_data(), t.data, t.bytes);
+      out.append(a);
+    }
+    return out;
+  }
+
+  py::list Profile() const {
+    py::list ops;
+    for (int32_t k = 0; k < ie_session_op_count(s_); ++k) {
+      const char *kind, *name;
+      double us;
+      int64_t runs;
+      ie_session_op_profile(s_, k, &kind, &name, &us, &runs);
+      py::dict d;
+      d["kind"] = kind;
+      d["name"] = name;
+      d["total_us"] = us;
+      d["runs"] = runs;
+      ops.append(d);
+    }
+    return ops;
+  }
+
+  std::string isa() const { return ie_session_isa(s_); }
+  int threads() const { return ie_session_threads(s_); }
+  size_t arena_bytes() const { return ie_session_arena_bytes(s_); }
+  size_t weight_bytes() const { return ie_session_weight_bytes(s_); }
+
+ private:
+  template <typename F>
+  py::list Infos(int32_t n, F info) const {
+    py::list l;
+    for (int32_t i = 0; i < n; ++i) {
+      ie_tensor t;
+      info(s_, i, &t);
+      l.append(Describe(t));
+    }
+    return l;
+  }
+
+  // The ie_dtype of a numpy array (int4 has no numpy form; `fallback` then).
+  static ie_dtype DtypeOf(const py::array& a, ie_dtype fallback) {
+    for (int d = IE_INT8; d <= IE_FLOAT32; ++d) {
+      if (a.dtype().is(py::dtype(DtypeName(static_cast<ie_dtype>(d))))) return static_cast<ie_dtype>(d);
+    }
+    return fallback == IE_INT4 ? IE_INT4 : static_cast<ie_dtype>(-1);
+  }
+
+  ie_session* s_ = nullptr;
+};
+
 }  // namespace
 
 PYBIND11_MODULE(_runtime, m) {
@@ -351,6 +478,25 @@ PYBIND11_MODULE(_runtime, m) {
     uint16_t major, minor;
     ie_format_version(&major, &minor);
     return py::make_tuple(major, minor);
+  });
+
+  py::class_<PySession>(m, "Session", "A graph loaded into the C++ engine (the C API's ie_session).")
+      .def(py::init<const std::string&, int, const std::string&, bool>(), py::arg("path"), py::arg("threads") = 1,
+           py::arg("isa") = "", py::arg("profile") = false)
+      .def_property_readonly("inputs", &PySession::Inputs)
+      .def_property_readonly("outputs", &PySession::Outputs)
+      .def_property_readonly("isa", &PySession::isa)
+      .def_property_readonly("threads", &PySession::threads)
+      .def_property_readonly("arena_bytes", &PySession::arena_bytes)
+      .def_property_readonly("weight_bytes", &PySession::weight_bytes)
+      .def("run", &PySession::Run, py::arg("inputs"))
+      .def("profile", &PySession::Profile);
+  m.def("supported_isas", [] {
+    std::vector<std::string> names;
+    for (const char* isa : {"scalar", "avx2", "avxvnni", "avx512vnni", "neon", "neon-dotprod", "neon-i8mm"}) {
+      if (ie_isa_supported(isa)) names.push_back(isa);
+    }
+    return names;
   });
 
   py::module_ kern = m.def_submodule("kernels", "Scalar kernels with the signatures of intedge.integer_ops.");

@@ -2,8 +2,14 @@
 #include <cstring>
 #include <vector>
 
+#include "engine/session.h"
 #include "format/ieg_file.h"
 #include "intedge/intedge.h"
+
+// The opaque handle of the C API.
+struct ie_session {
+  std::unique_ptr<intedge::Session> impl;
+};
 
 namespace {
 
@@ -17,9 +23,170 @@ ie_status Report(const intedge::Status& st, char* message, size_t capacity) {
   return st.code();
 }
 
+void Describe(const intedge::TensorInfo& t, ie_tensor* out) {
+  std::memset(out, 0, sizeof *out);
+  out->name = t.name.c_str();
+  out->dtype = static_cast<ie_dtype>(t.dtype);
+  out->rank = t.rank;
+  for (int i = 0; i < t.rank; ++i) out->shape[i] = t.dim(i);
+  out->scale = t.scale;
+  out->bytes = static_cast<size_t>(t.bytes);
+}
+
+ie_status Open(std::unique_ptr<intedge::Model> model, intedge::Status st, const ie_session_options* options,
+               ie_session** session, char* message, size_t capacity) {
+  if (!st.ok()) return Report(st, message, capacity);
+  ie_session_options defaults;
+  ie_session_options_init(&defaults);
+  const ie_session_options& o = options ? *options : defaults;
+  intedge::SessionOptions so;
+  so.threads = o.threads;
+  so.isa = o.isa ? o.isa : "";
+  so.profile = o.profile != 0;
+  std::unique_ptr<intedge::Session> impl;
+  st = intedge::Session::Open(std::move(model), so, &impl);
+  if (!st.ok()) return Report(st, message, capacity);
+  *session = new (std::nothrow) ie_session{std::move(impl)};
+  return *session ? IE_OK : Report(intedge::Status(IE_ERR_OUT_OF_MEMORY, "out of memory"), message, capacity);
+}
+
+const intedge::TensorInfo* GraphTensor(const ie_session* s, const std::vector<int>& ids, int32_t index) {
+  if (!s || index < 0 || static_cast<size_t>(index) >= ids.size()) return nullptr;
+  return &s->impl->model().tensors()[static_cast<size_t>(ids[static_cast<size_t>(index)])];
+}
+
 }  // namespace
 
 extern "C" {
+
+void ie_session_options_init(ie_session_options* options) {
+  if (!options) return;
+  options->threads = 1;
+  options->isa = nullptr;
+  options->profile = 0;
+}
+
+int32_t ie_isa_supported(const char* isa) {
+  intedge::Isa chosen;
+  return isa && intedge::ChooseIsa(isa, &chosen).ok() ? 1 : 0;
+}
+
+ie_status ie_session_open_file(const char* path, const ie_session_options* options, ie_session** session,
+                               char* message, size_t message_capacity) {
+  if (!session) return Report(intedge::Status(IE_ERR_INVALID_ARGUMENT, "null session pointer"), message, message_capacity);
+  *session = nullptr;
+  std::unique_ptr<intedge::Model> model;
+  intedge::Status st = intedge::Model::FromFile(path, &model);
+  return Open(std::move(model), st, options, session, message, message_capacity);
+}
+
+ie_status ie_session_open_buffer(const void* data, size_t size, const ie_session_options* options,
+                                 ie_session** session, char* message, size_t message_capacity) {
+  if (!session) return Report(intedge::Status(IE_ERR_INVALID_ARGUMENT, "null session pointer"), message, message_capacity);
+  *session = nullptr;
+  std::unique_ptr<intedge::Model> model;
+  intedge::Status st = intedge::Model::FromBuffer(data, size, &model);
+  return Open(std::move(model), st, options, session, message, message_capacity);
+}
+
+void ie_session_close(ie_session* session) { delete session; }
+
+int32_t ie_session_input_count(const ie_session* s) {
+  return s ? static_cast<int32_t>(s->impl->model().inputs().size()) : 0;
+}
+
+int32_t ie_session_output_count(const ie_session* s) {
+  return s ? static_cast<int32_t>(s->impl->model().outputs().size()) : 0;
+}
+
+ie_status ie_session_input_info(const ie_session* s, int32_t index, ie_tensor* info) {
+  const intedge::TensorInfo* t = s ? GraphTensor(s, s->impl->model().inputs(), index) : nullptr;
+  if (!t || !info) return IE_ERR_INVALID_ARGUMENT;
+  Describe(*t, info);
+  return IE_OK;
+}
+
+ie_status ie_session_output_info(const ie_session* s, int32_t index, ie_tensor* info) {
+  const intedge::TensorInfo* t = s ? GraphTensor(s, s->impl->model().outputs(), index) : nullptr;
+  if (!t || !info) return IE_ERR_INVALID_ARGUMENT;
+  Describe(*t, info);
+  return IE_OK;
+}
+
+ie_status ie_session_run(ie_session* s, const ie_tensor* inputs, int32_t input_count, char* message,
+                         size_t message_capacity) {
+  using intedge::MakeError;
+  if (!s) return Report(MakeError(IE_ERR_INVALID_ARGUMENT, "null session"), message, message_capacity);
+  const auto& ids = s->impl->model().inputs();
+  if (input_count != static_cast<int32_t>(ids.size()) || (input_count > 0 && !inputs)) {
+    return Report(MakeError(IE_ERR_INVALID_ARGUMENT, "the graph takes %zu inputs, got %d", ids.size(), input_count),
+                  message, message_capacity);
+  }
+  std::vector<const void*> data;
+  for (int32_t i = 0; i < input_count; ++i) {
+    const intedge::TensorInfo& t = *GraphTensor(s, ids, i);
+    const ie_tensor& x = inputs[i];
+    bool same = x.dtype == static_cast<ie_dtype>(t.dtype) && x.rank == t.rank && x.bytes == static_cast<size_t>(t.bytes);
+    for (int d = 0; same && d < t.rank; ++d) same = x.shape[d] == t.dim(d);
+    if (x.name && t.name != x.name) {
+      return Report(MakeError(IE_ERR_INVALID_ARGUMENT, "input %d is '%s', got a tensor named '%s'", i,
+                              t.name.c_str(), x.name), message, message_capacity);
+    }
+    if (!same) {
+      std::string got = "?";
+      if (x.rank >= 0 && x.rank <= IE_MAX_RANK) {
+        intedge::TensorInfo g;
+        g.dtype = static_cast<intedge::DType>(x.dtype);
+        g.rank = x.rank;
+        for (int d = 0; d < x.rank; ++d) g.dims[static_cast<size_t>(d)] = x.shape[d];
+        got = g.ShapeString();
+      }
+      return Report(MakeError(IE_ERR_INVALID_ARGUMENT, "input '%s': expected %s (%lld bytes), got %s (%zu bytes)",
+                              t.name.c_str(), t.ShapeString().c_str(), static_cast<long long>(t.bytes), got.c_str(),
+                              x.bytes), message, message_capacity);
+    }
+    data.push_back(x.data);
+  }
+  return Report(s->impl->Run(data), message, message_capacity);
+}
+
+ie_status ie_session_output(const ie_session* s, int32_t index, ie_tensor* output) {
+  const intedge::TensorInfo* t = s ? GraphTensor(s, s->impl->model().outputs(), index) : nullptr;
+  if (!t || !output) return IE_ERR_INVALID_ARGUMENT;
+  Describe(*t, output);
+  output->data = const_cast<uint8_t*>(s->impl->output(index));
+  return IE_OK;
+}
+
+const char* ie_session_isa(const ie_session* s) { return s ? intedge::IsaName(s->impl->isa()) : ""; }
+
+int32_t ie_session_threads(const ie_session* s) { return s ? s->impl->threads() : 0; }
+
+size_t ie_session_arena_bytes(const ie_session* s) {
+  return s ? static_cast<size_t>(s->impl->memory_plan().arena_bytes) : 0;
+}
+
+size_t ie_session_weight_bytes(const ie_session* s) {
+  if (!s) return 0;
+  int64_t n = s->impl->packed_bytes();
+  for (const auto& t : s->impl->model().tensors()) n += t.constant ? t.bytes : 0;
+  return static_cast<size_t>(n);
+}
+
+int32_t ie_session_op_count(const ie_session* s) {
+  return s ? static_cast<int32_t>(s->impl->profile().size()) : 0;
+}
+
+ie_status ie_session_op_profile(const ie_session* s, int32_t op, const char** kind, const char** name,
+                                double* total_us, int64_t* runs) {
+  if (!s || op < 0 || op >= ie_session_op_count(s)) return IE_ERR_INVALID_ARGUMENT;
+  const intedge::OpProfile& p = s->impl->profile()[static_cast<size_t>(op)];
+  if (kind) *kind = p.kind.c_str();
+  if (name) *name = p.name.c_str();
+  if (total_us) *total_us = p.total_us;
+  if (runs) *runs = p.runs;
+  return IE_OK;
+}
 
 void ie_format_version(uint16_t* major, uint16_t* minor) {
   if (major) *major = intedge::kIegVersionMajor;

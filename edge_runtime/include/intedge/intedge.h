@@ -39,6 +39,80 @@ void ie_format_version(uint16_t* major, uint16_t* minor);
  *   data: [size] bytes, any alignment. */
 ie_status ie_verify_buffer(const void* data, size_t size, char* message, size_t message_capacity);
 
+/* ---- Sessions: load a graph, run it ------------------------------------- */
+
+/* Element types; the values are the .ieg file's DType codes. */
+typedef enum ie_dtype {
+  IE_INT8 = 0,
+  IE_UINT8 = 1,
+  IE_INT16 = 2,
+  IE_INT32 = 3,
+  IE_INT64 = 4,
+  IE_FLOAT32 = 5,
+  IE_INT4 = 6,
+} ie_dtype;
+
+#define IE_MAX_RANK 8
+
+/* A tensor as the caller hands it in or gets it back. */
+typedef struct ie_tensor {
+  const char* name;             /* graph inputs/outputs: their name (owned by the session) */
+  ie_dtype dtype;
+  int32_t rank;
+  int64_t shape[IE_MAX_RANK];
+  double scale;                 /* real value = scale * integer; 0 when not a quantized tensor */
+  void* data;
+  size_t bytes;
+} ie_tensor;
+
+typedef struct ie_session_options {
+  int32_t threads;              /* >= 1 */
+  const char* isa;              /* NULL: $INTEDGE_ISA, else the best this CPU has; or one of
+                                   scalar, avx2, avxvnni, avx512vnni, neon, neon-dotprod, neon-i8mm */
+  int32_t profile;              /* non-zero: time every op (ie_session_op_profile) */
+} ie_session_options;
+
+typedef struct ie_session ie_session;
+
+void ie_session_options_init(ie_session_options* options); /* threads 1, isa NULL, profile 0 */
+
+/* Non-zero when this build and this CPU run kernels for `isa`. */
+int32_t ie_isa_supported(const char* isa);
+
+/* Open a session on a .ieg file (mmap'd; weights are used in place) or on a
+ * buffer (copied). Verifies the container and every op (dtypes, shapes,
+ * constant ranges) before anything runs. options may be NULL. */
+ie_status ie_session_open_file(const char* path, const ie_session_options* options, ie_session** session,
+                               char* message, size_t message_capacity);
+ie_status ie_session_open_buffer(const void* data, size_t size, const ie_session_options* options,
+                                 ie_session** session, char* message, size_t message_capacity);
+void ie_session_close(ie_session* session); /* NULL is fine */
+
+int32_t ie_session_input_count(const ie_session* session);
+int32_t ie_session_output_count(const ie_session* session);
+/* Name, dtype, shape, scale and byte size of input/output `index`; data is NULL. */
+ie_status ie_session_input_info(const ie_session* session, int32_t index, ie_tensor* info);
+ie_status ie_session_output_info(const ie_session* session, int32_t index, ie_tensor* info);
+
+/* Run once. inputs[i] must match graph input i's dtype and shape exactly
+ * (name may be NULL; when set it must match too). */
+ie_status ie_session_run(ie_session* session, const ie_tensor* inputs, int32_t input_count, char* message,
+                         size_t message_capacity);
+/* Output `index` of the last run: info plus data pointing into the session,
+ * valid until the next run or close. */
+ie_status ie_session_output(const ie_session* session, int32_t index, ie_tensor* output);
+
+/* What the session chose and holds. */
+const char* ie_session_isa(const ie_session* session);
+int32_t ie_session_threads(const ie_session* session);
+size_t ie_session_arena_bytes(const ie_session* session);     /* activations, planned */
+size_t ie_session_weight_bytes(const ie_session* session);    /* the file's constants + repacked copies */
+
+/* Per-op timing (options.profile): kind, name, total microseconds, runs. */
+int32_t ie_session_op_count(const ie_session* session);
+ie_status ie_session_op_profile(const ie_session* session, int32_t op, const char** kind, const char** name,
+                                double* total_us, int64_t* runs);
+
 #ifdef __cplusplus
 }
 #endif

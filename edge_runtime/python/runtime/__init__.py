@@ -1,12 +1,95 @@
 """intedge.runtime — the C++ engine's Python face.
 
-For now the compiled module intedge._runtime verifies .ieg files and exposes
-the scalar oracle kernels (intedge._runtime.kernels); the Session API that
-runs whole graphs arrives with the engine.
+    sess = intedge.runtime.Session("model.ieg", threads=2)
+    out = sess.run({"image": x})            # {output name: numpy array}
+    sess.inputs, sess.outputs               # names, dtypes, shapes, scales
+    sess.profile()                          # per-op time (profile=True)
+
+Session goes through the C API (edge_runtime/include/intedge/intedge.h),
+the same calls the Android bridge and intedge-bench make. Its outputs equal
+the reference executor's (intedge.reference.run) bit for bit on every ISA
+and thread count. `kernels` exposes the scalar oracle kernels for tests.
 """
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
 from intedge import _runtime
+from intedge.reference import ExecutionError
 
 kernels = _runtime.kernels
 
-__all__ = ["kernels"]
+
+def supported_isas() -> list[str]:
+    """Kernel paths this build runs on this CPU, scalar first, best last (INTEDGE_ISA picks one)."""
+    return list(_runtime.supported_isas())
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    name: str
+    dtype: str
+    shape: tuple[int, ...]
+    scale: float
+
+
+@dataclass(frozen=True)
+class OpTime:
+    kind: str
+    name: str
+    total_us: float
+    runs: int
+
+    @property
+    def mean_us(self) -> float:
+        return self.total_us / self.runs if self.runs else 0.0
+
+
+class Session:
+    """A .ieg graph in the C++ engine.
+
+    threads: worker threads (results do not depend on it). isa: force a kernel
+    path (default: $INTEDGE_ISA, else the best this CPU has). profile: time
+    every op. A malformed file raises intedge.IegFormatError naming the fault.
+    """
+
+    def __init__(self, path: str | Path, threads: int = 1, isa: str | None = None, profile: bool = False):
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"no such file: {path}")
+        self._s = _runtime.Session(str(path), threads, isa or "", profile)
+        self.inputs = [TensorSpec(**d) for d in self._s.inputs]
+        self.outputs = [TensorSpec(**d) for d in self._s.outputs]
+
+    isa = property(lambda self: self._s.isa, doc="the kernel path this session runs")
+    threads = property(lambda self: self._s.threads)
+    arena_bytes = property(lambda self: self._s.arena_bytes, doc="planned activation memory")
+    weight_bytes = property(lambda self: self._s.weight_bytes, doc="constants plus repacked weights")
+
+    def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Run on named inputs of exactly the graph's dtypes and shapes; returns {output name: array}."""
+        names = [t.name for t in self.inputs]
+        missing, unknown = sorted(set(names) - set(inputs)), sorted(set(inputs) - set(names))
+        if missing or unknown:
+            raise ExecutionError(f"inputs: missing {missing}, unexpected {unknown}")
+        arrays = []
+        for spec in self.inputs:
+            x = np.asarray(inputs[spec.name])
+            if x.dtype != np.dtype(spec.dtype) or tuple(x.shape) != spec.shape:
+                raise ExecutionError(f"input {spec.name!r}: expected {spec.dtype}{list(spec.shape)}, got {x.dtype}{list(x.shape)}")
+            arrays.append(np.ascontiguousarray(x))
+        try:
+            values = self._s.run(arrays)
+        except ValueError as e:  # data-dependent faults, e.g. a token id outside the vocabulary
+            raise ExecutionError(str(e)) from None
+        return {spec.name: v for spec, v in zip(self.outputs, values)}
+
+    def profile(self) -> list[OpTime]:
+        """Per-op total time and run count, in graph order (profile=True)."""
+        return [OpTime(**d) for d in self._s.profile()]
+
+
+__all__ = ["Session", "TensorSpec", "OpTime", "supported_isas", "kernels"]

@@ -1,0 +1,66 @@
+#include "kernels/dispatch.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#elif defined(__aarch64__)
+#include <sys/auxv.h>
+#endif
+
+namespace intedge {
+
+const char* IsaName(Isa isa) {
+  switch (isa) {
+    case Isa::kScalar: return "scalar";
+    case Isa::kAvx2: return "avx2";
+    case Isa::kAvxVnni: return "avxvnni";
+    case Isa::kAvx512Vnni: return "avx512vnni";
+    case Isa::kNeon: return "neon";
+    case Isa::kNeonDotprod: return "neon-dotprod";
+    case Isa::kNeonI8mm: return "neon-i8mm";
+  }
+  return "?";
+}
+
+bool ParseIsa(const std::string& name, Isa* isa) {
+  for (Isa i : {Isa::kScalar, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kNeon, Isa::kNeonDotprod,
+                Isa::kNeonI8mm}) {
+    if (name == IsaName(i)) {
+      *isa = i;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::vector<Isa> SupportedIsas() {
+  std::vector<Isa> isas = {Isa::kScalar};
+#if defined(__x86_64__)
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE)) return isas;
+  unsigned xcr0_lo, xcr0_hi;
+  __asm__("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  const bool os_avx = (xcr0_lo & 0x6) == 0x6, os_avx512 = (xcr0_lo & 0xE6) == 0xE6;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return isas;
+  const bool avx2 = os_avx && (b & bit_AVX2), avx512 = os_avx512 && (b & bit_AVX512F) && (b & bit_AVX512BW);
+  const bool avx512vnni = avx512 && (c & bit_AVX512VNNI);
+  __get_cpuid_count(7, 1, &a, &b, &c, &d);
+  const bool avxvnni = avx2 && (a & (1u << 4));
+  if (avx2) isas.push_back(Isa::kAvx2);
+  if (avxvnni) isas.push_back(Isa::kAvxVnni);
+  if (avx512vnni) isas.push_back(Isa::kAvx512Vnni);
+#elif defined(__aarch64__)
+  const unsigned long hw = getauxval(AT_HWCAP), hw2 = getauxval(AT_HWCAP2);
+  isas.push_back(Isa::kNeon);  // baseline on AArch64
+  if (hw & (1ul << 20)) isas.push_back(Isa::kNeonDotprod);  // HWCAP_ASIMDDP
+  if (hw2 & (1ul << 13)) isas.push_back(Isa::kNeonI8mm);    // HWCAP2_I8MM
+#endif
+  return isas;
+}
+
+std::unique_ptr<GemmKernel> MakeGemm(Isa isa, const GemmWeights& w) {
+  switch (isa) {
+    default: return MakeGemmScalar(w);
+  }
+}
+
+}  // namespace intedge

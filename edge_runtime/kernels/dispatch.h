@@ -1,0 +1,53 @@
+// Which instruction set runs the hot kernels, and the GEMM interface every
+// ISA implements. The ISA is picked once per session: the best this CPU has
+// (CPUID on x86, HWCAP on Arm), or the one INTEDGE_ISA names, so tests can
+// run every path the machine supports. All paths give the same integers.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace intedge {
+
+enum class Isa { kScalar, kAvx2, kAvxVnni, kAvx512Vnni, kNeon, kNeonDotprod, kNeonI8mm };
+
+const char* IsaName(Isa isa);
+bool ParseIsa(const std::string& name, Isa* isa);
+// The ISAs this build and this CPU can run, scalar first, best last.
+std::vector<Isa> SupportedIsas();
+
+// The weights of one qlinear, as the file stores them.
+struct GemmWeights {
+  int64_t N = 0, K = 0;
+  const int8_t* w8 = nullptr;            // [N, K], or null for int4
+  const uint8_t* w4 = nullptr;           // [N, K/2] nibbles (even k low)
+  const int8_t* group_scales = nullptr;  // [N, K/group], in [1, 16]
+  int64_t group = 0;
+  const int32_t* bias = nullptr;         // [N] or null
+  const int32_t* mult = nullptr;         // [N]
+  const int8_t* shift = nullptr;         // [N]
+  bool out16 = false;                    // int16 output, else int8
+};
+
+// y[m, :] = requant(x[m, :]·wᵀ + bias) for rows [m0, m1), weights packed once
+// for one ISA. Run is const and thread-safe: threads take disjoint rows.
+class GemmKernel {
+ public:
+  virtual ~GemmKernel() = default;
+  virtual void Run(const int8_t* x, int64_t m0, int64_t m1, void* y) const = 0;
+  // Bytes this kernel holds beyond the file's constants (packed copies).
+  virtual int64_t packed_bytes() const { return 0; }
+};
+
+// The best GEMM this ISA has for these weights (falls back to scalar where a
+// shape does not suit the SIMD kernel).
+std::unique_ptr<GemmKernel> MakeGemm(Isa isa, const GemmWeights& w);
+std::unique_ptr<GemmKernel> MakeGemmScalar(const GemmWeights& w);
+
+struct KernelSet {
+  Isa isa = Isa::kScalar;
+};
+
+}  // namespace intedge

@@ -1,0 +1,41 @@
+// The scalar GemmKernel: the oracle kernels over a range of rows, weights
+// read in place from the file.
+#include "kernels/dispatch.h"
+#include "kernels/kernels.h"
+
+namespace intedge {
+namespace {
+
+class GemmScalar final : public GemmKernel {
+ public:
+  explicit GemmScalar(const GemmWeights& w) : w_(w) {}
+
+  void Run(const int8_t* x, int64_t m0, int64_t m1, void* y) const override {
+    if (w_.out16) {
+      Rows(x, m0, m1, static_cast<int16_t*>(y));
+    } else {
+      Rows(x, m0, m1, static_cast<int8_t*>(y));
+    }
+  }
+
+ private:
+  template <typename Out>
+  void Rows(const int8_t* x, int64_t m0, int64_t m1, Out* y) const {
+    const int8_t* xr = x + m0 * w_.K;
+    Out* yr = y + m0 * w_.N;
+    if (w_.w8) {
+      kernels::qgemm_w8a8_scalar(xr, w_.w8, w_.bias, w_.mult, w_.shift, m1 - m0, w_.N, w_.K, yr);
+    } else {
+      kernels::qgemm_w4a8_scalar(xr, w_.w4, w_.group_scales, w_.group, w_.bias, w_.mult, w_.shift, m1 - m0, w_.N,
+                                 w_.K, yr);
+    }
+  }
+
+  GemmWeights w_;
+};
+
+}  // namespace
+
+std::unique_ptr<GemmKernel> MakeGemmScalar(const GemmWeights& w) { return std::make_unique<GemmScalar>(w); }
+
+}  // namespace intedge

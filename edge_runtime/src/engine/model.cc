@@ -1,0 +1,116 @@
+#include "engine/model.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace intedge {
+
+const char* DTypeName(DType dtype) {
+  switch (dtype) {
+    case DType::INT8: return "int8";
+    case DType::UINT8: return "uint8";
+    case DType::INT16: return "int16";
+    case DType::INT32: return "int32";
+    case DType::INT64: return "int64";
+    case DType::FLOAT32: return "float32";
+    case DType::INT4: return "int4";
+  }
+  return "?";
+}
+
+int64_t ElementBytes(DType dtype) {
+  switch (dtype) {
+    case DType::INT8:
+    case DType::UINT8: return 1;
+    case DType::INT16: return 2;
+    case DType::INT32:
+    case DType::FLOAT32: return 4;
+    case DType::INT64: return 8;
+    case DType::INT4: return 0;
+  }
+  return 0;
+}
+
+std::string TensorInfo::ShapeString() const {
+  std::string s = std::string(DTypeName(dtype)) + "[";
+  for (int i = 0; i < rank; ++i) s += (i ? ", " : "") + std::to_string(dim(i));
+  return s + "]";
+}
+
+Status Model::FromFile(const char* path, std::unique_ptr<Model>* out) {
+  IE_CHECK_OR_RETURN(path != nullptr, IE_ERR_INVALID_ARGUMENT, "null path");
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  IE_CHECK_OR_RETURN(fd >= 0, IE_ERR_INVALID_ARGUMENT, "cannot open %s: %s", path, std::strerror(errno));
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || st.st_size <= 0) {
+    ::close(fd);
+    return MakeError(IE_ERR_INVALID_FILE, "%s: empty or unreadable file", path);
+  }
+  const size_t size = static_cast<size_t>(st.st_size);
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  IE_CHECK_OR_RETURN(map != MAP_FAILED, IE_ERR_OUT_OF_MEMORY, "cannot mmap %s: %s", path, std::strerror(errno));
+  std::unique_ptr<Model> m(new Model());
+  m->mapping_ = map;
+  m->bytes_ = static_cast<const uint8_t*>(map);
+  m->size_ = size;
+  IE_RETURN_IF_ERROR(m->Decode());
+  *out = std::move(m);
+  return Status::Ok();
+}
+
+Status Model::FromBuffer(const void* data, size_t size, std::unique_ptr<Model>* out) {
+  IE_CHECK_OR_RETURN(data != nullptr || size == 0, IE_ERR_INVALID_ARGUMENT, "null buffer");
+  std::unique_ptr<Model> m(new Model());
+  // A private aligned copy: the verifier and the kernels want aligned constants,
+  // and the caller's buffer may go away.
+  m->owned_.resize((size + 7) / 8 + 8);
+  auto* base = reinterpret_cast<uint8_t*>(m->owned_.data());
+  if (size) std::memcpy(base, data, size);
+  m->bytes_ = base;
+  m->size_ = size;
+  IE_RETURN_IF_ERROR(m->Decode());
+  *out = std::move(m);
+  return Status::Ok();
+}
+
+Model::~Model() {
+  if (mapping_) ::munmap(mapping_, size_);
+}
+
+Status Model::Decode() {
+  IE_RETURN_IF_ERROR(VerifyIeg(bytes_, size_, &view_));
+  const auto* tensors = view_.graph->tensors();
+  const int n = tensors ? static_cast<int>(tensors->size()) : 0;
+  tensors_.resize(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    const auto* t = tensors->Get(static_cast<flatbuffers::uoffset_t>(i));
+    TensorInfo& info = tensors_[static_cast<size_t>(i)];
+    info.name = t->name() ? t->name()->str() : "tensor" + std::to_string(i);
+    info.dtype = t->dtype();
+    info.rank = t->shape() ? static_cast<int>(t->shape()->size()) : 0;
+    for (int d = 0; d < info.rank; ++d) info.dims[static_cast<size_t>(d)] = t->shape()->Get(static_cast<flatbuffers::uoffset_t>(d));
+    info.numel = info.Span(0, info.rank);
+    info.bytes = StorageBytes(info.dtype, info.dims.data(), static_cast<size_t>(info.rank));
+    IE_CHECK_OR_RETURN(info.bytes >= 0, IE_ERR_INVALID_FILE, "tensor %d (%s): too large", i, info.name.c_str());
+    info.scale = t->scale();
+    if (t->is_constant()) info.constant = view_.data + t->data_offset();
+  }
+  auto ids = [](const flatbuffers::Vector<int32_t>* v) {
+    return v ? std::vector<int>(v->begin(), v->end()) : std::vector<int>();
+  };
+  inputs_ = ids(view_.graph->inputs());
+  outputs_ = ids(view_.graph->outputs());
+  for (int id : inputs_) {
+    IE_CHECK_OR_RETURN(!tensors_[static_cast<size_t>(id)].constant, IE_ERR_INVALID_FILE,
+                       "graph input %s is a constant", tensors_[static_cast<size_t>(id)].name.c_str());
+  }
+  return Status::Ok();
+}
+
+}  // namespace intedge

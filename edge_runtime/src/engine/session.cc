@@ -1,0 +1,136 @@
+#include "engine/session.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace intedge {
+
+Status ChooseIsa(const std::string& requested, Isa* isa) {
+  const std::vector<Isa> supported = SupportedIsas();
+  std::string name = requested;
+  if (name.empty()) {
+    const char* env = std::getenv("INTEDGE_ISA");
+    if (env && *env) name = env;
+  }
+  if (name.empty()) {
+    *isa = supported.back();
+    return Status::Ok();
+  }
+  Isa wanted;
+  if (!ParseIsa(name, &wanted)) return MakeError(IE_ERR_INVALID_ARGUMENT, "unknown ISA '%s'", name.c_str());
+  for (Isa s : supported) {
+    if (s == wanted) {
+      *isa = wanted;
+      return Status::Ok();
+    }
+  }
+  std::string have;
+  for (Isa s : supported) have += std::string(have.empty() ? "" : ", ") + IsaName(s);
+  return MakeError(IE_ERR_INVALID_ARGUMENT, "ISA '%s' is not available on this CPU (have: %s)", name.c_str(),
+                   have.c_str());
+}
+
+Status Session::CheckGraph() const {
+  const auto& tensors = model_->tensors();
+  std::vector<bool> ready(tensors.size(), false);
+  for (size_t t = 0; t < tensors.size(); ++t) ready[t] = tensors[t].constant != nullptr;
+  for (int t : model_->inputs()) ready[static_cast<size_t>(t)] = true;
+  const auto* ops = model_->graph().ops();
+  const int n_ops = ops ? static_cast<int>(ops->size()) : 0;
+  for (int k = 0; k < n_ops; ++k) {
+    const auto* op = ops->Get(static_cast<flatbuffers::uoffset_t>(k));
+    if (op->inputs()) {
+      for (int t : *op->inputs()) {
+        IE_CHECK_OR_RETURN(t < 0 || ready[static_cast<size_t>(t)], IE_ERR_INVALID_FILE,
+                           "op %d: input tensor %s is used before it is produced", k, tensors[static_cast<size_t>(t)].name.c_str());
+      }
+    }
+    if (op->outputs()) {
+      for (int t : *op->outputs()) {
+        IE_CHECK_OR_RETURN(!ready[static_cast<size_t>(t)], IE_ERR_INVALID_FILE, "op %d: tensor %s is written twice", k,
+                           tensors[static_cast<size_t>(t)].name.c_str());
+        ready[static_cast<size_t>(t)] = true;
+      }
+    }
+  }
+  for (int t : model_->outputs()) {
+    IE_CHECK_OR_RETURN(ready[static_cast<size_t>(t)], IE_ERR_INVALID_FILE, "graph output %s is never produced",
+                       tensors[static_cast<size_t>(t)].name.c_str());
+  }
+  return Status::Ok();
+}
+
+Status Session::Open(std::unique_ptr<Model> model, const SessionOptions& options, std::unique_ptr<Session>* out) {
+  IE_CHECK_OR_RETURN(options.threads >= 1 && options.threads <= 256, IE_ERR_INVALID_ARGUMENT,
+                     "threads must be 1 to 256, got %d", options.threads);
+  std::unique_ptr<Session> s(new Session());
+  s->model_ = std::move(model);
+  IE_RETURN_IF_ERROR(ChooseIsa(options.isa, &s->kernels_.isa));
+  IE_RETURN_IF_ERROR(s->CheckGraph());
+  const auto& tensors = s->model_->tensors();
+  const auto* ops = s->model_->graph().ops();
+  const int n_ops = ops ? static_cast<int>(ops->size()) : 0;
+  std::vector<PlanOp> plan_ops;
+  for (int k = 0; k < n_ops; ++k) {
+    const auto* fb_op = ops->Get(static_cast<flatbuffers::uoffset_t>(k));
+    OpContext ctx(k, fb_op, tensors, s->kernels_);
+    std::unique_ptr<Op> op;
+    IE_RETURN_IF_ERROR(PrepareOp(ctx, &op));
+    PlanOp p;
+    for (int j = 0; j < ctx.num_inputs(); ++j) p.inputs.push_back(ctx.input_id(j));
+    p.outputs.push_back(ctx.output_id(0));
+    p.alias = op->IsAlias();
+    p.in_place = op->InPlaceOnInput0();
+    plan_ops.push_back(std::move(p));
+    s->packed_bytes_ += op->packed_bytes();
+    s->profile_.push_back({ir::fb::EnumNameOpKind(fb_op->kind()), fb_op->name() ? fb_op->name()->str() : "", 0, 0});
+    s->ops_.push_back(std::move(op));
+  }
+  std::vector<int64_t> bytes;
+  std::vector<bool> constant;
+  for (const auto& t : tensors) {
+    bytes.push_back(t.bytes);
+    constant.push_back(t.constant != nullptr);
+  }
+  s->plan_ = PlanMemory(plan_ops, bytes, constant, s->model_->inputs(), s->model_->outputs());
+  const int64_t arena = s->plan_.arena_bytes + kArenaAlignment;
+  s->arena_storage_.reset(new (std::nothrow) uint8_t[static_cast<size_t>(arena)]);
+  IE_CHECK_OR_RETURN(s->arena_storage_, IE_ERR_OUT_OF_MEMORY, "cannot allocate a %lld-byte arena",
+                     static_cast<long long>(arena));
+  const auto base = reinterpret_cast<uintptr_t>(s->arena_storage_.get());
+  s->arena_ = s->arena_storage_.get() + (kArenaAlignment - base % kArenaAlignment) % kArenaAlignment;
+  s->data_.resize(tensors.size());
+  for (size_t t = 0; t < tensors.size(); ++t) {
+    const auto r = static_cast<size_t>(s->plan_.root[t]);
+    s->data_[t] = tensors[r].constant ? const_cast<uint8_t*>(tensors[r].constant)
+                                      : (s->plan_.offset[r] >= 0 ? s->arena_ + s->plan_.offset[r] : nullptr);
+  }
+  s->profiling_ = options.profile;
+  s->pool_ = std::make_unique<ThreadPool>(options.threads);
+  *out = std::move(s);
+  return Status::Ok();
+}
+
+Status Session::Run(const std::vector<const void*>& inputs) {
+  const auto& ids = model_->inputs();
+  IE_CHECK_OR_RETURN(inputs.size() == ids.size(), IE_ERR_INVALID_ARGUMENT, "expected %zu inputs, got %zu", ids.size(),
+                     inputs.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const TensorInfo& t = model_->tensors()[static_cast<size_t>(ids[i])];
+    IE_CHECK_OR_RETURN(inputs[i] != nullptr || t.bytes == 0, IE_ERR_INVALID_ARGUMENT, "input %s: null data", t.name.c_str());
+    if (t.bytes) std::memcpy(data_[static_cast<size_t>(ids[i])], inputs[i], static_cast<size_t>(t.bytes));
+  }
+  for (size_t k = 0; k < ops_.size(); ++k) {
+    const auto t0 = profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
+    IE_RETURN_IF_ERROR(ops_[k]->Run(data_, *pool_));
+    if (profiling_) {
+      profile_[k].total_us += std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+      ++profile_[k].runs;
+    }
+  }
+  return Status::Ok();
+}
+
+const uint8_t* Session::output(int i) const { return data_[static_cast<size_t>(model_->outputs()[static_cast<size_t>(i)])]; }
+
+}  // namespace intedge

@@ -1,0 +1,68 @@
+// A loaded graph ready to run: ops prepared for one ISA, one arena planned,
+// a thread pool. The C API's ie_session is this class.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "engine/memory_plan.h"
+#include "engine/model.h"
+#include "engine/thread_pool.h"
+#include "kernels/dispatch.h"
+#include "ops/op.h"
+
+namespace intedge {
+
+struct SessionOptions {
+  int threads = 1;
+  std::string isa;      // empty: INTEDGE_ISA if set, else the best this CPU has
+  bool profile = false; // time every op
+};
+
+struct OpProfile {
+  std::string kind, name;
+  double total_us = 0;
+  int64_t runs = 0;
+};
+
+class Session {
+ public:
+  static Status Open(std::unique_ptr<Model> model, const SessionOptions& options, std::unique_ptr<Session>* out);
+
+  const Model& model() const { return *model_; }
+  Isa isa() const { return kernels_.isa; }
+  int threads() const { return pool_->threads(); }
+  const MemoryPlan& memory_plan() const { return plan_; }
+  int64_t packed_bytes() const { return packed_bytes_; }
+
+  // inputs[i]: the bytes of graph input i (exactly its dtype and shape); the
+  // caller has checked dtype and shape (the C API does).
+  Status Run(const std::vector<const void*>& inputs);
+  // Output i's bytes, valid until the next Run.
+  const uint8_t* output(int i) const;
+  const std::vector<OpProfile>& profile() const { return profile_; }
+
+ private:
+  Session() = default;
+  Status CheckGraph() const;
+
+  std::unique_ptr<Model> model_;
+  KernelSet kernels_;
+  std::vector<std::unique_ptr<Op>> ops_;
+  std::vector<OpProfile> profile_;
+  bool profiling_ = false;
+  MemoryPlan plan_;
+  std::unique_ptr<uint8_t[]> arena_storage_;
+  uint8_t* arena_ = nullptr;
+  TensorData data_;
+  std::unique_ptr<ThreadPool> pool_;
+  int64_t packed_bytes_ = 0;
+};
+
+// Resolves SessionOptions::isa (and INTEDGE_ISA) to an ISA this CPU runs.
+Status ChooseIsa(const std::string& requested, Isa* isa);
+
+}  // namespace intedge

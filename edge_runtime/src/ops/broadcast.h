@@ -1,0 +1,34 @@
+// Walks a tensor `big` in runs of contiguous elements and finds, for each
+// run, the matching elements of `small`, which broadcasts to big's shape
+// (numpy rules, right-aligned, size-1 axes repeat).
+#pragma once
+
+#include <cstdint>
+
+#include "engine/tensor_info.h"
+
+namespace intedge {
+
+class Broadcast {
+ public:
+  // Requires Broadcasts(small, big).
+  Broadcast(const TensorInfo& big, const TensorInfo& small);
+
+  int64_t runs() const { return runs_; }
+  int64_t run_length() const { return inner_; }
+  // 1: small's run is contiguous; 0: one small element repeats over the run.
+  int64_t small_step() const { return step_; }
+  // Offset in small (elements) where run r's partner starts; big's run r starts at r · run_length().
+  int64_t SmallOffset(int64_t r) const;
+
+ private:
+  int outer_rank_ = 0;
+  int64_t outer_dims_[kIegMaxRank] = {};
+  int64_t small_strides_[kIegMaxRank] = {};
+  int64_t runs_ = 1, inner_ = 1, step_ = 1;
+};
+
+// numpy's rule: small's dims, right-aligned, are 1 or equal to big's.
+bool Broadcasts(const TensorInfo& small, const TensorInfo& big);
+
+}  // namespace intedge

@@ -1,0 +1,162 @@
+// qlinear and qmatmul: the int8 × int8 → int32 products and their requant.
+#include <cstdlib>
+
+#include "kernels/kernels.h"
+#include "ops/dtype_switch.h"
+#include "ops/op.h"
+
+namespace intedge {
+namespace {
+
+using ir::fb::DType;
+
+constexpr int64_t kAccLimit = int64_t{1} << 31;
+constexpr int64_t kGemmRowGrain = 8;  // rows per chunk: a multiple of every SIMD kernel's row tile
+
+template <typename T>
+int64_t MaxAbs(const T* v, int64_t n) {
+  int64_t m = 0;
+  for (int64_t i = 0; i < n; ++i) m = std::max<int64_t>(m, std::llabs(static_cast<long long>(v[i])));
+  return m;
+}
+
+class QLinear final : public Op {
+ public:
+  QLinear(int x, int y, int64_t M, std::unique_ptr<GemmKernel> gemm) : x_(x), y_(y), M_(M), gemm_(std::move(gemm)) {}
+  Status Run(const TensorData& t, ThreadPool& pool) const override {
+    const auto* x = As<const int8_t>(t[x_]);
+    void* y = t[y_];
+    pool.ParallelFor(M_, kGemmRowGrain, [&](int64_t m0, int64_t m1) { gemm_->Run(x, m0, m1, y); });
+    return Status::Ok();
+  }
+  int64_t packed_bytes() const override { return gemm_->packed_bytes(); }
+
+ private:
+  int x_, y_;
+  int64_t M_;
+  std::unique_ptr<GemmKernel> gemm_;
+};
+
+class QMatMul final : public Op {
+ public:
+  QMatMul(int a, int b, int y, DType a_type, DType y_type, bool transpose_b, int64_t B, int64_t M, int64_t N,
+          int64_t K, int32_t mult, int shift)
+      : a_(a), b_(b), y_(y), a_type_(a_type), y_type_(y_type), transpose_b_(transpose_b), B_(B), M_(M), N_(N),
+        K_(K), mult_(mult), shift_(shift) {}
+
+  Status Run(const TensorData& t, ThreadPool& pool) const override {
+    WithIntType(a_type_, [&](auto a_tag) {
+      using A = decltype(a_tag);
+      WithIntType(y_type_, [&](auto y_tag) {
+        using Y = decltype(y_tag);
+        if constexpr ((std::is_same_v<A, int8_t> || std::is_same_v<A, uint8_t>) && !std::is_same_v<Y, uint8_t>) {
+          const auto* a = As<const A>(t[a_]);
+          const auto* b = As<const int8_t>(t[b_]);
+          auto* y = As<Y>(t[y_]);
+          pool.ParallelFor(B_, 1, [&](int64_t b0, int64_t b1) {
+            kernels::qmatmul_scalar(a + b0 * M_ * K_, b + b0 * K_ * N_, transpose_b_, b1 - b0, M_, N_, K_, mult_,
+                                    shift_, y + b0 * M_ * N_);
+          });
+        }
+      });
+    });
+    return Status::Ok();
+  }
+
+ private:
+  int a_, b_, y_;
+  DType a_type_, y_type_;
+  bool transpose_b_;
+  int64_t B_, M_, N_, K_;
+  int32_t mult_;
+  int shift_;
+};
+
+}  // namespace
+
+Status PrepareQLinear(const OpContext& ctx, std::unique_ptr<Op>* out) {
+  IE_RETURN_IF_ERROR(ctx.Arity(2, 4, 2));
+  const auto* o = ctx.op().options_as_QLinearOptions();
+  const TensorInfo &x = ctx.input(0), &w = ctx.input(1);
+  IE_RETURN_IF_ERROR(ctx.DType(x, "input", {DType::INT8}));
+  if (x.rank < 1) return ctx.Error("input must have rank >= 1");
+  IE_RETURN_IF_ERROR(ctx.DType(w, "weight", {DType::INT8, DType::INT4}));
+  if (!w.constant || w.rank != 2) return ctx.Error("weight must be a constant [N, K]");
+  GemmWeights gw;
+  gw.N = w.dim(0);
+  gw.K = w.dim(1);
+  if (x.dim(x.rank - 1) != gw.K) return ctx.Error("input's last dim %lld != weight K %lld", static_cast<long long>(x.dim(x.rank - 1)), static_cast<long long>(gw.K));
+  if (gw.K == 0) return ctx.Error("K is 0");
+  int64_t wmax = 128;
+  const int gid = ctx.input_id(3);
+  if (w.dtype == DType::INT4) {
+    const int64_t gs = o->group_size();
+    if (gs != 32 && gs != 64 && gs != 128) return ctx.Error("group_size %lld must be 32, 64 or 128 for int4 weights", static_cast<long long>(gs));
+    if (gw.K % gs) return ctx.Error("K %lld is not a multiple of group_size %lld", static_cast<long long>(gw.K), static_cast<long long>(gs));
+    if (gid < 0) return ctx.Error("int4 weights need group scales (input 3)");
+    const TensorInfo& g = ctx.input(3);
+    if (!g.constant || g.dtype != DType::INT8 || g.rank != 2 || g.dim(0) != gw.N || g.dim(1) != gw.K / gs) {
+      return ctx.Error("group scales must be a constant int8 [%lld, %lld]", static_cast<long long>(gw.N), static_cast<long long>(gw.K / gs));
+    }
+    gw.group_scales = reinterpret_cast<const int8_t*>(g.constant);
+    for (int64_t i = 0; i < g.numel; ++i) {
+      if (gw.group_scales[i] < 1 || gw.group_scales[i] > 16) return ctx.Error("group scales outside [1, 16]");
+    }
+    gw.w4 = w.constant;
+    gw.group = gs;
+  } else {
+    if (gid >= 0 || o->group_size() != 0) return ctx.Error("int8 weights take no group scales");
+    gw.w8 = reinterpret_cast<const int8_t*>(w.constant);
+    wmax = MaxAbs(gw.w8, w.numel);
+  }
+  int64_t bias_max = 0;
+  if (ctx.input_id(2) >= 0) {
+    const TensorInfo& b = ctx.input(2);
+    if (!b.constant || b.dtype != DType::INT32 || b.rank != 1 || b.dim(0) != gw.N) {
+      return ctx.Error("bias must be a constant int32 [%lld]", static_cast<long long>(gw.N));
+    }
+    gw.bias = reinterpret_cast<const int32_t*>(b.constant);
+    bias_max = MaxAbs(gw.bias, gw.N);
+  }
+  if (gw.K * 128 * wmax + bias_max >= kAccLimit) return ctx.Error("K=%lld with bias up to %lld can overflow the int32 accumulator", static_cast<long long>(gw.K), static_cast<long long>(bias_max));
+  IE_RETURN_IF_ERROR(ctx.Count(o->multiplier(), static_cast<size_t>(gw.N), "multiplier"));
+  IE_RETURN_IF_ERROR(ctx.Count(o->shift(), static_cast<size_t>(gw.N), "shift"));
+  for (int64_t n = 0; n < gw.N; ++n) {
+    const auto i = static_cast<flatbuffers::uoffset_t>(n);
+    IE_RETURN_IF_ERROR(ctx.Requant(o->multiplier()->Get(i), o->shift()->Get(i)));
+  }
+  gw.mult = o->multiplier()->data();
+  gw.shift = o->shift()->data();
+  Shape shape = ShapeOf(x);
+  shape.back() = gw.N;
+  IE_RETURN_IF_ERROR(ctx.Output({DType::INT8, DType::INT16}, shape));
+  gw.out16 = ctx.output().dtype == DType::INT16;
+  *out = std::make_unique<QLinear>(ctx.input_id(0), ctx.output_id(0), x.numel / gw.K, MakeGemm(ctx.kernels().isa, gw));
+  return Status::Ok();
+}
+
+Status PrepareQMatMul(const OpContext& ctx, std::unique_ptr<Op>* out) {
+  IE_RETURN_IF_ERROR(ctx.Arity(2, 2, 2));
+  const auto* o = ctx.op().options_as_QMatMulOptions();
+  const TensorInfo &a = ctx.input(0), &b = ctx.input(1);
+  IE_RETURN_IF_ERROR(ctx.DType(a, "input a", {DType::INT8, DType::UINT8}));
+  IE_RETURN_IF_ERROR(ctx.DType(b, "input b", {DType::INT8}));
+  if (a.rank < 2 || a.rank != b.rank) return ctx.Error("inputs need the same rank >= 2");
+  for (int i = 0; i < a.rank - 2; ++i) {
+    if (a.dim(i) != b.dim(i)) return ctx.Error("batch dims differ: %s vs %s", a.ShapeString().c_str(), b.ShapeString().c_str());
+  }
+  const int64_t M = a.dim(a.rank - 2), K = a.dim(a.rank - 1);
+  const int64_t kb = o->transpose_b() ? b.dim(b.rank - 1) : b.dim(b.rank - 2);
+  const int64_t N = o->transpose_b() ? b.dim(b.rank - 2) : b.dim(b.rank - 1);
+  if (K != kb) return ctx.Error("inner dims differ: %s x %s", a.ShapeString().c_str(), b.ShapeString().c_str());
+  if (K * 255 * 128 >= kAccLimit) return ctx.Error("K=%lld can overflow the int32 accumulator", static_cast<long long>(K));
+  Shape shape = ShapeOf(a);
+  shape.back() = N;
+  IE_RETURN_IF_ERROR(ctx.Output({DType::INT8, DType::INT16, DType::INT32}, shape));
+  if (ctx.output().dtype != DType::INT32) IE_RETURN_IF_ERROR(ctx.Requant(o->multiplier(), o->shift()));
+  *out = std::make_unique<QMatMul>(ctx.input_id(0), ctx.input_id(1), ctx.output_id(0), a.dtype, ctx.output().dtype,
+                                   o->transpose_b(), a.Span(0, a.rank - 2), M, N, K, o->multiplier(), o->shift());
+  return Status::Ok();
+}
+
+}  // namespace intedge

@@ -1,0 +1,270 @@
+// Shiftmax, ShiftGELU, λ-ShiftGELU, I-LayerNorm and mean pooling: row-wise
+// integer ops, parallel over rows.
+#include <algorithm>
+#include <vector>
+
+#include "kernels/kernels.h"
+#include "ops/broadcast.h"
+#include "ops/dtype_switch.h"
+#include "ops/op.h"
+
+namespace intedge {
+namespace {
+
+using ir::fb::DType;
+
+constexpr int64_t kMaxShiftmaxWidth = int64_t{1} << 16;
+constexpr int64_t kMaxLayerNormChannels = 4096;  // integer_ops/layernorm.py MAX_CHANNELS
+constexpr int64_t kMaxLayerNormBias = int64_t{1} << 61;
+
+// Rows per chunk so a chunk carries at least ~16k elements of work.
+int64_t RowGrain(int64_t cols) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)); }
+
+class Shiftmax final : public Op {
+ public:
+  Shiftmax(int x, int mask, int y, DType x_type, DType mask_type, int64_t rows, int64_t cols, Broadcast bc,
+           int32_t mult, int shift)
+      : x_(x), mask_(mask), y_(y), x_type_(x_type), mask_type_(mask_type), rows_(rows), cols_(cols), bc_(bc),
+        mult_(mult), shift_(shift) {}
+
+  Status Run(const TensorData& t, ThreadPool& pool) const override {
+    WithIntType(x_type_, [&](auto x_tag) {
+      using X = decltype(x_tag);
+      if constexpr (std::is_same_v<X, int8_t> || std::is_same_v<X, int32_t>) {
+        const auto* x = As<const X>(t[x_]);
+        auto* y = t[y_];
+        pool.ParallelFor(rows_, RowGrain(cols_), [&](int64_t r0, int64_t r1) {
+          if (mask_ < 0) {
+            kernels::shiftmax_scalar(x + r0 * cols_, nullptr, r1 - r0, cols_, mult_, shift_, y + r0 * cols_);
+            return;
+          }
+          std::vector<uint8_t> keep(static_cast<size_t>(cols_));
+          for (int64_t r = r0; r < r1; ++r) {
+            KeepRow(t[mask_], r, keep.data());
+            kernels::shiftmax_scalar(x + r * cols_, keep.data(), 1, cols_, mult_, shift_, y + r * cols_);
+          }
+        });
+      }
+    });
+    return Status::Ok();
+  }
+
+ private:
+  // keep[c] = mask element over x[r, c] != 0. A row never straddles two
+  // broadcast runs: a run spans whole rows (see Broadcast).
+  void KeepRow(const uint8_t* mask, int64_t r, uint8_t* keep) const {
+    const int64_t e = r * cols_, run = e / bc_.run_length(), off = e % bc_.run_length();
+    WithIntType(mask_type_, [&](auto tag) {
+      using M = decltype(tag);
+      const M* m = As<M>(mask) + bc_.SmallOffset(run);
+      if (bc_.small_step()) {
+        for (int64_t c = 0; c < cols_; ++c) keep[c] = m[off + c] != 0;
+      } else {
+        std::fill(keep, keep + cols_, static_cast<uint8_t>(m[0] != 0));
+      }
+    });
+  }
+
+  int x_, mask_, y_;
+  DType x_type_, mask_type_;
+  int64_t rows_, cols_;
+  Broadcast bc_;
+  int32_t mult_;
+  int shift_;
+};
+
+class ShiftGelu final : public Op {
+ public:
+  ShiftGelu(int x, int y, int64_t rows, int64_t cols, int32_t x0, int32_t mult, int shift)
+      : x_(x), y_(y), rows_(rows), cols_(cols), x0_(x0), mult_(mult), shift_(shift) {}
+  Status Run(const TensorData& t, ThreadPool& pool) const override {
+    pool.ParallelFor(rows_, RowGrain(cols_), [&](int64_t r0, int64_t r1) {
+      kernels::shiftgelu_scalar(As<const int8_t>(t[x_]) + r0 * cols_, r1 - r0, cols_, x0_, mult_, shift_,
+                                As<int8_t>(t[y_]) + r0 * cols_);
+    });
+    return Status::Ok();
+  }
+
+ private:
+  int x_, y_;
+  int64_t rows_, cols_;
+  int32_t x0_, mult_;
+  int shift_;
+};
+
+class LambdaShiftGelu final : public Op {
+ public:
+  LambdaShiftGelu(int x, int y, int64_t rows, int64_t cols, int32_t slope_mult, int slope_shift, const int32_t* mult,
+                  const int8_t* shift, int64_t n_mult)
+      : x_(x), y_(y), rows_(rows), cols_(cols), slope_mult_(slope_mult), slope_shift_(slope_shift), mult_(mult),
+        shift_(shift), n_mult_(n_mult) {}
+  bool InPlaceOnInput0() const override { return true; }
+  Status Run(const TensorData& t, ThreadPool& pool) const override {
+    pool.ParallelFor(rows_, RowGrain(cols_), [&](int64_t r0, int64_t r1) {
+      kernels::lambda_shiftgelu_scalar(As<const int8_t>(t[x_]) + r0 * cols_, r1 - r0, cols_, slope_mult_,
+                                       slope_shift_, mult_, shift_, n_mult_, As<int8_t>(t[y_]) + r0 * cols_);
+    });
+    return Status::Ok();
+  }
+
+ private:
+  int x_, y_;
+  int64_t rows_, cols_;
+  int32_t slope_mult_;
+  int slope_shift_;
+  const int32_t* mult_;
+  const int8_t* shift_;
+  int64_t n_mult_;
+};
+
+class ILayerNorm final : public Op {
+ public:
+  ILayerNorm(int x, int y, DType x_type, DType y_type, int64_t rows, int64_t cols, const int32_t* mult,
+             const int64_t* bias, int shift)
+      : x_(x), y_(y), x_type_(x_type), y_type_(y_type), rows_(rows), cols_(cols), mult_(mult), bias_(bias),
+        shift_(shift) {}
+  Status Run(const TensorData& t, ThreadPool& pool) const override {
+    WithActType(x_type_, [&](auto x_tag) {
+      using X = decltype(x_tag);
+      WithActType(y_type_, [&](auto y_tag) {
+        using Y = decltype(y_tag);
+        pool.ParallelFor(rows_, RowGrain(cols_), [&](int64_t r0, int64_t r1) {
+          kernels::ilayernorm_scalar(As<const X>(t[x_]) + r0 * cols_, r1 - r0, cols_, mult_, bias_, shift_,
+                                     As<Y>(t[y_]) + r0 * cols_);
+        });
+      });
+    });
+    return Status::Ok();
+  }
+
+ private:
+  int x_, y_;
+  DType x_type_, y_type_;
+  int64_t rows_, cols_;
+  const int32_t* mult_;
+  const int64_t* bias_;
+  int shift_;
+};
+
+class MeanPool final : public Op {
+ public:
+  MeanPool(int x, int y, DType x_type, DType y_type, int64_t outer, int64_t len, int64_t inner, int32_t mult, int shift)
+      : x_(x), y_(y), x_type_(x_type), y_type_(y_type), outer_(outer), len_(len), inner_(inner), mult_(mult),
+        shift_(shift) {}
+  Status Run(const TensorData& t, ThreadPool&) const override {
+    WithActType(x_type_, [&](auto x_tag) {
+      using X = decltype(x_tag);
+      WithActType(y_type_, [&](auto y_tag) {
+        using Y = decltype(y_tag);
+        kernels::meanpool_scalar(As<const X>(t[x_]), outer_, len_, inner_, mult_, shift_, As<Y>(t[y_]));
+      });
+    });
+    return Status::Ok();
+  }
+
+ private:
+  int x_, y_;
+  DType x_type_, y_type_;
+  int64_t outer_, len_, inner_;
+  int32_t mult_;
+  int shift_;
+};
+
+int64_t LastDim(const TensorInfo& t) { return t.dim(t.rank - 1); }
+int64_t Rows(const TensorInfo& t) { return LastDim(t) ? t.numel / LastDim(t) : 0; }
+
+}  // namespace
+
+Status PrepareShiftmax(const OpContext& ctx, std::unique_ptr<Op>* out) {
+  IE_RETURN_IF_ERROR(ctx.Arity(1, 2, 1));
+  const TensorInfo& x = ctx.input(0);
+  const auto* o = ctx.op().options_as_ShiftmaxOptions();
+  IE_RETURN_IF_ERROR(ctx.DType(x, "input", {DType::INT8, DType::INT32}));
+  if (x.rank < 1 || LastDim(x) > kMaxShiftmaxWidth) return ctx.Error("rows must be 1 to 65536 wide");
+  const int mask = ctx.input_id(1);
+  DType mask_type = DType::UINT8;
+  if (mask >= 0) {
+    const TensorInfo& m = ctx.input(1);
+    IE_RETURN_IF_ERROR(ctx.DType(m, "mask", {DType::INT8, DType::UINT8, DType::INT16, DType::INT32}));
+    if (!Broadcasts(m, x)) return ctx.Error("mask %s does not broadcast to %s", m.ShapeString().c_str(), x.ShapeString().c_str());
+    mask_type = m.dtype;
+  }
+  IE_RETURN_IF_ERROR(ctx.Requant(o->multiplier(), o->shift()));
+  IE_RETURN_IF_ERROR(ctx.Output({DType::UINT8}, ShapeOf(x)));
+  *out = std::make_unique<Shiftmax>(ctx.input_id(0), mask, ctx.output_id(0), x.dtype, mask_type, Rows(x), LastDim(x),
+                                    mask >= 0 ? Broadcast(x, ctx.input(1)) : Broadcast(x, x), o->multiplier(), o->shift());
+  return Status::Ok();
+}
+
+Status PrepareShiftGelu(const OpContext& ctx, std::unique_ptr<Op>* out) {
+  IE_RETURN_IF_ERROR(ctx.Arity(1, 1, 1));
+  const TensorInfo& x = ctx.input(0);
+  const auto* o = ctx.op().options_as_ShiftGeluOptions();
+  IE_RETURN_IF_ERROR(ctx.DType(x, "input", {DType::INT8}));
+  if (x.rank < 1) return ctx.Error("input must have rank >= 1");
+  if (o->x0() < -255 || o->x0() > -1) return ctx.Error("x0 %d outside [-255, -1]", o->x0());
+  IE_RETURN_IF_ERROR(ctx.Requant(o->multiplier(), o->shift()));
+  IE_RETURN_IF_ERROR(ctx.Output({DType::INT8}, ShapeOf(x)));
+  *out = std::make_unique<ShiftGelu>(ctx.input_id(0), ctx.output_id(0), Rows(x), LastDim(x), o->x0(), o->multiplier(),
+                                     o->shift());
+  return Status::Ok();
+}
+
+Status PrepareLambdaShiftGelu(const OpContext& ctx, std::unique_ptr<Op>* out) {
+  IE_RETURN_IF_ERROR(ctx.Arity(1, 1, 1));
+  const TensorInfo& x = ctx.input(0);
+  const auto* o = ctx.op().options_as_LambdaShiftGeluOptions();
+  IE_RETURN_IF_ERROR(ctx.DType(x, "input", {DType::INT8}));
+  if (x.rank < 1) return ctx.Error("input must have rank >= 1");
+  IE_RETURN_IF_ERROR(ctx.Requant(o->slope_multiplier(), o->slope_shift(), "slope "));
+  const auto* m = o->multiplier();
+  const auto* s = o->shift();
+  const size_t n = m ? m->size() : 0;
+  if (!s || s->size() != n || (n != 1 && static_cast<int64_t>(n) != LastDim(x))) {
+    return ctx.Error("multiplier and shift need 1 or %lld entries", static_cast<long long>(LastDim(x)));
+  }
+  for (flatbuffers::uoffset_t i = 0; i < n; ++i) IE_RETURN_IF_ERROR(ctx.Requant(m->Get(i), s->Get(i)));
+  IE_RETURN_IF_ERROR(ctx.Output({DType::INT8}, ShapeOf(x)));
+  *out = std::make_unique<LambdaShiftGelu>(ctx.input_id(0), ctx.output_id(0), Rows(x), LastDim(x),
+                                           o->slope_multiplier(), o->slope_shift(), m->data(), s->data(),
+                                           static_cast<int64_t>(n));
+  return Status::Ok();
+}
+
+Status PrepareILayerNorm(const OpContext& ctx, std::unique_ptr<Op>* out) {
+  IE_RETURN_IF_ERROR(ctx.Arity(1, 1, 1));
+  const TensorInfo& x = ctx.input(0);
+  const auto* o = ctx.op().options_as_ILayerNormOptions();
+  IE_RETURN_IF_ERROR(ctx.DType(x, "input", {DType::INT8, DType::INT16}));
+  if (x.rank < 1 || LastDim(x) < 1 || LastDim(x) > kMaxLayerNormChannels) return ctx.Error("channels must be 1 to 4096");
+  const auto c = static_cast<size_t>(LastDim(x));
+  IE_RETURN_IF_ERROR(ctx.Count(o->multiplier(), c, "multiplier"));
+  IE_RETURN_IF_ERROR(ctx.Count(o->bias(), c, "bias"));
+  for (flatbuffers::uoffset_t i = 0; i < c; ++i) {
+    const int64_t b = o->bias()->Get(i);
+    if (b < -kMaxLayerNormBias || b > kMaxLayerNormBias) return ctx.Error("bias outside [-2^61, 2^61]");
+  }
+  if (o->shift() < 1 || o->shift() > 62) return ctx.Error("shift %d outside [1, 62]", o->shift());
+  IE_RETURN_IF_ERROR(ctx.Output({DType::INT8, DType::INT16}, ShapeOf(x)));
+  *out = std::make_unique<ILayerNorm>(ctx.input_id(0), ctx.output_id(0), x.dtype, ctx.output().dtype, Rows(x),
+                                      LastDim(x), o->multiplier()->data(), o->bias()->data(), o->shift());
+  return Status::Ok();
+}
+
+Status PrepareMeanPool(const OpContext& ctx, std::unique_ptr<Op>* out) {
+  IE_RETURN_IF_ERROR(ctx.Arity(1, 1, 1));
+  const TensorInfo& x = ctx.input(0);
+  const auto* o = ctx.op().options_as_MeanPoolOptions();
+  IE_RETURN_IF_ERROR(ctx.DType(x, "input", {DType::INT8, DType::INT16}));
+  const int axis = o->axis();
+  if (axis < 0 || axis >= x.rank) return ctx.Error("axis %d outside [0, %d)", axis, x.rank);
+  IE_RETURN_IF_ERROR(ctx.Requant(o->multiplier(), o->shift()));
+  Shape shape = ShapeOf(x);
+  shape.erase(shape.begin() + axis);
+  IE_RETURN_IF_ERROR(ctx.Output({DType::INT8, DType::INT16}, shape));
+  *out = std::make_unique<MeanPool>(ctx.input_id(0), ctx.output_id(0), x.dtype, ctx.output().dtype, x.Span(0, axis),
+                                    x.dim(axis), x.Span(axis + 1, x.rank), o->multiplier(), o->shift());
+  return Status::Ok();
+}
+
+}  // namespace intedge

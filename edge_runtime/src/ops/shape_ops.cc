@@ -1,0 +1,311 @@
+// Data movement: reshape (an alias, no work), transpose, concat, slice,
+// gather (embedding lookup), nearest upsampling and argmax.
+#include <cstring>
+
+#include "kernels/kernels.h"
+#include "ops/dtype_switch.h"
+#include "ops/op.h"
+
+namespace intedge {
+namespace {
+
+using ir::fb::DType;
+
+class Reshape final : public Op {
+ public:
+  bool IsAlias() const override { return true; }
+  Status Run(const TensorData&, ThreadPool&) const override { return Status::Ok(); }
+};
+
+// y = x.transpose(perm), on raw elements of `elem` bytes.
+class Transpose final : public Op {
+ public:
+  Transpose(int x, int y, int rank, const int64_t* out_dims, const int64_t* in_strides, int64_t elem, int64_t n)
+      : x_(x), y_(y), rank_(rank), elem_(elem), n_(n) {
+    for (int i = 0; i < rank; ++i) {
+      out_dims_[i] = out_dims[i];
+      in_strides_[i] = in_strides[i];
+    }
+  }
+  Status Run(const TensorData& t, ThreadPool& pool) const override {
+    const uint8_t* x = t[x_];
+    uint8_t* y = t[y_];
+    const int64_t inner = rank_ ? out_dims_[rank_ - 1] : 1;
+    const int64_t rows = inner ? n_ / inner : 0;
+    pool.ParallelFor(rows, 64, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        int64_t src = 0, rem = r;
+        for (int i = rank_ - 2; i >= 0; --i) {
+          src += (rem % out_dims_[i]) * in_strides_[i];
+          rem /= out_dims_[i];
+        }
+        const int64_t step = rank_ ? in_strides_[rank_ - 1] : 0;
+        uint8_t* dst = y + r * inner * elem_;
+        switch (elem_) {
+          case 1: Copy<uint8_t>(x, src, step, inner, dst); break;
+          case 2: Copy<uint16_t>(x, src, step, inner, dst); break;
+          case 4: Copy<uint32_t>(x, src, step, inner, dst); break;
+          default: Copy<uint64_t>(x, src, step, inner, dst); break;
+        }
+      }
+    });
+    return Status::Ok();
+  }
+
+ private:
+  template <typename T>
+  static void Copy(const uint8_t* x, int64_t src, int64_t step, int64_t n, uint8_t* dst) {
+    const T* s = As<T>(x) + src;
+    T* d = As<T>(dst);
+    for (int64_t j = 0; j < n; ++j) d[j] = s[j * step];
+  }
+
+  int x_, y_, rank_;
+  int64_t out_dims_[kIegMaxRank] = {}, in_strides_[kIegMaxRank] = {};
+  int64_t elem_, n_;
+};
+
+class Concat final : public Op {
+ public:
+  Concat(std::vector<int> xs, std::vector<int64_t> chunk_bytes, int y, int64_t outer)
+      : xs_(std::move(xs)), chunk_(std::move(chunk_bytes)), y_(y), outer_(outer) {}
+  Status Run(const TensorData& t, ThreadPool&) const override {
+    uint8_t* y = t[y_];
+    for (int64_t o = 0; o < outer_; ++o) {
+      for (size_t i = 0; i < xs_.size(); ++i) {
+        std::memcpy(y, t[xs_[i]] + o * chunk_[i], static_cast<size_t>(chunk_[i]));
+        y += chunk_[i];
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::vector<int> xs_;
+  std::vector<int64_t> chunk_;
+  int y_;
+  int64_t outer_;
+};
+
+class Slice final : public Op {
+ public:
+  Slice(int x, int y, int64_t outer, int64_t dim, int64_t start, int64_t step, int64_t count, int64_t inner_bytes)
+      : x_(x), y_(y), outer_(outer), dim_(dim), start_(start), step_(step), count_(count), inner_(inner_bytes) {}
+  Status Run(const TensorData& t, ThreadPool&) const override {
+    const uint8_t* x = t[x_];
+    uint8_t* y = t[y_];
+    for (int64_t o = 0; o < outer_; ++o) {
+      for (int64_t i = 0; i < count_; ++i) {
+        std::memcpy(y, x + (o * dim_ + start_ + i * step_) * inner_, static_cast<size_t>(inner_));
+        y += inner_;
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  int x_, y_;
+  int64_t outer_, dim_, start_, step_, count_, inner_;
+};
+
+class Gather final : public Op {
+ public:
+  Gather(int table, int idx, int y, DType type, int64_t V, int64_t D, int64_t n)
+      : table_(table), idx_(idx), y_(y), type_(type), V_(V), D_(D), n_(n) {}
+  Status Run(const TensorData& t, ThreadPool&) const override {
+    int64_t bad = -1;
+    WithActType(type_, [&](auto tag) {
+      using T = decltype(tag);
+      bad = kernels::gather_scalar(As<const T>(t[table_]), V_, D_, As<const int32_t>(t[idx_]), n_, As<T>(t[y_]));
+    });
+    if (bad >= 0) {
+      return MakeError(IE_ERR_INVALID_ARGUMENT, "gather: index %d at position %lld is outside [0, %lld)",
+                       As<const int32_t>(t[idx_])[bad], static_cast<long long>(bad), static_cast<long long>(V_));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  int table_, idx_, y_;
+  DType type_;
+  int64_t V_, D_, n_;
+};
+
+class UpsampleNearest final : public Op {
+ public:
+  UpsampleNearest(int x, int y, DType type, int64_t outer, int64_t H, int64_t W, int64_t fh, int64_t fw)
+      : x_(x), y_(y), type_(type), outer_(outer), H_(H), W_(W), fh_(fh), fw_(fw) {}
+  Status Run(const TensorData& t, ThreadPool&) const override {
+    WithIntType(type_, [&](auto tag) {
+      using T = decltype(tag);
+      kernels::upsample_nearest_scalar(As<const T>(t[x_]), outer_, H_, W_, fh_, fw_, As<T>(t[y_]));
+    });
+    return Status::Ok();
+  }
+
+ private:
+  int x_, y_;
+  DType type_;
+  int64_t outer_, H_, W_, fh_, fw_;
+};
+
+class ArgMax final : public Op {
+ public:
+  ArgMax(int x, int y, DType type, int64_t outer, int64_t len, int64_t inner)
+      : x_(x), y_(y), type_(type), outer_(outer), len_(len), inner_(inner) {}
+  Status Run(const TensorData& t, ThreadPool&) const override {
+    WithIntType(type_, [&](auto tag) {
+      using T = decltype(tag);
+      kernels::argmax_scalar(As<const T>(t[x_]), outer_, len_, inner_, As<int32_t>(t[y_]));
+    });
+    return Status::Ok();
+  }
+
+ private:
+  int x_, y_;
+  DType type_;
+  int64_t outer_, len_, inner_;
+};
+
+// Shape-only ops move bytes; every dtype but int4 (no activations are int4).
+Status MovableInput(const OpContext& ctx, const TensorInfo& x) {
+  return ctx.DType(x, "input", {DType::INT8, DType::UINT8, DType::INT16, DType::INT32, DType::INT64, DType::FLOAT32});
+}
+
+}  // namespace
+
+Status PrepareReshape(const OpContext& ctx, std::unique_ptr<Op>* out) {
+  IE_RETURN_IF_ERROR(ctx.Arity(1, 1, 1));
+  const TensorInfo &x = ctx.input(0), &y = ctx.output();
+  IE_RETURN_IF_ERROR(MovableInput(ctx, x));
+  if (x.numel != y.numel) return ctx.Error("cannot reshape %s to %s", x.ShapeString().c_str(), y.ShapeString().c_str());
+  IE_RETURN_IF_ERROR(ctx.Output({}, ShapeOf(y)));
+  *out = std::make_unique<Reshape>();
+  return Status::Ok();
+}
+
+Status PrepareTranspose(const OpContext& ctx, std::unique_ptr<Op>* out) {
+  IE_RETURN_IF_ERROR(ctx.Arity(1, 1, 1));
+  const TensorInfo& x = ctx.input(0);
+  IE_RETURN_IF_ERROR(MovableInput(ctx, x));
+  const auto* perm = ctx.op().options_as_TransposeOptions()->perm();
+  IE_RETURN_IF_ERROR(ctx.Count(perm, static_cast<size_t>(x.rank), "perm"));
+  bool seen[kIegMaxRank] = {};
+  int64_t strides[kIegMaxRank], in_strides[kIegMaxRank];
+  Shape shape(static_cast<size_t>(x.rank));
+  int64_t stride = 1;
+  for (int i = x.rank - 1; i >= 0; --i) {
+    strides[i] = stride;
+    stride *= x.dim(i);
+  }
+  for (int i = 0; i < x.rank; ++i) {
+    const int p = perm->Get(static_cast<flatbuffers::uoffset_t>(i));
+    if (p < 0 || p >= x.rank || seen[p]) return ctx.Error("perm is not a permutation of rank %d", x.rank);
+    seen[p] = true;
+    shape[static_cast<size_t>(i)] = x.dim(p);
+    in_strides[i] = strides[p];
+  }
+  IE_RETURN_IF_ERROR(ctx.Output({}, shape));
+  *out = std::make_unique<Transpose>(ctx.input_id(0), ctx.output_id(0), x.rank, shape.data(), in_strides,
+                                     ElementBytes(x.dtype), x.numel);
+  return Status::Ok();
+}
+
+Status PrepareConcat(const OpContext& ctx, std::unique_ptr<Op>* out) {
+  const int n = ctx.num_inputs();
+  if (n < 1) return ctx.Error("needs at least one input");
+  IE_RETURN_IF_ERROR(ctx.Arity(n, n, n));
+  const TensorInfo& x0 = ctx.input(0);
+  IE_RETURN_IF_ERROR(MovableInput(ctx, x0));
+  const int axis = ctx.op().options_as_ConcatOptions()->axis();
+  if (axis < 0 || axis >= x0.rank) return ctx.Error("axis %d outside [0, %d)", axis, x0.rank);
+  Shape shape = ShapeOf(x0);
+  shape[static_cast<size_t>(axis)] = 0;
+  std::vector<int> ids;
+  std::vector<int64_t> chunks;
+  const int64_t inner_bytes = x0.Span(axis + 1, x0.rank) * ElementBytes(x0.dtype);
+  for (int j = 0; j < n; ++j) {
+    const TensorInfo& x = ctx.input(j);
+    if (x.dtype != x0.dtype || x.rank != x0.rank) return ctx.Error("inputs differ in dtype or rank");
+    for (int i = 0; i < x.rank; ++i) {
+      if (i != axis && x.dim(i) != x0.dim(i)) return ctx.Error("inputs differ off the concat axis");
+    }
+    if (x.scale != x0.scale) return ctx.Error("inputs have different scales (%g vs %g)", x.scale, x0.scale);
+    shape[static_cast<size_t>(axis)] += x.dim(axis);
+    ids.push_back(ctx.input_id(j));
+    chunks.push_back(x.dim(axis) * inner_bytes);
+  }
+  IE_RETURN_IF_ERROR(ctx.Output({}, shape));
+  *out = std::make_unique<Concat>(std::move(ids), std::move(chunks), ctx.output_id(0), x0.Span(0, axis));
+  return Status::Ok();
+}
+
+Status PrepareSlice(const OpContext& ctx, std::unique_ptr<Op>* out) {
+  IE_RETURN_IF_ERROR(ctx.Arity(1, 1, 1));
+  const TensorInfo& x = ctx.input(0);
+  IE_RETURN_IF_ERROR(MovableInput(ctx, x));
+  const auto* o = ctx.op().options_as_SliceOptions();
+  const int axis = o->axis();
+  if (axis < 0 || axis >= x.rank) return ctx.Error("axis %d outside [0, %d)", axis, x.rank);
+  const int64_t dim = x.dim(axis), start = o->start(), end = o->end(), step = o->step();
+  if (!(0 <= start && start <= end && end <= dim && step >= 1)) {
+    return ctx.Error("slice %lld:%lld:%lld invalid for dim %lld", static_cast<long long>(start),
+                     static_cast<long long>(end), static_cast<long long>(step), static_cast<long long>(dim));
+  }
+  Shape shape = ShapeOf(x);
+  const int64_t count = (end - start + step - 1) / step;
+  shape[static_cast<size_t>(axis)] = count;
+  IE_RETURN_IF_ERROR(ctx.Output({}, shape));
+  *out = std::make_unique<Slice>(ctx.input_id(0), ctx.output_id(0), x.Span(0, axis), dim, start, step, count,
+                                 x.Span(axis + 1, x.rank) * ElementBytes(x.dtype));
+  return Status::Ok();
+}
+
+Status PrepareGather(const OpContext& ctx, std::unique_ptr<Op>* out) {
+  IE_RETURN_IF_ERROR(ctx.Arity(2, 2, 2));
+  const TensorInfo &table = ctx.input(0), &idx = ctx.input(1);
+  if (table.rank != 2) return ctx.Error("table must be [V, D]");
+  IE_RETURN_IF_ERROR(ctx.DType(table, "table", {DType::INT8, DType::INT16}));
+  IE_RETURN_IF_ERROR(ctx.DType(idx, "indices", {DType::INT32}));
+  Shape shape = ShapeOf(idx);
+  shape.push_back(table.dim(1));
+  IE_RETURN_IF_ERROR(ctx.Output({}, shape));
+  *out = std::make_unique<Gather>(ctx.input_id(0), ctx.input_id(1), ctx.output_id(0), table.dtype, table.dim(0),
+                                  table.dim(1), idx.numel);
+  return Status::Ok();
+}
+
+Status PrepareUpsampleNearest(const OpContext& ctx, std::unique_ptr<Op>* out) {
+  IE_RETURN_IF_ERROR(ctx.Arity(1, 1, 1));
+  const TensorInfo &x = ctx.input(0), &y = ctx.output();
+  IE_RETURN_IF_ERROR(ctx.DType(x, "input", {DType::INT8, DType::UINT8, DType::INT16, DType::INT32}));
+  if (x.rank < 2 || y.rank != x.rank) return ctx.Error("needs rank >= 2 in and out");
+  for (int i = 0; i < x.rank - 2; ++i) {
+    if (x.dim(i) != y.dim(i)) return ctx.Error("only the last two axes may grow");
+  }
+  const int64_t H = x.dim(x.rank - 2), W = x.dim(x.rank - 1), OH = y.dim(y.rank - 2), OW = y.dim(y.rank - 1);
+  if (H <= 0 || W <= 0 || OH % H || OW % W || OH < H || OW < W) {
+    return ctx.Error("%s is not an integer multiple of %s", y.ShapeString().c_str(), x.ShapeString().c_str());
+  }
+  IE_RETURN_IF_ERROR(ctx.Output({}, ShapeOf(y)));
+  *out = std::make_unique<UpsampleNearest>(ctx.input_id(0), ctx.output_id(0), x.dtype, x.Span(0, x.rank - 2), H, W,
+                                           OH / H, OW / W);
+  return Status::Ok();
+}
+
+Status PrepareArgMax(const OpContext& ctx, std::unique_ptr<Op>* out) {
+  IE_RETURN_IF_ERROR(ctx.Arity(1, 1, 1));
+  const TensorInfo& x = ctx.input(0);
+  IE_RETURN_IF_ERROR(ctx.DType(x, "input", {DType::INT8, DType::UINT8, DType::INT16, DType::INT32}));
+  const int axis = ctx.op().options_as_ArgMaxOptions()->axis();
+  if (axis < 0 || axis >= x.rank) return ctx.Error("axis %d outside [0, %d)", axis, x.rank);
+  if (x.dim(axis) == 0) return ctx.Error("cannot take argmax over an empty axis");
+  Shape shape = ShapeOf(x);
+  shape.erase(shape.begin() + axis);
+  IE_RETURN_IF_ERROR(ctx.Output({DType::INT32}, shape));
+  *out = std::make_unique<ArgMax>(ctx.input_id(0), ctx.output_id(0), x.dtype, x.Span(0, axis), x.dim(axis),
+                                  x.Span(axis + 1, x.rank));
+  return Status::Ok();
+}
+
+}  // namespace intedge
