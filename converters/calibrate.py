@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from . import float_graph
+from . import float_graph, gptq
 from .errors import CalibrationError
 from .float_graph import FloatGraph
 
@@ -35,6 +35,8 @@ class Ranges:
         self.max: dict[str, float] = {}
         self.channel_max: dict[str, torch.Tensor] = {}  # max |x| per last-axis channel (for smoothing)
         self._samples: dict[str, list[np.ndarray]] = {}
+        self.gram_of: set[str] = set()  # values whose Σ xᵀx to keep (inputs of GPTQ'd linears)
+        self.grams: dict[str, np.ndarray] = {}
         self._rng = np.random.default_rng(0)
 
     def observe(self, name: str, x: torch.Tensor) -> None:
@@ -44,6 +46,8 @@ class Ranges:
             per_channel = x.detach().float().abs().reshape(-1, x.shape[-1]).amax(0)
             old = self.channel_max.get(name)
             self.channel_max[name] = per_channel if old is None else torch.maximum(old, per_channel)
+        if name in self.gram_of:
+            self.grams[name] = self.grams.get(name, 0) + gptq.gram(x.detach().numpy())
         kept = self._samples.setdefault(name, [])
         if sum(len(k) for k in kept) < MAX_SAMPLES:
             if a.numel() > SAMPLES_PER_BATCH:

@@ -4,8 +4,8 @@
 
 The steps, each its own module: capture (torch.export → float graph),
 smooth (optional SmoothQuant scaling folded into LayerNorm and linear
-weights), calibrate (activation ranges), lower (plan dtypes and scales, then
-emit integer ops). `Converter` keeps what those steps decided, so the same
+weights), calibrate (activation ranges), gptq (int4 weights with error
+compensation), lower (plan dtypes and scales, then emit integer ops). `Converter` keeps what those steps decided, so the same
 plan can be emitted again at another batch size, or from the QAT twin's
 fine-tuned weights.
 """
@@ -13,6 +13,7 @@ fine-tuned weights.
 from __future__ import annotations
 
 import torch
+from tqdm import tqdm
 
 from intedge.ir.graph import Graph
 
@@ -21,6 +22,7 @@ from . import lower, smooth
 from .capture import capture
 from .errors import ConversionError
 from .float_graph import FloatGraph
+from .gptq import gptq_int4
 
 
 class Converter:
@@ -32,7 +34,9 @@ class Converter:
     @classmethod
     def calibrate(cls, model, example_inputs, calibration, weights="w8", method="minmax", percentile=99.99,
                   smooth_alpha: float | None = None, group_size: int = 32, gelu: str = "lambda",
-                  wide_residual: bool = True, progress: bool = True) -> Converter:
+                  wide_residual: bool = True, gptq: bool = True, progress: bool = True) -> Converter:
+        """Capture, smooth, calibrate and plan. gptq: round int4 weights with GPTQ's error compensation
+        (else to the nearest point of the least-error grid)."""
         config = lower.QuantConfig(weights, group_size, gelu, wide_residual)
         ranges = cal.Ranges(method, percentile)
         example_inputs = example_inputs if isinstance(example_inputs, tuple) else (example_inputs,)
@@ -44,8 +48,16 @@ class Converter:
             consts = smooth.smooth(g, cal.calibrate(g, items, cal.Ranges(), None, progress), g.consts, smooth_alpha)
         else:
             consts = dict(g.consts)
+        int4 = {n.consts["weight"]: n.inputs[0] for n in g.nodes
+                if n.kind == "linear" and gptq and config.int4(n.consts["weight"], consts[n.consts["weight"]].shape[1])}
+        ranges.gram_of = set(int4.values())
         cal.calibrate(g, items, ranges, consts, progress)
-        return cls(model, example_inputs, g, lower.plan(g, ranges, config), consts, smoothed)
+        plan = lower.plan(g, ranges, config)
+        for name, x in tqdm(int4.items(), desc="GPTQ", unit="layer", disable=not progress or not int4):
+            w, group_scales, s_c = gptq_int4(consts[name].double().numpy(), ranges.grams[x], group_size)
+            consts[name] = torch.from_numpy(w).to(consts[name].dtype)
+            plan.int4_scales[name] = (group_scales, s_c)
+        return cls(model, example_inputs, g, plan, consts, smoothed)
 
     def graph(self, batch: int | None = None, consts: dict[str, torch.Tensor] | None = None, name: str = "model") -> Graph:
         """The integer graph, at the captured batch size or another one."""

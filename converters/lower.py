@@ -29,6 +29,7 @@ from intedge.integer_ops.quantize import GROUP_SIZES
 from intedge.integer_ops.shiftmax import OUT_SCALE
 from intedge.ir.graph import Graph
 
+from . import gptq
 from .calibrate import Ranges
 from .errors import ConversionError
 from .float_graph import FloatGraph, FNode
@@ -63,12 +64,20 @@ class QuantConfig:
                 return bits
         return self.weights.get("*", "w8")
 
+    def int4(self, weight_name: str, k: int) -> bool:
+        """Whether a linear's weight (named as in the model, K inputs) goes to int4: asked for, and K splits
+        into 32-wide blocks and whole groups (others stay int8)."""
+        gs = self.group_size
+        return (self.weight_bits(weight_name.removesuffix(".weight")) == "w4" and k % 32 == 0
+                and (gs == 0 or k % gs == 0))
+
 
 @dataclass
 class QuantPlan:
     dtypes: dict[str, str] = field(default_factory=dict)
     scales: dict[str, float] = field(default_factory=dict)
     lambdas: dict[str, float] = field(default_factory=dict)  # GELU node → fitted λ
+    int4_scales: dict[str, tuple] = field(default_factory=dict)  # weight → (g, s_c) fixed by GPTQ
     config: QuantConfig = field(default_factory=QuantConfig)
 
 
@@ -216,17 +225,21 @@ def _out(e: _Emitter, n: FNode) -> int:
 
 def _weights(e: _Emitter, n: FNode, scale_x: float):
     """(weight tensor id, group-scale id or -1, per-channel accumulator scales, group_size)."""
-    w = e.const(n.consts["weight"])
-    layer = n.consts["weight"].removesuffix(".weight")
+    name = n.consts["weight"]
+    w = e.const(name)
     gs = e.p.config.group_size
-    if e.p.config.weight_bits(layer) == "w4" and (gs == 0 or w.shape[1] % gs == 0) and w.shape[1] % 32 == 0:
-        if gs == 0:
+    if e.p.config.int4(name, w.shape[1]):
+        if name in e.p.int4_scales:
+            g_, s_c = e.p.int4_scales[name]
+            q4 = gptq.quantize_int4_with_scales(w, g_, s_c)
+        elif gs == 0:
             q4, s_c = iops.quantize_int4_per_channel(w)
-            gs, g_ = 32, np.ones((w.shape[0], w.shape[1] // 32), np.int8)
         else:
             q4, g_, s_c = iops.quantize_int4_grouped(w, gs)
-        wid = e.ir.add_constant(n.consts["weight"], q4, "int4")
-        gid = e.ir.add_constant(n.consts["weight"] + ".group_scales", g_, "int8")
+        if gs == 0:  # per-channel: unit group scales on the kernels' 32-wide blocks
+            gs, g_ = 32, np.ones((w.shape[0], w.shape[1] // 32), np.int8)
+        wid = e.ir.add_constant(name, q4, "int4")
+        gid = e.ir.add_constant(name + ".group_scales", g_, "int8")
         return wid, gid, s_c * scale_x, gs
     q, s_w = iops.quantize_per_channel(w)
     return e.ir.add_constant(n.consts["weight"], q, "int8"), -1, s_w * scale_x, 0

@@ -61,6 +61,16 @@ def quantize_per_channel(w, bits: int = 8):
     return quantize_symmetric(w, scales.reshape(shape), bits), scales
 
 
+def best_group_scales(x):
+    """x [..., G]: one group of weights in units of s_c → (g int8 [...], squared error [...]): the g in
+    [1, 16] whose int4 grid g · [−8, 7] rounds the group with the least squared error."""
+    g_values = np.arange(1, GROUP_SCALE_MAX + 1, dtype=np.float64)
+    q = np.clip(np.rint(x[..., None] / g_values), INT4_MIN, INT4_MAX)  # [..., G, 16]
+    err = ((x[..., None] - q * g_values) ** 2).sum(axis=-2)
+    pick = err.argmin(axis=-1)
+    return (pick + 1).astype(np.int8), np.take_along_axis(err, pick[..., None], -1)[..., 0]
+
+
 def quantize_int4_grouped(w, group_size: int):
     """w [N, K] → (q4 int8 [N, K] in [−8, 7], g int8 [N, K/G] in [1, 16], s_c [N]).
 
@@ -82,21 +92,17 @@ def quantize_int4_grouped(w, group_size: int):
     if not np.all(np.isfinite(amax)):
         raise QuantizationError("weights contain NaN or Inf")
     s_full = np.where(amax > 0, amax / (INT4_MAX * GROUP_SCALE_MAX), 1.0)
-    g_values = np.arange(1, GROUP_SCALE_MAX + 1, dtype=np.float64)
     best_err = np.full(n, np.inf)
     s_c = s_full.copy()
     g = np.ones((n, k // group_size), np.int8)
     for shrink in INT4_CHANNEL_SHRINKS:
         s = s_full * shrink
-        x = groups / s[:, None, None]  # in units of s
-        q = np.clip(np.rint(x[..., None] / g_values), INT4_MIN, INT4_MAX)  # [n, groups, G, 16]
-        err = ((x[..., None] - q * g_values) ** 2).sum(axis=2)  # [n, groups, 16]
-        pick = err.argmin(axis=-1)
-        total = np.take_along_axis(err, pick[..., None], -1)[..., 0].sum(axis=1) * s**2
+        g_s, err = best_group_scales(groups / s[:, None, None])
+        total = err.sum(axis=1) * s**2
         better = total < best_err
         best_err = np.where(better, total, best_err)
         s_c = np.where(better, s, s_c)
-        g = np.where(better[:, None], (pick + 1).astype(np.int8), g)
+        g = np.where(better[:, None], g_s, g)
     q4 = np.clip(np.rint(groups / (s_c[:, None, None] * g[:, :, None])), INT4_MIN, INT4_MAX)
     return q4.reshape(n, k).astype(np.int8), g.astype(np.int8), s_c
 

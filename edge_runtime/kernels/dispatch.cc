@@ -45,9 +45,14 @@ std::vector<Isa> SupportedIsas() {
   const bool avx512vnni = avx512 && (c & bit_AVX512VNNI);
   __get_cpuid_count(7, 1, &a, &b, &c, &d);
   const bool avxvnni = avx2 && (a & (1u << 4));
-  if (avx2) isas.push_back(Isa::kAvx2);
-  if (avxvnni) isas.push_back(Isa::kAvxVnni);
+  // Only paths with kernels in this build are offered.
+  (void)avx2;
+  (void)avxvnni;
+#if defined(INTEDGE_X86_KERNELS)
   if (avx512vnni) isas.push_back(Isa::kAvx512Vnni);
+#else
+  (void)avx512vnni;
+#endif
 #elif defined(__aarch64__)
   const unsigned long hw = getauxval(AT_HWCAP), hw2 = getauxval(AT_HWCAP2);
   isas.push_back(Isa::kNeon);  // baseline on AArch64
@@ -59,6 +64,9 @@ std::vector<Isa> SupportedIsas() {
 
 std::unique_ptr<GemmKernel> MakeGemm(Isa isa, const GemmWeights& w) {
   switch (isa) {
+#if defined(INTEDGE_X86_KERNELS)
+    case Isa::kAvx512Vnni: return MakeGemmAvx512Vnni(w);
+#endif
     default: return MakeGemmScalar(w);
   }
 }

@@ -32,11 +32,12 @@ struct GemmWeights {
 };
 
 // y[m, :] = requant(x[m, :]·wᵀ + bias) for rows [m0, m1), weights packed once
-// for one ISA. Run is const and thread-safe: threads take disjoint rows.
+// for one ISA. Run is const and thread-safe: threads take disjoint rows. It
+// returns false only when its scratch memory cannot be allocated.
 class GemmKernel {
  public:
   virtual ~GemmKernel() = default;
-  virtual void Run(const int8_t* x, int64_t m0, int64_t m1, void* y) const = 0;
+  virtual bool Run(const int8_t* x, int64_t m0, int64_t m1, void* y) const = 0;
   // Bytes this kernel holds beyond the file's constants (packed copies).
   virtual int64_t packed_bytes() const { return 0; }
 };
@@ -45,6 +46,7 @@ class GemmKernel {
 // shape does not suit the SIMD kernel).
 std::unique_ptr<GemmKernel> MakeGemm(Isa isa, const GemmWeights& w);
 std::unique_ptr<GemmKernel> MakeGemmScalar(const GemmWeights& w);
+std::unique_ptr<GemmKernel> MakeGemmAvx512Vnni(const GemmWeights& w);
 
 struct KernelSet {
   Isa isa = Isa::kScalar;

@@ -10,12 +10,13 @@ class GemmScalar final : public GemmKernel {
  public:
   explicit GemmScalar(const GemmWeights& w) : w_(w) {}
 
-  void Run(const int8_t* x, int64_t m0, int64_t m1, void* y) const override {
+  bool Run(const int8_t* x, int64_t m0, int64_t m1, void* y) const override {
     if (w_.out16) {
       Rows(x, m0, m1, static_cast<int16_t*>(y));
     } else {
       Rows(x, m0, m1, static_cast<int8_t*>(y));
     }
+    return true;
   }
 
  private:

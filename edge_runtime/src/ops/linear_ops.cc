@@ -1,4 +1,5 @@
 // qlinear and qmatmul: the int8 × int8 → int32 products and their requant.
+#include <atomic>
 #include <cstdlib>
 
 #include "kernels/kernels.h"
@@ -26,8 +27,11 @@ class QLinear final : public Op {
   Status Run(const TensorData& t, ThreadPool& pool) const override {
     const auto* x = As<const int8_t>(t[x_]);
     void* y = t[y_];
-    pool.ParallelFor(M_, kGemmRowGrain, [&](int64_t m0, int64_t m1) { gemm_->Run(x, m0, m1, y); });
-    return Status::Ok();
+    std::atomic<bool> ok{true};
+    pool.ParallelFor(M_, kGemmRowGrain, [&](int64_t m0, int64_t m1) {
+      if (!gemm_->Run(x, m0, m1, y)) ok = false;
+    });
+    return ok ? Status::Ok() : MakeError(IE_ERR_OUT_OF_MEMORY, "qlinear: no memory for GEMM scratch rows");
   }
   int64_t packed_bytes() const override { return gemm_->packed_bytes(); }
 

@@ -1,0 +1,122 @@
+"""The C++ engine (intedge.runtime.Session, through the C API) gives exactly the reference
+executor's integers: on the fixture, on every zoo model, on every kernel path this machine has
+and for 1, 2 and 4 threads; and bad files and inputs are errors, never crashes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import intedge
+from intedge import reference
+from intedge.converters import zoo
+from intedge.converters.convert import Converter
+from intedge.examples.every_op import example_inputs
+from intedge.ir.errors import IegFormatError
+from intedge.ir.graph import NUMPY_DTYPE
+from intedge.reference import ExecutionError
+from intedge.runtime import Session, supported_isas
+
+ISAS = supported_isas()
+THREADS = (1, 2, 4)
+
+
+def assert_same(out: dict, ref: dict):
+    assert out.keys() == ref.keys()
+    for k in ref:
+        assert out[k].dtype == ref[k].dtype and np.array_equal(out[k], ref[k]), k
+
+
+def test_the_scalar_path_and_this_cpus_best_are_available():
+    assert ISAS[0] == "scalar"
+    assert Session.__doc__ and len(ISAS) >= 1
+
+
+@pytest.mark.parametrize("isa", ISAS)
+def test_every_op_fixture_matches_the_reference(every_op_path, isa):
+    g = intedge.load(every_op_path)
+    x = example_inputs()
+    ref = reference.run(g, x)
+    for threads in THREADS:
+        s = Session(every_op_path, threads=threads, isa=isa)
+        assert s.isa == isa and s.threads == threads
+        assert_same(s.run(x), ref)
+        assert_same(s.run(x), ref)  # and again: no state leaks between runs
+
+
+def zoo_graph(name: str, weights: str, path):
+    spec = zoo.get(name)
+    items = spec.calibration_set(2)
+    conv = Converter.calibrate(spec.build(), tuple(torch.from_numpy(x) for x in items[0]), items, weights=weights,
+                               progress=False, **spec.conversion)
+    g = conv.graph(batch=1, name=name)
+    g.save(path)
+    inputs, _ = spec.test_set()
+    feeds = [{g.tensors[t].name: x[k:k + 1].astype(NUMPY_DTYPE[g.tensors[t].dtype]) for t, x in zip(g.inputs, inputs)}
+             for k in range(2)]
+    return g, feeds
+
+
+@pytest.mark.parametrize("weights", ["w8", "w4"])
+@pytest.mark.parametrize("name", list(zoo.ZOO))
+def test_zoo_models_match_the_reference_on_every_isa_and_thread_count(name, weights, tmp_path):
+    path = tmp_path / f"{name}-{weights}.ieg"
+    g, feeds = zoo_graph(name, weights, path)
+    refs = [reference.run(g, f) for f in feeds]
+    for isa in ISAS:
+        for threads in THREADS:
+            s = Session(path, threads=threads, isa=isa)
+            for f, ref in zip(feeds, refs):
+                assert_same(s.run(f), ref)
+
+
+def test_metadata_profile_and_memory_plan(every_op_path):
+    g = intedge.load(every_op_path)
+    s = Session(every_op_path, profile=True)
+    assert [t.name for t in s.inputs] == [g.tensors[i].name for i in g.inputs]
+    assert [(t.dtype, t.shape) for t in s.outputs] == [(g.tensors[i].dtype, g.tensors[i].shape) for i in g.outputs]
+    s.run(example_inputs())
+    prof = s.profile()
+    assert len(prof) == len(g.ops) and all(p.runs == 1 and p.total_us >= 0 for p in prof)
+    assert [p.kind for p in prof] == [op.kind.upper() for op in g.ops]
+    activations = sum(t.nbytes for i, t in enumerate(g.tensors) if not t.is_constant and i not in g.inputs)
+    assert 0 < s.arena_bytes < activations + 64 * len(g.tensors)
+    assert s.weight_bytes >= sum(t.data.nbytes for t in g.tensors if t.is_constant and t.dtype != "int4")
+
+
+def test_bad_inputs_are_errors(every_op_path):
+    s = Session(every_op_path)
+    x = example_inputs()
+    name = s.inputs[0].name
+    with pytest.raises(ExecutionError, match="missing"):
+        s.run({k: v for k, v in x.items() if k != name})
+    with pytest.raises(ExecutionError, match="expected"):
+        s.run(x | {name: x[name].astype(np.float64)})
+    with pytest.raises(ExecutionError, match="expected"):
+        s.run(x | {name: np.concatenate([x[name], x[name]])})
+    with pytest.raises(ValueError, match="graph takes"):  # the C API's own check, below the Python one
+        s._s.run([x[name]])
+    with pytest.raises(ValueError, match="not available|unknown ISA"):
+        Session(every_op_path, isa="no-such-isa")
+    with pytest.raises(ValueError, match="threads"):
+        Session(every_op_path, threads=0)
+    with pytest.raises(FileNotFoundError):
+        Session("no/such/file.ieg")
+
+
+def test_out_of_vocabulary_token_is_an_error(tmp_path):
+    g, feeds = zoo_graph("minilm", "w8", tmp_path / "m.ieg")
+    ids = next(k for k, v in feeds[0].items() if v.dtype == np.int32)
+    bad = feeds[0] | {ids: np.full_like(feeds[0][ids], 10**6)}
+    with pytest.raises(ExecutionError, match="outside"):
+        Session(tmp_path / "m.ieg").run(bad)
+
+
+def test_malformed_files_are_errors(every_op_path, tmp_path):
+    data = every_op_path.read_bytes()
+    for i, bad in enumerate([data[:100], data[:8] + b"\x07" + data[9:], data[:3000] + bytes([data[3000] ^ 0xFF]) + data[3001:]]):
+        p = tmp_path / f"bad{i}.ieg"
+        p.write_bytes(bad)
+        with pytest.raises(IegFormatError):
+            Session(p)
