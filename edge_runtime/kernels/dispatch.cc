@@ -71,4 +71,13 @@ std::unique_ptr<GemmKernel> MakeGemm(Isa isa, const GemmWeights& w) {
   }
 }
 
+std::unique_ptr<GemmKernel> MakeMatMulGemm(Isa isa, const GemmWeights& w) {
+  switch (isa) {
+#if defined(INTEDGE_X86_KERNELS)
+    case Isa::kAvx512Vnni: return MakeGemmAvx512Vnni(w);
+#endif
+    default: return nullptr;
+  }
+}
+
 }  // namespace intedge

@@ -18,17 +18,20 @@ bool ParseIsa(const std::string& name, Isa* isa);
 // The ISAs this build and this CPU can run, scalar first, best last.
 std::vector<Isa> SupportedIsas();
 
-// The weights of one qlinear, as the file stores them.
+// The right operand of one product: a qlinear's weights as the file stores
+// them, or (b_kn) the int8 right operand of a qmatmul.
 struct GemmWeights {
   int64_t N = 0, K = 0;
-  const int8_t* w8 = nullptr;            // [N, K], or null for int4
+  const int8_t* w8 = nullptr;            // [N, K] ([K, N] with b_kn), or null for int4
+  bool b_kn = false;
   const uint8_t* w4 = nullptr;           // [N, K/2] nibbles (even k low)
   const int8_t* group_scales = nullptr;  // [N, K/group], in [1, 16]
   int64_t group = 0;
   const int32_t* bias = nullptr;         // [N] or null
   const int32_t* mult = nullptr;         // [N]
   const int8_t* shift = nullptr;         // [N]
-  bool out16 = false;                    // int16 output, else int8
+  int out_bits = 8;                      // 8, 16, or 32 (the raw int32 sum, no requant)
+  bool x_u8 = false;                     // rows are uint8 (Shiftmax output), else int8
 };
 
 // y[m, :] = requant(x[m, :]·wᵀ + bias) for rows [m0, m1), weights packed once
@@ -37,7 +40,7 @@ struct GemmWeights {
 class GemmKernel {
  public:
   virtual ~GemmKernel() = default;
-  virtual bool Run(const int8_t* x, int64_t m0, int64_t m1, void* y) const = 0;
+  virtual bool Run(const void* x, int64_t m0, int64_t m1, void* y) const = 0;
   // Bytes this kernel holds beyond the file's constants (packed copies).
   virtual int64_t packed_bytes() const { return 0; }
 };
@@ -45,6 +48,9 @@ class GemmKernel {
 // The best GEMM this ISA has for these weights (falls back to scalar where a
 // shape does not suit the SIMD kernel).
 std::unique_ptr<GemmKernel> MakeGemm(Isa isa, const GemmWeights& w);
+// A SIMD kernel for a qmatmul's operands (b_kn, x_u8, out_bits 32 allowed),
+// or null when this ISA has none (the op then runs the scalar qmatmul).
+std::unique_ptr<GemmKernel> MakeMatMulGemm(Isa isa, const GemmWeights& w);
 std::unique_ptr<GemmKernel> MakeGemmScalar(const GemmWeights& w);
 std::unique_ptr<GemmKernel> MakeGemmAvx512Vnni(const GemmWeights& w);
 

@@ -1,5 +1,6 @@
 // The scalar GemmKernel: the oracle kernels over a range of rows, weights
-// read in place from the file.
+// read in place from the file (qlinear operands only: int8 rows, [N, K]
+// weights, int8/int16 out).
 #include "kernels/dispatch.h"
 #include "kernels/kernels.h"
 
@@ -10,11 +11,11 @@ class GemmScalar final : public GemmKernel {
  public:
   explicit GemmScalar(const GemmWeights& w) : w_(w) {}
 
-  bool Run(const int8_t* x, int64_t m0, int64_t m1, void* y) const override {
-    if (w_.out16) {
-      Rows(x, m0, m1, static_cast<int16_t*>(y));
+  bool Run(const void* x, int64_t m0, int64_t m1, void* y) const override {
+    if (w_.out_bits == 16) {
+      Rows(static_cast<const int8_t*>(x), m0, m1, static_cast<int16_t*>(y));
     } else {
-      Rows(x, m0, m1, static_cast<int8_t*>(y));
+      Rows(static_cast<const int8_t*>(x), m0, m1, static_cast<int8_t*>(y));
     }
     return true;
   }

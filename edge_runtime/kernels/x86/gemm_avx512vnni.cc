@@ -29,22 +29,25 @@ constexpr int kMRW4 = 4;         // rows per W4 tile: 4 × 2 accumulators + 4 ×
 
 int64_t RoundUp(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
-// Rows [m0, m1) of x as u8 (x + 128), each padded to kp bytes with 128 (x = 0).
-const uint8_t* ShiftedRows(const int8_t* x, int64_t K, int64_t kp, int64_t m0, int64_t m1) {
+// Rows [m0, m1) of x as u8 (x + 128 when x is int8), each padded to kp bytes
+// with the u8 form of 0.
+const uint8_t* ShiftedRows(const void* xv, bool x_u8, int64_t K, int64_t kp, int64_t m0, int64_t m1) {
   thread_local AlignedArray<uint8_t> buf;
   const auto need = static_cast<size_t>((m1 - m0) * kp + 64);
   if (buf.size() < need && !buf.Resize(need)) return nullptr;
   uint8_t* out = buf.data();
-  const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
+  const uint8_t flip = x_u8 ? 0 : 0x80;
+  const __m512i vflip = _mm512_set1_epi8(static_cast<char>(flip));
+  const auto* x = static_cast<const uint8_t*>(xv);
   for (int64_t m = m0; m < m1; ++m) {
-    const int8_t* src = x + m * K;
+    const uint8_t* src = x + m * K;
     uint8_t* dst = out + (m - m0) * kp;
     int64_t k = 0;
     for (; k + 64 <= K; k += 64) {
-      _mm512_storeu_si512(dst + k, _mm512_xor_si512(_mm512_loadu_si512(src + k), bias));
+      _mm512_storeu_si512(dst + k, _mm512_xor_si512(_mm512_loadu_si512(src + k), vflip));
     }
-    for (; k < K; ++k) dst[k] = static_cast<uint8_t>(src[k] ^ 0x80);
-    for (; k < kp; ++k) dst[k] = 0x80;
+    for (; k < K; ++k) dst[k] = static_cast<uint8_t>(src[k] ^ flip);
+    for (; k < kp; ++k) dst[k] = flip;
   }
   return out;
 }
@@ -57,7 +60,7 @@ inline __m512i Broadcast4(const uint8_t* p) {
 
 class GemmAvx512Vnni final : public GemmKernel {
  public:
-  explicit GemmAvx512Vnni(const GemmWeights& w) : N_(w.N), K_(w.K), out16_(w.out16) {
+  explicit GemmAvx512Vnni(const GemmWeights& w) : N_(w.N), K_(w.K), out_bits_(w.out_bits), x_u8_(w.x_u8) {
     np_ = RoundUp(N_, 2 * kNR);
     w4_ = w.w8 == nullptr;
     kp_ = w4_ ? K_ : RoundUp(K_, 4);
@@ -71,7 +74,7 @@ class GemmAvx512Vnni final : public GemmKernel {
       packed_.Resize(static_cast<size_t>(blocks * kp_ * kNR));
       for (int64_t n = 0; n < N_; ++n) {
         for (int64_t k = 0; k < K_; ++k) {
-          const int8_t v = w.w8[n * K_ + k];
+          const int8_t v = w.b_kn ? w.w8[k * N_ + n] : w.w8[n * K_ + k];
           packed_[static_cast<size_t>(((n / kNR) * (kp_ / 4) + k / 4) * 64 + (n % kNR) * 4 + k % 4)] = v;
           colsum[static_cast<size_t>(n)] += v;
         }
@@ -81,9 +84,11 @@ class GemmAvx512Vnni final : public GemmKernel {
     rq_.Resize(static_cast<size_t>(blocks));
     for (int64_t n = 0; n < np_; ++n) {
       const bool real = n < N_;
-      bias_[static_cast<size_t>(n)] =
-          static_cast<int32_t>((real && w.bias ? w.bias[n] : 0) - 128 * colsum[static_cast<size_t>(n)]);
-      rq_[static_cast<size_t>(n / kNR)].Set(static_cast<int>(n % kNR), real ? w.mult[n] : 0, real ? w.shift[n] : 1);
+      const int64_t correction = x_u8_ ? 0 : 128 * colsum[static_cast<size_t>(n)];
+      bias_[static_cast<size_t>(n)] = static_cast<int32_t>((real && w.bias ? w.bias[n] : 0) - correction);
+      if (out_bits_ != 32) {
+        rq_[static_cast<size_t>(n / kNR)].Set(static_cast<int>(n % kNR), real ? w.mult[n] : 0, real ? w.shift[n] : 1);
+      }
     }
   }
 
@@ -91,8 +96,8 @@ class GemmAvx512Vnni final : public GemmKernel {
     return static_cast<int64_t>(packed_.size() + gscale_.size() * 4 + bias_.size() * 4 + rq_.size() * sizeof(RequantBlock));
   }
 
-  bool Run(const int8_t* x, int64_t m0, int64_t m1, void* y) const override {
-    const uint8_t* xu = ShiftedRows(x, K_, kp_, m0, m1);
+  bool Run(const void* x, int64_t m0, int64_t m1, void* y) const override {
+    const uint8_t* xu = ShiftedRows(x, x_u8_, K_, kp_, m0, m1);
     if (!xu) return false;
     const int64_t rows = m1 - m0, mr = w4_ ? kMRW4 : kMRW8;
     for (int64_t nb = 0; nb < np_ / kNR; nb += 2) {
@@ -141,7 +146,9 @@ class GemmAvx512Vnni final : public GemmKernel {
       const RequantBlock& q = rq_[static_cast<size_t>(nb + b)];
       for (int r = 0; r < mr; ++r) {
         const __m512i z = _mm512_add_epi32(acc[r][b], bias);
-        if (out16_) {
+        if (out_bits_ == 32) {
+          _mm512_mask_storeu_epi32(static_cast<int32_t*>(y) + (row + r) * N_ + n0, mask, z);
+        } else if (out_bits_ == 16) {
           _mm512_mask_cvtepi32_storeu_epi16(static_cast<int16_t*>(y) + (row + r) * N_ + n0, mask,
                                             x86::Requant16(z, q, -32768, 32767));
         } else {
@@ -197,7 +204,8 @@ class GemmAvx512Vnni final : public GemmKernel {
   }
 
   int64_t N_, K_, np_ = 0, kp_ = 0, group_ = 0;
-  bool out16_, w4_ = false;
+  int out_bits_;
+  bool x_u8_, w4_ = false;
   AlignedArray<int8_t> packed_;
   AlignedArray<int32_t> gscale_, bias_;
   AlignedArray<RequantBlock> rq_;

@@ -1,6 +1,7 @@
 // qlinear and qmatmul: the int8 × int8 → int32 products and their requant.
 #include <atomic>
 #include <cstdlib>
+#include <vector>
 
 #include "kernels/kernels.h"
 #include "ops/dtype_switch.h"
@@ -41,39 +42,64 @@ class QLinear final : public Op {
   std::unique_ptr<GemmKernel> gemm_;
 };
 
+// Batched a·b (or a·bᵀ). With a SIMD GEMM for the ISA, each batch slice's b
+// is packed as it comes (it is an activation) and run like a qlinear;
+// otherwise the scalar qmatmul runs.
 class QMatMul final : public Op {
  public:
   QMatMul(int a, int b, int y, DType a_type, DType y_type, bool transpose_b, int64_t B, int64_t M, int64_t N,
-          int64_t K, int32_t mult, int shift)
+          int64_t K, int32_t mult, int shift, Isa isa)
       : a_(a), b_(b), y_(y), a_type_(a_type), y_type_(y_type), transpose_b_(transpose_b), B_(B), M_(M), N_(N),
-        K_(K), mult_(mult), shift_(shift) {}
+        K_(K), mult_(mult), shift_(shift), isa_(isa), mults_(static_cast<size_t>(N), mult),
+        shifts_(static_cast<size_t>(N), static_cast<int8_t>(shift)) {}
 
   Status Run(const TensorData& t, ThreadPool& pool) const override {
+    const int64_t y_bytes = ElementBytes(y_type_);
+    std::atomic<bool> ok{true};
+    pool.ParallelFor(B_, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t b = b0; b < b1; ++b) {
+        const uint8_t* a = t[a_] + b * M_ * K_;  // a is 1 byte per element (int8 or uint8)
+        const auto* w = As<const int8_t>(t[b_]) + b * K_ * N_;
+        uint8_t* y = t[y_] + b * M_ * N_ * y_bytes;
+        if (!Slice(a, w, y)) ok = false;
+      }
+    });
+    return ok ? Status::Ok() : MakeError(IE_ERR_OUT_OF_MEMORY, "qmatmul: no memory for GEMM scratch");
+  }
+
+ private:
+  bool Slice(const uint8_t* a, const int8_t* w, uint8_t* y) const {
+    GemmWeights gw;
+    gw.N = N_;
+    gw.K = K_;
+    gw.w8 = w;
+    gw.b_kn = !transpose_b_;
+    gw.mult = mults_.data();
+    gw.shift = shifts_.data();
+    gw.out_bits = static_cast<int>(ElementBytes(y_type_) * 8);
+    gw.x_u8 = a_type_ == DType::UINT8;
+    if (auto gemm = MakeMatMulGemm(isa_, gw)) return gemm->Run(a, 0, M_, y);
     WithIntType(a_type_, [&](auto a_tag) {
       using A = decltype(a_tag);
       WithIntType(y_type_, [&](auto y_tag) {
         using Y = decltype(y_tag);
         if constexpr ((std::is_same_v<A, int8_t> || std::is_same_v<A, uint8_t>) && !std::is_same_v<Y, uint8_t>) {
-          const auto* a = As<const A>(t[a_]);
-          const auto* b = As<const int8_t>(t[b_]);
-          auto* y = As<Y>(t[y_]);
-          pool.ParallelFor(B_, 1, [&](int64_t b0, int64_t b1) {
-            kernels::qmatmul_scalar(a + b0 * M_ * K_, b + b0 * K_ * N_, transpose_b_, b1 - b0, M_, N_, K_, mult_,
-                                    shift_, y + b0 * M_ * N_);
-          });
+          kernels::qmatmul_scalar(As<const A>(a), w, transpose_b_, 1, M_, N_, K_, mult_, shift_, As<Y>(y));
         }
       });
     });
-    return Status::Ok();
+    return true;
   }
 
- private:
   int a_, b_, y_;
   DType a_type_, y_type_;
   bool transpose_b_;
   int64_t B_, M_, N_, K_;
   int32_t mult_;
   int shift_;
+  Isa isa_;
+  std::vector<int32_t> mults_;
+  std::vector<int8_t> shifts_;
 };
 
 }  // namespace
@@ -134,7 +160,7 @@ Status PrepareQLinear(const OpContext& ctx, std::unique_ptr<Op>* out) {
   Shape shape = ShapeOf(x);
   shape.back() = gw.N;
   IE_RETURN_IF_ERROR(ctx.Output({DType::INT8, DType::INT16}, shape));
-  gw.out16 = ctx.output().dtype == DType::INT16;
+  gw.out_bits = ctx.output().dtype == DType::INT16 ? 16 : 8;
   *out = std::make_unique<QLinear>(ctx.input_id(0), ctx.output_id(0), x.numel / gw.K, MakeGemm(ctx.kernels().isa, gw));
   return Status::Ok();
 }
@@ -159,7 +185,8 @@ Status PrepareQMatMul(const OpContext& ctx, std::unique_ptr<Op>* out) {
   IE_RETURN_IF_ERROR(ctx.Output({DType::INT8, DType::INT16, DType::INT32}, shape));
   if (ctx.output().dtype != DType::INT32) IE_RETURN_IF_ERROR(ctx.Requant(o->multiplier(), o->shift()));
   *out = std::make_unique<QMatMul>(ctx.input_id(0), ctx.input_id(1), ctx.output_id(0), a.dtype, ctx.output().dtype,
-                                   o->transpose_b(), a.Span(0, a.rank - 2), M, N, K, o->multiplier(), o->shift());
+                                   o->transpose_b(), a.Span(0, a.rank - 2), M, N, K, o->multiplier(), o->shift(),
+                                   ctx.kernels().isa);
   return Status::Ok();
 }
 
