@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import tempfile
 import time
 import warnings
@@ -21,6 +22,7 @@ from tqdm import tqdm
 
 from intedge import reference
 from intedge.ir.graph import NUMPY_DTYPE
+from intedge.runtime import Session
 
 from . import zoo
 from .convert import Converter
@@ -52,12 +54,23 @@ def _batches(inputs: tuple[np.ndarray, ...], batch: int):
         yield chunk, batch - short
 
 
-def predict_graph(graph, inputs, batch: int, kernels: str = "numpy", progress: bool = True) -> np.ndarray:
+KERNELS = ("engine", "numpy", "scalar-cpp")  # the C++ engine, or the reference executor's kernel sets
+
+
+def predict_graph(graph, inputs, batch: int, kernels: str = "engine", progress: bool = True) -> np.ndarray:
+    """The graph's first output over `inputs` in chunks of `batch` (graph is built at that batch)."""
     names = [graph.tensors[i] for i in graph.inputs]
-    outs = []
-    for chunk, keep in tqdm(list(_batches(inputs, batch)), desc="integer graph", disable=not progress):
-        feed = {t.name: x.astype(NUMPY_DTYPE[t.dtype]) for t, x in zip(names, chunk)}
-        outs.append(next(iter(reference.run(graph, feed, kernels=kernels).values()))[:keep])
+    with tempfile.TemporaryDirectory() as d:
+        if kernels == "engine":
+            graph.save(Path(d) / "g.ieg")
+            session = Session(Path(d) / "g.ieg", threads=os.cpu_count() or 1)
+            run = session.run
+        else:
+            run = lambda feed: reference.run(graph, feed, kernels=kernels)  # noqa: E731
+        outs = []
+        for chunk, keep in tqdm(list(_batches(inputs, batch)), desc="integer graph", disable=not progress):
+            feed = {t.name: x.astype(NUMPY_DTYPE[t.dtype]) for t, x in zip(names, chunk)}
+            outs.append(next(iter(run(feed).values()))[:keep])
     return np.concatenate(outs)
 
 
@@ -96,7 +109,7 @@ def ort_int8(model, inputs, batch: int) -> np.ndarray:
                                for chunk, keep in _batches(inputs, batch)])
 
 
-def evaluate(name: str, calib: int = 64, limit: int | None = None, batch: int = 50, kernels: str = "numpy", peers: bool = True,
+def evaluate(name: str, calib: int = 64, limit: int | None = None, batch: int = 50, kernels: str = "engine", peers: bool = True,
              progress: bool = True, save_to: Path | None = None, **options) -> EvalResult:
     """Score float, integer and peer; with save_to, also write the batch-1 integer graph there.
 

@@ -201,14 +201,16 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_convert)
 
     p = sub.add_parser("eval", help="float vs integer accuracy of a zoo model on its test set",
-                       description="Convert a zoo model and score the float model, the integer graph (reference "
-                       "executor) and ONNX Runtime's quantize_dynamic on the same test inputs: top-1 % for "
+                       description="Convert a zoo model and score the float model, the integer graph (C++ "
+                       "engine) and ONNX Runtime's quantize_dynamic on the same test inputs: top-1 % for "
                        "vit-fmnist, mIoU % for segmenter-fmnist, mean cosine to the float embeddings for minilm.")
     p.add_argument("model", metavar="MODEL", choices=["vit-fmnist", "segmenter-fmnist", "minilm"])
     _add_conversion_flags(p)
     p.add_argument("--limit", type=int, metavar="N", help="score only the first N test samples")
     p.add_argument("--batch", type=int, default=50, help="batch size of the evaluation graph (default 50)")
-    p.add_argument("--kernels", choices=["numpy", "scalar-cpp"], default="numpy", help="reference executor kernels")
+    p.add_argument("--kernels", choices=["engine", "numpy", "scalar-cpp"], default="engine",
+                   help="run the integer graph in the C++ engine (default), or the reference executor with numpy or "
+                   "C++ scalar kernels (same integers, slower)")
     p.add_argument("--no-peers", action="store_true", help="skip the ONNX Runtime quantize_dynamic peer")
     p.add_argument("--json", action="store_true", help="end with one JSON line: model, weights, metric, float, integer, peers")
     p.set_defaults(func=_eval)
