@@ -26,6 +26,7 @@ from intedge.runtime import Session
 
 from . import zoo
 from .convert import Converter
+from .qat import finetune
 
 
 @dataclass
@@ -109,9 +110,15 @@ def ort_int8(model, inputs, batch: int) -> np.ndarray:
                                for chunk, keep in _batches(inputs, batch)])
 
 
+QAT_SAMPLES = 640  # unlabeled training inputs per QAT run (MiniLM has ~760 beyond its test sentences)
+
+
 def evaluate(name: str, calib: int = 64, limit: int | None = None, batch: int = 50, kernels: str = "engine", peers: bool = True,
-             progress: bool = True, save_to: Path | None = None, **options) -> EvalResult:
+             progress: bool = True, save_to: Path | None = None, qat_epochs: int = 0, **options) -> EvalResult:
     """Score float, integer and peer; with save_to, also write the batch-1 integer graph there.
+
+    qat_epochs > 0: fine-tune the graph's QAT twin that many epochs on the model's training inputs
+    (distillation from the float model, qat.finetune) before scoring.
 
     options go to Converter.calibrate (weights, method, smooth_alpha, group_size, gelu, ...), over the
     zoo model's own defaults.
@@ -127,6 +134,8 @@ def evaluate(name: str, calib: int = 64, limit: int | None = None, batch: int = 
     items = spec.calibration_set(calib)
     options = spec.conversion | options
     conv = Converter.calibrate(model, tuple(torch.from_numpy(x) for x in items[0]), items, progress=progress, **options)
+    if qat_epochs:
+        finetune(conv, spec.training_set(QAT_SAMPLES), epochs=qat_epochs, progress=progress)
     graph = conv.graph(batch=batch)
     if save_to:
         Path(save_to).parent.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from .convert import Converter
 from .twin import QATTwin
 
 
-def finetune(conv: Converter, inputs: tuple[np.ndarray, ...], epochs: int = 1, batch: int = 32, lr: float = 1e-5,
+def finetune(conv: Converter, inputs: tuple[np.ndarray, ...], epochs: int = 1, batch: int = 16, lr: float = 3e-5,
              progress: bool = True) -> QATTwin:
     """Fine-tune conv's constants on `inputs` (arrays with a leading sample axis); returns the twin."""
     twin = QATTwin(conv, batch=batch)

@@ -77,7 +77,7 @@ def _load_factory(spec: str):
 
     if spec in zoo.ZOO:
         z = zoo.get(spec)
-        return z.build(), z.calibration_set, z.conversion
+        return z.build(), z.calibration_set, z.conversion, z.training_set
     path, _, func = spec.rpartition(":")
     if not path.endswith(".py") or not func:
         raise ConversionError(f"{spec!r} is neither a zoo model ({', '.join(zoo.ZOO)}) nor file.py:factory")
@@ -89,7 +89,7 @@ def _load_factory(spec: str):
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
     model, calibration = getattr(module, func)()
-    return model, lambda n: list(calibration)[:n], {}
+    return model, lambda n: list(calibration)[:n], {}, None
 
 
 def _conversion_options(args) -> dict:
@@ -103,15 +103,21 @@ def _convert(args) -> int:
     import torch
 
     from intedge.converters.convert import Converter
-    from intedge.converters.errors import CalibrationError
+    from intedge.converters.errors import CalibrationError, ConversionError
+    from intedge.converters.evaluate import QAT_SAMPLES
+    from intedge.converters.qat import finetune
 
-    model, calibration_set, defaults = _load_factory(args.model)
+    model, calibration_set, defaults, training_set = _load_factory(args.model)
+    if args.qat and training_set is None:
+        raise ConversionError("--qat needs training inputs: use it with a zoo model, or intedge.converters.qat.finetune")
     items = calibration_set(args.calib) if args.calib > 0 else []
     if not items:
         raise CalibrationError("the calibration set is empty: --calib must be at least 1")
     example = tuple(torch.as_tensor(x) for x in items[0])
     t0 = time.perf_counter()
     conv = Converter.calibrate(model, example, items, **(defaults | _conversion_options(args)))
+    if args.qat:
+        finetune(conv, training_set(QAT_SAMPLES), epochs=args.qat)
     g = conv.graph(name=Path(args.output).stem)
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -137,7 +143,7 @@ def _eval(args) -> int:
 
     opts = _conversion_options(args)
     r = evaluate(args.model, calib=args.calib, limit=args.limit, batch=args.batch, kernels=args.kernels,
-                 peers=not args.no_peers, progress=not args.json, **opts)
+                 peers=not args.no_peers, progress=not args.json, qat_epochs=args.qat, **opts)
     _print_eval(r)
     if args.json:
         print(json.dumps(r.json()))
@@ -145,12 +151,29 @@ def _eval(args) -> int:
 
 
 def _demo(args) -> int:
+    import numpy as np
+    import torch
+
+    from intedge.converters import zoo
     from intedge.converters.evaluate import evaluate
+    from intedge.profilers.latency import measure
+    from intedge.runtime import Session
 
     t0 = time.perf_counter()
     out = Path(args.out) / "vit-fmnist-w8.ieg"
     r = evaluate("vit-fmnist", calib=64, limit=args.limit, batch=100, peers=False, progress=False, save_to=out)
     _print_eval(r)
+    # Batch-1 latency, one thread each, measured back to back in this process.
+    torch.set_num_threads(1)
+    model = zoo.get("vit-fmnist").build()
+    session = Session(out, threads=1)
+    image = np.ascontiguousarray(zoo.get("vit-fmnist").test_set()[0][0][:1])
+    feed = {session.inputs[0].name: image}
+    with torch.no_grad():
+        fp32 = measure(lambda: model(torch.from_numpy(image)))
+    ours = measure(lambda: session.run(feed))
+    print(f"batch-1 latency, 1 thread, median of {ours.runs}: PyTorch fp32 {fp32.median_ms:.2f} ms, "
+          f"intedge W8A8 ({session.isa}) {ours.median_ms:.2f} ms ({fp32.median_ms / ours.median_ms:.1f}x)")
     print(f"saved the batch-1 integer graph to {out} ({out.stat().st_size:,} bytes); "
           f"done in {time.perf_counter() - t0:.1f} s")
     return 0
@@ -166,6 +189,9 @@ def _add_conversion_flags(p) -> None:
                    "default: the zoo model's choice (0.5 for minilm), else off")
     p.add_argument("--group-size", type=int, choices=[0, 32, 64, 128], default=32,
                    help="int4 weight group size; 0 = per-channel int4 (default 32)")
+    p.add_argument("--qat", type=int, default=0, metavar="EPOCHS",
+                   help="quantization-aware fine-tuning of the integer graph's torch twin for EPOCHS epochs on the "
+                   "zoo model's training inputs (distillation from the float model); default 0 (PTQ only)")
     p.add_argument("--gelu", choices=["lambda", "shiftgelu"], default="lambda",
                    help="integer GELU: λ-ShiftGELU with a fitted λ (default) or I-ViT's ShiftGELU")
 
@@ -215,9 +241,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="end with one JSON line: model, weights, metric, float, integer, peers")
     p.set_defaults(func=_eval)
 
-    p = sub.add_parser("demo", help="convert the bundled ViT and compare float vs integer accuracy (< 1 min)",
+    p = sub.add_parser("demo", help="convert the bundled ViT; float vs integer accuracy and latency (< 1 min)",
                        description="Convert the bundled Fashion-MNIST ViT to an integer-only W8A8 graph, score float "
-                       "vs integer top-1 on the first --limit test images, and save the graph.")
+                       "vs integer top-1 on the test images (the integer graph runs in the C++ engine), time batch-1 "
+                       "inference of both on one thread, and save the graph.")
     p.add_argument("--out", default="out", help="folder for the written .ieg (default: ./out)")
     p.add_argument("--limit", type=int, default=2000, help="test images to score (default 2000 of 10,000)")
     p.set_defaults(func=_demo)

@@ -1,1 +1,1 @@
-"""Reserved for a later issue (see the README's layout); empty today."""
+"""Latency today (latency.py); memory, energy and remote targets come with later issues."""

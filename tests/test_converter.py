@@ -8,9 +8,10 @@ import pytest
 import torch
 from torch import nn
 
+from intedge import integer_ops as iops
 from intedge import reference
 from intedge.converters import calibrate as cal
-from intedge.converters import float_graph, smooth
+from intedge.converters import float_graph, gptq, smooth
 from intedge.converters.capture import capture
 from intedge.converters.convert import Converter
 from intedge.converters.errors import CalibrationError, CaptureError, ConversionError, UnsupportedOpError
@@ -19,6 +20,7 @@ from intedge.converters.zoo.minilm import SumPooledEncoder
 from intedge.converters.zoo.segmenter import segmenter_fmnist
 from intedge.converters.zoo.vit import VisionTransformer
 from intedge.ir.graph import NUMPY_DTYPE
+from intedge.runtime import Session, supported_isas
 
 
 def tiny_vit():
@@ -79,11 +81,13 @@ def test_capture_is_exact(name):
 
 @pytest.mark.parametrize("weights", ["w8", "w4"])
 @pytest.mark.parametrize("name", MODELS)
-def test_graph_twin_and_kernels_agree_bit_for_bit(name, weights):
+def test_graph_twin_engine_and_kernels_agree_bit_for_bit(name, weights, tmp_path):
     build, items = MODELS[name]
     model, calib = build(), items()
     conv = Converter.calibrate(model, calib[0], calib, weights, progress=False)
     graph = conv.graph()
+    graph.save(tmp_path / "g.ieg")
+    sessions = [Session(tmp_path / "g.ieg", threads=t, isa=isa) for isa in supported_isas() for t in (1, 3)]
     if weights == "w4":
         assert "int4" in graph.summary()["constant_bytes"]
     twin = QATTwin(conv)
@@ -91,8 +95,23 @@ def test_graph_twin_and_kernels_agree_bit_for_bit(name, weights):
         outs = reference.run(graph, feed(graph, item), keep_intermediates=True)
         cpp = reference.run(graph, feed(graph, item), kernels="scalar-cpp")
         assert np.array_equal(cpp["output"], outs["output"])
+        for s in sessions:
+            assert np.array_equal(s.run(feed(graph, item))["output"], outs["output"])
         deq = graph.tensors[graph.ops[-1].inputs[0]].name
         assert np.array_equal(twin.integer_outputs(*item)[0], outs[deq])
+
+
+def test_gptq_rounds_with_less_output_error_than_nearest_and_its_scales_reproduce_it():
+    rng = np.random.default_rng(0)
+    k, n = 128, 64
+    x = rng.standard_normal((2000, k)) @ (np.eye(k) + 2.0 * rng.standard_normal((k, k)) / np.sqrt(k))  # correlated inputs
+    w = rng.standard_normal((n, k)) * 0.05
+    w_gptq, g, s_c = gptq.gptq_int4(w, gptq.gram(x), 32)
+    q = gptq.quantize_int4_with_scales(w_gptq, g, s_c)
+    assert q.min() >= -8 and q.max() <= 7 and g.min() >= 1 and g.max() <= 16
+    q0, g0, s0 = iops.quantize_int4_grouped(w, 32)
+    err = lambda q_, g_, s_: np.linalg.norm(x @ (iops.expand_int4(q_, g_, 32) * s_[:, None] - w).T)  # noqa: E731
+    assert err(q, g, s_c) < 0.85 * err(q0, g0, s0)  # 0.74 here
 
 
 @pytest.mark.parametrize("name", MODELS)

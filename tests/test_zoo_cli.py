@@ -11,10 +11,11 @@ from intedge import load, reference
 from intedge.cli import main
 
 
-def test_demo_converts_and_scores_the_bundled_vit(tmp_path, capsys):
+def test_demo_converts_scores_and_times_the_bundled_vit(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path), "--limit", "200"]) == 0
     out = capsys.readouterr().out
     assert "vit-fmnist: top-1 % on 200 test samples" in out and "intedge integer-only W8A8" in out
+    assert "batch-1 latency" in out and "PyTorch fp32" in out
     g = load(tmp_path / "vit-fmnist-w8.ieg")
     assert g.tensors[g.inputs[0]].shape == (1, 1, 28, 28)
 
@@ -26,6 +27,17 @@ def test_eval_json_last_line_and_accuracy(capsys, weights):
     assert set(result) == {"model", "weights", "metric", "float", "integer", "peers"}
     assert (result["model"], result["weights"], result["metric"]) == ("vit-fmnist", weights, "top-1")
     assert result["float"] > 80 and result["float"] - result["integer"] <= 2.0
+
+
+def test_eval_engine_and_reference_score_alike_and_qat_runs(capsys):
+    common = ["eval", "segmenter-fmnist", "--limit", "40", "--batch", "20", "--calib", "4", "--no-peers", "--json"]
+    scores = []
+    for kernels in ("engine", "numpy"):
+        assert main(common + ["--kernels", kernels]) == 0
+        scores.append(json.loads(capsys.readouterr().out.strip().splitlines()[-1])["integer"])
+    assert scores[0] == scores[1]  # the same integers, so the same mIoU
+    assert main(["eval", "vit-fmnist", "--limit", "100", "--calib", "4", "--no-peers", "--qat", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["integer"] > 70
 
 
 def test_eval_minilm_with_its_onnx_runtime_peer(capsys):
@@ -60,3 +72,7 @@ def test_cli_conversion_errors_exit_2(tmp_path, capsys):
     assert "empty" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["convert", "vit-fmnist", "-o", str(tmp_path / "x.ieg"), "--weights", "w3"])
+    user = tmp_path / "m.py"
+    user.write_text("import torch\ndef f():\n    return torch.nn.Linear(4, 4), [(torch.randn(1, 4),)]\n")
+    assert main(["convert", f"{user}:f", "-o", str(tmp_path / "x.ieg"), "--qat", "1"]) == 2
+    assert "--qat needs training inputs" in capsys.readouterr().err

@@ -22,7 +22,6 @@ import sys
 import warnings
 
 import numpy as np
-import torch
 from torch import nn
 
 SEQ_LEN = 128
@@ -106,16 +105,14 @@ def calibration_set(n: int):
     return [(ids[i:i + 1], mask[i:i + 1]) for i in range(n)]
 
 
+def training_set(n: int):
+    """Unlabeled sentences for QAT: the calibration pool (after the test sentences)."""
+    return tokenize(stdlib_sentences(n, CALIBRATION_OFFSET))
+
+
 def test_set():
     ids, mask = tokenize(stdlib_sentences(TEST_SENTENCES))
     return (ids, mask), None
-
-
-def reference_embeddings(inputs) -> np.ndarray:
-    model = build()
-    with torch.no_grad():
-        return np.concatenate([model(torch.from_numpy(i), torch.from_numpy(m)).numpy()
-                               for i, m in zip(np.array_split(inputs[0], 20), np.array_split(inputs[1], 20))])
 
 
 def mean_cosine(embeddings: np.ndarray, reference: np.ndarray) -> float:

@@ -31,6 +31,7 @@ class ZooModel:
     metric: str  # "top-1", "mIoU" (both in percent) or "cosine"
     calibration_set: Callable[[int], list[tuple[np.ndarray, ...]]]  # n samples → list of 1-sample input tuples
     test_set: Callable[[], tuple]  # → (inputs tuple of arrays, targets)
+    training_set: Callable[[int], tuple[np.ndarray, ...]]  # n unlabeled samples for QAT, disjoint from the test set
     evaluate: Callable[[np.ndarray, object], float]  # (stacked predictions, targets) → metric
     trained_here: bool = True
     # Converter.calibrate options this model needs by default (a user's flag overrides them)
@@ -68,6 +69,12 @@ def _fmnist_calibration(n: int):
     return [(x[None],) for x in fm.normalize(images[pick])]
 
 
+def _fmnist_training(n: int):
+    images, _ = fm.load("train")
+    pick = np.random.default_rng(2).choice(len(images), n, replace=False)
+    return (fm.normalize(images[pick]),)
+
+
 def _fmnist_test():
     images, labels = fm.load("test")
     return (fm.normalize(images),), labels
@@ -76,6 +83,11 @@ def _fmnist_test():
 def _scenes_calibration(n: int):
     canvas, _ = fm.scenes("train", n, seed=1)
     return [(x[None],) for x in fm.normalize(canvas)]
+
+
+def _scenes_training(n: int):
+    canvas, _ = fm.scenes("train", n, seed=2)
+    return (fm.normalize(canvas),)
 
 
 def _scenes_test():
@@ -100,16 +112,17 @@ def _minilm_entry():
 
     return ZooModel("minilm", "all-MiniLM-L6-v2 sentence encoder (BERT, 6 layers, dim 384), sequence length 128",
                     minilm.build, "cosine", minilm.calibration_set,
-                    minilm.test_set, minilm.mean_cosine, trained_here=False,
+                    minilm.test_set, minilm.training_set, minilm.mean_cosine, trained_here=False,
                     conversion={"smooth_alpha": 0.5})  # BERT's outlier channels: see converters/smooth.py
 
 
 ZOO: dict[str, ZooModel] = {
     "vit-fmnist": ZooModel("vit-fmnist", "DeiT-style ViT (6 layers, dim 96, patch 4) on Fashion-MNIST 28×28",
-                           _vit, "top-1", _fmnist_calibration, _fmnist_test, top1),
+                           _vit, "top-1", _fmnist_calibration, _fmnist_test, _fmnist_training, top1),
     "segmenter-fmnist": ZooModel("segmenter-fmnist",
                                  "Segmenter (ViT 4 layers + mask transformer) on Fashion-MNIST scenes 48×48",
-                                 _segmenter, "mIoU", _scenes_calibration, _scenes_test, mean_iou),
+                                 _segmenter, "mIoU", _scenes_calibration, _scenes_test, _scenes_training,
+                                 mean_iou),
     "minilm": _minilm_entry(),
 }
 

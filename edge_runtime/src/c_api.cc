@@ -166,12 +166,7 @@ size_t ie_session_arena_bytes(const ie_session* s) {
   return s ? static_cast<size_t>(s->impl->memory_plan().arena_bytes) : 0;
 }
 
-size_t ie_session_weight_bytes(const ie_session* s) {
-  if (!s) return 0;
-  int64_t n = s->impl->packed_bytes();
-  for (const auto& t : s->impl->model().tensors()) n += t.constant ? t.bytes : 0;
-  return static_cast<size_t>(n);
-}
+size_t ie_session_weight_bytes(const ie_session* s) { return s ? static_cast<size_t>(s->impl->weight_bytes()) : 0; }
 
 int32_t ie_session_op_count(const ie_session* s) {
   return s ? static_cast<int32_t>(s->impl->profile().size()) : 0;

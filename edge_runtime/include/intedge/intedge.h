@@ -106,7 +106,8 @@ ie_status ie_session_output(const ie_session* session, int32_t index, ie_tensor*
 const char* ie_session_isa(const ie_session* session);
 int32_t ie_session_threads(const ie_session* session);
 size_t ie_session_arena_bytes(const ie_session* session);     /* activations, planned */
-size_t ie_session_weight_bytes(const ie_session* session);    /* the file's constants + repacked copies */
+size_t ie_session_weight_bytes(const ie_session* session);    /* weights the kernels read: repacked
+                                                                 copies + constants used in place */
 
 /* Per-op timing (options.profile): kind, name, total microseconds, runs. */
 int32_t ie_session_op_count(const ie_session* session);

@@ -71,6 +71,7 @@ Status Session::Open(std::unique_ptr<Model> model, const SessionOptions& options
   const auto* ops = s->model_->graph().ops();
   const int n_ops = ops ? static_cast<int>(ops->size()) : 0;
   std::vector<PlanOp> plan_ops;
+  std::vector<bool> replaced(tensors.size(), false);
   for (int k = 0; k < n_ops; ++k) {
     const auto* fb_op = ops->Get(static_cast<flatbuffers::uoffset_t>(k));
     OpContext ctx(k, fb_op, tensors, s->kernels_);
@@ -82,15 +83,17 @@ Status Session::Open(std::unique_ptr<Model> model, const SessionOptions& options
     p.alias = op->IsAlias();
     p.in_place = op->InPlaceOnInput0();
     plan_ops.push_back(std::move(p));
-    s->packed_bytes_ += op->packed_bytes();
+    s->weight_bytes_ += op->packed_bytes();
+    for (int t : op->packed_constants()) replaced[static_cast<size_t>(t)] = true;
     s->profile_.push_back({ir::fb::EnumNameOpKind(fb_op->kind()), fb_op->name() ? fb_op->name()->str() : "", 0, 0});
     s->ops_.push_back(std::move(op));
   }
   std::vector<int64_t> bytes;
   std::vector<bool> constant;
-  for (const auto& t : tensors) {
-    bytes.push_back(t.bytes);
-    constant.push_back(t.constant != nullptr);
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    bytes.push_back(tensors[i].bytes);
+    constant.push_back(tensors[i].constant != nullptr);
+    if (tensors[i].constant && !replaced[i]) s->weight_bytes_ += tensors[i].bytes;
   }
   s->plan_ = PlanMemory(plan_ops, bytes, constant, s->model_->inputs(), s->model_->outputs());
   const int64_t arena = s->plan_.arena_bytes + kArenaAlignment;

@@ -36,7 +36,9 @@ class Session {
   Isa isa() const { return kernels_.isa; }
   int threads() const { return pool_->threads(); }
   const MemoryPlan& memory_plan() const { return plan_; }
-  int64_t packed_bytes() const { return packed_bytes_; }
+  // Bytes of weights the kernels read: repacked copies, plus the file's
+  // constants that are used in place.
+  int64_t weight_bytes() const { return weight_bytes_; }
 
   // inputs[i]: the bytes of graph input i (exactly its dtype and shape); the
   // caller has checked dtype and shape (the C API does).
@@ -59,7 +61,7 @@ class Session {
   uint8_t* arena_ = nullptr;
   TensorData data_;
   std::unique_ptr<ThreadPool> pool_;
-  int64_t packed_bytes_ = 0;
+  int64_t weight_bytes_ = 0;
 };
 
 // Resolves SessionOptions::isa (and INTEDGE_ISA) to an ISA this CPU runs.

@@ -24,7 +24,8 @@ int64_t MaxAbs(const T* v, int64_t n) {
 
 class QLinear final : public Op {
  public:
-  QLinear(int x, int y, int64_t M, std::unique_ptr<GemmKernel> gemm) : x_(x), y_(y), M_(M), gemm_(std::move(gemm)) {}
+  QLinear(int x, int y, int64_t M, std::vector<int> constants, std::unique_ptr<GemmKernel> gemm)
+      : x_(x), y_(y), M_(M), constants_(std::move(constants)), gemm_(std::move(gemm)) {}
   Status Run(const TensorData& t, ThreadPool& pool) const override {
     const auto* x = As<const int8_t>(t[x_]);
     void* y = t[y_];
@@ -35,10 +36,14 @@ class QLinear final : public Op {
     return ok ? Status::Ok() : MakeError(IE_ERR_OUT_OF_MEMORY, "qlinear: no memory for GEMM scratch rows");
   }
   int64_t packed_bytes() const override { return gemm_->packed_bytes(); }
+  std::vector<int> packed_constants() const override {
+    return gemm_->packed_bytes() ? constants_ : std::vector<int>();
+  }
 
  private:
   int x_, y_;
   int64_t M_;
+  std::vector<int> constants_;  // weight, bias, group scales
   std::unique_ptr<GemmKernel> gemm_;
 };
 
@@ -161,7 +166,12 @@ Status PrepareQLinear(const OpContext& ctx, std::unique_ptr<Op>* out) {
   shape.back() = gw.N;
   IE_RETURN_IF_ERROR(ctx.Output({DType::INT8, DType::INT16}, shape));
   gw.out_bits = ctx.output().dtype == DType::INT16 ? 16 : 8;
-  *out = std::make_unique<QLinear>(ctx.input_id(0), ctx.output_id(0), x.numel / gw.K, MakeGemm(ctx.kernels().isa, gw));
+  std::vector<int> constants;
+  for (int j = 1; j < ctx.num_inputs(); ++j) {
+    if (ctx.input_id(j) >= 0) constants.push_back(ctx.input_id(j));
+  }
+  *out = std::make_unique<QLinear>(ctx.input_id(0), ctx.output_id(0), x.numel / gw.K, std::move(constants),
+                                   MakeGemm(ctx.kernels().isa, gw));
   return Status::Ok();
 }
 

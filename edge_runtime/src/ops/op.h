@@ -33,8 +33,10 @@ class Op {
   // The kernel reads element i of input 0 before it writes element i of the
   // output, so both may share a buffer when the input dies here.
   virtual bool InPlaceOnInput0() const { return false; }
-  // Bytes of weights repacked for the ISA, held beside the file's constants.
+  // Bytes of weights repacked for the ISA, and the constants (tensor ids)
+  // those copies replace: the kernels never read the file's bytes of them.
   virtual int64_t packed_bytes() const { return 0; }
+  virtual std::vector<int> packed_constants() const { return {}; }
 };
 
 // What Prepare sees: the op in the file, the tensor table, the kernel set.
