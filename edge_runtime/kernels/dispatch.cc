@@ -47,10 +47,11 @@ std::vector<Isa> SupportedIsas() {
   const bool avxvnni = avx2 && (a & (1u << 4));
   // Only paths with kernels in this build are offered.
   (void)avx2;
-  (void)avxvnni;
 #if defined(INTEDGE_X86_KERNELS)
+  if (avxvnni) isas.push_back(Isa::kAvxVnni);
   if (avx512vnni) isas.push_back(Isa::kAvx512Vnni);
 #else
+  (void)avxvnni;
   (void)avx512vnni;
 #endif
 #elif defined(__aarch64__)
@@ -66,6 +67,7 @@ std::unique_ptr<GemmKernel> MakeGemm(Isa isa, const GemmWeights& w) {
   switch (isa) {
 #if defined(INTEDGE_X86_KERNELS)
     case Isa::kAvx512Vnni: return MakeGemmAvx512Vnni(w);
+    case Isa::kAvxVnni: return MakeGemmAvxVnni(w);
 #endif
     default: return MakeGemmScalar(w);
   }
@@ -75,6 +77,7 @@ std::unique_ptr<GemmKernel> MakeMatMulGemm(Isa isa, const GemmWeights& w) {
   switch (isa) {
 #if defined(INTEDGE_X86_KERNELS)
     case Isa::kAvx512Vnni: return MakeGemmAvx512Vnni(w);
+    case Isa::kAvxVnni: return MakeGemmAvxVnni(w);
 #endif
     default: return nullptr;
   }

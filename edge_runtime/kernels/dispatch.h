@@ -53,6 +53,7 @@ std::unique_ptr<GemmKernel> MakeGemm(Isa isa, const GemmWeights& w);
 std::unique_ptr<GemmKernel> MakeMatMulGemm(Isa isa, const GemmWeights& w);
 std::unique_ptr<GemmKernel> MakeGemmScalar(const GemmWeights& w);
 std::unique_ptr<GemmKernel> MakeGemmAvx512Vnni(const GemmWeights& w);
+std::unique_ptr<GemmKernel> MakeGemmAvxVnni(const GemmWeights& w);
 
 struct KernelSet {
   Isa isa = Isa::kScalar;

@@ -1,0 +1,207 @@
+// The int8 GEMM of both VNNI widths (vpdpbusd: 4 u8×s8 products summed into
+// each int32 lane), written once over a vector traits class V:
+// gemm_avx512vnni.cc instantiates it with 512-bit vectors, gemm_avxvnni.cc
+// with 256-bit ones. Included only by those files, inside their anonymous
+// namespaces, so each gets a private copy compiled with its own flags (see
+// kernels/aligned.h for why that matters).
+//
+// Activations are int8 but vpdpbusd wants one unsigned operand, so rows are
+// shifted to u8 (x + 128) and 128·Σ_k w[n, k] is taken out of the bias: the
+// int32 result is exactly Σ x·w + bias. Weights are packed once, V::kLanes
+// output columns × 4 k per vector. W4 weights stay 4-bit in memory: one
+// vector holds 8 k × kLanes columns as nibbles, unpacked in registers; each
+// group's int32 sum is multiplied by the group's integer scale.
+//
+// Requires: V (below), RequantBlock<V::kLanes> and Requant from requant_x86.h,
+// AlignedArray from kernels/aligned.h.
+
+constexpr int kMRW8 = 8;  // rows per W8 tile: 8 × 2 accumulators
+constexpr int kMRW4 = 4;  // rows per W4 tile: 4 × 2 accumulators + 4 × 2 group sums
+
+inline int64_t RoundUp(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+template <class V>
+inline typename V::Vec Broadcast4(const uint8_t* p) {
+  int32_t v;
+  __builtin_memcpy(&v, p, 4);
+  return V::Set1(v);
+}
+
+// Rows [m0, m1) of x as u8 (x + 128 when x is int8), each padded to kp bytes
+// with the u8 form of 0.
+inline const uint8_t* ShiftedRows(const void* xv, bool x_u8, int64_t K, int64_t kp, int64_t m0, int64_t m1) {
+  thread_local AlignedArray<uint8_t> buf;
+  const auto need = static_cast<size_t>((m1 - m0) * kp + 64);
+  if (buf.size() < need && !buf.Resize(need)) return nullptr;
+  uint8_t* out = buf.data();
+  const uint8_t flip = x_u8 ? 0 : 0x80;
+  const auto* x = static_cast<const uint8_t*>(xv);
+  for (int64_t m = m0; m < m1; ++m) {
+    const uint8_t* src = x + m * K;
+    uint8_t* dst = out + (m - m0) * kp;
+    for (int64_t k = 0; k < K; ++k) dst[k] = static_cast<uint8_t>(src[k] ^ flip);  // vectorized by the compiler
+    for (int64_t k = K; k < kp; ++k) dst[k] = flip;
+  }
+  return out;
+}
+
+template <class V>
+class GemmVnni final : public GemmKernel {
+ public:
+  using Vec = typename V::Vec;
+  static constexpr int64_t kNR = V::kLanes;  // output columns per vector
+  static constexpr int64_t kVecBytes = V::kLanes * 4;
+
+  explicit GemmVnni(const GemmWeights& w) : N_(w.N), K_(w.K), out_bits_(w.out_bits), x_u8_(w.x_u8) {
+    np_ = RoundUp(N_, 2 * kNR);
+    w4_ = w.w8 == nullptr;
+    kp_ = w4_ ? K_ : RoundUp(K_, 4);
+    group_ = w4_ ? w.group : kp_;
+    const int64_t blocks = np_ / kNR;
+    AlignedArray<int64_t> colsum;
+    colsum.Resize(static_cast<size_t>(np_));
+    if (w4_) {
+      PackW4(w, &colsum);
+    } else {
+      packed_.Resize(static_cast<size_t>(blocks * kp_ * kNR));
+      for (int64_t n = 0; n < N_; ++n) {
+        for (int64_t k = 0; k < K_; ++k) {
+          const int8_t v = w.b_kn ? w.w8[k * N_ + n] : w.w8[n * K_ + k];
+          packed_[static_cast<size_t>(((n / kNR) * (kp_ / 4) + k / 4) * kVecBytes + (n % kNR) * 4 + k % 4)] = v;
+          colsum[static_cast<size_t>(n)] += v;
+        }
+      }
+    }
+    bias_.Resize(static_cast<size_t>(np_));
+    rq_.Resize(static_cast<size_t>(blocks));
+    for (int64_t n = 0; n < np_; ++n) {
+      const bool real = n < N_;
+      const int64_t correction = x_u8_ ? 0 : 128 * colsum[static_cast<size_t>(n)];
+      bias_[static_cast<size_t>(n)] = static_cast<int32_t>((real && w.bias ? w.bias[n] : 0) - correction);
+      if (out_bits_ != 32) {
+        rq_[static_cast<size_t>(n / kNR)].Set(static_cast<int>(n % kNR), real ? w.mult[n] : 0, real ? w.shift[n] : 1);
+      }
+    }
+  }
+
+  int64_t packed_bytes() const override {
+    return static_cast<int64_t>(packed_.size() + gscale_.size() * 4 + bias_.size() * 4 +
+                                rq_.size() * sizeof(RequantBlock<V::kLanes>));
+  }
+
+  bool Run(const void* x, int64_t m0, int64_t m1, void* y) const override {
+    const uint8_t* xu = ShiftedRows(x, x_u8_, K_, kp_, m0, m1);
+    if (!xu) return false;
+    const int64_t rows = m1 - m0, mr = w4_ ? kMRW4 : kMRW8;
+    for (int64_t nb = 0; nb < np_ / kNR; nb += 2) {
+      int64_t r = 0;
+      for (; r + mr <= rows; r += mr) Tile(static_cast<int>(mr), xu + r * kp_, nb, m0 + r, y);
+      if (r < rows) Tile(static_cast<int>(rows - r), xu + r * kp_, nb, m0 + r, y);
+    }
+    return true;
+  }
+
+ private:
+  void PackW4(const GemmWeights& w, AlignedArray<int64_t>* colsum) {
+    const int64_t blocks = np_ / kNR, groups = K_ / group_;
+    packed_.Resize(static_cast<size_t>(blocks * (K_ / 8) * kVecBytes));
+    gscale_.Resize(static_cast<size_t>(blocks * groups * kNR));
+    auto* base = reinterpret_cast<uint8_t*>(packed_.data());
+    for (int64_t n = 0; n < N_; ++n) {
+      for (int64_t k = 0; k < K_; ++k) {
+        const uint8_t byte = w.w4[(n * K_ + k) / 2];
+        const int q = static_cast<int8_t>(static_cast<uint8_t>((k % 2 ? byte >> 4 : byte) << 4)) >> 4;
+        // vector (n / kNR, k / 8); k % 8 < 4 in the low nibbles, else the high; lane (n % kNR) * 4 + k % 4
+        uint8_t& dst = base[((n / kNR) * (K_ / 8) + k / 8) * kVecBytes + (n % kNR) * 4 + k % 4];
+        dst = static_cast<uint8_t>(dst | ((q & 0xF) << (k % 8 < 4 ? 0 : 4)));
+        (*colsum)[static_cast<size_t>(n)] += q * w.group_scales[n * groups + k / group_];
+      }
+      for (int64_t gi = 0; gi < groups; ++gi) {
+        gscale_[static_cast<size_t>(((n / kNR) * groups + gi) * kNR + n % kNR)] = w.group_scales[n * groups + gi];
+      }
+    }
+  }
+
+  // Rows [row, row + mr) (x rows at xu) × columns of blocks nb, nb + 1.
+  void Tile(int mr, const uint8_t* xu, int64_t nb, int64_t row, void* y) const {
+    Vec acc[kMRW8][2];
+    for (int r = 0; r < mr; ++r) acc[r][0] = acc[r][1] = V::Zero();
+    if (w4_) {
+      AccumulateW4(mr, xu, nb, acc);
+    } else {
+      AccumulateW8(mr, xu, nb, acc);
+    }
+    for (int b = 0; b < 2; ++b) {
+      const int64_t n0 = (nb + b) * kNR;
+      if (n0 >= N_) break;
+      const int valid = static_cast<int>(N_ - n0 >= kNR ? kNR : N_ - n0);
+      const Vec bias = V::Load(bias_.data() + n0);
+      const RequantBlock<V::kLanes>& q = rq_[static_cast<size_t>(nb + b)];
+      for (int r = 0; r < mr; ++r) {
+        const Vec z = V::Add(acc[r][b], bias);
+        const int64_t at = (row + r) * N_ + n0;
+        if (out_bits_ == 32) {
+          V::Store32(static_cast<int32_t*>(y) + at, valid, z);
+        } else if (out_bits_ == 16) {
+          V::Store16(static_cast<int16_t*>(y) + at, valid, Requant(z, q, -32768, 32767));
+        } else {
+          V::Store8(static_cast<int8_t*>(y) + at, valid, Requant(z, q, -128, 127));
+        }
+      }
+    }
+  }
+
+  void AccumulateW8(int mr, const uint8_t* xu, int64_t nb, Vec (*acc)[2]) const {
+    const int64_t kq = kp_ / 4;
+    const int8_t* b0 = packed_.data() + nb * kq * kVecBytes;
+    const int8_t* b1 = b0 + kq * kVecBytes;
+    for (int64_t k = 0; k < kq; ++k) {
+      const Vec w0 = V::Load(b0 + k * kVecBytes), w1 = V::Load(b1 + k * kVecBytes);
+      for (int r = 0; r < mr; ++r) {
+        const Vec a = Broadcast4<V>(xu + r * kp_ + k * 4);
+        acc[r][0] = V::Dpbusd(acc[r][0], a, w0);
+        acc[r][1] = V::Dpbusd(acc[r][1], a, w1);
+      }
+    }
+  }
+
+  void AccumulateW4(int mr, const uint8_t* xu, int64_t nb, Vec (*acc)[2]) const {
+    const int64_t k8 = K_ / 8, groups = K_ / group_, steps = group_ / 8;
+    const auto* b0 = reinterpret_cast<const uint8_t*>(packed_.data()) + nb * k8 * kVecBytes;
+    const uint8_t* b1 = b0 + k8 * kVecBytes;
+    const Vec low = V::Set1Byte(0x0F), eight = V::Set1Byte(8);
+    // nibble (0..15) → its signed value: (n ^ 8) − 8
+    auto sign = [&](Vec v) { return V::SubBytes(V::Xor(v, eight), eight); };
+    for (int64_t gi = 0; gi < groups; ++gi) {
+      Vec sum[kMRW4][2];
+      for (int r = 0; r < mr; ++r) sum[r][0] = sum[r][1] = V::Zero();
+      for (int64_t s = 0; s < steps; ++s) {
+        const int64_t k = gi * steps + s;
+        const Vec p0 = V::Load(b0 + k * kVecBytes), p1 = V::Load(b1 + k * kVecBytes);
+        const Vec w0lo = sign(V::And(p0, low)), w0hi = sign(V::And(V::Srli16By4(p0), low));
+        const Vec w1lo = sign(V::And(p1, low)), w1hi = sign(V::And(V::Srli16By4(p1), low));
+        for (int r = 0; r < mr; ++r) {
+          const Vec alo = Broadcast4<V>(xu + r * kp_ + k * 8), ahi = Broadcast4<V>(xu + r * kp_ + k * 8 + 4);
+          sum[r][0] = V::Dpbusd(V::Dpbusd(sum[r][0], alo, w0lo), ahi, w0hi);
+          sum[r][1] = V::Dpbusd(V::Dpbusd(sum[r][1], alo, w1lo), ahi, w1hi);
+        }
+      }
+      const Vec g0 = V::Load(gscale_.data() + (nb * groups + gi) * kNR);
+      const Vec g1 = V::Load(gscale_.data() + ((nb + 1) * groups + gi) * kNR);
+      for (int r = 0; r < mr; ++r) {
+        acc[r][0] = V::Add(acc[r][0], V::MulLo32(sum[r][0], g0));
+        acc[r][1] = V::Add(acc[r][1], V::MulLo32(sum[r][1], g1));
+      }
+    }
+  }
+
+  int64_t N_, K_, np_ = 0, kp_ = 0, group_ = 0;
+  int out_bits_;
+  bool x_u8_, w4_ = false;
+  AlignedArray<int8_t> packed_;
+  AlignedArray<int32_t> gscale_, bias_;
+  AlignedArray<RequantBlock<V::kLanes>> rq_;
+};
+
+// u8 rows reach 255·128·K before the bias correction: beyond that, the scalar kernel.
+inline bool VnniFits(const GemmWeights& w) { return w.K * 255 * 128 < (int64_t{1} << 31); }

@@ -1,0 +1,52 @@
+// The dyadic requant of a vector of int32 accumulators, exactly as arith.h's
+// Requantize: sat((z · m + 2^(s−1)) >> s) with a 64-bit product, per-lane m
+// and s. x86 has 32×32→64 multiplies only for even lanes, so odd lanes go
+// through a 32-bit shift first. Included by the ISA files inside their
+// anonymous namespaces (see kernels/aligned.h); the 512-bit form exists
+// only where AVX-512 is enabled.
+
+// Per L output columns: multipliers, and shifts and rounding terms for the
+// even and odd lanes (as L/2 int64 each).
+template <int L>
+struct alignas(64) RequantBlock {
+  int32_t mult[L];
+  int64_t shift_even[L / 2], shift_odd[L / 2];
+  int64_t round_even[L / 2], round_odd[L / 2];
+
+  void Set(int lane, int32_t m, int s) {
+    mult[lane] = m;
+    (lane % 2 ? shift_odd : shift_even)[lane / 2] = s;
+    (lane % 2 ? round_odd : round_even)[lane / 2] = int64_t{1} << (s - 1);
+  }
+};
+
+// AVX2 has no 64-bit arithmetic shift or min/max: shift the sign-flipped
+// value logically (floor division for negatives), compare and blend to clamp.
+inline __m256i Requant(__m256i z, const RequantBlock<8>& q, int64_t lo, int64_t hi) {
+  const __m256i m = _mm256_load_si256(reinterpret_cast<const __m256i*>(q.mult));
+  const __m256i zero = _mm256_setzero_si256(), vlo = _mm256_set1_epi64x(lo), vhi = _mm256_set1_epi64x(hi);
+  auto finish = [&](__m256i p, const int64_t* round, const int64_t* shift) {
+    p = _mm256_add_epi64(p, _mm256_load_si256(reinterpret_cast<const __m256i*>(round)));
+    const __m256i sign = _mm256_cmpgt_epi64(zero, p);
+    p = _mm256_xor_si256(_mm256_srlv_epi64(_mm256_xor_si256(p, sign), _mm256_load_si256(reinterpret_cast<const __m256i*>(shift))), sign);
+    p = _mm256_blendv_epi8(p, vhi, _mm256_cmpgt_epi64(p, vhi));
+    return _mm256_blendv_epi8(p, vlo, _mm256_cmpgt_epi64(vlo, p));
+  };
+  const __m256i even = finish(_mm256_mul_epi32(z, m), q.round_even, q.shift_even);
+  const __m256i odd = finish(_mm256_mul_epi32(_mm256_srli_epi64(z, 32), _mm256_srli_epi64(m, 32)), q.round_odd, q.shift_odd);
+  return _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+}
+
+#if defined(__AVX512F__)
+inline __m512i Requant(__m512i z, const RequantBlock<16>& q, int64_t lo, int64_t hi) {
+  const __m512i m = _mm512_load_si512(q.mult);
+  const __m512i vlo = _mm512_set1_epi64(lo), vhi = _mm512_set1_epi64(hi);
+  __m512i even = _mm512_mul_epi32(z, m);
+  __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(z, 32), _mm512_srli_epi64(m, 32));
+  even = _mm512_srav_epi64(_mm512_add_epi64(even, _mm512_load_si512(q.round_even)), _mm512_load_si512(q.shift_even));
+  odd = _mm512_srav_epi64(_mm512_add_epi64(odd, _mm512_load_si512(q.round_odd)), _mm512_load_si512(q.shift_odd));
+  even = _mm512_max_epi64(_mm512_min_epi64(even, vhi), vlo);
+  odd = _mm512_max_epi64(_mm512_min_epi64(odd, vhi), vlo);
+  return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+}
+#endif
