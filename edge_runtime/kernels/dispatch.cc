@@ -46,11 +46,12 @@ std::vector<Isa> SupportedIsas() {
   __get_cpuid_count(7, 1, &a, &b, &c, &d);
   const bool avxvnni = avx2 && (a & (1u << 4));
   // Only paths with kernels in this build are offered.
-  (void)avx2;
 #if defined(INTEDGE_X86_KERNELS)
+  if (avx2) isas.push_back(Isa::kAvx2);
   if (avxvnni) isas.push_back(Isa::kAvxVnni);
   if (avx512vnni) isas.push_back(Isa::kAvx512Vnni);
 #else
+  (void)avx2;
   (void)avxvnni;
   (void)avx512vnni;
 #endif
@@ -68,6 +69,7 @@ std::unique_ptr<GemmKernel> MakeGemm(Isa isa, const GemmWeights& w) {
 #if defined(INTEDGE_X86_KERNELS)
     case Isa::kAvx512Vnni: return MakeGemmAvx512Vnni(w);
     case Isa::kAvxVnni: return MakeGemmAvxVnni(w);
+    case Isa::kAvx2: return MakeGemmAvx2(w);
 #endif
     default: return MakeGemmScalar(w);
   }
@@ -78,6 +80,7 @@ std::unique_ptr<GemmKernel> MakeMatMulGemm(Isa isa, const GemmWeights& w) {
 #if defined(INTEDGE_X86_KERNELS)
     case Isa::kAvx512Vnni: return MakeGemmAvx512Vnni(w);
     case Isa::kAvxVnni: return MakeGemmAvxVnni(w);
+    case Isa::kAvx2: return MakeGemmAvx2(w);
 #endif
     default: return nullptr;
   }

@@ -54,6 +54,7 @@ std::unique_ptr<GemmKernel> MakeMatMulGemm(Isa isa, const GemmWeights& w);
 std::unique_ptr<GemmKernel> MakeGemmScalar(const GemmWeights& w);
 std::unique_ptr<GemmKernel> MakeGemmAvx512Vnni(const GemmWeights& w);
 std::unique_ptr<GemmKernel> MakeGemmAvxVnni(const GemmWeights& w);
+std::unique_ptr<GemmKernel> MakeGemmAvx2(const GemmWeights& w);
 
 struct KernelSet {
   Isa isa = Isa::kScalar;

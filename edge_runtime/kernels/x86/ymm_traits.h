@@ -1,0 +1,27 @@
+// 256-bit vector traits for gemm_vnni.h, shared by the AVX-VNNI and AVX2
+// files (each adds its Dpbusd). Included inside their anonymous namespaces.
+
+struct YmmBase {
+  using Vec = __m256i;
+  static constexpr int kLanes = 8;
+  static Vec Zero() { return _mm256_setzero_si256(); }
+  static Vec Load(const void* p) { return _mm256_load_si256(static_cast<const __m256i*>(p)); }
+  static Vec Set1(int32_t v) { return _mm256_set1_epi32(v); }
+  static Vec Set1Byte(char v) { return _mm256_set1_epi8(v); }
+  static Vec Add(Vec a, Vec b) { return _mm256_add_epi32(a, b); }
+  static Vec MulLo32(Vec a, Vec b) { return _mm256_mullo_epi32(a, b); }
+  static Vec SubBytes(Vec a, Vec b) { return _mm256_sub_epi8(a, b); }
+  static Vec Xor(Vec a, Vec b) { return _mm256_xor_si256(a, b); }
+  static Vec And(Vec a, Vec b) { return _mm256_and_si256(a, b); }
+  static Vec Srli16By4(Vec a) { return _mm256_srli_epi16(a, 4); }
+  // AVX2 has no narrowing masked stores: go through a small buffer.
+  template <typename T>
+  static void StoreAs(T* p, int valid, Vec v) {
+    alignas(32) int32_t lanes[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), v);
+    for (int i = 0; i < valid; ++i) p[i] = static_cast<T>(lanes[i]);
+  }
+  static void Store32(int32_t* p, int valid, Vec v) { StoreAs(p, valid, v); }
+  static void Store16(int16_t* p, int valid, Vec v) { StoreAs(p, valid, v); }
+  static void Store8(int8_t* p, int valid, Vec v) { StoreAs(p, valid, v); }
+};
