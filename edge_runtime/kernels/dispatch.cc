@@ -65,16 +65,12 @@ std::vector<Isa> SupportedIsas() {
 }
 
 std::unique_ptr<GemmKernel> MakeGemm(Isa isa, const GemmWeights& w) {
-  switch (isa) {
-#if defined(INTEDGE_X86_KERNELS)
-    case Isa::kAvx512Vnni: return MakeGemmAvx512Vnni(w);
-    case Isa::kAvxVnni: return MakeGemmAvxVnni(w);
-    case Isa::kAvx2: return MakeGemmAvx2(w);
-#endif
-    default: return MakeGemmScalar(w);
-  }
+  std::unique_ptr<GemmKernel> simd = MakeMatMulGemm(isa, w);
+  return simd ? std::move(simd) : MakeGemmScalar(w);
 }
 
+// The SIMD makers take any operands whose u8 sums fit int32 (VnniFits), which
+// qmatmul's Prepare guarantees; they fall back to scalar only for qlinears.
 std::unique_ptr<GemmKernel> MakeMatMulGemm(Isa isa, const GemmWeights& w) {
   switch (isa) {
 #if defined(INTEDGE_X86_KERNELS)

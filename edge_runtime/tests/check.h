@@ -2,13 +2,26 @@
 // ends with the "N passed, N failed" line that CI reads.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <vector>
 
 namespace intedge::test {
 inline int passed = 0, failed = 0;
 inline int Finish() {
   std::printf("%d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
+}
+// The bytes of the file named by the test's one argument (empty on a usage error).
+inline std::vector<uint8_t> ReadArgFile(int argc, char** argv) {
+  if (argc != 2) {
+    std::printf("usage: %s FILE.ieg\n", argv[0]);
+    return {};
+  }
+  std::ifstream f(argv[1], std::ios::binary);
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 }
 }  // namespace intedge::test
 

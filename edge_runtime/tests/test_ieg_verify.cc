@@ -2,8 +2,6 @@
 // truncation and every single-byte flip is rejected with a message — never
 // a crash or an out-of-bounds read (this test runs under ASan + UBSan in CI).
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <vector>
 
 #include "intedge/intedge.h"
@@ -20,12 +18,8 @@ ie_status Verify(const std::vector<uint8_t>& bytes, char* msg) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::printf("usage: %s FILE.ieg\n", argv[0]);
-    return 2;
-  }
-  std::ifstream f(argv[1], std::ios::binary);
-  const std::vector<uint8_t> file((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const std::vector<uint8_t> file = intedge::test::ReadArgFile(argc, argv);
+  if (file.empty()) return 2;
   CHECK(file.size() > 64);
   char msg[256] = "";
   CHECK(Verify(file, msg) == IE_OK);

@@ -4,8 +4,6 @@
 // checks and reaches the op checks: opening and running it must give OK or
 // an error code with a message, never a crash (this runs under ASan + UBSan).
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <vector>
 
 #include "intedge/intedge.h"
@@ -59,12 +57,8 @@ ie_status OpenAndRun(const std::vector<uint8_t>& bytes, char* msg, int threads) 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::printf("usage: %s FILE.ieg\n", argv[0]);
-    return 2;
-  }
-  std::ifstream f(argv[1], std::ios::binary);
-  const std::vector<uint8_t> file((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const std::vector<uint8_t> file = intedge::test::ReadArgFile(argc, argv);
+  if (file.empty()) return 2;
   char msg[256] = "";
 
   ie_session_options o;
