@@ -27,13 +27,13 @@ struct Args {
   bool ops = true;
 };
 
-int Usage(const char* argv0) {
-  std::fprintf(stderr,
+int Usage(const char* argv0, FILE* to = stderr, int code = 2) {
+  std::fprintf(to,
                "usage: %s MODEL.ieg [--runs N] [--warmup N] [--threads N] [--isa NAME] [--no-ops]\n"
                "Runs the graph N times after warm-up and prints one JSON object: latency percentiles (ms),\n"
                "per-op mean times (us), arena and weight bytes, and the process's peak resident memory.\n",
                argv0);
-  return 2;
+  return code;
 }
 
 bool ParseArgs(int argc, char** argv, Args* a) {
@@ -103,6 +103,9 @@ double Percentile(std::vector<double> v, double q) {
 
 int main(int argc, char** argv) {
   Args args;
+  if (argc == 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
+    return Usage(argv[0], stdout, 0);
+  }
   if (!ParseArgs(argc, argv, &args)) return Usage(argv[0]);
   ie_session_options o;
   ie_session_options_init(&o);
