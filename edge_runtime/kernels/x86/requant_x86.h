@@ -15,8 +15,15 @@ struct alignas(64) RequantBlock {
 
   void Set(int lane, int32_t m, int s) {
     mult[lane] = m;
-    (lane % 2 ? shift_odd : shift_even)[lane / 2] = s;
-    (lane % 2 ? round_odd : round_even)[lane / 2] = int64_t{1} << (s - 1);
+    const int half = lane / 2;
+    const int64_t round = int64_t{1} << (s - 1);
+    if (lane % 2) {
+      shift_odd[half] = s;
+      round_odd[half] = round;
+    } else {
+      shift_even[half] = s;
+      round_even[half] = round;
+    }
   }
 };
 
