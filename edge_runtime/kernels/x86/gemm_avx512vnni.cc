@@ -1,4 +1,4 @@
-// The VNNI GEMM (gemm_vnni.h) on 512-bit vectors: 16 int32 columns per
+// The VNNI GEMM (kernels/gemm_dot4.h) on 512-bit vectors: 16 int32 columns per
 // vector. Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vnni; run
 // only when CPUID reports them.
 #include <immintrin.h>
@@ -20,6 +20,7 @@ namespace {
 struct Zmm {
   using Vec = __m512i;
   static constexpr int kLanes = 16;
+  static constexpr bool kUnsignedA = true;  // vpdpbusd: u8 × s8
   static Vec Zero() { return _mm512_setzero_si512(); }
   static Vec Load(const void* p) { return _mm512_load_si512(p); }
   static Vec Set1(int32_t v) { return _mm512_set1_epi32(v); }
@@ -37,12 +38,12 @@ struct Zmm {
   static void Store8(int8_t* p, int valid, Vec v) { _mm512_mask_cvtepi32_storeu_epi8(p, Mask(valid), v); }
 };
 
-#include "kernels/x86/gemm_vnni.h"
+#include "kernels/gemm_dot4.h"
 
 }  // namespace
 
 std::unique_ptr<GemmKernel> MakeGemmAvx512Vnni(const GemmWeights& w) {
-  return VnniFits(w) ? std::unique_ptr<GemmKernel>(new GemmVnni<Zmm>(w)) : MakeGemmScalar(w);
+  return Dot4Fits(w) ? std::unique_ptr<GemmKernel>(new GemmDot4<Zmm>(w)) : MakeGemmScalar(w);
 }
 
 }  // namespace intedge

@@ -1,4 +1,4 @@
-// The VNNI GEMM (gemm_vnni.h) on 256-bit vectors: 8 int32 columns per vector,
+// The VNNI GEMM (kernels/gemm_dot4.h) on 256-bit vectors: 8 int32 columns per vector,
 // for CPUs with AVX-VNNI but no AVX-512 (Alder Lake and later client cores).
 // Compiled with -mavx2 -mavxvnni; run only when CPUID reports them.
 #include <immintrin.h>
@@ -19,12 +19,12 @@ struct Ymm : YmmBase {
   static Vec Dpbusd(Vec acc, Vec u8, Vec s8) { return _mm256_dpbusd_avx_epi32(acc, u8, s8); }
 };
 
-#include "kernels/x86/gemm_vnni.h"
+#include "kernels/gemm_dot4.h"
 
 }  // namespace
 
 std::unique_ptr<GemmKernel> MakeGemmAvxVnni(const GemmWeights& w) {
-  return VnniFits(w) ? std::unique_ptr<GemmKernel>(new GemmVnni<Ymm>(w)) : MakeGemmScalar(w);
+  return Dot4Fits(w) ? std::unique_ptr<GemmKernel>(new GemmDot4<Ymm>(w)) : MakeGemmScalar(w);
 }
 
 }  // namespace intedge

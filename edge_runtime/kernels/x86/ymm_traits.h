@@ -1,9 +1,10 @@
-// 256-bit vector traits for gemm_vnni.h, shared by the AVX-VNNI and AVX2
+// 256-bit vector traits for kernels/gemm_dot4.h, shared by the AVX-VNNI and AVX2
 // files (each adds its Dpbusd). Included inside their anonymous namespaces.
 
 struct YmmBase {
   using Vec = __m256i;
   static constexpr int kLanes = 8;
+  static constexpr bool kUnsignedA = true;  // vpdpbusd: u8 × s8
   static Vec Zero() { return _mm256_setzero_si256(); }
   static Vec Load(const void* p) { return _mm256_load_si256(static_cast<const __m256i*>(p)); }
   static Vec Set1(int32_t v) { return _mm256_set1_epi32(v); }

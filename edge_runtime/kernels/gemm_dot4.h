@@ -1,19 +1,22 @@
-// The int8 GEMM of both VNNI widths (vpdpbusd: 4 u8×s8 products summed into
-// each int32 lane), written once over a vector traits class V:
-// gemm_avx512vnni.cc instantiates it with 512-bit vectors, gemm_avxvnni.cc
-// with 256-bit ones. Included only by those files, inside their anonymous
-// namespaces, so each gets a private copy compiled with its own flags (see
-// kernels/aligned.h for why that matters).
+// The int8 GEMM of every ISA with a 4-way dot product instruction (each int32
+// lane += the sum of 4 byte products): x86 vpdpbusd (u8 × s8; AVX-512 VNNI,
+// AVX-VNNI, emulated on AVX2) and Arm sdot (s8 × s8; NEON dotprod, emulated
+// on plain NEON). It is written once over a vector traits class V and
+// included by each ISA file inside its anonymous namespace, so each gets a
+// private copy compiled with its own flags (kernels/aligned.h says why).
 //
-// Activations are int8 but vpdpbusd wants one unsigned operand, so rows are
-// shifted to u8 (x + 128) and 128·Σ_k w[n, k] is taken out of the bias: the
-// int32 result is exactly Σ x·w + bias. Weights are packed once, V::kLanes
-// output columns × 4 k per vector. W4 weights stay 4-bit in memory: one
-// vector holds 8 k × kLanes columns as nibbles, unpacked in registers; each
-// group's int32 sum is multiplied by the group's integer scale.
+// When the instruction's left operand is unsigned (V::kUnsignedA) and the
+// rows are int8, rows are shifted to u8 (x + 128) and 128·Σ_k w[n, k] is
+// taken out of the bias. When it is signed and the rows are uint8 (the
+// Shiftmax output), rows are shifted to s8 (x − 128) and 128·Σ_k w[n, k] is
+// put back. Either way the int32 result is exactly Σ x·w + bias. Weights are
+// packed once, V::kLanes output columns × 4 k per vector. W4 weights stay
+// 4-bit in memory: one vector holds 8 k × kLanes columns as nibbles,
+// unpacked in registers, and each group's int32 sum is multiplied by the
+// group's integer scale.
 //
-// Requires: V (below), RequantBlock<V::kLanes> and Requant from requant_x86.h,
-// AlignedArray from kernels/aligned.h.
+// Requires: V; RequantBlock<V::kLanes> and Requant(Vec, block, lo, hi) from
+// the ISA's requant header; AlignedArray from kernels/aligned.h.
 
 constexpr int kMRW8 = 8;  // rows per W8 tile: 8 × 2 accumulators
 constexpr int kMRW4 = 4;  // rows per W4 tile: 4 × 2 accumulators + 4 × 2 group sums
@@ -27,14 +30,13 @@ inline typename V::Vec Broadcast4(const uint8_t* p) {
   return V::Set1(v);
 }
 
-// Rows [m0, m1) of x as u8 (x + 128 when x is int8), each padded to kp bytes
-// with the u8 form of 0.
-inline const uint8_t* ShiftedRows(const void* xv, bool x_u8, int64_t K, int64_t kp, int64_t m0, int64_t m1) {
+// Rows [m0, m1) of x with each byte XORed with `flip` (0x80 moves between
+// int8 and u8 by ±128), each padded to kp bytes with the flipped form of 0.
+inline const uint8_t* ShiftedRows(const void* xv, uint8_t flip, int64_t K, int64_t kp, int64_t m0, int64_t m1) {
   thread_local AlignedArray<uint8_t> buf;
   const auto need = static_cast<size_t>((m1 - m0) * kp + 64);
   if (buf.size() < need && !buf.Resize(need)) return nullptr;
   uint8_t* out = buf.data();
-  const uint8_t flip = x_u8 ? 0 : 0x80;
   const auto* x = static_cast<const uint8_t*>(xv);
   for (int64_t m = m0; m < m1; ++m) {
     const uint8_t* src = x + m * K;
@@ -46,13 +48,14 @@ inline const uint8_t* ShiftedRows(const void* xv, bool x_u8, int64_t K, int64_t 
 }
 
 template <class V>
-class GemmVnni final : public GemmKernel {
+class GemmDot4 final : public GemmKernel {
  public:
   using Vec = typename V::Vec;
   static constexpr int64_t kNR = V::kLanes;  // output columns per vector
   static constexpr int64_t kVecBytes = V::kLanes * 4;
 
-  explicit GemmVnni(const GemmWeights& w) : N_(w.N), K_(w.K), out_bits_(w.out_bits), x_u8_(w.x_u8) {
+  explicit GemmDot4(const GemmWeights& w)
+      : N_(w.N), K_(w.K), out_bits_(w.out_bits), flip_(w.x_u8 == V::kUnsignedA ? 0 : 0x80) {
     np_ = RoundUp(N_, 2 * kNR);
     w4_ = w.w8 == nullptr;
     kp_ = w4_ ? K_ : RoundUp(K_, 4);
@@ -76,7 +79,8 @@ class GemmVnni final : public GemmKernel {
     rq_.Resize(static_cast<size_t>(blocks));
     for (int64_t n = 0; n < np_; ++n) {
       const bool real = n < N_;
-      const int64_t correction = x_u8_ ? 0 : 128 * colsum[static_cast<size_t>(n)];
+      // the rows were shifted by +128 (unsigned instruction) or −128 (signed), or not at all
+      const int64_t correction = flip_ ? (V::kUnsignedA ? 128 : -128) * colsum[static_cast<size_t>(n)] : 0;
       bias_[static_cast<size_t>(n)] = static_cast<int32_t>((real && w.bias ? w.bias[n] : 0) - correction);
       if (out_bits_ != 32) {
         rq_[static_cast<size_t>(n / kNR)].Set(static_cast<int>(n % kNR), real ? w.mult[n] : 0, real ? w.shift[n] : 1);
@@ -90,7 +94,7 @@ class GemmVnni final : public GemmKernel {
   }
 
   bool Run(const void* x, int64_t m0, int64_t m1, void* y) const override {
-    const uint8_t* xu = ShiftedRows(x, x_u8_, K_, kp_, m0, m1);
+    const uint8_t* xu = ShiftedRows(x, flip_, K_, kp_, m0, m1);
     if (!xu) return false;
     const int64_t rows = m1 - m0, mr = w4_ ? kMRW4 : kMRW8;
     for (int64_t nb = 0; nb < np_ / kNR; nb += 2) {
@@ -197,11 +201,12 @@ class GemmVnni final : public GemmKernel {
 
   int64_t N_, K_, np_ = 0, kp_ = 0, group_ = 0;
   int out_bits_;
-  bool x_u8_, w4_ = false;
+  uint8_t flip_;
+  bool w4_ = false;
   AlignedArray<int8_t> packed_;
   AlignedArray<int32_t> gscale_, bias_;
   AlignedArray<RequantBlock<V::kLanes>> rq_;
 };
 
-// u8 rows reach 255·128·K before the bias correction: beyond that, the scalar kernel.
-inline bool VnniFits(const GemmWeights& w) { return w.K * 255 * 128 < (int64_t{1} << 31); }
+// Shifted rows reach 255·128·K before the bias correction: beyond that, the scalar kernel.
+inline bool Dot4Fits(const GemmWeights& w) { return w.K * 255 * 128 < (int64_t{1} << 31); }

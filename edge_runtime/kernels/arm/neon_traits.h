@@ -1,0 +1,30 @@
+// 128-bit vector traits for kernels/gemm_dot4.h, shared by the NEON files
+// (each adds its Dpbusd: sdot, or its emulation). Included inside their
+// anonymous namespaces.
+
+struct NeonBase {
+  using Vec = int32x4_t;
+  static constexpr int kLanes = 4;
+  static constexpr bool kUnsignedA = false;  // sdot: s8 × s8
+  static Vec Zero() { return vdupq_n_s32(0); }
+  static Vec Load(const void* p) { return vld1q_s32(static_cast<const int32_t*>(p)); }
+  static Vec Set1(int32_t v) { return vdupq_n_s32(v); }
+  static Vec Set1Byte(char v) { return vreinterpretq_s32_s8(vdupq_n_s8(static_cast<int8_t>(v))); }
+  static Vec Add(Vec a, Vec b) { return vaddq_s32(a, b); }
+  static Vec MulLo32(Vec a, Vec b) { return vmulq_s32(a, b); }
+  static Vec SubBytes(Vec a, Vec b) {
+    return vreinterpretq_s32_s8(vsubq_s8(vreinterpretq_s8_s32(a), vreinterpretq_s8_s32(b)));
+  }
+  static Vec Xor(Vec a, Vec b) { return veorq_s32(a, b); }
+  static Vec And(Vec a, Vec b) { return vandq_s32(a, b); }
+  static Vec Srli16By4(Vec a) { return vreinterpretq_s32_u16(vshrq_n_u16(vreinterpretq_u16_s32(a), 4)); }
+  template <typename T>
+  static void StoreAs(T* p, int valid, Vec v) {
+    int32_t lanes[4];
+    vst1q_s32(lanes, v);
+    for (int i = 0; i < valid; ++i) p[i] = static_cast<T>(lanes[i]);
+  }
+  static void Store32(int32_t* p, int valid, Vec v) { StoreAs(p, valid, v); }
+  static void Store16(int16_t* p, int valid, Vec v) { StoreAs(p, valid, v); }
+  static void Store8(int8_t* p, int valid, Vec v) { StoreAs(p, valid, v); }
+};
