@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README, and .ci/run): lint, schema freshness, the C++
-# tests under AddressSanitizer + UBSan, then the Python suite.
+# tests under AddressSanitizer + UBSan, the aarch64 cross-build and its tests
+# under qemu, then the Python suite (which runs whole models under qemu too).
+# Needs g++-aarch64-linux-gnu and qemu-user-static (.ci/run installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +15,15 @@ git diff --exit-code -- edge_runtime/schema intedge/ir/fb
 
 echo "== C++ tests (ASan + UBSan, -Werror)"
 edge_runtime/tests/run_sanitized.sh
+
+echo "== aarch64: cross-build, C++ tests under qemu (cortex-a57, cortex-a76, max)"
+cmake -S . -B build/aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DCMAKE_BUILD_TYPE=Release \
+  -DINTEDGE_BUILD_PYTHON=OFF -DINTEDGE_BUILD_TESTS=ON -DCMAKE_CXX_FLAGS="-Werror" >/dev/null
+cmake --build build/aarch64 -j "$(nproc)"
+for cpu in cortex-a57 cortex-a76 max; do
+  QEMU_CPU=$cpu ctest --test-dir build/aarch64 --output-on-failure
+done
+export INTEDGE_AARCH64_BENCH="$PWD/build/aarch64/edge_runtime/intedge-bench"  # tests/test_engine_arm.py
 
 echo "== pytest"
 set +e

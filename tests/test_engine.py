@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
+from zoo_graphs import zoo_graph
 
 import intedge
 from intedge import reference
 from intedge.converters import zoo
-from intedge.converters.convert import Converter
 from intedge.examples.every_op import example_inputs
 from intedge.ir.errors import IegFormatError
-from intedge.ir.graph import NUMPY_DTYPE
 from intedge.reference import ExecutionError
 from intedge.runtime import Session, supported_isas
 
@@ -43,19 +41,6 @@ def test_every_op_fixture_matches_the_reference(every_op_path, isa):
         assert s.isa == isa and s.threads == threads
         assert_same(s.run(x), ref)
         assert_same(s.run(x), ref)  # and again: no state leaks between runs
-
-
-def zoo_graph(name: str, weights: str, path):
-    spec = zoo.get(name)
-    items = spec.calibration_set(2)
-    conv = Converter.calibrate(spec.build(), tuple(torch.from_numpy(x) for x in items[0]), items, weights=weights,
-                               progress=False, **spec.conversion)
-    g = conv.graph(batch=1, name=name)
-    g.save(path)
-    inputs, _ = spec.test_set()
-    feeds = [{g.tensors[t].name: x[k:k + 1].astype(NUMPY_DTYPE[g.tensors[t].dtype]) for t, x in zip(g.inputs, inputs)}
-             for k in range(2)]
-    return g, feeds
 
 
 @pytest.mark.parametrize("weights", ["w8", "w4"])

@@ -3,9 +3,13 @@
 // board or a phone runs (over ssh or adb) with the C API alone.
 //
 //   intedge-bench model.ieg [--runs 50] [--warmup 5] [--threads 1] [--isa avx512vnni] [--no-ops]
+//                           [--inputs in.bin] [--outputs out.bin]
 //
 // Inputs are synthetic and deterministic: floats uniform in [-1, 1], int8/uint8
-// tensors (attention masks) all 1, integer ids 0 (the [PAD] token, always in range).
+// tensors (attention masks) all 1, integer ids 0 (the [PAD] token, always in
+// range). --inputs reads them instead, as every input's bytes in graph order;
+// --outputs writes every output's bytes of the last run the same way, so a
+// board's results can be compared with the reference executor's.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -24,14 +28,19 @@ struct Args {
   const char* model = nullptr;
   int runs = 50, warmup = 5, threads = 1;
   const char* isa = nullptr;
+  const char* inputs = nullptr;
+  const char* outputs = nullptr;
   bool ops = true;
 };
 
 int Usage(const char* argv0, FILE* to = stderr, int code = 2) {
   std::fprintf(to,
                "usage: %s MODEL.ieg [--runs N] [--warmup N] [--threads N] [--isa NAME] [--no-ops]\n"
+               "                 [--inputs IN.bin] [--outputs OUT.bin]\n"
                "Runs the graph N times after warm-up and prints one JSON object: latency percentiles (ms),\n"
-               "per-op mean times (us), arena and weight bytes, and the process's peak resident memory.\n",
+               "per-op mean times (us), arena and weight bytes, and the process's peak resident memory.\n"
+               "--inputs: every input's raw bytes in graph order (default: synthetic); --outputs: write every\n"
+               "output's raw bytes of the last run in graph order.\n",
                argv0);
   return code;
 }
@@ -55,6 +64,10 @@ bool ParseArgs(int argc, char** argv, Args* a) {
       if (!value(&a->threads)) return false;
     } else if (arg == "--isa" && i + 1 < argc) {
       a->isa = argv[++i];
+    } else if (arg == "--inputs" && i + 1 < argc) {
+      a->inputs = argv[++i];
+    } else if (arg == "--outputs" && i + 1 < argc) {
+      a->outputs = argv[++i];
     } else if (arg == "--no-ops") {
       a->ops = false;
     } else if (!a->model && arg[0] != '-') {
@@ -91,6 +104,28 @@ std::string JsonString(const char* s) {
   return out + "\"";
 }
 
+// Reads `path` into the inputs' storage: exactly the sum of their sizes.
+bool ReadInputs(const char* path, std::vector<std::vector<uint8_t>>* storage) {
+  FILE* f = std::fopen(path, "rb");
+  if (!f) return false;
+  bool ok = true;
+  for (auto& s : *storage) ok = ok && std::fread(s.data(), 1, s.size(), f) == s.size();
+  ok = ok && std::fgetc(f) == EOF;
+  std::fclose(f);
+  return ok;
+}
+
+bool WriteOutputs(const char* path, ie_session* s) {
+  FILE* f = std::fopen(path, "wb");
+  if (!f) return false;
+  bool ok = true;
+  for (int32_t i = 0; i < ie_session_output_count(s); ++i) {
+    ie_tensor t;
+    ok = ok && ie_session_output(s, i, &t) == IE_OK && std::fwrite(t.data, 1, t.bytes, f) == t.bytes;
+  }
+  return std::fclose(f) == 0 && ok;
+}
+
 double Percentile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
   const double pos = q * static_cast<double>(v.size() - 1);
@@ -125,6 +160,11 @@ int main(int argc, char** argv) {
     ie_session_input_info(s, i, &inputs[static_cast<size_t>(i)]);
     Fill(&inputs[static_cast<size_t>(i)], &storage[static_cast<size_t>(i)]);
   }
+  if (args.inputs && !ReadInputs(args.inputs, &storage)) {
+    std::fprintf(stderr, "intedge-bench: %s must hold exactly the inputs' bytes, in graph order\n", args.inputs);
+    ie_session_close(s);
+    return 1;
+  }
   std::vector<double> ms;
   for (int r = 0; r < args.warmup + args.runs; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -135,6 +175,11 @@ int main(int argc, char** argv) {
     }
     const double dt = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (r >= args.warmup) ms.push_back(dt);
+  }
+  if (args.outputs && !WriteOutputs(args.outputs, s)) {
+    std::fprintf(stderr, "intedge-bench: cannot write %s\n", args.outputs);
+    ie_session_close(s);
+    return 1;
   }
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);

@@ -1,0 +1,62 @@
+"""The aarch64 build under qemu gives the reference executor's integers: the fixture and every
+zoo model, W8 and W4, on the three emulated cores (cortex-a57: baseline NEON; cortex-a76: dotprod;
+max: dotprod and i8mm) with 1 and 4 threads. tests/run.sh cross-builds intedge-bench and points
+INTEDGE_AARCH64_BENCH at it; CI always does, so there the test may not skip."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import numpy as np
+import pytest
+from zoo_graphs import zoo_graph
+
+import intedge
+from intedge import reference
+from intedge.converters import zoo
+from intedge.examples.every_op import example_inputs
+
+BENCH = os.environ.get("INTEDGE_AARCH64_BENCH")
+CPUS = {"cortex-a57": "neon", "cortex-a76": "neon-dotprod", "max": "neon-dotprod"}
+
+if not BENCH:
+    if os.environ.get("CI") == "true":
+        raise RuntimeError("CI must run the aarch64 tests: tests/run.sh sets INTEDGE_AARCH64_BENCH")
+    pytest.skip("no aarch64 build (tests/run.sh makes one)", allow_module_level=True)
+
+
+def run_under_qemu(path, graph, feed, cpu: str, threads: int, tmp_path) -> bytes:
+    (tmp_path / "in.bin").write_bytes(b"".join(np.ascontiguousarray(feed[graph.tensors[t].name]).tobytes()
+                                               for t in graph.inputs))
+    out = subprocess.run(["qemu-aarch64-static", "-cpu", cpu, "-L", "/usr/aarch64-linux-gnu", BENCH, str(path),
+                          "--runs", "1", "--warmup", "0", "--threads", str(threads), "--no-ops",
+                          "--inputs", str(tmp_path / "in.bin"), "--outputs", str(tmp_path / "out.bin")],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["isa"] == CPUS[cpu]
+    return (tmp_path / "out.bin").read_bytes()
+
+
+def expected(graph, feed) -> bytes:
+    ref = reference.run(graph, feed)
+    return b"".join(ref[graph.tensors[t].name].tobytes() for t in graph.outputs)
+
+
+@pytest.mark.parametrize("cpu", CPUS)
+def test_fixture_under_qemu(every_op_path, cpu, tmp_path):
+    g, feed = intedge.load(every_op_path), example_inputs()
+    for threads in (1, 4):
+        assert run_under_qemu(every_op_path, g, feed, cpu, threads, tmp_path) == expected(g, feed)
+
+
+@pytest.mark.parametrize("weights", ["w8", "w4"])
+@pytest.mark.parametrize("name", list(zoo.ZOO))
+def test_zoo_models_under_qemu(name, weights, tmp_path):
+    path = tmp_path / "model.ieg"
+    g, feeds = zoo_graph(name, weights, path, samples=1)
+    want = expected(g, feeds[0])
+    for cpu in CPUS:
+        for threads in (1, 4):
+            assert run_under_qemu(path, g, feeds[0], cpu, threads, tmp_path) == want, (cpu, threads)
