@@ -202,3 +202,20 @@ def test_bad_calibration_and_options():
         Converter.calibrate(model, calib[0], calib, weights="w4", group_size=48, progress=False)
     with pytest.raises(CaptureError, match="NaN or Inf"):
         capture(model, (bad,))
+
+
+@pytest.mark.parametrize("name", ["vit-fmnist", "segmenter-fmnist", "minilm"])
+def test_zoo_graphs_match_their_qat_twin_bit_for_bit(name):
+    """The bundled models, W4 with GPTQ-rounded weights: the twin QAT trains is the graph that ships."""
+    from intedge.converters import zoo
+
+    spec = zoo.get(name)
+    items = spec.calibration_set(2)
+    conv = Converter.calibrate(spec.build(), tuple(torch.from_numpy(x) for x in items[0]), items, "w4",
+                               progress=False, **spec.conversion)
+    assert conv.plan.int4_scales  # GPTQ fixed the int4 scales
+    graph = conv.graph()
+    item = tuple(torch.from_numpy(x) for x in items[1])
+    outs = reference.run(graph, feed(graph, item), keep_intermediates=True)
+    deq = graph.tensors[graph.ops[-1].inputs[0]].name
+    assert np.array_equal(QATTwin(conv).integer_outputs(*item)[0], outs[deq])
