@@ -92,17 +92,41 @@ class ShiftGelu final : public Op {
   int shift_;
 };
 
+// λ-ShiftGELU is a pure function of each int8 (and, with per-channel output
+// requant, of its channel), so Prepare tabulates it once with the oracle
+// kernel, for all 256 inputs × channels, and Run only looks values up:
+// exact by construction.
 class LambdaShiftGelu final : public Op {
  public:
   LambdaShiftGelu(int x, int y, int64_t rows, int64_t cols, int32_t slope_mult, int slope_shift, const int32_t* mult,
                   const int8_t* shift, int64_t n_mult)
-      : x_(x), y_(y), rows_(rows), cols_(cols), slope_mult_(slope_mult), slope_shift_(slope_shift), mult_(mult),
-        shift_(shift), n_mult_(n_mult) {}
+      : x_(x), y_(y), rows_(rows), cols_(cols), per_channel_(n_mult > 1) {
+    const int64_t width = per_channel_ ? cols : 1;  // table [256][width]
+    std::vector<int8_t> inputs(static_cast<size_t>(256 * width));
+    for (int64_t v = 0; v < 256; ++v) {
+      for (int64_t c = 0; c < width; ++c) inputs[static_cast<size_t>(v * width + c)] = static_cast<int8_t>(v - 128);
+    }
+    table_.resize(inputs.size());
+    kernels::lambda_shiftgelu_scalar(inputs.data(), per_channel_ ? 256 : 1, per_channel_ ? cols : 256, slope_mult,
+                                     slope_shift, mult, shift, n_mult, table_.data());
+  }
   bool InPlaceOnInput0() const override { return true; }
+  int64_t packed_bytes() const override { return static_cast<int64_t>(table_.size()); }
+
   Status Run(const TensorData& t, ThreadPool& pool) const override {
+    const auto* x = As<const int8_t>(t[x_]);
+    auto* y = As<int8_t>(t[y_]);
+    const int8_t* table = table_.data();
     pool.ParallelFor(rows_, RowGrain(cols_), [&](int64_t r0, int64_t r1) {
-      kernels::lambda_shiftgelu_scalar(As<const int8_t>(t[x_]) + r0 * cols_, r1 - r0, cols_, slope_mult_,
-                                       slope_shift_, mult_, shift_, n_mult_, As<int8_t>(t[y_]) + r0 * cols_);
+      for (int64_t r = r0; r < r1; ++r) {
+        const int8_t* xr = x + r * cols_;
+        int8_t* yr = y + r * cols_;
+        if (per_channel_) {
+          for (int64_t c = 0; c < cols_; ++c) yr[c] = table[(xr[c] + 128) * cols_ + c];
+        } else {
+          for (int64_t c = 0; c < cols_; ++c) yr[c] = table[xr[c] + 128];
+        }
+      }
     });
     return Status::Ok();
   }
@@ -110,11 +134,8 @@ class LambdaShiftGelu final : public Op {
  private:
   int x_, y_;
   int64_t rows_, cols_;
-  int32_t slope_mult_;
-  int slope_shift_;
-  const int32_t* mult_;
-  const int8_t* shift_;
-  int64_t n_mult_;
+  bool per_channel_;
+  std::vector<int8_t> table_;
 };
 
 class ILayerNorm final : public Op {
