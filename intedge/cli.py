@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
                        "vs integer top-1 on the test images (the integer graph runs in the C++ engine), time batch-1 "
                        "inference of both on one thread, and save the graph.")
     p.add_argument("--out", default="out", help="folder for the written .ieg (default: ./out)")
-    p.add_argument("--limit", type=int, default=2000, help="test images to score (default 2000 of 10,000)")
+    p.add_argument("--limit", type=int, help="score only the first N test images (default: all 10,000)")
     p.set_defaults(func=_demo)
 
     args = parser.parse_args(argv)
