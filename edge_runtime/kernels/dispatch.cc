@@ -1,5 +1,7 @@
 #include "kernels/dispatch.h"
 
+#include "kernels/kernels.h"
+
 #if defined(__x86_64__)
 #include <cpuid.h>
 #elif defined(__aarch64__)
@@ -82,6 +84,17 @@ std::unique_ptr<GemmKernel> MakeMatMulGemm(Isa isa, const GemmWeights& w) {
 #endif
     default: return nullptr;
   }
+}
+
+ShiftmaxKernels ShiftmaxFor(Isa isa) {
+#if defined(INTEDGE_X86_KERNELS)
+  if (isa == Isa::kAvx512Vnni) {
+    return {static_cast<decltype(ShiftmaxKernels::i8)>(ShiftmaxAvx512),
+            static_cast<decltype(ShiftmaxKernels::i32)>(ShiftmaxAvx512)};
+  }
+#endif
+  (void)isa;
+  return {kernels::shiftmax_scalar<int8_t>, kernels::shiftmax_scalar<int32_t>};
 }
 
 }  // namespace intedge

@@ -58,6 +58,18 @@ std::unique_ptr<GemmKernel> MakeGemmAvx2(const GemmWeights& w);
 std::unique_ptr<GemmKernel> MakeGemmNeon(const GemmWeights& w);
 std::unique_ptr<GemmKernel> MakeGemmNeonDotprod(const GemmWeights& w);
 
+// Shiftmax over rows (kernels.h's shiftmax_scalar signature), per input type.
+struct ShiftmaxKernels {
+  void (*i8)(const int8_t* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift, uint8_t* y);
+  void (*i32)(const int32_t* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift, uint8_t* y);
+};
+// The ISA's Shiftmax, or the scalar oracle where it has none.
+ShiftmaxKernels ShiftmaxFor(Isa isa);
+void ShiftmaxAvx512(const int8_t* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
+                    uint8_t* y);
+void ShiftmaxAvx512(const int32_t* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
+                    uint8_t* y);
+
 struct KernelSet {
   Isa isa = Isa::kScalar;
 };

@@ -23,9 +23,9 @@ int64_t RowGrain(int64_t cols) { return std::max<int64_t>(1, 16384 / std::max<in
 class Shiftmax final : public Op {
  public:
   Shiftmax(int x, int mask, int y, DType x_type, DType mask_type, int64_t rows, int64_t cols, Broadcast bc,
-           int32_t mult, int shift)
+           int32_t mult, int shift, ShiftmaxKernels kernels)
       : x_(x), mask_(mask), y_(y), x_type_(x_type), mask_type_(mask_type), rows_(rows), cols_(cols), bc_(bc),
-        mult_(mult), shift_(shift) {}
+        mult_(mult), shift_(shift), kernels_(kernels) {}
 
   Status Run(const TensorData& t, ThreadPool& pool) const override {
     WithIntType(x_type_, [&](auto x_tag) {
@@ -34,14 +34,21 @@ class Shiftmax final : public Op {
         const auto* x = As<const X>(t[x_]);
         auto* y = t[y_];
         pool.ParallelFor(rows_, RowGrain(cols_), [&](int64_t r0, int64_t r1) {
+          auto kernel = [&](const X* xs, const uint8_t* keep, int64_t rows, uint8_t* ys) {
+            if constexpr (std::is_same_v<X, int8_t>) {
+              kernels_.i8(xs, keep, rows, cols_, mult_, shift_, ys);
+            } else {
+              kernels_.i32(xs, keep, rows, cols_, mult_, shift_, ys);
+            }
+          };
           if (mask_ < 0) {
-            kernels::shiftmax_scalar(x + r0 * cols_, nullptr, r1 - r0, cols_, mult_, shift_, y + r0 * cols_);
+            kernel(x + r0 * cols_, nullptr, r1 - r0, y + r0 * cols_);
             return;
           }
           std::vector<uint8_t> keep(static_cast<size_t>(cols_));
           for (int64_t r = r0; r < r1; ++r) {
             KeepRow(t[mask_], r, keep.data());
-            kernels::shiftmax_scalar(x + r * cols_, keep.data(), 1, cols_, mult_, shift_, y + r * cols_);
+            kernel(x + r * cols_, keep.data(), 1, y + r * cols_);
           }
         });
       }
@@ -71,6 +78,7 @@ class Shiftmax final : public Op {
   Broadcast bc_;
   int32_t mult_;
   int shift_;
+  ShiftmaxKernels kernels_;
 };
 
 class ShiftGelu final : public Op {
@@ -213,7 +221,8 @@ Status PrepareShiftmax(const OpContext& ctx, std::unique_ptr<Op>* out) {
   IE_RETURN_IF_ERROR(ctx.Requant(o->multiplier(), o->shift()));
   IE_RETURN_IF_ERROR(ctx.Output({DType::UINT8}, ShapeOf(x)));
   *out = std::make_unique<Shiftmax>(ctx.input_id(0), mask, ctx.output_id(0), x.dtype, mask_type, Rows(x), LastDim(x),
-                                    mask >= 0 ? Broadcast(x, ctx.input(1)) : Broadcast(x, x), o->multiplier(), o->shift());
+                                    mask >= 0 ? Broadcast(x, ctx.input(1)) : Broadcast(x, x), o->multiplier(), o->shift(),
+                                    ShiftmaxFor(ctx.kernels().isa));
   return Status::Ok();
 }
 

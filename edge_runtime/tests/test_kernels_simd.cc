@@ -1,0 +1,125 @@
+// Every SIMD kernel this CPU runs (ctest runs this natively, under ASan, and
+// under qemu on three Arm cores) against the scalar oracle, with ==: GEMMs
+// (W8, W4, qmatmul operands, int8/int16/int32 out, ragged shapes) and
+// Shiftmax (int8/int32 rows, extreme values, masks with empty rows).
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "kernels/dispatch.h"
+#include "kernels/kernels.h"
+#include "tests/check.h"
+
+namespace {
+
+using intedge::GemmWeights;
+using intedge::Isa;
+
+std::mt19937 rng(7);
+
+int64_t Uniform(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); }
+
+template <typename T>
+std::vector<T> Random(size_t n, int64_t lo, int64_t hi) {
+  std::vector<T> v(n);
+  for (auto& x : v) x = static_cast<T>(Uniform(lo, hi));
+  return v;
+}
+
+// y of a GEMM run over two row ranges (as two threads would split it).
+std::vector<uint8_t> RunGemm(const intedge::GemmKernel& g, const void* x, int64_t M, size_t out_bytes) {
+  std::vector<uint8_t> y(out_bytes, 0xAB);
+  const int64_t cut = M / 2;
+  CHECK(g.Run(x, 0, cut, y.data()) && g.Run(x, cut, M, y.data()));
+  return y;
+}
+
+void CheckGemms(Isa isa) {
+  for (int trial = 0; trial < 40; ++trial) {
+    const bool w4 = trial % 3 == 1, matmul = trial % 3 == 2;
+    const int64_t group = 32 << Uniform(0, 2);
+    const int64_t M = Uniform(1, 21), N = Uniform(1, 70), K = w4 ? group * Uniform(1, 3) : Uniform(1, 200);
+    GemmWeights w;
+    w.N = N;
+    w.K = K;
+    auto w8 = Random<int8_t>(static_cast<size_t>(N * K), -128, 127);
+    auto q4 = Random<int8_t>(static_cast<size_t>(N * K), -8, 7);
+    std::vector<uint8_t> packed(static_cast<size_t>(N * K / 2));
+    for (int64_t i = 0; i + 1 < N * K; i += 2) {
+      packed[static_cast<size_t>(i / 2)] = static_cast<uint8_t>((q4[static_cast<size_t>(i)] & 0xF) |
+                                                                ((q4[static_cast<size_t>(i + 1)] & 0xF) << 4));
+    }
+    auto gs = Random<int8_t>(static_cast<size_t>(N * (K / group)), 1, 16);
+    auto bias = Random<int32_t>(static_cast<size_t>(N), -100000, 100000);
+    auto mult = Random<int32_t>(static_cast<size_t>(N), 0, (int64_t{1} << 31) - 1);
+    auto shift = Random<int8_t>(static_cast<size_t>(N), 20, 40);
+    w.mult = mult.data();
+    w.shift = shift.data();
+    w.out_bits = matmul ? 32 : (trial % 2 ? 16 : 8);
+    w.x_u8 = matmul && trial % 2;
+    auto x = Random<uint8_t>(static_cast<size_t>(M * K), 0, 255);
+    const size_t out_bytes = static_cast<size_t>(M * N * (w.out_bits / 8));
+    std::vector<uint8_t> want(out_bytes);
+    if (matmul) {  // a qmatmul's right operand as an activation [K, N]
+      w.w8 = w8.data();
+      w.b_kn = true;
+      const int8_t* b = w8.data();
+      if (w.x_u8) {
+        intedge::kernels::qmatmul_scalar(x.data(), b, false, 1, M, N, K, 0, 1, reinterpret_cast<int32_t*>(want.data()));
+      } else {
+        intedge::kernels::qmatmul_scalar(reinterpret_cast<const int8_t*>(x.data()), b, false, 1, M, N, K, 0, 1,
+                                         reinterpret_cast<int32_t*>(want.data()));
+      }
+      auto g = intedge::MakeMatMulGemm(isa, w);
+      if (g) CHECK(RunGemm(*g, x.data(), M, out_bytes) == want);
+      continue;
+    }
+    w.bias = bias.data();
+    if (w4) {
+      w.w4 = packed.data();
+      w.group_scales = gs.data();
+      w.group = group;
+    } else {
+      w.w8 = w8.data();
+    }
+    const auto want_rows = RunGemm(*intedge::MakeGemmScalar(w), x.data(), M, out_bytes);
+    CHECK(RunGemm(*intedge::MakeGemm(isa, w), x.data(), M, out_bytes) == want_rows);
+  }
+}
+
+template <typename In>
+void CheckShiftmax(Isa isa, int64_t lo, int64_t hi) {
+  const intedge::ShiftmaxKernels simd = intedge::ShiftmaxFor(isa);
+  for (int trial = 0; trial < 30; ++trial) {
+    const int64_t rows = Uniform(1, 6), cols = Uniform(1, 300);
+    auto x = Random<In>(static_cast<size_t>(rows * cols), lo, hi);
+    if (trial % 5 == 0) x[0] = static_cast<In>(hi), x.back() = static_cast<In>(lo);
+    auto keep = Random<uint8_t>(static_cast<size_t>(rows * cols), 0, 1);
+    std::fill(keep.begin(), keep.begin() + cols, uint8_t{0});  // an all-masked row
+    const int32_t mult = static_cast<int32_t>(Uniform(1, (int64_t{1} << 31) - 1));
+    const int shift = static_cast<int>(Uniform(20, 45));
+    for (const uint8_t* k : {static_cast<const uint8_t*>(nullptr), static_cast<const uint8_t*>(keep.data())}) {
+      std::vector<uint8_t> want(x.size()), got(x.size());
+      intedge::kernels::shiftmax_scalar(x.data(), k, rows, cols, mult, shift, want.data());
+      if constexpr (sizeof(In) == 1) {
+        simd.i8(x.data(), k, rows, cols, mult, shift, got.data());
+      } else {
+        simd.i32(x.data(), k, rows, cols, mult, shift, got.data());
+      }
+      CHECK(got == want);
+    }
+  }
+}
+
+}  // namespace
+
+int main() {
+  for (Isa isa : intedge::SupportedIsas()) {
+    std::printf("%s\n", intedge::IsaName(isa));
+    CheckGemms(isa);
+    CheckShiftmax<int8_t>(isa, -128, 127);
+    CheckShiftmax<int32_t>(isa, -(int64_t{1} << 31), (int64_t{1} << 31) - 1);
+    CheckShiftmax<int32_t>(isa, -3000, 3000);
+  }
+  return intedge::test::Finish();
+}
