@@ -5,9 +5,9 @@
 The steps, each its own module: capture (torch.export → float graph),
 smooth (optional SmoothQuant scaling folded into LayerNorm and linear
 weights), calibrate (activation ranges), gptq (int4 weights with error
-compensation), lower (plan dtypes and scales, then emit integer ops). `Converter` keeps what those steps decided, so the same
-plan can be emitted again at another batch size, or from the QAT twin's
-fine-tuned weights.
+compensation), lower (plan dtypes and scales, then emit integer ops).
+`Converter` keeps what those steps decided, so the same plan can be emitted
+again at another batch size, or from the QAT twin's fine-tuned weights.
 """
 
 from __future__ import annotations

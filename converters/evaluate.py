@@ -55,11 +55,11 @@ def _batches(inputs: tuple[np.ndarray, ...], batch: int):
         yield chunk, batch - short
 
 
-KERNELS = ("engine", "numpy", "scalar-cpp")  # the C++ engine, or the reference executor's kernel sets
-
-
 def predict_graph(graph, inputs, batch: int, kernels: str = "engine", progress: bool = True) -> np.ndarray:
-    """The graph's first output over `inputs` in chunks of `batch` (graph is built at that batch)."""
+    """The graph's first output over `inputs` in chunks of `batch` (graph is built at that batch).
+
+    kernels: "engine" (the C++ engine), or the reference executor's "numpy" or "scalar-cpp".
+    """
     names = [graph.tensors[i] for i in graph.inputs]
     with tempfile.TemporaryDirectory() as d:
         if kernels == "engine":

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from intedge import integer_ops as iops
-from intedge.integer_ops.quantize import INT4_MAX, INT4_MIN, best_group_scales
+from intedge.integer_ops.quantize import INT4_MAX, INT4_MIN, best_group_scales, symmetric_scale
 
 DAMPING = 0.01  # fraction of the mean diagonal added to XᵀX (the paper's λ)
 
@@ -34,10 +34,9 @@ def gptq_int4(w: np.ndarray, xtx: np.ndarray, group_size: int) -> tuple[np.ndarr
     w = np.array(w, np.float64)
     n, k = w.shape
     if group_size:
-        _, _, s_c = iops.quantize_int4_grouped(w, group_size)  # the channel scales of the RTN search
+        _, _, s_c = iops.quantize_int4_grouped(w, group_size)  # the channel scales of the least-error search
     else:
-        amax = np.abs(w).max(axis=1)
-        s_c = np.where(amax > 0, amax / INT4_MAX, 1.0)
+        s_c = symmetric_scale(np.abs(w).max(axis=1), bits=4)
     gs = group_size or k
     h = np.array(xtx, np.float64)
     dead = np.diag(h) == 0  # inputs that were always 0: their weights cannot matter
@@ -55,9 +54,3 @@ def gptq_int4(w: np.ndarray, xtx: np.ndarray, group_size: int) -> tuple[np.ndarr
         w[:, col + 1:] -= np.outer(err, u[col, col + 1:])
     return w, g, s_c
 
-
-def quantize_int4_with_scales(w: np.ndarray, g: np.ndarray, s_c: np.ndarray) -> np.ndarray:
-    """q4 = clip(rint(w / (s_c · g))): the integers of fixed scales (g [N, K/G] repeats over each group)."""
-    w = np.asarray(w, np.float64)
-    step = s_c[:, None] * np.repeat(g.astype(np.float64), w.shape[1] // g.shape[1], axis=1)
-    return np.clip(np.rint(w / step), INT4_MIN, INT4_MAX).astype(np.int8)

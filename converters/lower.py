@@ -29,7 +29,6 @@ from intedge.integer_ops.quantize import GROUP_SIZES
 from intedge.integer_ops.shiftmax import OUT_SCALE
 from intedge.ir.graph import Graph
 
-from . import gptq
 from .calibrate import Ranges
 from .errors import ConversionError
 from .float_graph import FloatGraph, FNode
@@ -231,7 +230,7 @@ def _weights(e: _Emitter, n: FNode, scale_x: float):
     if e.p.config.int4(name, w.shape[1]):
         if name in e.p.int4_scales:
             g_, s_c = e.p.int4_scales[name]
-            q4 = gptq.quantize_int4_with_scales(w, g_, s_c)
+            q4 = iops.quantize_int4_with_scales(w, g_, s_c)
         elif gs == 0:
             q4, s_c = iops.quantize_int4_per_channel(w)
         else:

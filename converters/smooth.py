@@ -73,12 +73,10 @@ def smooth(g: FloatGraph, ranges: Ranges, consts: dict[str, torch.Tensor], alpha
         act_max = ranges.channel_max[n.output].clamp(min=1e-5)
         if n.kind == "gelu":
             s = _gelu_channel_scales(act_max)
+            consts[n.consts["channel_scale"]] = consts[n.consts["channel_scale"]] * s
         else:
             w_max = torch.stack([consts[u.consts["weight"]].abs().amax(0) for u in users]).amax(0).clamp(min=1e-5)
             s = (act_max**alpha / w_max ** (1 - alpha)).clamp(min=1e-2, max=1e2)
-        if n.kind == "gelu":
-            consts[n.consts["channel_scale"]] = consts[n.consts["channel_scale"]] * s
-        else:
             for role in ("weight", "bias"):
                 consts[n.consts[role]] = consts[n.consts[role]] / s
         for u in users:

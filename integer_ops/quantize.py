@@ -103,8 +103,14 @@ def quantize_int4_grouped(w, group_size: int):
         best_err = np.where(better, total, best_err)
         s_c = np.where(better, s, s_c)
         g = np.where(better[:, None], g_s, g)
-    q4 = np.clip(np.rint(groups / (s_c[:, None, None] * g[:, :, None])), INT4_MIN, INT4_MAX)
-    return q4.reshape(n, k).astype(np.int8), g.astype(np.int8), s_c
+    return quantize_int4_with_scales(w, g, s_c), g.astype(np.int8), s_c
+
+
+def quantize_int4_with_scales(w, g, s_c) -> np.ndarray:
+    """q4 = clip(rint(w / (s_c · g))): the int4 weights of fixed scales (g [N, K/G] repeats over each group)."""
+    w = np.asarray(w, np.float64)
+    step = s_c[:, None] * np.repeat(np.asarray(g, np.float64), w.shape[1] // g.shape[1], axis=1)
+    return np.clip(np.rint(w / step), INT4_MIN, INT4_MAX).astype(np.int8)
 
 
 def quantize_int4_per_channel(w):

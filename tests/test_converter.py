@@ -107,7 +107,7 @@ def test_gptq_rounds_with_less_output_error_than_nearest_and_its_scales_reproduc
     x = rng.standard_normal((2000, k)) @ (np.eye(k) + 2.0 * rng.standard_normal((k, k)) / np.sqrt(k))  # correlated inputs
     w = rng.standard_normal((n, k)) * 0.05
     w_gptq, g, s_c = gptq.gptq_int4(w, gptq.gram(x), 32)
-    q = gptq.quantize_int4_with_scales(w_gptq, g, s_c)
+    q = iops.quantize_int4_with_scales(w_gptq, g, s_c)
     assert q.min() >= -8 and q.max() <= 7 and g.min() >= 1 and g.max() <= 16
     q0, g0, s0 = iops.quantize_int4_grouped(w, 32)
     err = lambda q_, g_, s_: np.linalg.norm(x @ (iops.expand_int4(q_, g_, 32) * s_[:, None] - w).T)  # noqa: E731

@@ -26,9 +26,10 @@ def assert_same(out: dict, ref: dict):
         assert out[k].dtype == ref[k].dtype and np.array_equal(out[k], ref[k]), k
 
 
-def test_the_scalar_path_and_this_cpus_best_are_available():
+def test_the_scalar_path_comes_first_and_sessions_default_to_the_best(every_op_path, monkeypatch):
     assert ISAS[0] == "scalar"
-    assert Session.__doc__ and len(ISAS) >= 1
+    monkeypatch.delenv("INTEDGE_ISA", raising=False)
+    assert Session(every_op_path).isa == ISAS[-1]
 
 
 @pytest.mark.parametrize("isa", ISAS)
