@@ -43,7 +43,9 @@ std::vector<Isa> SupportedIsas() {
   __asm__("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
   const bool os_avx = (xcr0_lo & 0x6) == 0x6, os_avx512 = (xcr0_lo & 0xE6) == 0xE6;
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return isas;
-  const bool avx2 = os_avx && (b & bit_AVX2), avx512 = os_avx512 && (b & bit_AVX512F) && (b & bit_AVX512BW);
+  // The AVX-512 files are built with F, BW, VL and DQ (shiftmax_avx512.cc): all four must be there.
+  const bool avx2 = os_avx && (b & bit_AVX2);
+  const bool avx512 = os_avx512 && (b & bit_AVX512F) && (b & bit_AVX512BW) && (b & bit_AVX512VL) && (b & bit_AVX512DQ);
   const bool avx512vnni = avx512 && (c & bit_AVX512VNNI);
   __get_cpuid_count(7, 1, &a, &b, &c, &d);
   const bool avxvnni = avx2 && (a & (1u << 4));
@@ -70,7 +72,7 @@ std::unique_ptr<GemmKernel> MakeGemm(Isa isa, const GemmWeights& w) {
   return simd ? std::move(simd) : MakeGemmScalar(w);
 }
 
-// The SIMD makers take any operands whose u8 sums fit int32 (VnniFits), which
+// The SIMD makers take any operands whose shifted sums fit int32 (Dot4Fits), which
 // qmatmul's Prepare guarantees; they fall back to scalar only for qlinears.
 std::unique_ptr<GemmKernel> MakeMatMulGemm(Isa isa, const GemmWeights& w) {
   switch (isa) {

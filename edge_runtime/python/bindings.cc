@@ -395,9 +395,7 @@ class PySession {
     std::vector<py::array> keep;
     for (size_t i = 0; i < arrays.size(); ++i) {
       py::array a = py::array::ensure(arrays[i], py::array::c_style);
-      ie_tensor info;
-      if (ie_session_input_info(s_, static_cast<int32_t>(i), &info) == IE_OK) in[i].dtype = info.dtype;
-      in[i].dtype = DtypeOf(a, in[i].dtype);
+      in[i].dtype = DtypeOf(a);
       in[i].rank = static_cast<int32_t>(a.ndim());
       if (a.ndim() > IE_MAX_RANK) throw py::value_error("input rank above 8");
       for (py::ssize_t d = 0; d < a.ndim(); ++d) in[i].shape[d] = a.shape(d);
@@ -457,12 +455,12 @@ class PySession {
     return l;
   }
 
-  // The ie_dtype of a numpy array (int4 has no numpy form; `fallback` then).
-  static ie_dtype DtypeOf(const py::array& a, ie_dtype fallback) {
+  // The ie_dtype of a numpy array; -1 (never a graph's dtype, so the C API rejects it) for any other.
+  static ie_dtype DtypeOf(const py::array& a) {
     for (int d = IE_INT8; d <= IE_FLOAT32; ++d) {
       if (a.dtype().is(py::dtype(DtypeName(static_cast<ie_dtype>(d))))) return static_cast<ie_dtype>(d);
     }
-    return fallback == IE_INT4 ? IE_INT4 : static_cast<ie_dtype>(-1);
+    return static_cast<ie_dtype>(-1);
   }
 
   ie_session* s_ = nullptr;
