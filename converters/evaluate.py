@@ -7,12 +7,9 @@ user would otherwise pick.
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
 import tempfile
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,31 +78,14 @@ def predict_torch(model, inputs, batch: int) -> np.ndarray:
                                for chunk, keep in _batches(inputs, batch)])
 
 
-@contextlib.contextmanager
-def _quiet_exporters():
-    """torch.onnx and the ORT quantizer log advice (torchvision missing, run pre-processing) that is
-    noise in an accuracy table; errors still raise."""
-    logging.disable(logging.WARNING)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        logging.disable(logging.NOTSET)
-
-
 def ort_int8(model, inputs, batch: int) -> np.ndarray:
     """ONNX Runtime quantize_dynamic (QInt8 weights) predictions."""
-    import onnxruntime as ort
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from intedge.profilers import peers
 
-    with tempfile.TemporaryDirectory() as d, _quiet_exporters():
-        fp32, int8 = Path(d) / "model.onnx", Path(d) / "model.int8.onnx"
-        args = tuple(torch.from_numpy(x[:batch]) for x in inputs)
-        names = [f"input{k}" for k in range(len(args))]
-        torch.onnx.export(model, args, str(fp32), input_names=names, dynamo=True, verbose=False)
-        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
-        session = ort.InferenceSession(str(int8), providers=["CPUExecutionProvider"])
+    with tempfile.TemporaryDirectory() as d:
+        path = peers.export_onnx(model, tuple(x[:batch] for x in inputs), Path(d) / "model.onnx", quantize=True)
+        session = peers.ort_session(path)
+        names = peers.input_names(len(inputs))
         return np.concatenate([session.run(None, dict(zip(names, chunk)))[0][:keep]
                                for chunk, keep in _batches(inputs, batch)])
 

@@ -179,6 +179,28 @@ def _demo(args) -> int:
     return 0
 
 
+def _bench(args) -> int:
+    from intedge.profilers import bench
+
+    if args.model == "gemm":
+        rows = bench.gemm(isa=args.isa, runs=max(args.runs, 30))
+        print(bench.format_gemm(rows))
+        if args.json:
+            print(json.dumps({"model": "gemm", "results": rows}))
+        return 0
+    engines = args.engines.split(",") if args.engines else None
+    unknown = sorted(set(engines or []) - set(bench.ENGINES))
+    if unknown:
+        raise SystemExit(f"intedge bench: unknown engines {unknown}; known: {', '.join(bench.ENGINES)}")
+    results = bench.run(args.model, args.threads, runs=args.runs, warmup=args.warmup, engines=engines, isa=args.isa,
+                        progress=not args.json)
+    print("\n\n".join(bench.format_table(r) for r in results))
+    if args.json:
+        for r in results:
+            print(json.dumps(r.json()))
+    return 0
+
+
 def _add_conversion_flags(p) -> None:
     p.add_argument("--weights", choices=["w8", "w4"], default="w8", help="weight width: W8A8 or W4A8 (default w8)")
     p.add_argument("--calib", type=int, default=64, metavar="N", help="calibration inputs (default 64; 1 works too)")
@@ -248,6 +270,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="out", help="folder for the written .ieg (default: ./out)")
     p.add_argument("--limit", type=int, help="score only the first N test images (default: all 10,000)")
     p.set_defaults(func=_demo)
+
+    p = sub.add_parser("bench", help="latency of intedge W8A8/W4A8 vs ONNX Runtime, ExecuTorch and PyTorch",
+                       description="Convert MODEL and time it, batch 1, in every engine in this one process: intedge "
+                       "W8A8 and W4A8 (C++ engine), ONNX Runtime fp32 and quantize_dynamic int8, ExecuTorch XNNPACK "
+                       "fp32, PyTorch fp32. Engines take turns run by run after warm-up, so machine noise hits all "
+                       "alike; the table gives medians and ratios to ORT int8, W4/W8 weight bytes and the share of "
+                       "nonlinear ops. MODEL gemm instead runs the int8 GEMM micro-benchmark (GMAC/s and the "
+                       "fraction of the core's int8 peak).")
+    p.add_argument("model", metavar="MODEL", choices=["deit-tiny", "minilm", "gemm"],
+                   help="deit-tiny (224×224, random weights), minilm (sequence 128) or gemm")
+    p.add_argument("--threads", type=int, nargs="+", default=[1, 2], metavar="N",
+                   help="thread counts to run, each a separate table (default: 1 2)")
+    p.add_argument("--runs", type=int, default=30, help="timed runs per engine (default 30)")
+    p.add_argument("--warmup", type=int, default=5, help="untimed runs per engine first (default 5)")
+    p.add_argument("--engines", metavar="A,B", help="a comma-separated subset of the engines (default: all)")
+    p.add_argument("--isa", help="force intedge's kernel path (default: the best this CPU has)")
+    p.add_argument("--json", action="store_true",
+                   help="end with one JSON line per thread count: {model, threads, results: [{engine, median_ms, "
+                   "p90_ms}], ...}")
+    p.set_defaults(func=_bench)
 
     args = parser.parse_args(argv)
     from intedge.integer_ops import QuantizationError

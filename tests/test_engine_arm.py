@@ -1,6 +1,6 @@
 """The aarch64 build under qemu gives the reference executor's integers: the fixture and every
 zoo model, W8 and W4, on the three emulated cores (cortex-a57: baseline NEON; cortex-a76: dotprod;
-max: dotprod and i8mm) with 1 and 4 threads. tests/run.sh cross-builds intedge-bench and points
+max: i8mm, whose W4 path is the dotprod kernel) with 1, 2 and 4 threads. tests/run.sh cross-builds intedge-bench and points
 INTEDGE_AARCH64_BENCH at it; CI always does, so there the test may not skip."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from intedge.converters import zoo
 from intedge.examples.every_op import example_inputs
 
 BENCH = os.environ.get("INTEDGE_AARCH64_BENCH")
-CPUS = {"cortex-a57": "neon", "cortex-a76": "neon-dotprod", "max": "neon-dotprod"}
+CPUS = {"cortex-a57": "neon", "cortex-a76": "neon-dotprod", "max": "neon-i8mm"}
 
 if not BENCH:
     if os.environ.get("CI") == "true":
@@ -58,5 +58,5 @@ def test_zoo_models_under_qemu(name, weights, tmp_path):
     g, feeds = zoo_graph(name, weights, path, samples=1)
     want = expected(g, feeds[0])
     for cpu in CPUS:
-        for threads in (1, 4):
+        for threads in (1, 2, 4):
             assert run_under_qemu(path, g, feeds[0], cpu, threads, tmp_path) == want, (cpu, threads)

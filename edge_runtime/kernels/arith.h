@@ -1,12 +1,15 @@
 // The integer primitives every kernel shares; each is the C++ spelling of a
 // definition in integer_ops/ (cited beside it). Header-only so that SIMD
-// kernels of later ISAs inline the same scalar tails.
+// kernels of later ISAs inline the same scalar tails. In an anonymous
+// namespace because ISA files compile them with their own -m flags
+// (kernels/aligned.h says why that needs a private copy per file).
 #pragma once
 
 #include <cstdint>
 #include <limits>
 
 namespace intedge::kernels {
+namespace {  // NOLINT(build/namespaces)
 
 // integer_ops/requant.py (1): (x + 2^(s−1)) >> s, s in [1, 62], arithmetic shift.
 inline int64_t RoundingShift(int64_t x, int s) { return (x + (int64_t{1} << (s - 1))) >> s; }
@@ -41,4 +44,5 @@ inline int32_t Pow2Neg(int64_t u) {
 // Floor division (C++ "/" truncates toward zero; Python and numpy floor).
 inline int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
+}  // namespace
 }  // namespace intedge::kernels

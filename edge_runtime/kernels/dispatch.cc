@@ -60,9 +60,11 @@ std::vector<Isa> SupportedIsas() {
   (void)avx512vnni;
 #endif
 #elif defined(__aarch64__)
-  // i8mm (smmla) has no kernel of its own yet: such CPUs run the dotprod path.
   isas.push_back(Isa::kNeon);  // baseline on AArch64
-  if (getauxval(AT_HWCAP) & (1ul << 20)) isas.push_back(Isa::kNeonDotprod);  // HWCAP_ASIMDDP
+  const bool dotprod = getauxval(AT_HWCAP) & (1ul << 20);  // HWCAP_ASIMDDP
+  const bool i8mm = getauxval(AT_HWCAP2) & (1ul << 13);    // HWCAP2_I8MM
+  if (dotprod) isas.push_back(Isa::kNeonDotprod);
+  if (dotprod && i8mm) isas.push_back(Isa::kNeonI8mm);  // its W4 path is the dotprod kernel
 #endif
   return isas;
 }
@@ -83,6 +85,7 @@ std::unique_ptr<GemmKernel> MakeMatMulGemm(Isa isa, const GemmWeights& w) {
 #elif defined(__aarch64__)
     case Isa::kNeon: return MakeGemmNeon(w);
     case Isa::kNeonDotprod: return MakeGemmNeonDotprod(w);
+    case Isa::kNeonI8mm: return MakeGemmNeonI8mm(w);
 #endif
     default: return nullptr;
   }

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/kernels.h"
+
 namespace intedge {
 
 enum class Isa { kScalar, kAvx2, kAvxVnni, kAvx512Vnni, kNeon, kNeonDotprod, kNeonI8mm };
@@ -57,6 +59,7 @@ std::unique_ptr<GemmKernel> MakeGemmAvxVnni(const GemmWeights& w);
 std::unique_ptr<GemmKernel> MakeGemmAvx2(const GemmWeights& w);
 std::unique_ptr<GemmKernel> MakeGemmNeon(const GemmWeights& w);
 std::unique_ptr<GemmKernel> MakeGemmNeonDotprod(const GemmWeights& w);
+std::unique_ptr<GemmKernel> MakeGemmNeonI8mm(const GemmWeights& w);
 
 // Shiftmax over rows (kernels.h's shiftmax_scalar signature), per input type.
 struct ShiftmaxKernels {
@@ -69,6 +72,50 @@ void ShiftmaxAvx512(const int8_t* x, const uint8_t* keep, int64_t rows, int64_t 
                     uint8_t* y);
 void ShiftmaxAvx512(const int32_t* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
                     uint8_t* y);
+
+// The elementwise kernels as this ISA has them: the portable loops
+// (kernels/portable_loops.h) compiled with AVX-512, and the AVX-512 lookup
+// and quantize, where the session runs avx512vnni; else the scalar ones.
+template <typename In, typename Out>
+auto RequantFor(Isa isa) {
+#if defined(INTEDGE_X86_KERNELS)
+  if (isa == Isa::kAvx512Vnni) return &kernels::requant_avx512<In, Out>;
+#endif
+  (void)isa;
+  return &kernels::requant_scalar<In, Out>;
+}
+template <typename A, typename B, typename Out>
+auto QAddFor(Isa isa) {
+#if defined(INTEDGE_X86_KERNELS)
+  if (isa == Isa::kAvx512Vnni) return &kernels::qadd_avx512<A, B, Out>;
+#endif
+  (void)isa;
+  return &kernels::qadd_scalar<A, B, Out>;
+}
+template <typename In, typename Out>
+auto ILayerNormFor(Isa isa) {
+#if defined(INTEDGE_X86_KERNELS)
+  if (isa == Isa::kAvx512Vnni) return &kernels::ilayernorm_avx512<In, Out>;
+#endif
+  (void)isa;
+  return &kernels::ilayernorm_scalar<In, Out>;
+}
+
+template <typename Out>
+auto QuantizeFor(Isa isa) {
+#if defined(INTEDGE_X86_KERNELS)
+  if (isa == Isa::kAvx512Vnni) return &kernels::quantize_avx512<Out>;
+#endif
+  (void)isa;
+  return &kernels::quantize_scalar<Out>;
+}
+inline auto LookupFor(Isa isa) {
+#if defined(INTEDGE_X86_KERNELS)
+  if (isa == Isa::kAvx512Vnni) return &kernels::lookup_avx512;
+#endif
+  (void)isa;
+  return &kernels::lookup_scalar;
+}
 
 struct KernelSet {
   Isa isa = Isa::kScalar;

@@ -15,11 +15,12 @@
 // unpacked in registers, and each group's int32 sum is multiplied by the
 // group's integer scale.
 //
+// Each tile is V::kRowsW8 (or kRowsW4) rows × 2 vectors of columns, sized so
+// the accumulators, the weights and a broadcast row fit the ISA's registers.
+//
 // Requires: V; RequantBlock<V::kLanes> and Requant(Vec, block, lo, hi) from
 // the ISA's requant header; AlignedArray from kernels/aligned.h.
 
-constexpr int kMRW8 = 8;  // rows per W8 tile: 8 × 2 accumulators
-constexpr int kMRW4 = 4;  // rows per W4 tile: 4 × 2 accumulators + 4 × 2 group sums
 
 inline int64_t RoundUp(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
@@ -65,15 +66,10 @@ class GemmDot4 final : public GemmKernel {
     colsum.Resize(static_cast<size_t>(np_));
     if (w4_) {
       PackW4(w, &colsum);
+    } else if (w.b_kn) {
+      PackW8(w.w8, 1, N_, &colsum);
     } else {
-      packed_.Resize(static_cast<size_t>(blocks * kp_ * kNR));
-      for (int64_t n = 0; n < N_; ++n) {
-        for (int64_t k = 0; k < K_; ++k) {
-          const int8_t v = w.b_kn ? w.w8[k * N_ + n] : w.w8[n * K_ + k];
-          packed_[static_cast<size_t>(((n / kNR) * (kp_ / 4) + k / 4) * kVecBytes + (n % kNR) * 4 + k % 4)] = v;
-          colsum[static_cast<size_t>(n)] += v;
-        }
-      }
+      PackW8(w.w8, K_, 1, &colsum);
     }
     bias_.Resize(static_cast<size_t>(np_));
     rq_.Resize(static_cast<size_t>(blocks));
@@ -96,16 +92,34 @@ class GemmDot4 final : public GemmKernel {
   bool Run(const void* x, int64_t m0, int64_t m1, void* y) const override {
     const uint8_t* xu = ShiftedRows(x, flip_, K_, kp_, m0, m1);
     if (!xu) return false;
-    const int64_t rows = m1 - m0, mr = w4_ ? kMRW4 : kMRW8;
-    for (int64_t nb = 0; nb < np_ / kNR; nb += 2) {
-      int64_t r = 0;
-      for (; r + mr <= rows; r += mr) Tile(static_cast<int>(mr), xu + r * kp_, nb, m0 + r, y);
-      if (r < rows) Tile(static_cast<int>(rows - r), xu + r * kp_, nb, m0 + r, y);
+    if (w4_) {
+      Rows<V::kRowsW4, true>(xu, m0, m1, y);
+    } else {
+      Rows<V::kRowsW8, false>(xu, m0, m1, y);
     }
     return true;
   }
 
  private:
+  // Weight (n, k) at w8[n·n_step + k·k_step] → vector (n / kNR, k / 4), byte
+  // (n % kNR)·4 + k % 4. Runs per call for a qmatmul's b, so no divisions inside.
+  void PackW8(const int8_t* w8, int64_t n_step, int64_t k_step, AlignedArray<int64_t>* colsum) {
+    packed_.Resize(static_cast<size_t>(np_ / kNR * kp_ * kNR));
+    for (int64_t n0 = 0; n0 < N_; n0 += kNR) {
+      const int64_t lanes = N_ - n0 < kNR ? N_ - n0 : kNR;
+      int8_t* block = packed_.data() + n0 * kp_;
+      for (int64_t k = 0; k < K_; ++k) {
+        int8_t* dst = block + (k >> 2) * kVecBytes + (k & 3);
+        const int8_t* src = w8 + n0 * n_step + k * k_step;
+        for (int64_t l = 0; l < lanes; ++l) {
+          const int8_t v = src[l * n_step];
+          dst[l * 4] = v;
+          (*colsum)[static_cast<size_t>(n0 + l)] += v;
+        }
+      }
+    }
+  }
+
   void PackW4(const GemmWeights& w, AlignedArray<int64_t>* colsum) {
     const int64_t blocks = np_ / kNR, groups = K_ / group_;
     packed_.Resize(static_cast<size_t>(blocks * (K_ / 8) * kVecBytes));
@@ -126,14 +140,34 @@ class GemmDot4 final : public GemmKernel {
     }
   }
 
-  // Rows [row, row + mr) (x rows at xu) × columns of blocks nb, nb + 1.
-  void Tile(int mr, const uint8_t* xu, int64_t nb, int64_t row, void* y) const {
-    Vec acc[kMRW8][2];
-    for (int r = 0; r < mr; ++r) acc[r][0] = acc[r][1] = V::Zero();
-    if (w4_) {
-      AccumulateW4(mr, xu, nb, acc);
+  // Tiles of MR rows over every column pair; the last rows go to a smaller
+  // tile. MR is a template argument so the accumulators live in registers.
+  template <int MR, bool W4>
+  void Rows(const uint8_t* xu, int64_t m0, int64_t m1, void* y) const {
+    const int64_t rows = m1 - m0, full = rows / MR * MR;
+    for (int64_t nb = 0; nb < np_ / kNR; nb += 2) {
+      for (int64_t r = 0; r < full; r += MR) Tile<MR, W4>(xu + r * kp_, nb, m0 + r, y);
+    }
+    if (full < rows) Tail<MR - 1, W4>(static_cast<int>(rows - full), xu + full * kp_, m0 + full, y);
+  }
+
+  template <int MR, bool W4>
+  void Tail(int mr, const uint8_t* xu, int64_t row, void* y) const {
+    if constexpr (MR > 0) {
+      if (mr != MR) return Tail<MR - 1, W4>(mr, xu, row, y);
+      for (int64_t nb = 0; nb < np_ / kNR; nb += 2) Tile<MR, W4>(xu, nb, row, y);
+    }
+  }
+
+  // Rows [row, row + MR) (x rows at xu) × columns of blocks nb, nb + 1.
+  template <int MR, bool W4>
+  void Tile(const uint8_t* xu, int64_t nb, int64_t row, void* y) const {
+    Vec acc[MR][2];
+    for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = V::Zero();
+    if constexpr (W4) {
+      AccumulateW4<MR>(xu, nb, acc);
     } else {
-      AccumulateW8(mr, xu, nb, acc);
+      AccumulateW8<MR>(xu, nb, acc);
     }
     for (int b = 0; b < 2; ++b) {
       const int64_t n0 = (nb + b) * kNR;
@@ -141,7 +175,7 @@ class GemmDot4 final : public GemmKernel {
       const int valid = static_cast<int>(N_ - n0 >= kNR ? kNR : N_ - n0);
       const Vec bias = V::Load(bias_.data() + n0);
       const RequantBlock<V::kLanes>& q = rq_[static_cast<size_t>(nb + b)];
-      for (int r = 0; r < mr; ++r) {
+      for (int r = 0; r < MR; ++r) {
         const Vec z = V::Add(acc[r][b], bias);
         const int64_t at = (row + r) * N_ + n0;
         if (out_bits_ == 32) {
@@ -155,13 +189,14 @@ class GemmDot4 final : public GemmKernel {
     }
   }
 
-  void AccumulateW8(int mr, const uint8_t* xu, int64_t nb, Vec (*acc)[2]) const {
+  template <int MR>
+  void AccumulateW8(const uint8_t* xu, int64_t nb, Vec (*acc)[2]) const {
     const int64_t kq = kp_ / 4;
     const int8_t* b0 = packed_.data() + nb * kq * kVecBytes;
     const int8_t* b1 = b0 + kq * kVecBytes;
     for (int64_t k = 0; k < kq; ++k) {
       const Vec w0 = V::Load(b0 + k * kVecBytes), w1 = V::Load(b1 + k * kVecBytes);
-      for (int r = 0; r < mr; ++r) {
+      for (int r = 0; r < MR; ++r) {
         const Vec a = Broadcast4<V>(xu + r * kp_ + k * 4);
         acc[r][0] = V::Dpbusd(acc[r][0], a, w0);
         acc[r][1] = V::Dpbusd(acc[r][1], a, w1);
@@ -169,7 +204,8 @@ class GemmDot4 final : public GemmKernel {
     }
   }
 
-  void AccumulateW4(int mr, const uint8_t* xu, int64_t nb, Vec (*acc)[2]) const {
+  template <int MR>
+  void AccumulateW4(const uint8_t* xu, int64_t nb, Vec (*acc)[2]) const {
     const int64_t k8 = K_ / 8, groups = K_ / group_, steps = group_ / 8;
     const auto* b0 = reinterpret_cast<const uint8_t*>(packed_.data()) + nb * k8 * kVecBytes;
     const uint8_t* b1 = b0 + k8 * kVecBytes;
@@ -177,14 +213,14 @@ class GemmDot4 final : public GemmKernel {
     // nibble (0..15) → its signed value: (n ^ 8) − 8
     auto sign = [&](Vec v) { return V::SubBytes(V::Xor(v, eight), eight); };
     for (int64_t gi = 0; gi < groups; ++gi) {
-      Vec sum[kMRW4][2];
-      for (int r = 0; r < mr; ++r) sum[r][0] = sum[r][1] = V::Zero();
+      Vec sum[MR][2];
+      for (int r = 0; r < MR; ++r) sum[r][0] = sum[r][1] = V::Zero();
       for (int64_t s = 0; s < steps; ++s) {
         const int64_t k = gi * steps + s;
         const Vec p0 = V::Load(b0 + k * kVecBytes), p1 = V::Load(b1 + k * kVecBytes);
         const Vec w0lo = sign(V::And(p0, low)), w0hi = sign(V::And(V::Srli16By4(p0), low));
         const Vec w1lo = sign(V::And(p1, low)), w1hi = sign(V::And(V::Srli16By4(p1), low));
-        for (int r = 0; r < mr; ++r) {
+        for (int r = 0; r < MR; ++r) {
           const Vec alo = Broadcast4<V>(xu + r * kp_ + k * 8), ahi = Broadcast4<V>(xu + r * kp_ + k * 8 + 4);
           sum[r][0] = V::Dpbusd(V::Dpbusd(sum[r][0], alo, w0lo), ahi, w0hi);
           sum[r][1] = V::Dpbusd(V::Dpbusd(sum[r][1], alo, w1lo), ahi, w1hi);
@@ -192,7 +228,7 @@ class GemmDot4 final : public GemmKernel {
       }
       const Vec g0 = V::Load(gscale_.data() + (nb * groups + gi) * kNR);
       const Vec g1 = V::Load(gscale_.data() + ((nb + 1) * groups + gi) * kNR);
-      for (int r = 0; r < mr; ++r) {
+      for (int r = 0; r < MR; ++r) {
         acc[r][0] = V::Add(acc[r][0], V::MulLo32(sum[r][0], g0));
         acc[r][1] = V::Add(acc[r][1], V::MulLo32(sum[r][1], g1));
       }

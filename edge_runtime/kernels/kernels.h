@@ -41,6 +41,13 @@ void shiftgelu_scalar(const int8_t* x, int64_t rows, int64_t cols, int32_t x0, i
 void lambda_shiftgelu_scalar(const int8_t* x, int64_t rows, int64_t C, int32_t slope_mult, int slope_shift,
                              const int32_t* mult, const int8_t* shift, int64_t n_mult, int8_t* y);
 
+// A tabulated int8 → int8 function (λ-ShiftGELU): y = table[x + 128] or, per
+// channel of x [rows, C], table[(x + 128) · C + c]. The AVX-512 version reads
+// 4 bytes per entry: tables carry kLookupPad bytes of slack.
+constexpr int64_t kLookupPad = 3;
+void lookup_scalar(const int8_t* x, int64_t rows, int64_t C, const int8_t* table, bool per_channel, int8_t* y);
+void lookup_avx512(const int8_t* x, int64_t rows, int64_t C, const int8_t* table, bool per_channel, int8_t* y);
+
 // I-LayerNorm over rows: x [rows, C] In · mult [C] · bias [C] · y [rows, C] Out (int8/int16).
 template <typename In, typename Out>
 void ilayernorm_scalar(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias, int shift,
@@ -52,6 +59,15 @@ void requant_scalar(const In* x, int64_t n, int32_t mult, int shift, Out* y);
 template <typename A, typename B, typename Out>
 void qadd_scalar(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t mult_b, int shift, Out* y);
 
+// The same three families compiled with AVX-512 (x86/portable_avx512.cc).
+template <typename In, typename Out>
+void requant_avx512(const In* x, int64_t n, int32_t mult, int shift, Out* y);
+template <typename A, typename B, typename Out>
+void qadd_avx512(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t mult_b, int shift, Out* y);
+template <typename In, typename Out>
+void ilayernorm_avx512(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias, int shift,
+                       Out* y);
+
 // Mean over the middle axis of x [outer, len, inner] → y [outer, inner].
 template <typename In, typename Out>
 void meanpool_scalar(const In* x, int64_t outer, int64_t len, int64_t inner, int32_t mult, int shift, Out* y);
@@ -59,6 +75,8 @@ void meanpool_scalar(const In* x, int64_t outer, int64_t len, int64_t inner, int
 // The float edges: y = sat(rint(x · inv_scale)) (NaN → 0); y = float(x) · scale.
 template <typename Out>
 void quantize_scalar(const float* x, int64_t n, float inv_scale, Out* y);
+template <typename Out>
+void quantize_avx512(const float* x, int64_t n, float inv_scale, Out* y);
 template <typename In>
 void dequantize_scalar(const In* x, int64_t n, float scale, float* y);
 

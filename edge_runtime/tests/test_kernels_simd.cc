@@ -1,8 +1,11 @@
 // Every SIMD kernel this CPU runs (ctest runs this natively, under ASan, and
 // under qemu on three Arm cores) against the scalar oracle, with ==: GEMMs
-// (W8, W4, qmatmul operands, int8/int16/int32 out, ragged shapes) and
-// Shiftmax (int8/int32 rows, extreme values, masks with empty rows).
+// (W8, W4, qmatmul operands, int8/int16/int32 out, ragged shapes), Shiftmax
+// (int8/int32 rows, extreme values, masks with empty rows), the portable
+// loops as each ISA compiles them (requant, residual add, I-LayerNorm), table
+// lookups and the float → int quantize (NaN, ±inf, exact halves).
 #include <cstring>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -38,7 +41,7 @@ void CheckGemms(Isa isa) {
   for (int trial = 0; trial < 40; ++trial) {
     const bool w4 = trial % 3 == 1, matmul = trial % 3 == 2;
     const int64_t group = 32 << Uniform(0, 2);
-    const int64_t M = Uniform(1, 21), N = Uniform(1, 70), K = w4 ? group * Uniform(1, 3) : Uniform(1, 200);
+    const int64_t M = Uniform(1, 40), N = Uniform(1, 70), K = w4 ? group * Uniform(1, 3) : Uniform(1, 200);
     GemmWeights w;
     w.N = N;
     w.K = K;
@@ -111,6 +114,70 @@ void CheckShiftmax(Isa isa, int64_t lo, int64_t hi) {
   }
 }
 
+// Full-range inputs and the extreme requant constants Prepare allows.
+void CheckPortableLoops(Isa isa) {
+  for (int trial = 0; trial < 20; ++trial) {
+    const int64_t rows = Uniform(1, 5), C = Uniform(1, 400), n = rows * C;
+    const auto mult = static_cast<int32_t>(Uniform(0, (int64_t{1} << 31) - 1));
+    const int shift = static_cast<int>(Uniform(1, 62));
+    auto a = Random<int16_t>(static_cast<size_t>(n), -32768, 32767);
+    auto b = Random<int8_t>(static_cast<size_t>(n), -128, 127);
+    auto x32 = Random<int32_t>(static_cast<size_t>(n), -(int64_t{1} << 31), (int64_t{1} << 31) - 1);
+    if (trial % 4 == 0) std::fill(b.begin(), b.end(), int8_t{5});  // a constant row: variance 0
+    std::vector<int8_t> want8(static_cast<size_t>(n)), got8(want8.size());
+    std::vector<int16_t> want16(want8.size()), got16(want8.size());
+
+    const auto mult_b = static_cast<int32_t>(Uniform(0, (int64_t{1} << 31) - 1));
+    intedge::kernels::qadd_scalar(a.data(), b.data(), n, mult, mult_b, shift, want16.data());
+    intedge::QAddFor<int16_t, int8_t, int16_t>(isa)(a.data(), b.data(), n, mult, mult_b, shift, got16.data());
+    CHECK(got16 == want16);
+
+    const int rq_shift = static_cast<int>(Uniform(20, 62));
+    intedge::kernels::requant_scalar(x32.data(), n, mult, rq_shift, want8.data());
+    intedge::RequantFor<int32_t, int8_t>(isa)(x32.data(), n, mult, rq_shift, got8.data());
+    CHECK(got8 == want8);
+
+    auto ln_mult = Random<int32_t>(static_cast<size_t>(C), -(int64_t{1} << 20), int64_t{1} << 20);
+    auto ln_bias = Random<int64_t>(static_cast<size_t>(C), -(int64_t{1} << 40), int64_t{1} << 40);
+    const int ln_shift = static_cast<int>(Uniform(20, 40));
+    intedge::kernels::ilayernorm_scalar(b.data(), rows, C, ln_mult.data(), ln_bias.data(), ln_shift, want8.data());
+    intedge::ILayerNormFor<int8_t, int8_t>(isa)(b.data(), rows, C, ln_mult.data(), ln_bias.data(), ln_shift,
+                                                got8.data());
+    CHECK(got8 == want8);
+    intedge::kernels::ilayernorm_scalar(a.data(), rows, C, ln_mult.data(), ln_bias.data(), ln_shift, want16.data());
+    intedge::ILayerNormFor<int16_t, int16_t>(isa)(a.data(), rows, C, ln_mult.data(), ln_bias.data(), ln_shift,
+                                                  got16.data());
+    CHECK(got16 == want16);
+  }
+}
+
+void CheckLookupAndQuantize(Isa isa) {
+  for (int trial = 0; trial < 20; ++trial) {
+    const int64_t rows = Uniform(1, 5), C = Uniform(1, 300), n = rows * C;
+    const bool per_channel = trial % 2;
+    auto table = Random<int8_t>(static_cast<size_t>(256 * (per_channel ? C : 1) + intedge::kernels::kLookupPad), -128,
+                                127);
+    auto x = Random<int8_t>(static_cast<size_t>(n), -128, 127);
+    std::vector<int8_t> want(static_cast<size_t>(n)), got(want.size());
+    intedge::kernels::lookup_scalar(x.data(), rows, C, table.data(), per_channel, want.data());
+    intedge::LookupFor(isa)(x.data(), rows, C, table.data(), per_channel, got.data());
+    CHECK(got == want);
+
+    const float inv = static_cast<float>(Uniform(1, 1000)) / 8.0f;
+    std::vector<float> f(static_cast<size_t>(n));
+    for (auto& v : f) v = static_cast<float>(Uniform(-40000, 40000)) / 2.0f / inv;  // many exact halves
+    f[0] = std::numeric_limits<float>::quiet_NaN();
+    if (n > 2) f[1] = std::numeric_limits<float>::infinity(), f[2] = -std::numeric_limits<float>::infinity();
+    std::vector<int16_t> want16(f.size()), got16(f.size());
+    intedge::kernels::quantize_scalar(f.data(), n, inv, want.data());
+    intedge::QuantizeFor<int8_t>(isa)(f.data(), n, inv, got.data());
+    CHECK(got == want);
+    intedge::kernels::quantize_scalar(f.data(), n, inv, want16.data());
+    intedge::QuantizeFor<int16_t>(isa)(f.data(), n, inv, got16.data());
+    CHECK(got16 == want16);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -120,6 +187,8 @@ int main() {
     CheckShiftmax<int8_t>(isa, -128, 127);
     CheckShiftmax<int32_t>(isa, -(int64_t{1} << 31), (int64_t{1} << 31) - 1);
     CheckShiftmax<int32_t>(isa, -3000, 3000);
+    CheckPortableLoops(isa);
+    CheckLookupAndQuantize(isa);
   }
   return intedge::test::Finish();
 }

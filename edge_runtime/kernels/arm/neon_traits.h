@@ -6,6 +6,7 @@ struct NeonBase {
   using Vec = int32x4_t;
   static constexpr int kLanes = 4;
   static constexpr bool kUnsignedA = false;  // sdot: s8 × s8
+  static constexpr int kRowsW8 = 8, kRowsW4 = 4;  // of 32 registers
   static Vec Zero() { return vdupq_n_s32(0); }
   static Vec Load(const void* p) { return vld1q_s32(static_cast<const int32_t*>(p)); }
   static Vec Set1(int32_t v) { return vdupq_n_s32(v); }

@@ -1,22 +1,24 @@
-// Scalar elementwise ops: requant, residual add, mean-pool, and the float
-// edges (integer_ops/requant.py, residual.py, pooling.py, quantize.py).
+// Scalar elementwise ops: requant and residual add (the portable loops with
+// the baseline flags), mean-pool, and the float edges (integer_ops/requant.py,
+// residual.py, pooling.py, quantize.py).
 #include <cmath>
 
 #include "kernels/arith.h"
 #include "kernels/kernels.h"
 
 namespace intedge::kernels {
+namespace {
+#include "kernels/portable_loops.h"
+}  // namespace
 
 template <typename In, typename Out>
 void requant_scalar(const In* x, int64_t n, int32_t mult, int shift, Out* y) {
-  for (int64_t i = 0; i < n; ++i) y[i] = Requantize<Out>(x[i], mult, shift);
+  RequantLoop(x, n, mult, shift, y);
 }
 
 template <typename A, typename B, typename Out>
 void qadd_scalar(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t mult_b, int shift, Out* y) {
-  for (int64_t i = 0; i < n; ++i) {
-    y[i] = Saturate<Out>(RoundingShift(int64_t{a[i]} * mult_a + int64_t{b[i]} * mult_b, shift));
-  }
+  QAddLoop(a, b, n, mult_a, mult_b, shift, y);
 }
 
 template <typename In, typename Out>
@@ -50,23 +52,13 @@ void dequantize_scalar(const In* x, int64_t n, float scale, float* y) {
   for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(x[i]) * scale;
 }
 
-template void requant_scalar<int8_t, int8_t>(const int8_t*, int64_t, int32_t, int, int8_t*);
-template void requant_scalar<int8_t, int16_t>(const int8_t*, int64_t, int32_t, int, int16_t*);
-template void requant_scalar<int16_t, int8_t>(const int16_t*, int64_t, int32_t, int, int8_t*);
-template void requant_scalar<int16_t, int16_t>(const int16_t*, int64_t, int32_t, int, int16_t*);
-template void requant_scalar<int32_t, int8_t>(const int32_t*, int64_t, int32_t, int, int8_t*);
-template void requant_scalar<int32_t, int16_t>(const int32_t*, int64_t, int32_t, int, int16_t*);
-#define IE_QADD(A, B, Out) \
+#define INTEDGE_INSTANTIATE(In, Out) template void requant_scalar<In, Out>(const In*, int64_t, int32_t, int, Out*);
+INTEDGE_REQUANT_TYPES(INTEDGE_INSTANTIATE)
+#undef INTEDGE_INSTANTIATE
+#define INTEDGE_INSTANTIATE(A, B, Out) \
   template void qadd_scalar<A, B, Out>(const A*, const B*, int64_t, int32_t, int32_t, int, Out*);
-IE_QADD(int8_t, int8_t, int8_t)
-IE_QADD(int8_t, int8_t, int16_t)
-IE_QADD(int8_t, int16_t, int8_t)
-IE_QADD(int8_t, int16_t, int16_t)
-IE_QADD(int16_t, int8_t, int8_t)
-IE_QADD(int16_t, int8_t, int16_t)
-IE_QADD(int16_t, int16_t, int8_t)
-IE_QADD(int16_t, int16_t, int16_t)
-#undef IE_QADD
+INTEDGE_QADD_TYPES(INTEDGE_INSTANTIATE)
+#undef INTEDGE_INSTANTIATE
 template void meanpool_scalar<int8_t, int8_t>(const int8_t*, int64_t, int64_t, int64_t, int32_t, int, int8_t*);
 template void meanpool_scalar<int8_t, int16_t>(const int8_t*, int64_t, int64_t, int64_t, int32_t, int, int16_t*);
 template void meanpool_scalar<int16_t, int8_t>(const int16_t*, int64_t, int64_t, int64_t, int32_t, int, int8_t*);

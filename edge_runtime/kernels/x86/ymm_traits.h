@@ -5,6 +5,8 @@ struct YmmBase {
   using Vec = __m256i;
   static constexpr int kLanes = 8;
   static constexpr bool kUnsignedA = true;  // vpdpbusd: u8 × s8
+  // 16 registers: 6 × 2 accumulators, 2 weight vectors and a broadcast row
+  static constexpr int kRowsW8 = 6, kRowsW4 = 2;
   static Vec Zero() { return _mm256_setzero_si256(); }
   static Vec Load(const void* p) { return _mm256_load_si256(static_cast<const __m256i*>(p)); }
   static Vec Set1(int32_t v) { return _mm256_set1_epi32(v); }

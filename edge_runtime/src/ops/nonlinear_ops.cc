@@ -107,14 +107,14 @@ class ShiftGelu final : public Op {
 class LambdaShiftGelu final : public Op {
  public:
   LambdaShiftGelu(int x, int y, int64_t rows, int64_t cols, int32_t slope_mult, int slope_shift, const int32_t* mult,
-                  const int8_t* shift, int64_t n_mult)
-      : x_(x), y_(y), rows_(rows), cols_(cols), per_channel_(n_mult > 1) {
+                  const int8_t* shift, int64_t n_mult, Isa isa)
+      : x_(x), y_(y), rows_(rows), cols_(cols), per_channel_(n_mult > 1), isa_(isa) {
     const int64_t width = per_channel_ ? cols : 1;  // table [256][width]
     std::vector<int8_t> inputs(static_cast<size_t>(256 * width));
     for (int64_t v = 0; v < 256; ++v) {
       for (int64_t c = 0; c < width; ++c) inputs[static_cast<size_t>(v * width + c)] = static_cast<int8_t>(v - 128);
     }
-    table_.resize(inputs.size());
+    table_.resize(inputs.size() + kernels::kLookupPad);
     kernels::lambda_shiftgelu_scalar(inputs.data(), per_channel_ ? 256 : 1, per_channel_ ? cols : 256, slope_mult,
                                      slope_shift, mult, shift, n_mult, table_.data());
   }
@@ -124,17 +124,9 @@ class LambdaShiftGelu final : public Op {
   Status Run(const TensorData& t, ThreadPool& pool) const override {
     const auto* x = As<const int8_t>(t[x_]);
     auto* y = As<int8_t>(t[y_]);
-    const int8_t* table = table_.data();
+    const auto lookup = LookupFor(isa_);
     pool.ParallelFor(rows_, RowGrain(cols_), [&](int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1; ++r) {
-        const int8_t* xr = x + r * cols_;
-        int8_t* yr = y + r * cols_;
-        if (per_channel_) {
-          for (int64_t c = 0; c < cols_; ++c) yr[c] = table[(xr[c] + 128) * cols_ + c];
-        } else {
-          for (int64_t c = 0; c < cols_; ++c) yr[c] = table[xr[c] + 128];
-        }
-      }
+      lookup(x + r0 * cols_, r1 - r0, cols_, table_.data(), per_channel_, y + r0 * cols_);
     });
     return Status::Ok();
   }
@@ -143,23 +135,24 @@ class LambdaShiftGelu final : public Op {
   int x_, y_;
   int64_t rows_, cols_;
   bool per_channel_;
-  std::vector<int8_t> table_;
+  Isa isa_;
+  std::vector<int8_t> table_;  // kLookupPad bytes longer than the entries
 };
 
 class ILayerNorm final : public Op {
  public:
   ILayerNorm(int x, int y, DType x_type, DType y_type, int64_t rows, int64_t cols, const int32_t* mult,
-             const int64_t* bias, int shift)
+             const int64_t* bias, int shift, Isa isa)
       : x_(x), y_(y), x_type_(x_type), y_type_(y_type), rows_(rows), cols_(cols), mult_(mult), bias_(bias),
-        shift_(shift) {}
+        shift_(shift), isa_(isa) {}
   Status Run(const TensorData& t, ThreadPool& pool) const override {
     WithActType(x_type_, [&](auto x_tag) {
       using X = decltype(x_tag);
       WithActType(y_type_, [&](auto y_tag) {
         using Y = decltype(y_tag);
+        const auto kernel = ILayerNormFor<X, Y>(isa_);
         pool.ParallelFor(rows_, RowGrain(cols_), [&](int64_t r0, int64_t r1) {
-          kernels::ilayernorm_scalar(As<const X>(t[x_]) + r0 * cols_, r1 - r0, cols_, mult_, bias_, shift_,
-                                     As<Y>(t[y_]) + r0 * cols_);
+          kernel(As<const X>(t[x_]) + r0 * cols_, r1 - r0, cols_, mult_, bias_, shift_, As<Y>(t[y_]) + r0 * cols_);
         });
       });
     });
@@ -173,6 +166,7 @@ class ILayerNorm final : public Op {
   const int32_t* mult_;
   const int64_t* bias_;
   int shift_;
+  Isa isa_;
 };
 
 class MeanPool final : public Op {
@@ -257,7 +251,7 @@ Status PrepareLambdaShiftGelu(const OpContext& ctx, std::unique_ptr<Op>* out) {
   IE_RETURN_IF_ERROR(ctx.Output({DType::INT8}, ShapeOf(x)));
   *out = std::make_unique<LambdaShiftGelu>(ctx.input_id(0), ctx.output_id(0), Rows(x), LastDim(x),
                                            o->slope_multiplier(), o->slope_shift(), m->data(), s->data(),
-                                           static_cast<int64_t>(n));
+                                           static_cast<int64_t>(n), ctx.kernels().isa);
   return Status::Ok();
 }
 
@@ -277,7 +271,7 @@ Status PrepareILayerNorm(const OpContext& ctx, std::unique_ptr<Op>* out) {
   if (o->shift() < 1 || o->shift() > 62) return ctx.Error("shift %d outside [1, 62]", o->shift());
   IE_RETURN_IF_ERROR(ctx.Output({DType::INT8, DType::INT16}, ShapeOf(x)));
   *out = std::make_unique<ILayerNorm>(ctx.input_id(0), ctx.output_id(0), x.dtype, ctx.output().dtype, Rows(x),
-                                      LastDim(x), o->multiplier()->data(), o->bias()->data(), o->shift());
+                                      LastDim(x), o->multiplier()->data(), o->bias()->data(), o->shift(), ctx.kernels().isa);
   return Status::Ok();
 }
 

@@ -27,25 +27,38 @@ class Transpose final : public Op {
       in_strides_[i] = in_strides[i];
     }
   }
+  // Output rows (the last axis) in order; each row's source start is kept as
+  // an odometer over the outer axes, so a row costs no divisions.
   Status Run(const TensorData& t, ThreadPool& pool) const override {
     const uint8_t* x = t[x_];
     uint8_t* y = t[y_];
     const int64_t inner = rank_ ? out_dims_[rank_ - 1] : 1;
     const int64_t rows = inner ? n_ / inner : 0;
+    const int64_t step = rank_ ? in_strides_[rank_ - 1] : 0;
     pool.ParallelFor(rows, 64, [&](int64_t r0, int64_t r1) {
+      int64_t index[kIegMaxRank] = {}, src = 0, rem = r0;
+      for (int i = rank_ - 2; i >= 0; --i) {
+        index[i] = rem % out_dims_[i];
+        src += index[i] * in_strides_[i];
+        rem /= out_dims_[i];
+      }
       for (int64_t r = r0; r < r1; ++r) {
-        int64_t src = 0, rem = r;
-        for (int i = rank_ - 2; i >= 0; --i) {
-          src += (rem % out_dims_[i]) * in_strides_[i];
-          rem /= out_dims_[i];
-        }
-        const int64_t step = rank_ ? in_strides_[rank_ - 1] : 0;
         uint8_t* dst = y + r * inner * elem_;
-        switch (elem_) {
-          case 1: Copy<uint8_t>(x, src, step, inner, dst); break;
-          case 2: Copy<uint16_t>(x, src, step, inner, dst); break;
-          case 4: Copy<uint32_t>(x, src, step, inner, dst); break;
-          default: Copy<uint64_t>(x, src, step, inner, dst); break;
+        if (step == 1) {
+          std::memcpy(dst, x + src * elem_, static_cast<size_t>(inner * elem_));
+        } else {
+          switch (elem_) {
+            case 1: Copy<uint8_t>(x, src, step, inner, dst); break;
+            case 2: Copy<uint16_t>(x, src, step, inner, dst); break;
+            case 4: Copy<uint32_t>(x, src, step, inner, dst); break;
+            default: Copy<uint64_t>(x, src, step, inner, dst); break;
+          }
+        }
+        for (int i = rank_ - 2; i >= 0; --i) {  // next row: advance the odometer
+          src += in_strides_[i];
+          if (++index[i] < out_dims_[i]) break;
+          src -= index[i] * in_strides_[i];
+          index[i] = 0;
         }
       }
     });

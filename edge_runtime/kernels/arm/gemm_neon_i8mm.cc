@@ -1,0 +1,158 @@
+// The int8 GEMM with Armv8.6 matrix multiply-accumulate: smmla (s8 × s8) and
+// usmmla (u8 × s8, for Shiftmax's uint8 rows) each add a 2×8 by 8×2 product
+// into a 2×2 int32 tile, 32 MACs per instruction against sdot's 16. Neither
+// operand is shifted, so no bias correction is needed.
+//
+// Layout: weights are packed once into column pairs, 8 k per pair-row
+// (16 bytes: column n's 8 bytes, then column n+1's); each Run packs its x
+// rows the same way in row pairs. A tile is 8 rows × 8 columns: 4 × 4
+// accumulators of 2×2, 4 + 4 operand registers. W4 weights go to the sdot
+// kernel (every i8mm core has dotprod), which unpacks nibbles in registers.
+//
+// Compiled with -march=armv8.2-a+dotprod+i8mm; run only when HWCAP2 reports i8mm.
+#include <arm_neon.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/aligned.h"
+#include "kernels/dispatch.h"
+
+namespace intedge {
+namespace {
+
+#include "kernels/arm/requant_neon.h"
+
+constexpr int64_t kRows = 8, kCols = 8;  // tile
+constexpr int64_t kPairBytes = 16;       // 2 rows (or columns) × 8 k
+
+inline int64_t RoundUp(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+// Rows [0, rows) of `src` (row stride `stride` bytes, K bytes each) as row
+// pairs × 8-k blocks: out[(pair · kp/8 + k/8) · 16 + (row % 2) · 8 + k % 8].
+// Missing rows and k are `pad` (the zero of the operand's type).
+void PackPairs(const uint8_t* src, int64_t rows, int64_t stride, int64_t step, int64_t K, int64_t kp,
+               uint8_t* out) {
+  const int64_t blocks = kp / 8;
+  for (int64_t r = 0; r < rows; ++r) {
+    uint8_t* dst = out + (r / 2) * blocks * kPairBytes + (r % 2) * 8;
+    const uint8_t* s = src + r * stride;
+    for (int64_t k = 0; k < K; ++k) dst[(k >> 3) * kPairBytes + (k & 7)] = s[k * step];
+  }
+}
+
+class GemmMmla final : public GemmKernel {
+ public:
+  explicit GemmMmla(const GemmWeights& w) : N_(w.N), K_(w.K), out_bits_(w.out_bits), x_u8_(w.x_u8) {
+    kp_ = RoundUp(K_, 8);
+    np_ = RoundUp(N_, kCols);
+    packed_.Resize(static_cast<size_t>(np_ * kp_));
+    // column n of the product is w8[n·K + k] ([N, K]) or w8[k·N + n] (b_kn)
+    PackPairs(reinterpret_cast<const uint8_t*>(w.w8), N_, w.b_kn ? 1 : K_, w.b_kn ? N_ : 1, K_, kp_,
+              reinterpret_cast<uint8_t*>(packed_.data()));
+    bias_.Resize(static_cast<size_t>(np_));
+    rq_.Resize(static_cast<size_t>(np_ / 4));
+    for (int64_t n = 0; n < np_; ++n) {
+      const bool real = n < N_;
+      bias_[static_cast<size_t>(n)] = real && w.bias ? w.bias[n] : 0;
+      if (out_bits_ != 32) rq_[static_cast<size_t>(n / 4)].Set(static_cast<int>(n % 4), real ? w.mult[n] : 0, real ? w.shift[n] : 1);
+    }
+  }
+
+  int64_t packed_bytes() const override {
+    return static_cast<int64_t>(packed_.size() + bias_.size() * 4 + rq_.size() * sizeof(RequantBlock<4>));
+  }
+
+  bool Run(const void* x, int64_t m0, int64_t m1, void* y) const override {
+    thread_local AlignedArray<uint8_t> rows;
+    const int64_t M = m1 - m0, mp = RoundUp(M, kRows);
+    const auto need = static_cast<size_t>(mp * kp_);
+    if (rows.size() < need && !rows.Resize(need)) return false;
+    std::memset(rows.data(), 0, need);  // padded rows and k contribute 0 (u8 0 and s8 0 alike)
+    PackPairs(static_cast<const uint8_t*>(x) + m0 * K_, M, K_, 1, K_, kp_, rows.data());
+    for (int64_t n0 = 0; n0 < N_; n0 += kCols) {
+      for (int64_t r = 0; r < M; r += kRows) {
+        if (x_u8_) {
+          Tile<true>(rows.data() + r * kp_, n0, m0 + r, M - r, y);
+        } else {
+          Tile<false>(rows.data() + r * kp_, n0, m0 + r, M - r, y);
+        }
+      }
+    }
+    return true;
+  }
+
+ private:
+  // Rows [row, row + min(left, 8)) × columns [n0, n0 + 8); xr: the tile's packed row pairs.
+  template <bool kU8>
+  void Tile(const uint8_t* xr, int64_t n0, int64_t row, int64_t left, void* y) const {
+    int32x4_t acc[4][4];
+    for (auto& a : acc) {
+      for (auto& v : a) v = vdupq_n_s32(0);
+    }
+    const int64_t blocks = kp_ / 8, pair_stride = blocks * kPairBytes;
+    const int8_t* wb = packed_.data() + n0 * kp_;
+    for (int64_t kb = 0; kb < blocks; ++kb) {
+      int8x16_t b[4];
+      for (int j = 0; j < 4; ++j) b[j] = vld1q_s8(wb + j * pair_stride + kb * kPairBytes);
+      for (int i = 0; i < 4; ++i) {
+        const uint8_t* a = xr + i * pair_stride + kb * kPairBytes;
+        for (int j = 0; j < 4; ++j) {
+          if constexpr (kU8) {
+            acc[i][j] = vusmmlaq_s32(acc[i][j], vld1q_u8(a), b[j]);
+          } else {
+            acc[i][j] = vmmlaq_s32(acc[i][j], vld1q_s8(reinterpret_cast<const int8_t*>(a)), b[j]);
+          }
+        }
+      }
+    }
+    // acc[i][j] = [c(2i, 2j), c(2i, 2j+1), c(2i+1, 2j), c(2i+1, 2j+1)]: regroup into rows of 4 columns.
+    for (int i = 0; i < 4; ++i) {
+      for (int half = 0; half < 2; ++half) {
+        const int64_t n = n0 + half * 4;
+        if (n >= N_) break;
+        const int valid = static_cast<int>(N_ - n >= 4 ? 4 : N_ - n);
+        const int64x2_t lo = vreinterpretq_s64_s32(acc[i][2 * half]), hi = vreinterpretq_s64_s32(acc[i][2 * half + 1]);
+        const int32x4_t bias = vld1q_s32(bias_.data() + n);
+        const int32x4_t even = vaddq_s32(vreinterpretq_s32_s64(vzip1q_s64(lo, hi)), bias);
+        const int32x4_t odd = vaddq_s32(vreinterpretq_s32_s64(vzip2q_s64(lo, hi)), bias);
+        for (int r = 0; r < 2; ++r) {
+          if (2 * i + r >= left) continue;
+          Store((row + 2 * i + r) * N_ + n, valid, r ? odd : even, rq_[static_cast<size_t>(n / 4)], y);
+        }
+      }
+    }
+  }
+
+  void Store(int64_t at, int valid, int32x4_t z, const RequantBlock<4>& q, void* y) const {
+    int32_t lanes[4];
+    if (out_bits_ == 32) {
+      vst1q_s32(lanes, z);
+      for (int i = 0; i < valid; ++i) static_cast<int32_t*>(y)[at + i] = lanes[i];
+    } else if (out_bits_ == 16) {
+      vst1q_s32(lanes, Requant(z, q, -32768, 32767));
+      for (int i = 0; i < valid; ++i) static_cast<int16_t*>(y)[at + i] = static_cast<int16_t>(lanes[i]);
+    } else {
+      vst1q_s32(lanes, Requant(z, q, -128, 127));
+      for (int i = 0; i < valid; ++i) static_cast<int8_t*>(y)[at + i] = static_cast<int8_t>(lanes[i]);
+    }
+  }
+
+  int64_t N_, K_, np_ = 0, kp_ = 0;
+  int out_bits_;
+  bool x_u8_;
+  AlignedArray<int8_t> packed_;
+  AlignedArray<int32_t> bias_;
+  AlignedArray<RequantBlock<4>> rq_;
+};
+
+}  // namespace
+
+std::unique_ptr<GemmKernel> MakeGemmNeonI8mm(const GemmWeights& w) {
+  if (!w.w8) return MakeGemmNeonDotprod(w);  // W4: sdot with in-register nibble unpack
+  // |Σ x·w| ≤ 255 · 128 · K must fit int32, as for the dot-product kernels.
+  if (w.K * 255 * 128 >= (int64_t{1} << 31)) return MakeGemmScalar(w);
+  return std::unique_ptr<GemmKernel>(new GemmMmla(w));
+}
+
+}  // namespace intedge

@@ -1,0 +1,79 @@
+// Elementwise and row kernels written once in plain C++ and compiled twice:
+// by kernels/scalar/ with the baseline flags (the oracle), and by
+// kernels/x86/portable_avx512.cc with AVX-512, where the compiler turns the
+// int64 arithmetic into 8-lane vectors (vpmullq, vpsraq, vpminsq). Integer
+// arithmetic is exact in any lane width, so both give the same bits.
+//
+// Included inside an anonymous namespace by each of those files, for the
+// reason kernels/aligned.h gives; uses no standard-library function
+// templates (std::min would be one shared symbol across ISA files).
+//
+// Requires kernels/arith.h.
+
+// integer_ops/requant.py: y = sat(x·m + round >> s).
+template <typename In, typename Out>
+void RequantLoop(const In* x, int64_t n, int32_t mult, int shift, Out* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = Requantize<Out>(x[i], mult, shift);
+}
+
+// integer_ops/residual.py: y = sat(a·ma + b·mb + round >> s).
+template <typename A, typename B, typename Out>
+void QAddLoop(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t mult_b, int shift, Out* y) {
+  for (int64_t i = 0; i < n; ++i) {
+    y[i] = Saturate<Out>(RoundingShift(int64_t{a[i]} * mult_a + int64_t{b[i]} * mult_b, shift));
+  }
+}
+
+// integer_ops/layernorm.py: exact isqrt, a 46-bit reciprocal per row, one
+// multiply-add per element.
+constexpr int kLayerNormIsqrtSteps = 7;
+constexpr int kLayerNormRecipBits = 46;
+constexpr int kLayerNormNormBits = 30;
+constexpr int64_t kLayerNormMeanScale = 256;
+constexpr int kLayerNormVarBits = 60;
+
+inline int BitLength(uint64_t v) { return v ? 64 - __builtin_clzll(v) : 0; }
+
+// ⌊√v⌋ for v < 2^62: Newton from above, a fixed 7 steps (see layernorm.py).
+inline int64_t Isqrt(int64_t v) {
+  int64_t k = int64_t{1} << ((BitLength(static_cast<uint64_t>(v)) + 1) >> 1);
+  for (int i = 0; i < kLayerNormIsqrtSteps; ++i) {
+    const int64_t next = (k + v / (k > 1 ? k : 1)) >> 1;
+    k = next < k ? next : k;
+  }
+  return k;
+}
+
+template <typename In, typename Out>
+void ILayerNormLoop(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias, int shift,
+                    Out* y) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const In* xr = x + r * C;
+    int64_t sum = 0;
+    for (int64_t c = 0; c < C; ++c) sum += xr[c];
+    const int64_t mean = FloorDiv(2 * kLayerNormMeanScale * sum + C, 2 * C);
+    int64_t var = 0;
+    for (int64_t c = 0; c < C; ++c) {
+      const int64_t d = kLayerNormMeanScale * xr[c] - mean;
+      var += d * d;
+    }
+    const int spare = (kLayerNormVarBits - BitLength(static_cast<uint64_t>(var))) >> 1;
+    const int j = spare > 0 ? spare : 0;
+    const int64_t root = Isqrt(var << (2 * j));
+    const int64_t factor = (int64_t{1} << kLayerNormRecipBits) / (root > 1 ? root : 1);
+    for (int64_t c = 0; c < C; ++c) {
+      const int64_t d = (kLayerNormMeanScale * xr[c] - mean) * (int64_t{1} << j);
+      const int64_t n = RoundingShift(d * factor, kLayerNormRecipBits - kLayerNormNormBits);
+      y[r * C + c] = Saturate<Out>(RoundingShift(n * mult[c] + bias[c], shift));
+    }
+  }
+}
+
+// Every dtype combination the graph allows, for explicit instantiation:
+// M(In, Out) for requant, M(A, B, Out) for qadd, M(In, Out) for I-LayerNorm.
+#define INTEDGE_REQUANT_TYPES(M) \
+  M(int8_t, int8_t) M(int8_t, int16_t) M(int16_t, int8_t) M(int16_t, int16_t) M(int32_t, int8_t) M(int32_t, int16_t)
+#define INTEDGE_QADD_TYPES(M)                                                                                  \
+  M(int8_t, int8_t, int8_t) M(int8_t, int8_t, int16_t) M(int8_t, int16_t, int8_t) M(int8_t, int16_t, int16_t) \
+  M(int16_t, int8_t, int8_t) M(int16_t, int8_t, int16_t) M(int16_t, int16_t, int8_t) M(int16_t, int16_t, int16_t)
+#define INTEDGE_ILAYERNORM_TYPES(M) M(int8_t, int8_t) M(int8_t, int16_t) M(int16_t, int8_t) M(int16_t, int16_t)

@@ -1,0 +1,51 @@
+"""`intedge bench` runs every engine on the same input and reports what the issue asks for: the JSON line's
+shape, every engine present, W4's weight bytes, the nonlinear share, and the GEMM micro-benchmark's
+fields. Speeds are not asserted (tests check behaviour; the numbers are in the README, from this command)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from intedge.cli import main
+from intedge.profilers import bench
+
+
+def _last_json(capsys) -> dict:
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_deit_tiny_every_engine(capsys):
+    assert main(["bench", "deit-tiny", "--threads", "2", "--runs", "2", "--warmup", "1", "--json"]) == 0
+    line = _last_json(capsys)
+    assert line["model"] == "deit-tiny" and line["threads"] == 2
+    assert [r["engine"] for r in line["results"]] == list(bench.ENGINES)
+    assert all(r["median_ms"] > 0 and r["p90_ms"] >= r["median_ms"] * 0.5 for r in line["results"])
+    w8, w4 = (line["linear_weight_bytes"][e] for e in ("intedge-w8a8", "intedge-w4a8"))
+    # int4 nibbles plus one int8 scale per 32 weights: 17/32 of the int8 bytes, exactly
+    assert w4 * 32 == w8 * 17
+    assert 0 < line["nonlinear_share"] < 1
+
+
+def test_minilm_subset_and_table(capsys):
+    assert main(["bench", "minilm", "--threads", "1", "--runs", "1", "--warmup", "0",
+                 "--engines", "intedge-w8a8,ort-int8"]) == 0
+    out = capsys.readouterr().out
+    assert "minilm" in out and "intedge-w8a8" in out and "ort-int8" in out and "1.00x" in out
+
+
+def test_unknown_engine_is_a_clear_error():
+    with pytest.raises(SystemExit, match="unknown engines"):
+        main(["bench", "deit-tiny", "--engines", "tflite"])
+
+
+def test_gemm_micro_benchmark(capsys):
+    assert main(["bench", "gemm", "--json"]) == 0
+    rows = _last_json(capsys)["results"]
+    assert {(r["m"], r["k"], r["n"], r["weights"]) for r in rows} == {
+        (197, 192, 768, "w8"), (1024, 1024, 1024, "w8"), (197, 192, 768, "w4"), (1024, 1024, 1024, "w4")}
+    for r in rows:
+        assert r["gmacs"] > 0 and r["clock_ghz"] > 0
+        if r["peak_gmacs"]:  # ISAs with a dot-product instruction
+            assert r["peak_fraction"] == pytest.approx(r["gmacs"] / r["peak_gmacs"], rel=0.01)
