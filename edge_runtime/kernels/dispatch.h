@@ -45,6 +45,9 @@ class GemmKernel {
   virtual bool Run(const void* x, int64_t m0, int64_t m1, void* y) const = 0;
   // Bytes this kernel holds beyond the file's constants (packed copies).
   virtual int64_t packed_bytes() const { return 0; }
+  // A qmatmul kernel (MakeMatMulGemm) takes a new right operand of the same
+  // shape and layout, repacked into the buffers it already has.
+  virtual void SetRight(const int8_t* w8) = 0;
 };
 
 // The best GEMM this ISA has for these weights (falls back to scalar where a

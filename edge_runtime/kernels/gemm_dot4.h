@@ -56,36 +56,38 @@ class GemmDot4 final : public GemmKernel {
   static constexpr int64_t kVecBytes = V::kLanes * 4;
 
   explicit GemmDot4(const GemmWeights& w)
-      : N_(w.N), K_(w.K), out_bits_(w.out_bits), flip_(w.x_u8 == V::kUnsignedA ? 0 : 0x80) {
+      : N_(w.N), K_(w.K), out_bits_(w.out_bits), flip_(w.x_u8 == V::kUnsignedA ? 0 : 0x80), b_kn_(w.b_kn),
+        bias_src_(w.bias) {
     np_ = RoundUp(N_, 2 * kNR);
     w4_ = w.w8 == nullptr;
     kp_ = w4_ ? K_ : RoundUp(K_, 4);
     group_ = w4_ ? w.group : kp_;
-    const int64_t blocks = np_ / kNR;
-    AlignedArray<int64_t> colsum;
-    colsum.Resize(static_cast<size_t>(np_));
-    if (w4_) {
-      PackW4(w, &colsum);
-    } else if (w.b_kn) {
-      PackW8(w.w8, 1, N_, &colsum);
-    } else {
-      PackW8(w.w8, K_, 1, &colsum);
-    }
+    colsum_.Resize(static_cast<size_t>(np_));
     bias_.Resize(static_cast<size_t>(np_));
-    rq_.Resize(static_cast<size_t>(blocks));
-    for (int64_t n = 0; n < np_; ++n) {
+    if (w4_) {
+      PackW4(w);
+      SetBias();
+    } else {
+      SetRight(w.w8);
+    }
+    rq_.Resize(static_cast<size_t>(np_ / kNR));
+    for (int64_t n = 0; out_bits_ != 32 && n < np_; ++n) {
       const bool real = n < N_;
-      // the rows were shifted by +128 (unsigned instruction) or −128 (signed), or not at all
-      const int64_t correction = flip_ ? (V::kUnsignedA ? 128 : -128) * colsum[static_cast<size_t>(n)] : 0;
-      bias_[static_cast<size_t>(n)] = static_cast<int32_t>((real && w.bias ? w.bias[n] : 0) - correction);
-      if (out_bits_ != 32) {
-        rq_[static_cast<size_t>(n / kNR)].Set(static_cast<int>(n % kNR), real ? w.mult[n] : 0, real ? w.shift[n] : 1);
-      }
+      rq_[static_cast<size_t>(n / kNR)].Set(static_cast<int>(n % kNR), real ? w.mult[n] : 0, real ? w.shift[n] : 1);
     }
   }
 
+  void SetRight(const int8_t* w8) override {
+    if (b_kn_) {
+      PackW8(w8, 1, N_);
+    } else {
+      PackW8(w8, K_, 1);
+    }
+    SetBias();
+  }
+
   int64_t packed_bytes() const override {
-    return static_cast<int64_t>(packed_.size() + gscale_.size() * 4 + bias_.size() * 4 +
+    return static_cast<int64_t>(packed_.size() + gscale_.size() * 4 + bias_.size() * 4 + colsum_.size() * 8 +
                                 rq_.size() * sizeof(RequantBlock<V::kLanes>));
   }
 
@@ -101,10 +103,22 @@ class GemmDot4 final : public GemmKernel {
   }
 
  private:
+  // Bias minus the shift's correction (the rows were shifted by +128 for an
+  // unsigned instruction, −128 for a signed one, or not at all).
+  void SetBias() {
+    for (int64_t n = 0; n < np_; ++n) {
+      const int64_t correction = flip_ ? (V::kUnsignedA ? 128 : -128) * colsum_[static_cast<size_t>(n)] : 0;
+      bias_[static_cast<size_t>(n)] = static_cast<int32_t>((n < N_ && bias_src_ ? bias_src_[n] : 0) - correction);
+    }
+  }
+
   // Weight (n, k) at w8[n·n_step + k·k_step] → vector (n / kNR, k / 4), byte
-  // (n % kNR)·4 + k % 4. Runs per call for a qmatmul's b, so no divisions inside.
-  void PackW8(const int8_t* w8, int64_t n_step, int64_t k_step, AlignedArray<int64_t>* colsum) {
-    packed_.Resize(static_cast<size_t>(np_ / kNR * kp_ * kNR));
+  // (n % kNR)·4 + k % 4. Runs on every qmatmul: no divisions inside, and the
+  // buffer is kept (its padding stays zero), so only real entries are written.
+  void PackW8(const int8_t* w8, int64_t n_step, int64_t k_step) {
+    const auto bytes = static_cast<size_t>(np_ * kp_);
+    if (packed_.size() != bytes) packed_.Resize(bytes);
+    for (int64_t n = 0; n < N_; ++n) colsum_[static_cast<size_t>(n)] = 0;
     for (int64_t n0 = 0; n0 < N_; n0 += kNR) {
       const int64_t lanes = N_ - n0 < kNR ? N_ - n0 : kNR;
       int8_t* block = packed_.data() + n0 * kp_;
@@ -114,13 +128,13 @@ class GemmDot4 final : public GemmKernel {
         for (int64_t l = 0; l < lanes; ++l) {
           const int8_t v = src[l * n_step];
           dst[l * 4] = v;
-          (*colsum)[static_cast<size_t>(n0 + l)] += v;
+          colsum_[static_cast<size_t>(n0 + l)] += v;
         }
       }
     }
   }
 
-  void PackW4(const GemmWeights& w, AlignedArray<int64_t>* colsum) {
+  void PackW4(const GemmWeights& w) {
     const int64_t blocks = np_ / kNR, groups = K_ / group_;
     packed_.Resize(static_cast<size_t>(blocks * (K_ / 8) * kVecBytes));
     gscale_.Resize(static_cast<size_t>(blocks * groups * kNR));
@@ -132,7 +146,7 @@ class GemmDot4 final : public GemmKernel {
         // vector (n / kNR, k / 8); k % 8 < 4 in the low nibbles, else the high; lane (n % kNR) * 4 + k % 4
         uint8_t& dst = base[((n / kNR) * (K_ / 8) + k / 8) * kVecBytes + (n % kNR) * 4 + k % 4];
         dst = static_cast<uint8_t>(dst | ((q & 0xF) << (k % 8 < 4 ? 0 : 4)));
-        (*colsum)[static_cast<size_t>(n)] += q * w.group_scales[n * groups + k / group_];
+        colsum_[static_cast<size_t>(n)] += q * w.group_scales[n * groups + k / group_];
       }
       for (int64_t gi = 0; gi < groups; ++gi) {
         gscale_[static_cast<size_t>(((n / kNR) * groups + gi) * kNR + n % kNR)] = w.group_scales[n * groups + gi];
@@ -238,7 +252,9 @@ class GemmDot4 final : public GemmKernel {
   int64_t N_, K_, np_ = 0, kp_ = 0, group_ = 0;
   int out_bits_;
   uint8_t flip_;
-  bool w4_ = false;
+  bool w4_ = false, b_kn_;
+  const int32_t* bias_src_;
+  AlignedArray<int64_t> colsum_;  // Σ_k w[n, k], for the shift's correction
   AlignedArray<int8_t> packed_;
   AlignedArray<int32_t> gscale_, bias_;
   AlignedArray<RequantBlock<V::kLanes>> rq_;

@@ -43,13 +43,12 @@ void PackPairs(const uint8_t* src, int64_t rows, int64_t stride, int64_t step, i
 
 class GemmMmla final : public GemmKernel {
  public:
-  explicit GemmMmla(const GemmWeights& w) : N_(w.N), K_(w.K), out_bits_(w.out_bits), x_u8_(w.x_u8) {
+  explicit GemmMmla(const GemmWeights& w)
+      : N_(w.N), K_(w.K), out_bits_(w.out_bits), x_u8_(w.x_u8), b_kn_(w.b_kn) {
     kp_ = RoundUp(K_, 8);
     np_ = RoundUp(N_, kCols);
-    packed_.Resize(static_cast<size_t>(np_ * kp_));
-    // column n of the product is w8[n·K + k] ([N, K]) or w8[k·N + n] (b_kn)
-    PackPairs(reinterpret_cast<const uint8_t*>(w.w8), N_, w.b_kn ? 1 : K_, w.b_kn ? N_ : 1, K_, kp_,
-              reinterpret_cast<uint8_t*>(packed_.data()));
+    packed_.Resize(static_cast<size_t>(np_ * kp_));  // its padding stays zero across SetRight
+    SetRight(w.w8);
     bias_.Resize(static_cast<size_t>(np_));
     rq_.Resize(static_cast<size_t>(np_ / 4));
     for (int64_t n = 0; n < np_; ++n) {
@@ -57,6 +56,12 @@ class GemmMmla final : public GemmKernel {
       bias_[static_cast<size_t>(n)] = real && w.bias ? w.bias[n] : 0;
       if (out_bits_ != 32) rq_[static_cast<size_t>(n / 4)].Set(static_cast<int>(n % 4), real ? w.mult[n] : 0, real ? w.shift[n] : 1);
     }
+  }
+
+  // Column n of the product is w8[n·K + k] ([N, K]) or w8[k·N + n] (b_kn).
+  void SetRight(const int8_t* w8) override {
+    PackPairs(reinterpret_cast<const uint8_t*>(w8), N_, b_kn_ ? 1 : K_, b_kn_ ? N_ : 1, K_, kp_,
+              reinterpret_cast<uint8_t*>(packed_.data()));
   }
 
   int64_t packed_bytes() const override {
@@ -140,7 +145,7 @@ class GemmMmla final : public GemmKernel {
 
   int64_t N_, K_, np_ = 0, kp_ = 0;
   int out_bits_;
-  bool x_u8_;
+  bool x_u8_, b_kn_;
   AlignedArray<int8_t> packed_;
   AlignedArray<int32_t> bias_;
   AlignedArray<RequantBlock<4>> rq_;

@@ -19,6 +19,7 @@ class GemmScalar final : public GemmKernel {
     }
     return true;
   }
+  void SetRight(const int8_t* w8) override { w_.w8 = w8; }
 
  private:
   template <typename Out>

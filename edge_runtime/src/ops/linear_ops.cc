@@ -1,4 +1,5 @@
 // qlinear and qmatmul: the int8 × int8 → int32 products and their requant.
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <vector>
@@ -47,43 +48,67 @@ class QLinear final : public Op {
   std::unique_ptr<GemmKernel> gemm_;
 };
 
-// Batched a·b (or a·bᵀ). With a SIMD GEMM for the ISA, each batch slice's b
-// is packed as it comes (it is an activation) and run like a qlinear;
-// otherwise the scalar qmatmul runs.
+// Batched a·b (or a·bᵀ). With a SIMD GEMM for the ISA, every batch slice has
+// its own kernel, made once; each run repacks the slices' b (an activation)
+// into them, then all threads share the (slice, row block) pairs, so the
+// attention of 3 heads keeps 2 or 4 threads busy. Otherwise the scalar
+// qmatmul runs.
 class QMatMul final : public Op {
  public:
   QMatMul(int a, int b, int y, DType a_type, DType y_type, bool transpose_b, int64_t B, int64_t M, int64_t N,
           int64_t K, int32_t mult, int shift, Isa isa)
       : a_(a), b_(b), y_(y), a_type_(a_type), y_type_(y_type), transpose_b_(transpose_b), B_(B), M_(M), N_(N),
-        K_(K), mult_(mult), shift_(shift), isa_(isa), mults_(static_cast<size_t>(N), mult),
-        shifts_(static_cast<size_t>(N), static_cast<int8_t>(shift)) {}
+        K_(K), mult_(mult), shift_(shift), mults_(static_cast<size_t>(N), mult),
+        shifts_(static_cast<size_t>(N), static_cast<int8_t>(shift)) {
+    GemmWeights gw;
+    gw.N = N_;
+    gw.K = K_;
+    const std::vector<int8_t> zeros(static_cast<size_t>(K_ * N_));  // a placeholder b until the first run
+    gw.w8 = zeros.data();
+    gw.b_kn = !transpose_b_;
+    gw.mult = mults_.data();
+    gw.shift = shifts_.data();
+    gw.out_bits = static_cast<int>(ElementBytes(y_type_) * 8);
+    gw.x_u8 = a_type_ == DType::UINT8;
+    for (int64_t b = 0; b < B_; ++b) {
+      auto gemm = MakeMatMulGemm(isa, gw);
+      if (!gemm) break;  // this ISA has none: the scalar qmatmul
+      slices_.push_back(std::move(gemm));
+    }
+  }
+
+  // The slices' packed b: activation scratch, not weights, but memory all the same.
+  int64_t packed_bytes() const override {
+    int64_t bytes = 0;
+    for (const auto& g : slices_) bytes += g->packed_bytes();
+    return bytes;
+  }
 
   Status Run(const TensorData& t, ThreadPool& pool) const override {
     const int64_t y_bytes = ElementBytes(y_type_);
-    std::atomic<bool> ok{true};
+    if (slices_.empty()) {
+      pool.ParallelFor(B_, 1, [&](int64_t b0, int64_t b1) {
+        for (int64_t b = b0; b < b1; ++b) Scalar(t[a_] + b * M_ * K_, As<const int8_t>(t[b_]) + b * K_ * N_, t[y_] + b * M_ * N_ * y_bytes);
+      });
+      return Status::Ok();
+    }
     pool.ParallelFor(B_, 1, [&](int64_t b0, int64_t b1) {
-      for (int64_t b = b0; b < b1; ++b) {
-        const uint8_t* a = t[a_] + b * M_ * K_;  // a is 1 byte per element (int8 or uint8)
-        const auto* w = As<const int8_t>(t[b_]) + b * K_ * N_;
-        uint8_t* y = t[y_] + b * M_ * N_ * y_bytes;
-        if (!Slice(a, w, y)) ok = false;
+      for (int64_t b = b0; b < b1; ++b) slices_[static_cast<size_t>(b)]->SetRight(As<const int8_t>(t[b_]) + b * K_ * N_);
+    });
+    const int64_t blocks = (M_ + kGemmRowGrain - 1) / kGemmRowGrain;
+    std::atomic<bool> ok{true};
+    pool.ParallelFor(B_ * blocks, 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c) {
+        const int64_t b = c / blocks, m0 = c % blocks * kGemmRowGrain, m1 = std::min(M_, m0 + kGemmRowGrain);
+        // a is 1 byte per element (int8 or uint8)
+        if (!slices_[static_cast<size_t>(b)]->Run(t[a_] + b * M_ * K_, m0, m1, t[y_] + b * M_ * N_ * y_bytes)) ok = false;
       }
     });
     return ok ? Status::Ok() : MakeError(IE_ERR_OUT_OF_MEMORY, "qmatmul: no memory for GEMM scratch");
   }
 
  private:
-  bool Slice(const uint8_t* a, const int8_t* w, uint8_t* y) const {
-    GemmWeights gw;
-    gw.N = N_;
-    gw.K = K_;
-    gw.w8 = w;
-    gw.b_kn = !transpose_b_;
-    gw.mult = mults_.data();
-    gw.shift = shifts_.data();
-    gw.out_bits = static_cast<int>(ElementBytes(y_type_) * 8);
-    gw.x_u8 = a_type_ == DType::UINT8;
-    if (auto gemm = MakeMatMulGemm(isa_, gw)) return gemm->Run(a, 0, M_, y);
+  void Scalar(const uint8_t* a, const int8_t* w, uint8_t* y) const {
     WithIntType(a_type_, [&](auto a_tag) {
       using A = decltype(a_tag);
       WithIntType(y_type_, [&](auto y_tag) {
@@ -93,7 +118,6 @@ class QMatMul final : public Op {
         }
       });
     });
-    return true;
   }
 
   int a_, b_, y_;
@@ -102,9 +126,11 @@ class QMatMul final : public Op {
   int64_t B_, M_, N_, K_;
   int32_t mult_;
   int shift_;
-  Isa isa_;
   std::vector<int32_t> mults_;
   std::vector<int8_t> shifts_;
+  // One kernel per batch slice, repacked by every run: a session runs one
+  // inference at a time (its arena is shared too).
+  std::vector<std::unique_ptr<GemmKernel>> slices_;
 };
 
 }  // namespace
