@@ -49,8 +49,11 @@ class SumPooledEncoder(nn.Module):
 
 def build() -> nn.Module:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from transformers import BertModel
-    from transformers.utils import logging as hf_logging
+    from intedge.profilers.peers import quiet
+
+    with quiet():  # transformers imports torchao where installed (executorch brings it); it logs load failures
+        from transformers import BertModel
+        from transformers.utils import logging as hf_logging
 
     # The checkpoint carries the pooler we drop on purpose; transformers would report it as unexpected keys.
     verbosity = hf_logging.get_verbosity()
@@ -66,7 +69,10 @@ def build() -> nn.Module:
 
 def tokenize(sentences: list[str]) -> tuple[np.ndarray, np.ndarray]:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from transformers import AutoTokenizer
+    from intedge.profilers.peers import quiet
+
+    with quiet():  # see build()
+        from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(str(model_dir()))
     enc = tok(sentences, padding="max_length", truncation=True, max_length=SEQ_LEN, return_tensors="np")

@@ -77,8 +77,9 @@ void ShiftmaxAvx512(const int32_t* x, const uint8_t* keep, int64_t rows, int64_t
                     uint8_t* y);
 
 // The elementwise kernels as this ISA has them: the portable loops
-// (kernels/portable_loops.h) compiled with AVX-512, and the AVX-512 lookup
-// and quantize, where the session runs avx512vnni; else the scalar ones.
+// (kernels/portable_loops.h) compiled with AVX-512, and the AVX-512
+// I-LayerNorm, table requant and quantize, where the session runs
+// avx512vnni; else the scalar ones.
 template <typename In, typename Out>
 auto RequantFor(Isa isa) {
 #if defined(INTEDGE_X86_KERNELS)
@@ -112,12 +113,12 @@ auto QuantizeFor(Isa isa) {
   (void)isa;
   return &kernels::quantize_scalar<Out>;
 }
-inline auto LookupFor(Isa isa) {
+inline auto TableRequantFor(Isa isa) {
 #if defined(INTEDGE_X86_KERNELS)
-  if (isa == Isa::kAvx512Vnni) return &kernels::lookup_avx512;
+  if (isa == Isa::kAvx512Vnni) return &kernels::table_requant_avx512;
 #endif
   (void)isa;
-  return &kernels::lookup_scalar;
+  return &kernels::table_requant_scalar;
 }
 
 struct KernelSet {

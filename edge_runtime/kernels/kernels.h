@@ -36,17 +36,19 @@ void shiftmax_scalar(const In* x, const uint8_t* keep, int64_t rows, int64_t col
 // I-ViT ShiftGELU over rows (it uses the row maximum): x, y [rows, cols] int8.
 void shiftgelu_scalar(const int8_t* x, int64_t rows, int64_t cols, int32_t x0, int32_t mult, int shift, int8_t* y);
 
-// λ-ShiftGELU, elementwise: x, y [n] int8.
+// λ-ShiftGELU in two steps, as the engine runs it: its 256 values x·σ(λx)
+// (|·| ≤ 2^22), tabulated once; then y = sat(table[x + 128] · m_k + round >> s_k)
+// per element, k = c (per channel, n_mult == C) or 0.
+void lambda_shiftgelu_table(int32_t slope_mult, int slope_shift, int32_t* table);
+void table_requant_scalar(const int8_t* x, int64_t rows, int64_t C, const int32_t* table, const int32_t* mult,
+                          const int8_t* shift, int64_t n_mult, int8_t* y);
+void table_requant_avx512(const int8_t* x, int64_t rows, int64_t C, const int32_t* table, const int32_t* mult,
+                          const int8_t* shift, int64_t n_mult, int8_t* y);
+
+// λ-ShiftGELU, elementwise (both steps): x, y [n] int8.
 // mult/shift: n_mult == 1 (per tensor) or == C (per channel of x [rows, C]).
 void lambda_shiftgelu_scalar(const int8_t* x, int64_t rows, int64_t C, int32_t slope_mult, int slope_shift,
                              const int32_t* mult, const int8_t* shift, int64_t n_mult, int8_t* y);
-
-// A tabulated int8 → int8 function (λ-ShiftGELU): y = table[x + 128] or, per
-// channel of x [rows, C], table[(x + 128) · C + c]. The AVX-512 version reads
-// 4 bytes per entry: tables carry kLookupPad bytes of slack.
-constexpr int64_t kLookupPad = 3;
-void lookup_scalar(const int8_t* x, int64_t rows, int64_t C, const int8_t* table, bool per_channel, int8_t* y);
-void lookup_avx512(const int8_t* x, int64_t rows, int64_t C, const int8_t* table, bool per_channel, int8_t* y);
 
 // I-LayerNorm over rows: x [rows, C] In · mult [C] · bias [C] · y [rows, C] Out (int8/int16).
 template <typename In, typename Out>

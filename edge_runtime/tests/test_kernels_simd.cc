@@ -2,8 +2,9 @@
 // under qemu on three Arm cores) against the scalar oracle, with ==: GEMMs
 // (W8, W4, qmatmul operands, int8/int16/int32 out, ragged shapes), Shiftmax
 // (int8/int32 rows, extreme values, masks with empty rows), the portable
-// loops as each ISA compiles them (requant, residual add, I-LayerNorm), table
-// lookups and the float → int quantize (NaN, ±inf, exact halves).
+// loops as each ISA compiles them (requant, residual add, I-LayerNorm),
+// λ-ShiftGELU's table requant, and the float → int quantize (NaN, ±inf,
+// exact halves).
 #include <cstring>
 #include <limits>
 #include <random>
@@ -151,16 +152,18 @@ void CheckPortableLoops(Isa isa) {
   }
 }
 
-void CheckLookupAndQuantize(Isa isa) {
+void CheckTableRequantAndQuantize(Isa isa) {
   for (int trial = 0; trial < 20; ++trial) {
     const int64_t rows = Uniform(1, 5), C = Uniform(1, 300), n = rows * C;
-    const bool per_channel = trial % 2;
-    auto table = Random<int8_t>(static_cast<size_t>(256 * (per_channel ? C : 1) + intedge::kernels::kLookupPad), -128,
-                                127);
+    const int64_t n_mult = trial % 2 ? C : 1;
+    auto table = Random<int32_t>(256, -(int64_t{1} << 22), int64_t{1} << 22);
+    auto mult = Random<int32_t>(static_cast<size_t>(n_mult), 0, (int64_t{1} << 31) - 1);
+    auto shift = Random<int8_t>(static_cast<size_t>(n_mult), 1, 62);
     auto x = Random<int8_t>(static_cast<size_t>(n), -128, 127);
     std::vector<int8_t> want(static_cast<size_t>(n)), got(want.size());
-    intedge::kernels::lookup_scalar(x.data(), rows, C, table.data(), per_channel, want.data());
-    intedge::LookupFor(isa)(x.data(), rows, C, table.data(), per_channel, got.data());
+    intedge::kernels::table_requant_scalar(x.data(), rows, C, table.data(), mult.data(), shift.data(), n_mult,
+                                           want.data());
+    intedge::TableRequantFor(isa)(x.data(), rows, C, table.data(), mult.data(), shift.data(), n_mult, got.data());
     CHECK(got == want);
 
     const float inv = static_cast<float>(Uniform(1, 1000)) / 8.0f;
@@ -188,7 +191,7 @@ int main() {
     CheckShiftmax<int32_t>(isa, -(int64_t{1} << 31), (int64_t{1} << 31) - 1);
     CheckShiftmax<int32_t>(isa, -3000, 3000);
     CheckPortableLoops(isa);
-    CheckLookupAndQuantize(isa);
+    CheckTableRequantAndQuantize(isa);
   }
   return intedge::test::Finish();
 }

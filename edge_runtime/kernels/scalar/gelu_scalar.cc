@@ -38,10 +38,7 @@ void shiftgelu_scalar(const int8_t* x, int64_t rows, int64_t cols, int32_t x0, i
   }
 }
 
-void lambda_shiftgelu_scalar(const int8_t* x, int64_t rows, int64_t C, int32_t slope_mult, int slope_shift,
-                             const int32_t* mult, const int8_t* shift, int64_t n_mult, int8_t* y) {
-  // x·σ(λx) is a pure function of one int8: tabulate its 256 values, then requantize per channel.
-  int64_t table[256];
+void lambda_shiftgelu_table(int32_t slope_mult, int slope_shift, int32_t* table) {
   for (int v = -128; v < 128; ++v) {
     const int64_t u = std::min(RoundingShift(int64_t{std::abs(v)} * slope_mult, slope_shift), kExp2MaxU);
     const int64_t e = Pow2Neg(u);
@@ -49,14 +46,26 @@ void lambda_shiftgelu_scalar(const int8_t* x, int64_t rows, int64_t C, int32_t s
     const int64_t den = one + e;
     const int64_t num = v >= 0 ? one : e;
     const int64_t sigma = ((num << kExp2OutBits) + (den >> 1)) / den;  // both ≥ 0: '/' is floor
-    table[v + 128] = v * sigma;
+    table[v + 128] = static_cast<int32_t>(v * sigma);                  // |v · σ| ≤ 2^7 · 2^15
   }
+}
+
+void table_requant_scalar(const int8_t* x, int64_t rows, int64_t C, const int32_t* table, const int32_t* mult,
+                          const int8_t* shift, int64_t n_mult, int8_t* y) {
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t c = 0; c < C; ++c) {
       const int64_t k = n_mult == 1 ? 0 : c;
       y[r * C + c] = Requantize<int8_t>(table[x[r * C + c] + 128], mult[k], shift[k]);
     }
   }
+}
+
+void lambda_shiftgelu_scalar(const int8_t* x, int64_t rows, int64_t C, int32_t slope_mult, int slope_shift,
+                             const int32_t* mult, const int8_t* shift, int64_t n_mult, int8_t* y) {
+  // x·σ(λx) is a pure function of one int8: tabulate its 256 values, then requantize per channel.
+  int32_t table[256];
+  lambda_shiftgelu_table(slope_mult, slope_shift, table);
+  table_requant_scalar(x, rows, C, table, mult, shift, n_mult, y);
 }
 
 }  // namespace intedge::kernels

@@ -100,33 +100,24 @@ class ShiftGelu final : public Op {
   int shift_;
 };
 
-// λ-ShiftGELU is a pure function of each int8 (and, with per-channel output
-// requant, of its channel), so Prepare tabulates it once with the oracle
-// kernel, for all 256 inputs × channels, and Run only looks values up:
-// exact by construction.
+// λ-ShiftGELU is a pure function of each int8 before its (per-channel)
+// output requant, so Prepare tabulates its 256 values once with the oracle,
+// and Run only looks values up and requantizes: exact by construction.
 class LambdaShiftGelu final : public Op {
  public:
   LambdaShiftGelu(int x, int y, int64_t rows, int64_t cols, int32_t slope_mult, int slope_shift, const int32_t* mult,
                   const int8_t* shift, int64_t n_mult, Isa isa)
-      : x_(x), y_(y), rows_(rows), cols_(cols), per_channel_(n_mult > 1), isa_(isa) {
-    const int64_t width = per_channel_ ? cols : 1;  // table [256][width]
-    std::vector<int8_t> inputs(static_cast<size_t>(256 * width));
-    for (int64_t v = 0; v < 256; ++v) {
-      for (int64_t c = 0; c < width; ++c) inputs[static_cast<size_t>(v * width + c)] = static_cast<int8_t>(v - 128);
-    }
-    table_.resize(inputs.size() + kernels::kLookupPad);
-    kernels::lambda_shiftgelu_scalar(inputs.data(), per_channel_ ? 256 : 1, per_channel_ ? cols : 256, slope_mult,
-                                     slope_shift, mult, shift, n_mult, table_.data());
+      : x_(x), y_(y), rows_(rows), cols_(cols), mult_(mult), shift_(shift), n_mult_(n_mult), isa_(isa) {
+    kernels::lambda_shiftgelu_table(slope_mult, slope_shift, table_);
   }
   bool InPlaceOnInput0() const override { return true; }
-  int64_t packed_bytes() const override { return static_cast<int64_t>(table_.size()); }
 
   Status Run(const TensorData& t, ThreadPool& pool) const override {
     const auto* x = As<const int8_t>(t[x_]);
     auto* y = As<int8_t>(t[y_]);
-    const auto lookup = LookupFor(isa_);
+    const auto kernel = TableRequantFor(isa_);
     pool.ParallelFor(rows_, RowGrain(cols_), [&](int64_t r0, int64_t r1) {
-      lookup(x + r0 * cols_, r1 - r0, cols_, table_.data(), per_channel_, y + r0 * cols_);
+      kernel(x + r0 * cols_, r1 - r0, cols_, table_, mult_, shift_, n_mult_, y + r0 * cols_);
     });
     return Status::Ok();
   }
@@ -134,9 +125,11 @@ class LambdaShiftGelu final : public Op {
  private:
   int x_, y_;
   int64_t rows_, cols_;
-  bool per_channel_;
+  const int32_t* mult_;
+  const int8_t* shift_;
+  int64_t n_mult_;
   Isa isa_;
-  std::vector<int8_t> table_;  // kLookupPad bytes longer than the entries
+  int32_t table_[256];
 };
 
 class ILayerNorm final : public Op {
