@@ -193,7 +193,7 @@ def _bench(args) -> int:
     if unknown:
         raise SystemExit(f"intedge bench: unknown engines {unknown}; known: {', '.join(bench.ENGINES)}")
     results = bench.run(args.model, args.threads, runs=args.runs, warmup=args.warmup, engines=engines, isa=args.isa,
-                        progress=not args.json)
+                        progress=not args.json, save=args.save)
     print("\n\n".join(bench.format_table(r) for r in results))
     if args.json:
         for r in results:
@@ -286,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=int, default=5, help="untimed runs per engine first (default 5)")
     p.add_argument("--engines", metavar="A,B", help="a comma-separated subset of the engines (default: all)")
     p.add_argument("--isa", help="force intedge's kernel path (default: the best this CPU has)")
+    p.add_argument("--save", type=Path, metavar="DIR",
+                   help="keep the converted .ieg files and exported .onnx files in DIR (to rerun with intedge-bench)")
     p.add_argument("--json", action="store_true",
                    help="end with one JSON line per thread count: {model, threads, results: [{engine, median_ms, "
                    "p90_ms}], ...}")

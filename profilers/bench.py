@@ -193,15 +193,18 @@ def _nonlinear_share(path: Path, example, threads: int, isa: str | None, runs: i
 
 
 def run(model: str, threads: list[int], runs: int = 30, warmup: int = 5, engines: list[str] | None = None,
-        isa: str | None = None, progress: bool = True) -> list[BenchResult]:
-    """Benchmark `model` ("deit-tiny" or "minilm") on each thread count; one BenchResult per count."""
+        isa: str | None = None, progress: bool = True, save: Path | None = None) -> list[BenchResult]:
+    """Benchmark `model` ("deit-tiny" or "minilm") on each thread count; one BenchResult per count.
+    save: a folder to keep the converted and exported models in (default: a temporary one)."""
     from intedge.runtime import supported_isas
 
     spec = MODELS[model]()
     engines = list(engines or ENGINES)
     out = []
     with tempfile.TemporaryDirectory() as d:
-        art = _Artifacts(spec, engines, Path(d), progress)
+        work = Path(save or d)
+        work.mkdir(parents=True, exist_ok=True)
+        art = _Artifacts(spec, engines, work, progress)
         active = [e for e in engines if e not in art.skipped]
         for n in threads:
             runners = {e: art.runner(e, n, isa) for e in active}

@@ -69,6 +69,16 @@ std::vector<Isa> SupportedIsas() {
   return isas;
 }
 
+bool CpuHasAvx512Vbmi() {
+#if defined(__x86_64__)
+  unsigned a, b, c, d;
+  // The AVX-512 ISA check (SupportedIsas) has covered the OS state; VBMI is CPUID.(7,0):ECX bit 1.
+  return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (c & bit_AVX512VBMI);
+#else
+  return false;
+#endif
+}
+
 std::unique_ptr<GemmKernel> MakeGemm(Isa isa, const GemmWeights& w) {
   std::unique_ptr<GemmKernel> simd = MakeMatMulGemm(isa, w);
   return simd ? std::move(simd) : MakeGemmScalar(w);

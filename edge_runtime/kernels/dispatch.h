@@ -121,6 +121,16 @@ inline auto TableRequantFor(Isa isa) {
   return &kernels::table_requant_scalar;
 }
 
+// AVX-512 VBMI (byte permutes), which not every AVX-512 VNNI CPU has.
+bool CpuHasAvx512Vbmi();
+inline auto Lookup256For(Isa isa) {
+#if defined(INTEDGE_X86_KERNELS)
+  if (isa == Isa::kAvx512Vnni && CpuHasAvx512Vbmi()) return &kernels::lookup256_vbmi;
+#endif
+  (void)isa;
+  return &kernels::lookup256_scalar;
+}
+
 struct KernelSet {
   Isa isa = Isa::kScalar;
 };

@@ -87,7 +87,7 @@ class GemmDot4 final : public GemmKernel {
   }
 
   int64_t packed_bytes() const override {
-    return static_cast<int64_t>(packed_.size() + gscale_.size() * 4 + bias_.size() * 4 + colsum_.size() * 8 +
+    return static_cast<int64_t>(packed_.size() + gscale_.size() * 4 + bias_.size() * 4 + colsum_.size() * 4 +
                                 rq_.size() * sizeof(RequantBlock<V::kLanes>));
   }
 
@@ -107,7 +107,7 @@ class GemmDot4 final : public GemmKernel {
   // unsigned instruction, −128 for a signed one, or not at all).
   void SetBias() {
     for (int64_t n = 0; n < np_; ++n) {
-      const int64_t correction = flip_ ? (V::kUnsignedA ? 128 : -128) * colsum_[static_cast<size_t>(n)] : 0;
+      const int64_t correction = flip_ ? (V::kUnsignedA ? 128 : -128) * int64_t{colsum_[static_cast<size_t>(n)]} : 0;
       bias_[static_cast<size_t>(n)] = static_cast<int32_t>((n < N_ && bias_src_ ? bias_src_[n] : 0) - correction);
     }
   }
@@ -118,19 +118,36 @@ class GemmDot4 final : public GemmKernel {
   void PackW8(const int8_t* w8, int64_t n_step, int64_t k_step) {
     const auto bytes = static_cast<size_t>(np_ * kp_);
     if (packed_.size() != bytes) packed_.Resize(bytes);
-    for (int64_t n = 0; n < N_; ++n) colsum_[static_cast<size_t>(n)] = 0;
     for (int64_t n0 = 0; n0 < N_; n0 += kNR) {
       const int64_t lanes = N_ - n0 < kNR ? N_ - n0 : kNR;
       int8_t* block = packed_.data() + n0 * kp_;
-      for (int64_t k = 0; k < K_; ++k) {
-        int8_t* dst = block + (k >> 2) * kVecBytes + (k & 3);
-        const int8_t* src = w8 + n0 * n_step + k * k_step;
-        for (int64_t l = 0; l < lanes; ++l) {
-          const int8_t v = src[l * n_step];
-          dst[l * 4] = v;
-          colsum_[static_cast<size_t>(n0 + l)] += v;
+      int64_t k = 0;
+      if (n_step == 1 && lanes == kNR) {  // rows of [K, N]: 4 rows interleave into one vector (vectorized)
+        for (; k + 4 <= K_; k += 4) {
+          const int8_t* r = w8 + n0 + k * k_step;
+          int8_t* dst = block + (k >> 2) * kVecBytes;
+          for (int64_t l = 0; l < kNR; ++l) {
+            dst[4 * l] = r[l];
+            dst[4 * l + 1] = r[k_step + l];
+            dst[4 * l + 2] = r[2 * k_step + l];
+            dst[4 * l + 3] = r[3 * k_step + l];
+          }
         }
       }
+      for (; k < K_; ++k) {
+        int8_t* dst = block + (k >> 2) * kVecBytes + (k & 3);
+        const int8_t* src = w8 + n0 * n_step + k * k_step;
+        for (int64_t l = 0; l < lanes; ++l) dst[l * 4] = src[l * n_step];
+      }
+    }
+    if (!flip_) return;  // the column sums only correct a shift of the rows
+    // Σ_k w[n, k] with the kernel's own dot product: ones · the packed vectors.
+    const Vec ones = V::Set1Byte(1);
+    for (int64_t n0 = 0; n0 < np_; n0 += kNR) {
+      const int8_t* block = packed_.data() + n0 * kp_;
+      Vec sum = V::Zero();
+      for (int64_t q = 0; q < kp_ / 4; ++q) sum = V::Dpbusd(sum, ones, V::Load(block + q * kVecBytes));
+      V::Store32(colsum_.data() + n0, static_cast<int>(kNR), sum);
     }
   }
 
@@ -254,7 +271,7 @@ class GemmDot4 final : public GemmKernel {
   uint8_t flip_;
   bool w4_ = false, b_kn_;
   const int32_t* bias_src_;
-  AlignedArray<int64_t> colsum_;  // Σ_k w[n, k], for the shift's correction
+  AlignedArray<int32_t> colsum_;  // Σ_k w[n, k] (|·| ≤ 128·K < 2^31), for the shift's correction
   AlignedArray<int8_t> packed_;
   AlignedArray<int32_t> gscale_, bias_;
   AlignedArray<RequantBlock<V::kLanes>> rq_;

@@ -45,6 +45,11 @@ void table_requant_scalar(const int8_t* x, int64_t rows, int64_t C, const int32_
 void table_requant_avx512(const int8_t* x, int64_t rows, int64_t C, const int32_t* table, const int32_t* mult,
                           const int8_t* shift, int64_t n_mult, int8_t* y);
 
+// With one requant for the tensor, the two steps are one int8 → int8 table:
+// y = table[x + 128] (x86/lookup_vbmi.cc has the AVX-512 VBMI version).
+void lookup256_scalar(const int8_t* x, int64_t n, const int8_t* table, int8_t* y);
+void lookup256_vbmi(const int8_t* x, int64_t n, const int8_t* table, int8_t* y);
+
 // λ-ShiftGELU, elementwise (both steps): x, y [n] int8.
 // mult/shift: n_mult == 1 (per tensor) or == C (per channel of x [rows, C]).
 void lambda_shiftgelu_scalar(const int8_t* x, int64_t rows, int64_t C, int32_t slope_mult, int slope_shift,

@@ -3,8 +3,8 @@
 // (W8, W4, qmatmul operands, int8/int16/int32 out, ragged shapes), Shiftmax
 // (int8/int32 rows, extreme values, masks with empty rows), the portable
 // loops as each ISA compiles them (requant, residual add, I-LayerNorm),
-// λ-ShiftGELU's table requant, and the float → int quantize (NaN, ±inf,
-// exact halves).
+// λ-ShiftGELU's table requant and byte lookup, and the float → int quantize
+// (NaN, ±inf, exact halves).
 #include <cstring>
 #include <limits>
 #include <random>
@@ -164,6 +164,10 @@ void CheckTableRequantAndQuantize(Isa isa) {
     intedge::kernels::table_requant_scalar(x.data(), rows, C, table.data(), mult.data(), shift.data(), n_mult,
                                            want.data());
     intedge::TableRequantFor(isa)(x.data(), rows, C, table.data(), mult.data(), shift.data(), n_mult, got.data());
+    CHECK(got == want);
+    auto bytes = Random<int8_t>(256, -128, 127);
+    intedge::kernels::lookup256_scalar(x.data(), n, bytes.data(), want.data());
+    intedge::Lookup256For(isa)(x.data(), n, bytes.data(), got.data());
     CHECK(got == want);
 
     const float inv = static_cast<float>(Uniform(1, 1000)) / 8.0f;

@@ -60,6 +60,10 @@ void table_requant_scalar(const int8_t* x, int64_t rows, int64_t C, const int32_
   }
 }
 
+void lookup256_scalar(const int8_t* x, int64_t n, const int8_t* table, int8_t* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = table[x[i] + 128];
+}
+
 void lambda_shiftgelu_scalar(const int8_t* x, int64_t rows, int64_t C, int32_t slope_mult, int slope_shift,
                              const int32_t* mult, const int8_t* shift, int64_t n_mult, int8_t* y) {
   // x·σ(λx) is a pure function of one int8: tabulate its 256 values, then requantize per channel.

@@ -21,8 +21,8 @@ struct Zmm {
   using Vec = __m512i;
   static constexpr int kLanes = 16;
   static constexpr bool kUnsignedA = true;  // vpdpbusd: u8 × s8
-  // 32 registers: 12 × 2 accumulators (W8); W4 also holds group sums and unpacked nibbles
-  static constexpr int kRowsW8 = 12, kRowsW4 = 4;
+  // 32 registers: W8 12 × 2 accumulators; W4 6 × 2 accumulators, 6 × 2 group sums and 4 unpacked weight vectors
+  static constexpr int kRowsW8 = 12, kRowsW4 = 6;
   static Vec Zero() { return _mm512_setzero_si512(); }
   static Vec Load(const void* p) { return _mm512_load_si512(p); }
   static Vec Set1(int32_t v) { return _mm512_set1_epi32(v); }

@@ -11,8 +11,6 @@ namespace {
 
 using ir::fb::DType;
 
-constexpr int64_t kElementGrain = 4096;
-
 class Quantize final : public Op {
  public:
   Quantize(int x, int y, DType y_type, int64_t n, float inv_scale, Isa isa)

@@ -102,19 +102,29 @@ class ShiftGelu final : public Op {
 
 // λ-ShiftGELU is a pure function of each int8 before its (per-channel)
 // output requant, so Prepare tabulates its 256 values once with the oracle,
-// and Run only looks values up and requantizes: exact by construction.
+// and Run only looks values up and requantizes: exact by construction. With
+// one requant for the tensor, Prepare tabulates the requantized bytes too,
+// and Run is a byte lookup.
 class LambdaShiftGelu final : public Op {
  public:
   LambdaShiftGelu(int x, int y, int64_t rows, int64_t cols, int32_t slope_mult, int slope_shift, const int32_t* mult,
                   const int8_t* shift, int64_t n_mult, Isa isa)
       : x_(x), y_(y), rows_(rows), cols_(cols), mult_(mult), shift_(shift), n_mult_(n_mult), isa_(isa) {
     kernels::lambda_shiftgelu_table(slope_mult, slope_shift, table_);
+    int8_t every[256];
+    for (int v = 0; v < 256; ++v) every[v] = static_cast<int8_t>(v - 128);
+    if (n_mult_ == 1) kernels::table_requant_scalar(every, 1, 256, table_, mult_, shift_, 1, bytes_);
   }
   bool InPlaceOnInput0() const override { return true; }
 
   Status Run(const TensorData& t, ThreadPool& pool) const override {
     const auto* x = As<const int8_t>(t[x_]);
     auto* y = As<int8_t>(t[y_]);
+    if (n_mult_ == 1) {
+      const auto lookup = Lookup256For(isa_);
+      pool.ParallelFor(rows_ * cols_, kElementGrain, [&](int64_t b, int64_t e) { lookup(x + b, e - b, bytes_, y + b); });
+      return Status::Ok();
+    }
     const auto kernel = TableRequantFor(isa_);
     pool.ParallelFor(rows_, RowGrain(cols_), [&](int64_t r0, int64_t r1) {
       kernel(x + r0 * cols_, r1 - r0, cols_, table_, mult_, shift_, n_mult_, y + r0 * cols_);
@@ -130,6 +140,7 @@ class LambdaShiftGelu final : public Op {
   int64_t n_mult_;
   Isa isa_;
   int32_t table_[256];
+  int8_t bytes_[256] = {};  // the requantized table, when n_mult_ == 1
 };
 
 class ILayerNorm final : public Op {

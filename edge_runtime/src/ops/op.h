@@ -21,6 +21,9 @@ namespace intedge {
 using TensorData = std::vector<uint8_t*>;
 using Shape = std::vector<int64_t>;
 
+// Elements per thread chunk of an elementwise op: enough work to outweigh a hand-off.
+constexpr int64_t kElementGrain = 4096;
+
 inline Shape ShapeOf(const TensorInfo& t) { return Shape(t.dims.begin(), t.dims.begin() + t.rank); }
 
 class Op {
