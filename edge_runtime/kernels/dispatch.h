@@ -79,47 +79,28 @@ void ShiftmaxAvx512(const int32_t* x, const uint8_t* keep, int64_t rows, int64_t
 // The elementwise kernels as this ISA has them: the portable loops
 // (kernels/portable_loops.h) compiled with AVX-512, and the AVX-512
 // I-LayerNorm, table requant and quantize, where the session runs
-// avx512vnni; else the scalar ones.
-template <typename In, typename Out>
-auto RequantFor(Isa isa) {
+// avx512vnni; else the scalar ones. INTEDGE_PICK(isa, name, <types>) is
+// &kernels::name_avx512<types> or &kernels::name_scalar<types>; the AVX-512
+// names exist only in x86 builds.
 #if defined(INTEDGE_X86_KERNELS)
-  if (isa == Isa::kAvx512Vnni) return &kernels::requant_avx512<In, Out>;
-#endif
-  (void)isa;
-  return &kernels::requant_scalar<In, Out>;
+#define INTEDGE_PICK(isa, name, ...) \
+  ((isa) == Isa::kAvx512Vnni ? &kernels::name##_avx512 __VA_ARGS__ : &kernels::name##_scalar __VA_ARGS__)
+#else
+template <typename F>
+F ScalarOnly(Isa, F scalar) {
+  return scalar;
 }
+#define INTEDGE_PICK(isa, name, ...) ScalarOnly(isa, &kernels::name##_scalar __VA_ARGS__)
+#endif
+template <typename In, typename Out>
+auto RequantFor(Isa isa) { return INTEDGE_PICK(isa, requant, <In, Out>); }
 template <typename A, typename B, typename Out>
-auto QAddFor(Isa isa) {
-#if defined(INTEDGE_X86_KERNELS)
-  if (isa == Isa::kAvx512Vnni) return &kernels::qadd_avx512<A, B, Out>;
-#endif
-  (void)isa;
-  return &kernels::qadd_scalar<A, B, Out>;
-}
+auto QAddFor(Isa isa) { return INTEDGE_PICK(isa, qadd, <A, B, Out>); }
 template <typename In, typename Out>
-auto ILayerNormFor(Isa isa) {
-#if defined(INTEDGE_X86_KERNELS)
-  if (isa == Isa::kAvx512Vnni) return &kernels::ilayernorm_avx512<In, Out>;
-#endif
-  (void)isa;
-  return &kernels::ilayernorm_scalar<In, Out>;
-}
-
+auto ILayerNormFor(Isa isa) { return INTEDGE_PICK(isa, ilayernorm, <In, Out>); }
 template <typename Out>
-auto QuantizeFor(Isa isa) {
-#if defined(INTEDGE_X86_KERNELS)
-  if (isa == Isa::kAvx512Vnni) return &kernels::quantize_avx512<Out>;
-#endif
-  (void)isa;
-  return &kernels::quantize_scalar<Out>;
-}
-inline auto TableRequantFor(Isa isa) {
-#if defined(INTEDGE_X86_KERNELS)
-  if (isa == Isa::kAvx512Vnni) return &kernels::table_requant_avx512;
-#endif
-  (void)isa;
-  return &kernels::table_requant_scalar;
-}
+auto QuantizeFor(Isa isa) { return INTEDGE_PICK(isa, quantize, <Out>); }
+inline auto TableRequantFor(Isa isa) { return INTEDGE_PICK(isa, table_requant); }
 
 // AVX-512 VBMI (byte permutes), which not every AVX-512 VNNI CPU has.
 bool CpuHasAvx512Vbmi();

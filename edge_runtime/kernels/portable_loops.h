@@ -82,11 +82,33 @@ void ILayerNormLoop(const In* x, int64_t rows, int64_t C, const int32_t* mult, c
   }
 }
 
-// Every dtype combination the graph allows, for explicit instantiation:
-// M(In, Out) for requant, M(A, B, Out) for qadd, M(In, Out) for I-LayerNorm.
-#define INTEDGE_REQUANT_TYPES(M) \
-  M(int8_t, int8_t) M(int8_t, int16_t) M(int16_t, int8_t) M(int16_t, int16_t) M(int32_t, int8_t) M(int32_t, int16_t)
-#define INTEDGE_QADD_TYPES(M)                                                                                  \
-  M(int8_t, int8_t, int8_t) M(int8_t, int8_t, int16_t) M(int8_t, int16_t, int8_t) M(int8_t, int16_t, int16_t) \
-  M(int16_t, int8_t, int8_t) M(int16_t, int8_t, int16_t) M(int16_t, int16_t, int8_t) M(int16_t, int16_t, int16_t)
-#define INTEDGE_ILAYERNORM_TYPES(M) M(int8_t, int8_t) M(int8_t, int16_t) M(int16_t, int8_t) M(int16_t, int16_t)
+// requant_<isa> and qadd_<isa> (kernels.h) from the loops above, for every
+// dtype combination; used after the anonymous namespace the loops are in.
+#define INTEDGE_DEFINE_PORTABLE_KERNELS(isa)                                                              \
+  template <typename In, typename Out>                                                                     \
+  void requant_##isa(const In* x, int64_t n, int32_t mult, int shift, Out* y) {                            \
+    RequantLoop(x, n, mult, shift, y);                                                                     \
+  }                                                                                                        \
+  template <typename A, typename B, typename Out>                                                          \
+  void qadd_##isa(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t mult_b, int shift, Out* y) {  \
+    QAddLoop(a, b, n, mult_a, mult_b, shift, y);                                                           \
+  }                                                                                                        \
+  INTEDGE_REQUANT_TYPES(INTEDGE_INSTANTIATE_REQUANT, isa)                                                  \
+  INTEDGE_QADD_TYPES(INTEDGE_INSTANTIATE_QADD, isa)
+#define INTEDGE_INSTANTIATE_REQUANT(isa, In, Out) \
+  template void requant_##isa<In, Out>(const In*, int64_t, int32_t, int, Out*);
+#define INTEDGE_INSTANTIATE_QADD(isa, A, B, Out) \
+  template void qadd_##isa<A, B, Out>(const A*, const B*, int64_t, int32_t, int32_t, int, Out*);
+#define INTEDGE_INSTANTIATE_ILAYERNORM(isa, In, Out) \
+  template void ilayernorm_##isa<In, Out>(const In*, int64_t, int64_t, const int32_t*, const int64_t*, int, Out*);
+
+// Every dtype combination the graph allows: M(X, In, Out) for requant and
+// I-LayerNorm, M(X, A, B, Out) for qadd.
+#define INTEDGE_REQUANT_TYPES(M, X)                                                                           \
+  M(X, int8_t, int8_t) M(X, int8_t, int16_t) M(X, int16_t, int8_t) M(X, int16_t, int16_t) M(X, int32_t, int8_t) \
+  M(X, int32_t, int16_t)
+#define INTEDGE_QADD_TYPES(M, X)                                                                         \
+  M(X, int8_t, int8_t, int8_t) M(X, int8_t, int8_t, int16_t) M(X, int8_t, int16_t, int8_t)                \
+  M(X, int8_t, int16_t, int16_t) M(X, int16_t, int8_t, int8_t) M(X, int16_t, int8_t, int16_t)             \
+  M(X, int16_t, int16_t, int8_t) M(X, int16_t, int16_t, int16_t)
+#define INTEDGE_ILAYERNORM_TYPES(M, X) M(X, int8_t, int8_t) M(X, int8_t, int16_t) M(X, int16_t, int8_t) M(X, int16_t, int16_t)

@@ -11,15 +11,7 @@ namespace {
 #include "kernels/portable_loops.h"
 }  // namespace
 
-template <typename In, typename Out>
-void requant_scalar(const In* x, int64_t n, int32_t mult, int shift, Out* y) {
-  RequantLoop(x, n, mult, shift, y);
-}
-
-template <typename A, typename B, typename Out>
-void qadd_scalar(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t mult_b, int shift, Out* y) {
-  QAddLoop(a, b, n, mult_a, mult_b, shift, y);
-}
+INTEDGE_DEFINE_PORTABLE_KERNELS(scalar)
 
 template <typename In, typename Out>
 void meanpool_scalar(const In* x, int64_t outer, int64_t len, int64_t inner, int32_t mult, int shift, Out* y) {
@@ -52,13 +44,6 @@ void dequantize_scalar(const In* x, int64_t n, float scale, float* y) {
   for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(x[i]) * scale;
 }
 
-#define INTEDGE_INSTANTIATE(In, Out) template void requant_scalar<In, Out>(const In*, int64_t, int32_t, int, Out*);
-INTEDGE_REQUANT_TYPES(INTEDGE_INSTANTIATE)
-#undef INTEDGE_INSTANTIATE
-#define INTEDGE_INSTANTIATE(A, B, Out) \
-  template void qadd_scalar<A, B, Out>(const A*, const B*, int64_t, int32_t, int32_t, int, Out*);
-INTEDGE_QADD_TYPES(INTEDGE_INSTANTIATE)
-#undef INTEDGE_INSTANTIATE
 template void meanpool_scalar<int8_t, int8_t>(const int8_t*, int64_t, int64_t, int64_t, int32_t, int, int8_t*);
 template void meanpool_scalar<int8_t, int16_t>(const int8_t*, int64_t, int64_t, int64_t, int32_t, int, int16_t*);
 template void meanpool_scalar<int16_t, int8_t>(const int16_t*, int64_t, int64_t, int64_t, int32_t, int, int8_t*);

@@ -14,9 +14,6 @@ void ilayernorm_scalar(const In* x, int64_t rows, int64_t C, const int32_t* mult
   ILayerNormLoop(x, rows, C, mult, bias, shift, y);
 }
 
-#define INTEDGE_INSTANTIATE(In, Out) \
-  template void ilayernorm_scalar<In, Out>(const In*, int64_t, int64_t, const int32_t*, const int64_t*, int, Out*);
-INTEDGE_ILAYERNORM_TYPES(INTEDGE_INSTANTIATE)
-#undef INTEDGE_INSTANTIATE
+INTEDGE_ILAYERNORM_TYPES(INTEDGE_INSTANTIATE_ILAYERNORM, scalar)
 
 }  // namespace intedge::kernels

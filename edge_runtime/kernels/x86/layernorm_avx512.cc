@@ -89,9 +89,6 @@ void ilayernorm_avx512(const In* x, int64_t rows, int64_t C, const int32_t* mult
   }
 }
 
-#define INTEDGE_INSTANTIATE(In, Out) \
-  template void ilayernorm_avx512<In, Out>(const In*, int64_t, int64_t, const int32_t*, const int64_t*, int, Out*);
-INTEDGE_ILAYERNORM_TYPES(INTEDGE_INSTANTIATE)
-#undef INTEDGE_INSTANTIATE
+INTEDGE_ILAYERNORM_TYPES(INTEDGE_INSTANTIATE_ILAYERNORM, avx512)
 
 }  // namespace intedge::kernels
