@@ -280,6 +280,7 @@ def format_gemm(rows: list[dict]) -> str:
              f"  {'M×K×N':16} {'weights':7} {'isa':11} {'ms':>8} {'GMAC/s':>8} {'peak':>8} {'of peak':>8}"]
     for r in rows:
         frac = f"{100 * r['peak_fraction']:.0f} %" if r["peak_gmacs"] else "-"
-        lines.append(f"  {r['m']}x{r['k']}x{r['n']:<8} {r['weights']:7} {r['isa']:11} {r['median_ms']:8.3f} "
+        shape = f"{r['m']}x{r['k']}x{r['n']}"
+        lines.append(f"  {shape:16} {r['weights']:7} {r['isa']:11} {r['median_ms']:8.3f} "
                      f"{r['gmacs']:8.1f} {r['peak_gmacs']:8.1f} {frac:>8}")
     return "\n".join(lines)
