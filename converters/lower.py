@@ -163,6 +163,9 @@ class Lowered:
     graph: Graph
     tensor: dict[str, int]  # float-graph value → IR tensor id
     fragments: list[tuple[FNode, int, int]]  # node, first op, end op
+    # values whose IR tensor holds them untransposed (a Kᵀ read by qmatmuls as transpose_b): the float
+    # graph's value is that tensor permuted by this perm
+    views: dict[str, list[int]] = field(default_factory=dict)
 
 
 class _Emitter:
@@ -170,6 +173,8 @@ class _Emitter:
         self.g, self.p, self.consts = g, p, consts
         self.ir = Graph(name=name)
         self.tid: dict[str, int] = {}
+        self.consumers = g.consumers()
+        self.views: dict[str, list[int]] = {}
 
     def const(self, name: str) -> np.ndarray:
         return self.consts[name].detach().double().numpy()
@@ -214,7 +219,7 @@ def emit(g: FloatGraph, p: QuantPlan, consts: dict[str, torch.Tensor] | None = N
         out = e.ir.add_tensor("output" if len(g.outputs) == 1 else f"output{k}", "float32", g.shapes[v])
         e.ir.add_op("dequantize", [e.tid[v]], [out], name=f"output{k}", scale=p.scales[v])
         e.ir.outputs.append(out)
-    return Lowered(e.ir, e.tid, fragments)
+    return Lowered(e.ir, e.tid, fragments, e.views)
 
 
 def _out(e: _Emitter, n: FNode) -> int:
@@ -261,7 +266,21 @@ def _emit_linear(e: _Emitter, n: FNode):
 def _emit_matmul(e: _Emitter, n: FNode):
     a, b = n.inputs
     m, s = (0, 0) if e.p.dtypes[n.output] == "int32" else iops.dyadic(e.p.scales[a] * e.p.scales[b] / e.p.scales[n.output])
-    e.ir.add_op("qmatmul", [e.tid[a], e.tid[b]], [_out(e, n)], name=n.output, transpose_b=False, multiplier=m, shift=s)
+    e.ir.add_op("qmatmul", [e.tid[a], e.tid[b]], [_out(e, n)], name=n.output, transpose_b=b in e.views,
+                multiplier=m, shift=s)
+
+
+def _emit_transpose(e: _Emitter, n: FNode):
+    """A transpose of the last two axes that only qmatmuls read, as their right operand (attention's Kᵀ),
+    is not emitted: they read its input with transpose_b, and the engine packs it as it is."""
+    perm, rank = list(n.attrs["perm"]), len(n.attrs["perm"])
+    uses = e.consumers.get(n.output, [])
+    if (perm == list(range(rank - 2)) + [rank - 1, rank - 2] and uses and n.output not in e.g.outputs
+            and all(u.kind == "matmul" and u.inputs[1] == n.output and u.inputs[0] != n.output for u in uses)):
+        e.tid[n.output] = e.tid[n.inputs[0]]
+        e.views[n.output] = perm
+        return
+    e.ir.add_op("transpose", [e.tid[n.inputs[0]]], [_out(e, n)], name=n.output, perm=np.array(perm))
 
 
 def _emit_softmax(e: _Emitter, n: FNode):
@@ -352,7 +371,7 @@ _EMIT = {
     "add": _emit_add,
     "scale": _emit_scale,
     "reshape": _emit_shape("reshape", lambda n: {}),
-    "transpose": _emit_shape("transpose", lambda n: {"perm": np.array(n.attrs["perm"])}),
+    "transpose": _emit_transpose,
     "slice": _emit_shape("slice", lambda n: {k: n.attrs[k] for k in ("axis", "start", "end", "step")}),
     "upsample": _emit_shape("upsample_nearest", lambda n: {}),
     "concat": _emit_concat,

@@ -58,7 +58,10 @@ class QATTwin(nn.Module):
             reference.execute(ir, ints, self._table, range(start, end))
             args = [value_of(g, floats, v, consts) for v in n.inputs]
             surrogate = FLOAT_OPS[n.kind](n, node_consts(g, n, consts), *args)
-            exact = (ints[lowered.tensor[n.output]].double() * self.plan.scales[n.output]).float()
+            q = ints[lowered.tensor[n.output]]
+            if n.output in lowered.views:  # held untransposed for its qmatmuls (lower._emit_transpose)
+                q = q.permute(lowered.views[n.output])
+            exact = (q.double() * self.plan.scales[n.output]).float()
             floats[n.output] = _ValueOf.apply(surrogate, exact)
         return floats, ints, lowered
 

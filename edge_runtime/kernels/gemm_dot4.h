@@ -133,6 +133,11 @@ class GemmDot4 final : public GemmKernel {
             dst[4 * l + 3] = r[3 * k_step + l];
           }
         }
+      } else if (k_step == 1) {  // rows of [N, K]: a lane's 4 k are 4 consecutive bytes
+        for (; k + 4 <= K_; k += 4) {
+          int8_t* dst = block + (k >> 2) * kVecBytes;
+          for (int64_t l = 0; l < lanes; ++l) __builtin_memcpy(dst + 4 * l, w8 + (n0 + l) * n_step + k, 4);
+        }
       }
       for (; k < K_; ++k) {
         int8_t* dst = block + (k >> 2) * kVecBytes + (k & 3);

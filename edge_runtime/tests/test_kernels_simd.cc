@@ -64,18 +64,24 @@ void CheckGemms(Isa isa) {
     auto x = Random<uint8_t>(static_cast<size_t>(M * K), 0, 255);
     const size_t out_bytes = static_cast<size_t>(M * N * (w.out_bits / 8));
     std::vector<uint8_t> want(out_bytes);
-    if (matmul) {  // a qmatmul's right operand as an activation [K, N]
+    if (matmul) {  // a qmatmul's right operand as an activation, [K, N] or (transpose_b) [N, K]
+      const bool transpose_b = Uniform(0, 1);
       w.w8 = w8.data();
-      w.b_kn = true;
-      const int8_t* b = w8.data();
-      if (w.x_u8) {
-        intedge::kernels::qmatmul_scalar(x.data(), b, false, 1, M, N, K, 0, 1, reinterpret_cast<int32_t*>(want.data()));
-      } else {
-        intedge::kernels::qmatmul_scalar(reinterpret_cast<const int8_t*>(x.data()), b, false, 1, M, N, K, 0, 1,
-                                         reinterpret_cast<int32_t*>(want.data()));
-      }
+      w.b_kn = !transpose_b;
       auto g = intedge::MakeMatMulGemm(isa, w);
-      if (g) CHECK(RunGemm(*g, x.data(), M, out_bytes) == want);
+      if (!g) continue;
+      // then a second operand through SetRight, as every run after the first does
+      for (const int8_t* b : {static_cast<const int8_t*>(w8.data()), static_cast<const int8_t*>(q4.data())}) {
+        if (w.x_u8) {
+          intedge::kernels::qmatmul_scalar(x.data(), b, transpose_b, 1, M, N, K, 0, 1,
+                                           reinterpret_cast<int32_t*>(want.data()));
+        } else {
+          intedge::kernels::qmatmul_scalar(reinterpret_cast<const int8_t*>(x.data()), b, transpose_b, 1, M, N, K, 0,
+                                           1, reinterpret_cast<int32_t*>(want.data()));
+        }
+        g->SetRight(b);
+        CHECK(RunGemm(*g, x.data(), M, out_bytes) == want);
+      }
       continue;
     }
     w.bias = bias.data();
