@@ -95,7 +95,9 @@ ie_status ie_session_input_info(const ie_session* session, int32_t index, ie_ten
 ie_status ie_session_output_info(const ie_session* session, int32_t index, ie_tensor* info);
 
 /* Run once. inputs[i] must match graph input i's dtype and shape exactly
- * (name may be NULL; when set it must match too). */
+ * (name may be NULL; when set it must match too). A session runs one
+ * inference at a time (its arena and scratch are shared): call it from one
+ * thread at a time, or open one session per thread. */
 ie_status ie_session_run(ie_session* session, const ie_tensor* inputs, int32_t input_count, char* message,
                          size_t message_capacity);
 /* Output `index` of the last run: info plus data pointing into the session,
