@@ -107,6 +107,11 @@ ShiftmaxKernels ShiftmaxFor(Isa isa) {
     return {static_cast<decltype(ShiftmaxKernels::i8)>(ShiftmaxAvx512),
             static_cast<decltype(ShiftmaxKernels::i32)>(ShiftmaxAvx512)};
   }
+#elif defined(__aarch64__)
+  if (isa != Isa::kScalar) {
+    return {static_cast<decltype(ShiftmaxKernels::i8)>(ShiftmaxNeon),
+            static_cast<decltype(ShiftmaxKernels::i32)>(ShiftmaxNeon)};
+  }
 #endif
   (void)isa;
   return {kernels::shiftmax_scalar<int8_t>, kernels::shiftmax_scalar<int32_t>};

@@ -75,6 +75,10 @@ void ShiftmaxAvx512(const int8_t* x, const uint8_t* keep, int64_t rows, int64_t 
                     uint8_t* y);
 void ShiftmaxAvx512(const int32_t* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
                     uint8_t* y);
+void ShiftmaxNeon(const int8_t* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
+                  uint8_t* y);
+void ShiftmaxNeon(const int32_t* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
+                  uint8_t* y);
 
 // The elementwise kernels as this ISA has them: the portable loops
 // (kernels/portable_loops.h) compiled with AVX-512, and the AVX-512
@@ -97,7 +101,12 @@ auto RequantFor(Isa isa) { return INTEDGE_PICK(isa, requant, <In, Out>); }
 template <typename A, typename B, typename Out>
 auto QAddFor(Isa isa) { return INTEDGE_PICK(isa, qadd, <A, B, Out>); }
 template <typename In, typename Out>
-auto ILayerNormFor(Isa isa) { return INTEDGE_PICK(isa, ilayernorm, <In, Out>); }
+auto ILayerNormFor(Isa isa) {
+#if defined(__aarch64__)
+  if (isa != Isa::kScalar) return &kernels::ilayernorm_neon<In, Out>;
+#endif
+  return INTEDGE_PICK(isa, ilayernorm, <In, Out>);
+}
 template <typename Out>
 auto QuantizeFor(Isa isa) { return INTEDGE_PICK(isa, quantize, <Out>); }
 inline auto TableRequantFor(Isa isa) { return INTEDGE_PICK(isa, table_requant); }
@@ -107,6 +116,8 @@ bool CpuHasAvx512Vbmi();
 inline auto Lookup256For(Isa isa) {
 #if defined(INTEDGE_X86_KERNELS)
   if (isa == Isa::kAvx512Vnni && CpuHasAvx512Vbmi()) return &kernels::lookup256_vbmi;
+#elif defined(__aarch64__)
+  if (isa != Isa::kScalar) return &kernels::lookup256_neon;
 #endif
   (void)isa;
   return &kernels::lookup256_scalar;

@@ -46,9 +46,10 @@ void table_requant_avx512(const int8_t* x, int64_t rows, int64_t C, const int32_
                           const int8_t* shift, int64_t n_mult, int8_t* y);
 
 // With one requant for the tensor, the two steps are one int8 → int8 table:
-// y = table[x + 128] (x86/lookup_vbmi.cc has the AVX-512 VBMI version).
+// y = table[x + 128] (x86/lookup_vbmi.cc, arm/lookup_neon.cc).
 void lookup256_scalar(const int8_t* x, int64_t n, const int8_t* table, int8_t* y);
 void lookup256_vbmi(const int8_t* x, int64_t n, const int8_t* table, int8_t* y);
+void lookup256_neon(const int8_t* x, int64_t n, const int8_t* table, int8_t* y);
 
 // λ-ShiftGELU, elementwise (both steps): x, y [n] int8.
 // mult/shift: n_mult == 1 (per tensor) or == C (per channel of x [rows, C]).
@@ -74,6 +75,9 @@ void qadd_avx512(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t mult
 template <typename In, typename Out>
 void ilayernorm_avx512(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias, int shift,
                        Out* y);
+template <typename In, typename Out>  // arm/layernorm_neon.cc
+void ilayernorm_neon(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias, int shift,
+                     Out* y);
 
 // Mean over the middle axis of x [outer, len, inner] → y [outer, inner].
 template <typename In, typename Out>
