@@ -104,13 +104,11 @@ std::unique_ptr<GemmKernel> MakeMatMulGemm(Isa isa, const GemmWeights& w) {
 ShiftmaxKernels ShiftmaxFor(Isa isa) {
 #if defined(INTEDGE_X86_KERNELS)
   if (isa == Isa::kAvx512Vnni) {
-    return {static_cast<decltype(ShiftmaxKernels::i8)>(ShiftmaxAvx512),
-            static_cast<decltype(ShiftmaxKernels::i32)>(ShiftmaxAvx512)};
+    return {ShiftmaxAvx512<int8_t>, ShiftmaxAvx512<int32_t>};
   }
 #elif defined(__aarch64__)
   if (isa != Isa::kScalar) {
-    return {static_cast<decltype(ShiftmaxKernels::i8)>(ShiftmaxNeon),
-            static_cast<decltype(ShiftmaxKernels::i32)>(ShiftmaxNeon)};
+    return {ShiftmaxNeon<int8_t>, ShiftmaxNeon<int32_t>};
   }
 #endif
   (void)isa;

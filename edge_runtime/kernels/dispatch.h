@@ -71,14 +71,10 @@ struct ShiftmaxKernels {
 };
 // The ISA's Shiftmax, or the scalar oracle where it has none.
 ShiftmaxKernels ShiftmaxFor(Isa isa);
-void ShiftmaxAvx512(const int8_t* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
-                    uint8_t* y);
-void ShiftmaxAvx512(const int32_t* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
-                    uint8_t* y);
-void ShiftmaxNeon(const int8_t* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
-                  uint8_t* y);
-void ShiftmaxNeon(const int32_t* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
-                  uint8_t* y);
+template <typename In>  // int8_t, int32_t
+void ShiftmaxAvx512(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift, uint8_t* y);
+template <typename In>
+void ShiftmaxNeon(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift, uint8_t* y);
 
 // The elementwise kernels as this ISA has them: the portable loops
 // (kernels/portable_loops.h) compiled with AVX-512, and the AVX-512

@@ -63,8 +63,10 @@ int32x4_t Pow2Neg4(uint32x4_t u) {
   return vbicq_s32(r, vreinterpretq_s32_u32(vcgtq_s32(q, vdupq_n_s32(kExp2OutBits))));
 }
 
+}  // namespace
+
 template <typename In>
-void Rows(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift, uint8_t* y) {
+void ShiftmaxNeon(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift, uint8_t* y) {
   thread_local AlignedArray<int32_t> exps;
   if (exps.size() < static_cast<size_t>(cols) && !exps.Resize(static_cast<size_t>(cols))) {
     kernels::shiftmax_scalar(x, keep, rows, cols, mult, shift, y);  // no scratch: the oracle needs none
@@ -120,16 +122,7 @@ void Rows(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t 
   }
 }
 
-}  // namespace
-
-void ShiftmaxNeon(const int8_t* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
-                  uint8_t* y) {
-  Rows(x, keep, rows, cols, mult, shift, y);
-}
-
-void ShiftmaxNeon(const int32_t* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
-                  uint8_t* y) {
-  Rows(x, keep, rows, cols, mult, shift, y);
-}
+template void ShiftmaxNeon<int8_t>(const int8_t*, const uint8_t*, int64_t, int64_t, int32_t, int, uint8_t*);
+template void ShiftmaxNeon<int32_t>(const int32_t*, const uint8_t*, int64_t, int64_t, int32_t, int, uint8_t*);
 
 }  // namespace intedge

@@ -65,8 +65,10 @@ __m512i Pow2Neg16(__m512i u) {
   return _mm512_maskz_mov_epi32(_mm512_cmple_epu32_mask(q, _mm512_set1_epi32(kExp2OutBits)), r);
 }
 
+}  // namespace
+
 template <typename In>
-void Rows(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift, uint8_t* y) {
+void ShiftmaxAvx512(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift, uint8_t* y) {
   thread_local AlignedArray<int32_t> exps;
   if (exps.size() < static_cast<size_t>(cols) + 16 && !exps.Resize(static_cast<size_t>(cols) + 16)) {
     kernels::shiftmax_scalar(x, keep, rows, cols, mult, shift, y);  // no scratch: the oracle needs none
@@ -105,16 +107,7 @@ void Rows(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t 
   }
 }
 
-}  // namespace
-
-void ShiftmaxAvx512(const int8_t* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
-                    uint8_t* y) {
-  Rows(x, keep, rows, cols, mult, shift, y);
-}
-
-void ShiftmaxAvx512(const int32_t* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
-                    uint8_t* y) {
-  Rows(x, keep, rows, cols, mult, shift, y);
-}
+template void ShiftmaxAvx512<int8_t>(const int8_t*, const uint8_t*, int64_t, int64_t, int32_t, int, uint8_t*);
+template void ShiftmaxAvx512<int32_t>(const int32_t*, const uint8_t*, int64_t, int64_t, int32_t, int, uint8_t*);
 
 }  // namespace intedge
