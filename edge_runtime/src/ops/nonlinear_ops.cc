@@ -46,8 +46,11 @@ class Shiftmax final : public Op {
             return;
           }
           std::vector<uint8_t> keep(static_cast<size_t>(cols_));
+          const uint8_t* expanded = nullptr;  // rows of one sequence share a mask row: expand it once
           for (int64_t r = r0; r < r1; ++r) {
-            KeepRow(t[mask_], r, keep.data());
+            const uint8_t* m = MaskRow(t[mask_], r);
+            if (m != expanded) KeepRow(m, keep.data());
+            expanded = m;
             kernel(x + r * cols_, keep.data(), 1, y + r * cols_);
           }
         });
@@ -57,15 +60,20 @@ class Shiftmax final : public Op {
   }
 
  private:
-  // keep[c] = mask element over x[r, c] != 0. A row never straddles two
-  // broadcast runs: a run spans whole rows (see Broadcast).
-  void KeepRow(const uint8_t* mask, int64_t r, uint8_t* keep) const {
+  // Where the mask elements over row r of x start: a row never straddles two
+  // broadcast runs (a run spans whole rows, see Broadcast).
+  const uint8_t* MaskRow(const uint8_t* mask, int64_t r) const {
     const int64_t e = r * cols_, run = e / bc_.run_length(), off = e % bc_.run_length();
+    return mask + (bc_.SmallOffset(run) + (bc_.small_step() ? off : 0)) * ElementBytes(mask_type_);
+  }
+
+  // keep[c] = mask element over x[r, c] != 0, from MaskRow(r).
+  void KeepRow(const uint8_t* mask_row, uint8_t* keep) const {
     WithIntType(mask_type_, [&](auto tag) {
       using M = decltype(tag);
-      const M* m = As<M>(mask) + bc_.SmallOffset(run);
+      const M* m = As<M>(mask_row);
       if (bc_.small_step()) {
-        for (int64_t c = 0; c < cols_; ++c) keep[c] = m[off + c] != 0;
+        for (int64_t c = 0; c < cols_; ++c) keep[c] = m[c] != 0;
       } else {
         std::fill(keep, keep + cols_, static_cast<uint8_t>(m[0] != 0));
       }
