@@ -123,13 +123,13 @@ class _Artifacts:
         self.paths: dict[str, Path] = {}
         self.skipped: dict[str, str] = {}
         self.executorch: bytes | None = None
+        calibration = spec.calibration(CALIBRATION_INPUTS)
         steps = tqdm(engines, desc="preparing engines", disable=not progress, leave=False)
         for engine in steps:
             steps.set_postfix_str(engine)
             if engine.startswith("intedge-"):
                 weights = engine.split("-")[1][:2]  # w8 / w4
-                items = spec.calibration(CALIBRATION_INPUTS)
-                conv = Converter.calibrate(self.model, tuple(torch.from_numpy(x) for x in items[0]), items,
+                conv = Converter.calibrate(self.model, tuple(torch.from_numpy(x) for x in calibration[0]), calibration,
                                            progress=False, **(spec.conversion | {"weights": weights}))
                 self.paths[engine] = work / f"{spec.name}-{weights}.ieg"
                 conv.graph(name=f"{spec.name}-{weights}").save(self.paths[engine])
@@ -205,6 +205,9 @@ def run(model: str, threads: list[int], runs: int = 30, warmup: int = 5, engines
         work = Path(save or d)
         work.mkdir(parents=True, exist_ok=True)
         art = _Artifacts(spec, engines, work, progress)
+        ours = {e: path for e, path in art.paths.items() if e.startswith("intedge-")}
+        weight_bytes = {e: linear_weight_bytes(path) for e, path in ours.items()}  # the same for every count
+        file_bytes = {e: path.stat().st_size for e, path in ours.items()}
         active = [e for e in engines if e not in art.skipped]
         for n in threads:
             runners = {e: art.runner(e, n, isa) for e in active}
@@ -212,11 +215,9 @@ def run(model: str, threads: list[int], runs: int = 30, warmup: int = 5, engines
             del runners  # drop sessions (and their thread pools) before the next count
             result = BenchResult(model, spec.description, n, runs, isa or supported_isas()[-1],
                                  [EngineTime(e, float(np.median(t)), float(np.percentile(t, 90)))
-                                  for e, t in times.items()], skipped=dict(art.skipped))
-            for e, path in art.paths.items():
-                if e.startswith("intedge-"):
-                    result.linear_weight_bytes[e] = linear_weight_bytes(path)
-                    result.file_bytes[e] = path.stat().st_size
+                                  for e, t in times.items()], linear_weight_bytes=dict(weight_bytes),
+                                 file_bytes=dict(file_bytes),
+                                 skipped=dict(art.skipped))
             if "intedge-w8a8" in art.paths:
                 result.nonlinear_share = _nonlinear_share(art.paths["intedge-w8a8"], art.example, n, isa)
             out.append(result)

@@ -26,6 +26,10 @@ inline T Requantize(int64_t z, int32_t multiplier, int shift) {
   return Saturate<T>(RoundingShift(z * multiplier, shift));
 }
 
+// integer_ops/shiftmax.py and gelu.py SUM_MAX: the cap on exponential sums
+// and differences, so the reciprocal kSumMax / sum stays int32.
+constexpr int64_t kSumMax = (int64_t{1} << 31) - 1;
+
 // integer_ops/exp2.py: 2^(−u/2^16) in Q15, u in [0, kExp2MaxU].
 constexpr int kExp2FracBits = 16;
 constexpr int kExp2OutBits = 15;

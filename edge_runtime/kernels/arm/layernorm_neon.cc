@@ -15,12 +15,7 @@ namespace intedge::kernels {
 namespace {
 #include "kernels/portable_loops.h"
 
-int32x4_t Load4(const int8_t* x) {
-  uint32_t word;
-  std::memcpy(&word, x, 4);
-  return vmovl_s16(vget_low_s16(vmovl_s8(vreinterpret_s8_u32(vdup_n_u32(word)))));
-}
-int32x4_t Load4(const int16_t* x) { return vmovl_s16(vld1_s16(x)); }
+#include "kernels/arm/lanes_neon.h"
 
 // v holds values already clamped to Out's range.
 void Store4(int8_t* y, int32x4_t v) {

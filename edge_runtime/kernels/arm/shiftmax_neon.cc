@@ -22,15 +22,9 @@ using kernels::kExp2C2;
 using kernels::kExp2FracBits;
 using kernels::kExp2MaxU;
 using kernels::kExp2OutBits;
+using kernels::kSumMax;
 
-constexpr int64_t kSumMax = (int64_t{1} << 31) - 1;
-
-int32x4_t Load4(const int8_t* x) {
-  uint32_t word;
-  std::memcpy(&word, x, 4);
-  return vmovl_s16(vget_low_s16(vmovl_s8(vreinterpret_s8_u32(vdup_n_u32(word)))));
-}
-int32x4_t Load4(const int32_t* x) { return vld1q_s32(x); }
+#include "kernels/arm/lanes_neon.h"
 
 // All-ones lanes where the keep byte is non-zero (every lane without a mask).
 uint32x4_t Kept4(const uint8_t* keep) {

@@ -8,7 +8,6 @@
 namespace intedge::kernels {
 namespace {
 
-constexpr int64_t kSumMax = (int64_t{1} << 31) - 1;
 constexpr int kIvitN = 23;
 
 // I-ViT's shift exponential, exact in int64 (gelu._ivit_exp).

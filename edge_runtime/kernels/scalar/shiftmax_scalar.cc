@@ -9,7 +9,6 @@ namespace intedge::kernels {
 template <typename In>
 void shiftmax_scalar(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
                      uint8_t* y) {
-  constexpr int64_t kSumMax = (int64_t{1} << 31) - 1;
   for (int64_t r = 0; r < rows; ++r) {
     const In* xr = x + r * cols;
     const uint8_t* kr = keep ? keep + r * cols : nullptr;

@@ -14,7 +14,7 @@
 namespace intedge::kernels {
 namespace {
 
-__mmask16 Tail(int64_t left) { return static_cast<__mmask16>(left >= 16 ? 0xFFFF : (1u << left) - 1); }
+#include "kernels/x86/lanes_avx512.h"
 
 }  // namespace
 
@@ -31,7 +31,7 @@ void table_requant_avx512(const int8_t* x, int64_t rows, int64_t C, const int32_
   };
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t c = 0; c < C; c += 16) {
-      const __mmask16 m = Tail(C - c);
+      const __mmask16 m = Tail16(C - c);
       const __m512i index = _mm512_add_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, x + r * C + c)), bias);
       const __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, index, table, 4);
       const __m512i vm = n_mult > 1 ? _mm512_maskz_loadu_epi32(m, mult + c) : _mm512_set1_epi32(mult[0]);
@@ -51,7 +51,7 @@ void quantize_avx512(const float* x, int64_t n, float inv_scale, Out* y) {
   const __m512 inv = _mm512_set1_ps(inv_scale);
   const __m512 lo = _mm512_set1_ps(std::numeric_limits<Out>::min()), hi = _mm512_set1_ps(std::numeric_limits<Out>::max());
   for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 m = Tail(n - i);
+    const __mmask16 m = Tail16(n - i);
     const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), inv);
     const __mmask16 number = _mm512_cmp_ps_mask(v, v, _CMP_ORD_Q);
     const __m512 r = _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);

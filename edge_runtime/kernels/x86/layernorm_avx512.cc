@@ -22,10 +22,7 @@ namespace {
 
 constexpr __mmask16 kOddLanes = 0xAAAA;
 
-__mmask16 Tail(int64_t left) { return static_cast<__mmask16>(left >= 16 ? 0xFFFF : (1u << left) - 1); }
-
-__m512i Load16(const int8_t* x, __mmask16 m) { return _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, x)); }
-__m512i Load16(const int16_t* x, __mmask16 m) { return _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(m, x)); }
+#include "kernels/x86/lanes_avx512.h"
 
 void Store16(int8_t* y, __mmask16 m, __m512i v) { _mm512_mask_cvtepi32_storeu_epi8(y, m, v); }
 void Store16(int16_t* y, __mmask16 m, __m512i v) { _mm512_mask_cvtepi32_storeu_epi16(y, m, v); }
@@ -56,12 +53,12 @@ void ilayernorm_avx512(const In* x, int64_t rows, int64_t C, const int32_t* mult
   for (int64_t r = 0; r < rows; ++r) {
     const In* xr = x + r * C;
     __m512i vsum = _mm512_setzero_si512();
-    for (int64_t c = 0; c < C; c += 16) vsum = _mm512_add_epi64(vsum, Widen(Load16(xr + c, Tail(C - c))));
+    for (int64_t c = 0; c < C; c += 16) vsum = _mm512_add_epi64(vsum, Widen(Load16(xr + c, Tail16(C - c))));
     const int64_t mean = LayerNormMean(_mm512_reduce_add_epi64(vsum), C);
     const __m512i vmean = _mm512_set1_epi32(static_cast<int32_t>(mean));  // |mean| ≤ 256 · 2^15
     __m512i vvar = _mm512_setzero_si512();
     for (int64_t c = 0; c < C; c += 16) {
-      const __mmask16 m = Tail(C - c);
+      const __mmask16 m = Tail16(C - c);
       const __m512i d = _mm512_maskz_sub_epi32(m, _mm512_slli_epi32(Load16(xr + c, m), 8), vmean);
       vvar = _mm512_add_epi64(vvar, _mm512_add_epi64(_mm512_mul_epi32(d, d),
                                                      _mm512_mul_epi32(_mm512_srli_epi64(d, 32), _mm512_srli_epi64(d, 32))));
@@ -73,7 +70,7 @@ void ilayernorm_avx512(const In* x, int64_t rows, int64_t C, const int32_t* mult
     const __m512i vfactor = _mm512_set1_epi64(factor & 0xFFFFFFFF);
     const __m128i vj = _mm_cvtsi32_si128(j);
     for (int64_t c = 0; c < C; c += 16) {
-      const __mmask16 m = Tail(C - c);
+      const __mmask16 m = Tail16(C - c);
       const __m512i dj = _mm512_sll_epi32(_mm512_sub_epi32(_mm512_slli_epi32(Load16(xr + c, m), 8), vmean), vj);
       const __m512i n_even = _mm512_sra_epi64(_mm512_add_epi64(_mm512_mul_epi32(dj, vfactor), round_n), norm_shift);
       const __m512i n_odd =

@@ -26,15 +26,10 @@ using kernels::kExp2C2;
 using kernels::kExp2FracBits;
 using kernels::kExp2MaxU;
 using kernels::kExp2OutBits;
-
-constexpr int64_t kSumMax = (int64_t{1} << 31) - 1;
+using kernels::kSumMax;
 constexpr __mmask16 kOddLanes = 0xAAAA;
 
-__mmask16 TailMask(int64_t left) { return static_cast<__mmask16>(left >= 16 ? 0xFFFF : (1u << left) - 1); }
-
-// 16 inputs at x as int32 lanes (masked lanes 0).
-__m512i Load16(const int8_t* x, __mmask16 m) { return _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, x)); }
-__m512i Load16(const int32_t* x, __mmask16 m) { return _mm512_maskz_loadu_epi32(m, x); }
+#include "kernels/x86/lanes_avx512.h"
 
 // Lanes whose keep byte is non-zero (all lanes without a mask).
 __mmask16 Kept(const uint8_t* keep, __mmask16 m) {
@@ -85,13 +80,13 @@ void ShiftmaxAvx512(const In* x, const uint8_t* keep, int64_t rows, int64_t cols
     // With no kept element every exponential is masked to 0, whatever row_max is.
     __m512i vmax = _mm512_set1_epi32(INT32_MIN);
     for (int64_t c = 0; c < cols; c += 16) {
-      const __mmask16 m = Kept(kr ? kr + c : nullptr, TailMask(cols - c));
+      const __mmask16 m = Kept(kr ? kr + c : nullptr, Tail16(cols - c));
       vmax = _mm512_mask_max_epi32(vmax, m, vmax, Load16(xr + c, m));
     }
     const __m512i row_max = _mm512_set1_epi32(_mm512_reduce_max_epi32(vmax));
     __m512i vtotal = _mm512_setzero_si512();
     for (int64_t c = 0; c < cols; c += 16) {
-      const __mmask16 tail = TailMask(cols - c), m = Kept(kr ? kr + c : nullptr, tail);
+      const __mmask16 tail = Tail16(cols - c), m = Kept(kr ? kr + c : nullptr, tail);
       const __m512i d = _mm512_min_epu32(_mm512_sub_epi32(row_max, Load16(xr + c, tail)), _mm512_set1_epi32(kSumMax));
       const __m512i e = _mm512_maskz_mov_epi32(m, Pow2Neg16(MulShiftCap(d, vmult, vround, vshift, max_u)));
       vtotal = _mm512_add_epi64(vtotal, _mm512_add_epi64(_mm512_cvtepu32_epi64(_mm512_castsi512_si256(e)),
@@ -102,7 +97,7 @@ void ShiftmaxAvx512(const In* x, const uint8_t* keep, int64_t rows, int64_t cols
     const __m512i vk = _mm512_set1_epi64(kSumMax / (total < 1 ? 1 : (total > kSumMax ? kSumMax : total)));
     for (int64_t c = 0; c < cols; c += 16) {
       const __m512i e = _mm512_load_si512(exps.data() + c);
-      _mm512_mask_cvtepi32_storeu_epi8(yr + c, TailMask(cols - c), MulShiftCap(e, vk, round23, shift23, cap255));
+      _mm512_mask_cvtepi32_storeu_epi8(yr + c, Tail16(cols - c), MulShiftCap(e, vk, round23, shift23, cap255));
     }
   }
 }
