@@ -71,9 +71,14 @@ std::vector<Isa> SupportedIsas() {
 
 bool CpuHasAvx512Vbmi() {
 #if defined(__x86_64__)
-  unsigned a, b, c, d;
-  // The AVX-512 ISA check (SupportedIsas) has covered the OS state; VBMI is CPUID.(7,0):ECX bit 1.
-  return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (c & bit_AVX512VBMI);
+  // Asked once: ops pick kernels on every run, and CPUID traps to the
+  // hypervisor in a VM (it cost 2 % of DeiT-Tiny's time there).
+  static const bool has = [] {
+    unsigned a, b, c, d;
+    // The AVX-512 ISA check (SupportedIsas) has covered the OS state; VBMI is CPUID.(7,0):ECX bit 1.
+    return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (c & bit_AVX512VBMI);
+  }();
+  return has;
 #else
   return false;
 #endif

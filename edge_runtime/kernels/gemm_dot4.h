@@ -73,7 +73,7 @@ class GemmDot4 final : public GemmKernel {
     rq_.Resize(static_cast<size_t>(np_ / kNR));
     for (int64_t n = 0; out_bits_ != 32 && n < np_; ++n) {
       const bool real = n < N_;
-      rq_[static_cast<size_t>(n / kNR)].Set(static_cast<int>(n % kNR), real ? w.mult[n] : 0, real ? w.shift[n] : 1);
+      rq_[static_cast<size_t>(n / kNR)].Set(static_cast<int>(n % kNR), real ? w.mult[n] : 0, real ? w.shift[n] : 33);
     }
   }
 
@@ -198,8 +198,10 @@ class GemmDot4 final : public GemmKernel {
   // Rows [row, row + MR) (x rows at xu) × columns of blocks nb, nb + 1.
   template <int MR, bool W4>
   void Tile(const uint8_t* xu, int64_t nb, int64_t row, void* y) const {
+    // The accumulators start at the bias: one add fewer per output vector.
+    const Vec bias0 = V::Load(bias_.data() + nb * kNR), bias1 = V::Load(bias_.data() + (nb + 1) * kNR);
     Vec acc[MR][2];
-    for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = V::Zero();
+    for (int r = 0; r < MR; ++r) acc[r][0] = bias0, acc[r][1] = bias1;
     if constexpr (W4) {
       AccumulateW4<MR>(xu, nb, acc);
     } else {
@@ -209,10 +211,9 @@ class GemmDot4 final : public GemmKernel {
       const int64_t n0 = (nb + b) * kNR;
       if (n0 >= N_) break;
       const int valid = static_cast<int>(N_ - n0 >= kNR ? kNR : N_ - n0);
-      const Vec bias = V::Load(bias_.data() + n0);
       const RequantBlock<V::kLanes>& q = rq_[static_cast<size_t>(nb + b)];
       for (int r = 0; r < MR; ++r) {
-        const Vec z = V::Add(acc[r][b], bias);
+        const Vec z = acc[r][b];
         const int64_t at = (row + r) * N_ + n0;
         if (out_bits_ == 32) {
           V::Store32(static_cast<int32_t*>(y) + at, valid, z);

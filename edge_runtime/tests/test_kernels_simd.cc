@@ -56,7 +56,8 @@ void CheckGemms(Isa isa) {
     auto gs = Random<int8_t>(static_cast<size_t>(N * (K / group)), 1, 16);
     auto bias = Random<int32_t>(static_cast<size_t>(N), -100000, 100000);
     auto mult = Random<int32_t>(static_cast<size_t>(N), 0, (int64_t{1} << 31) - 1);
-    auto shift = Random<int8_t>(static_cast<size_t>(N), 20, 40);
+    // Mixed shifts take the requant's 64-bit form; all ≥ 33 its high-half form.
+    auto shift = trial % 4 ? Random<int8_t>(static_cast<size_t>(N), 33, 50) : Random<int8_t>(static_cast<size_t>(N), 20, 40);
     w.mult = mult.data();
     w.shift = shift.data();
     w.out_bits = matmul ? 32 : (trial % 2 ? 16 : 8);
@@ -124,13 +125,21 @@ void CheckShiftmax(Isa isa, int64_t lo, int64_t hi) {
 // Full-range inputs and the extreme requant constants Prepare allows.
 void CheckPortableLoops(Isa isa) {
   for (int trial = 0; trial < 20; ++trial) {
-    const int64_t rows = Uniform(1, 5), C = Uniform(1, 400), n = rows * C;
+    // Trial 0: 4096 channels (the most I-LayerNorm takes) of extreme values.
+    const int64_t rows = trial ? Uniform(1, 5) : 3, C = trial ? Uniform(1, 400) : 4096, n = rows * C;
     const auto mult = static_cast<int32_t>(Uniform(0, (int64_t{1} << 31) - 1));
     const int shift = static_cast<int>(Uniform(1, 62));
     auto a = Random<int16_t>(static_cast<size_t>(n), -32768, 32767);
     auto b = Random<int8_t>(static_cast<size_t>(n), -128, 127);
     auto x32 = Random<int32_t>(static_cast<size_t>(n), -(int64_t{1} << 31), (int64_t{1} << 31) - 1);
     if (trial % 4 == 0) std::fill(b.begin(), b.end(), int8_t{5});  // a constant row: variance 0
+    if (trial == 0) {  // rows of −2^15, of alternating extremes, and of one outlier
+      for (int64_t c = 0; c < C; ++c) {
+        a[static_cast<size_t>(c)] = -32768;
+        a[static_cast<size_t>(C + c)] = c % 2 ? 32767 : -32768;
+        a[static_cast<size_t>(2 * C + c)] = c ? -32768 : 32767;
+      }
+    }
     std::vector<int8_t> want8(static_cast<size_t>(n)), got8(want8.size());
     std::vector<int16_t> want16(want8.size()), got16(want8.size());
 
@@ -144,9 +153,13 @@ void CheckPortableLoops(Isa isa) {
     intedge::RequantFor<int32_t, int8_t>(isa)(x32.data(), n, mult, rq_shift, got8.data());
     CHECK(got8 == want8);
 
-    auto ln_mult = Random<int32_t>(static_cast<size_t>(C), -(int64_t{1} << 20), int64_t{1} << 20);
-    auto ln_bias = Random<int64_t>(static_cast<size_t>(C), -(int64_t{1} << 40), int64_t{1} << 40);
-    const int ln_shift = static_cast<int>(Uniform(20, 40));
+    // Small constants keep most outputs unsaturated; the rest of trials use the full ranges.
+    const bool small = trial % 2;
+    auto ln_mult = Random<int32_t>(static_cast<size_t>(C), small ? -(int64_t{1} << 20) : -(int64_t{1} << 31),
+                                   small ? int64_t{1} << 20 : (int64_t{1} << 31) - 1);
+    auto ln_bias = Random<int64_t>(static_cast<size_t>(C), small ? -(int64_t{1} << 40) : -(int64_t{1} << 61),
+                                   small ? int64_t{1} << 40 : int64_t{1} << 61);
+    const int ln_shift = static_cast<int>(small ? Uniform(20, 40) : Uniform(40, 62));
     intedge::kernels::ilayernorm_scalar(b.data(), rows, C, ln_mult.data(), ln_bias.data(), ln_shift, want8.data());
     intedge::ILayerNormFor<int8_t, int8_t>(isa)(b.data(), rows, C, ln_mult.data(), ln_bias.data(), ln_shift,
                                                 got8.data());

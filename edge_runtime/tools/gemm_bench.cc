@@ -105,11 +105,13 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "intedge-gemm-bench: W4 needs K a multiple of the group size 32\n");
       return 2;
     }
-    // Deterministic operands; the values do not change the kernel's speed.
+    // Deterministic operands; their values do not change the kernel's speed.
+    // The requant is a typical layer's: a multiplier in [2^30, 2^31) and a
+    // shift of 40 (an output scale 2^10 times the accumulator's).
     std::vector<int8_t> x(static_cast<size_t>(s.m * s.k)), w8(static_cast<size_t>(s.n * s.k));
     std::vector<uint8_t> w4_bytes(static_cast<size_t>(s.n * s.k / 2));
-    std::vector<int8_t> gscale(static_cast<size_t>(s.n * s.k / 32), 3), shift(static_cast<size_t>(s.n), 20);
-    std::vector<int32_t> bias(static_cast<size_t>(s.n), 7), mult(static_cast<size_t>(s.n), 1 << 14);
+    std::vector<int8_t> gscale(static_cast<size_t>(s.n * s.k / 32), 3), shift(static_cast<size_t>(s.n), 40);
+    std::vector<int32_t> bias(static_cast<size_t>(s.n), 7), mult(static_cast<size_t>(s.n), 1 << 30);
     for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<int8_t>(i * 7 % 255 - 127);
     for (size_t i = 0; i < w8.size(); ++i) w8[i] = static_cast<int8_t>(i * 13 % 255 - 127);
     for (size_t i = 0; i < w4_bytes.size(); ++i) w4_bytes[i] = static_cast<uint8_t>(i * 29);

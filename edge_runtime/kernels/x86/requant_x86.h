@@ -4,6 +4,15 @@
 // through a 32-bit shift first. Included by the ISA files inside their
 // anonymous namespaces (see kernels/aligned.h); the 512-bit form exists
 // only where AVX-512 is enabled.
+//
+// When every shift of a block is ≥ 33 (the usual case: a layer's output
+// scale is far below 2^−2 of its accumulator's), only the product's high
+// half H = floor(z·m / 2^32) matters. With z·m = H·2^32 + L, 0 ≤ L < 2^32:
+//   floor((z·m + 2^(s−1)) / 2^s) = floor((H + 2^(s−33) + L/2^32) / 2^(s−32))
+//                                = (H + 2^(s−33)) >> (s − 32),
+// because adding a fraction below 1 to an integer never changes its floor
+// division by an integer. |H| < 2^30, so all of that is int32 arithmetic,
+// 16 lanes at a time instead of 2 × 8.
 
 // Per L output columns: multipliers, and shifts and rounding terms for the
 // even and odd lanes (as L/2 int64 each).
@@ -12,9 +21,14 @@ struct alignas(64) RequantBlock {
   int32_t mult[L];
   int64_t shift_even[L / 2], shift_odd[L / 2];
   int64_t round_even[L / 2], round_odd[L / 2];
+  int32_t round_high[L], shift_high[L];  // 2^(s−33) and s − 32, for the high-half form
+  bool low_shift;                        // some lane's s < 33: the 64-bit form (zero-filled: false)
 
   void Set(int lane, int32_t m, int s) {
     mult[lane] = m;
+    low_shift = low_shift || s < 33;
+    round_high[lane] = s >= 33 ? int32_t{1} << (s - 33) : 0;
+    shift_high[lane] = s - 32;
     const int half = lane / 2;
     const int64_t round = int64_t{1} << (s - 1);
     if (lane % 2) {
@@ -31,6 +45,14 @@ struct alignas(64) RequantBlock {
 // value logically (floor division for negatives), compare and blend to clamp.
 inline __m256i Requant(__m256i z, const RequantBlock<8>& q, int64_t lo, int64_t hi) {
   const __m256i m = _mm256_load_si256(reinterpret_cast<const __m256i*>(q.mult));
+  if (!q.low_shift) {
+    const __m256i h = _mm256_blend_epi32(_mm256_srli_epi64(_mm256_mul_epi32(z, m), 32),
+                                         _mm256_mul_epi32(_mm256_srli_epi64(z, 32), _mm256_srli_epi64(m, 32)), 0xAA);
+    const __m256i r = _mm256_srav_epi32(_mm256_add_epi32(h, _mm256_load_si256(reinterpret_cast<const __m256i*>(q.round_high))),
+                                        _mm256_load_si256(reinterpret_cast<const __m256i*>(q.shift_high)));
+    return _mm256_max_epi32(_mm256_min_epi32(r, _mm256_set1_epi32(static_cast<int32_t>(hi))),
+                            _mm256_set1_epi32(static_cast<int32_t>(lo)));
+  }
   const __m256i zero = _mm256_setzero_si256(), vlo = _mm256_set1_epi64x(lo), vhi = _mm256_set1_epi64x(hi);
   auto finish = [&](__m256i p, const int64_t* round, const int64_t* shift) {
     p = _mm256_add_epi64(p, _mm256_load_si256(reinterpret_cast<const __m256i*>(round)));
@@ -47,6 +69,13 @@ inline __m256i Requant(__m256i z, const RequantBlock<8>& q, int64_t lo, int64_t 
 #if defined(__AVX512F__)
 inline __m512i Requant(__m512i z, const RequantBlock<16>& q, int64_t lo, int64_t hi) {
   const __m512i m = _mm512_load_si512(q.mult);
+  if (!q.low_shift) {
+    const __m512i h = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(_mm512_mul_epi32(z, m), 32),
+                                              _mm512_mul_epi32(_mm512_srli_epi64(z, 32), _mm512_srli_epi64(m, 32)));
+    const __m512i r = _mm512_srav_epi32(_mm512_add_epi32(h, _mm512_load_si512(q.round_high)), _mm512_load_si512(q.shift_high));
+    return _mm512_max_epi32(_mm512_min_epi32(r, _mm512_set1_epi32(static_cast<int32_t>(hi))),
+                            _mm512_set1_epi32(static_cast<int32_t>(lo)));
+  }
   const __m512i vlo = _mm512_set1_epi64(lo), vhi = _mm512_set1_epi64(hi);
   __m512i even = _mm512_mul_epi32(z, m);
   __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(z, 32), _mm512_srli_epi64(m, 32));

@@ -1,10 +1,21 @@
 // Shiftmax (kernels/scalar/shiftmax_scalar.cc, integer_ops/shiftmax.py) with
-// AVX-512, 16 elements per step in 32-bit lanes. The spec's values fit 32
-// bits except two products, which go through 64-bit even/odd halves:
-//   d = row_max − x is in [0, 2^32) for kept elements: exact as uint32;
-//   u = (min(d, 2^31 − 1) · mult + round) >> shift needs 62 bits;
-//   2^−u in Q15 is the scalar int32 arithmetic of arith.h Pow2Neg;
-//   y = (e · k + 2^22) >> 23 needs 46 bits.
+// AVX-512, 32 elements per step. The spec's int64 arithmetic narrows to 32-
+// and 16-bit lanes, exactly, by bounding each value:
+//
+//  * Exponent u = min((min(d, 2^31 − 1) · mult + 2^(s−1)) >> s, kExp2MaxU)
+//    for d = row_max − x. Every u ≥ 2^20 gives 2^−u = 0 in Q15, so d may be
+//    clamped to D0, the least d whose u reaches 2^20, with no other change.
+//    Then d · 2^t (t = max(0, 33 − s)) fits 32 bits, and with s' = s + t ≥ 33
+//    only the product's high half H = floor(d·2^t·mult / 2^32) matters:
+//    u = (H + 2^(s'−33)) >> (s' − 32) (kernels/x86/requant_x86.h proves it).
+//    The ifs fail only for multipliers far below 2^30, which the converter
+//    never writes (it normalizes them); such rows take the scalar oracle.
+//  * 2^−u in Q15 (arith.h Pow2Neg): f = u mod 2^16 and q = u >> 16 are
+//    16-bit, and so is every term of the polynomial, in 32 lanes.
+//  * e ≤ 2^15 and the row's max element has e = 2^15, so the row's sum is
+//    ≥ 2^15 and k = (2^31 − 1) / sum < 2^16 (no kept element: every e is 0
+//    and any k gives 0). Then (e·k + 2^22) >> 23 = (H16 + 2^6) >> 7 with
+//    H16 = floor(e·k / 2^16), again by the high-half identity.
 // Same integers as the scalar oracle. Compiled with -mavx512f -mavx512bw
 // -mavx512vl -mavx512dq.
 #include <immintrin.h>
@@ -24,80 +35,134 @@ namespace {
 using kernels::kExp2C1;
 using kernels::kExp2C2;
 using kernels::kExp2FracBits;
-using kernels::kExp2MaxU;
 using kernels::kExp2OutBits;
 using kernels::kSumMax;
-constexpr __mmask16 kOddLanes = 0xAAAA;
 
 #include "kernels/x86/lanes_avx512.h"
 
+constexpr int64_t kZeroU = int64_t{kExp2OutBits + 1} << kExp2FracBits;  // 2^20: 2^−u is 0 in Q15 from here on
+
+// The exponent's 32-bit form for one Shiftmax op, or ok = false.
+struct ExponentPlan {
+  bool ok = false;
+  uint32_t d_clamp = 0;  // D0, or 2^31 − 1 if that is smaller
+  int pre_shift = 0;     // t
+  uint32_t round = 0;    // 2^(s' − 33)
+  int post_shift = 0;    // s' − 32
+
+  ExponentPlan(int32_t mult, int shift) {
+    if (mult <= 0 || shift < 1 || shift > 62) return;
+    int64_t d0 = kSumMax;
+    if (shift <= 42) {  // D0 = ceil((2^20·2^s − 2^(s−1)) / mult); beyond, D0 ≥ 2^63 / 2^31 > 2^31 − 1
+      const int64_t need = (kZeroU << shift) - (int64_t{1} << (shift - 1));
+      d0 = (need + mult - 1) / mult;
+    }
+    d_clamp = static_cast<uint32_t>(d0 < kSumMax ? d0 : kSumMax);
+    pre_shift = shift < 33 ? 33 - shift : 0;
+    if ((uint64_t{d_clamp} << pre_shift) >> 32) return;
+    round = uint32_t{1} << (shift + pre_shift - 33);
+    post_shift = shift + pre_shift - 32;
+    ok = true;
+  }
+};
+
+// 32 values at x as two vectors of int32 lanes (masked lanes 0).
+template <typename In>
+void Load32(const In* x, __mmask32 m, __m512i* lo, __m512i* hi) {
+  *lo = Load16(x, static_cast<__mmask16>(m));
+  *hi = Load16(x + 16, static_cast<__mmask16>(m >> 16));
+}
+
+__mmask32 Tail32(int64_t left) { return left >= 32 ? 0xFFFFFFFFu : (1u << left) - 1; }
+
 // Lanes whose keep byte is non-zero (all lanes without a mask).
-__mmask16 Kept(const uint8_t* keep, __mmask16 m) {
+__mmask32 Kept(const uint8_t* keep, __mmask32 m) {
   if (!keep) return m;
-  return _mm512_mask_test_epi32_mask(m, _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, keep)), _mm512_set1_epi32(0xFF));
+  const __m256i k = _mm256_maskz_loadu_epi8(m, keep);
+  return _mm256_mask_test_epi8_mask(m, k, k);
 }
 
-// min((a · b + round) >> shift, cap) per uint32 lane a, through 64-bit products
-// of the even and the odd lanes. b, round, shift and cap are 64-bit lanes (b
-// < 2^32); a · b + round < 2^64 and cap < 2^32.
-__m512i MulShiftCap(__m512i a, __m512i b, __m512i round, __m512i shift, __m512i cap) {
-  const __m512i even = _mm512_min_epu64(_mm512_srlv_epi64(_mm512_add_epi64(_mm512_mul_epu32(a, b), round), shift), cap);
-  const __m512i odd = _mm512_min_epu64(
-      _mm512_srlv_epi64(_mm512_add_epi64(_mm512_mul_epu32(_mm512_srli_epi64(a, 32), b), round), shift), cap);
-  return _mm512_mask_blend_epi32(kOddLanes, even, _mm512_slli_epi64(odd, 32));
+// The high half of the 32×32→64 unsigned products of 16 lanes.
+__m512i MulHighU32(__m512i a, __m512i b) {
+  const __m512i even = _mm512_srli_epi64(_mm512_mul_epu32(a, b), 32);
+  const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), b);
+  return _mm512_mask_blend_epi32(0xAAAA, even, odd);
 }
 
-// arith.h Pow2Neg on 16 lanes of u in [0, kExp2MaxU], in its int32 arithmetic.
-__m512i Pow2Neg16(__m512i u) {
-  const __m512i q = _mm512_srli_epi32(u, kExp2FracBits);
-  const __m512i f = _mm512_and_si512(u, _mm512_set1_epi32((1 << kExp2FracBits) - 1));
-  const __m512i inner = _mm512_add_epi32(_mm512_set1_epi32(kExp2C1),
-                                         _mm512_srai_epi32(_mm512_mullo_epi32(_mm512_set1_epi32(kExp2C2), f), kExp2FracBits));
-  const __m512i p = _mm512_add_epi32(_mm512_set1_epi32(1 << kExp2OutBits),
-                                     _mm512_srai_epi32(_mm512_mullo_epi32(inner, f), kExp2FracBits));
-  const __m512i half = _mm512_srli_epi32(_mm512_sllv_epi32(_mm512_set1_epi32(1), q), 1);
-  const __m512i r = _mm512_srlv_epi32(_mm512_add_epi32(p, half), q);
-  return _mm512_maskz_mov_epi32(_mm512_cmple_epu32_mask(q, _mm512_set1_epi32(kExp2OutBits)), r);
+// 2^−u in Q15 for the 32 u whose low (f) and high (q) 16-bit halves are
+// given; arith.h Pow2Neg in 16-bit lanes. (C2·f) >> 16 is an unsigned high
+// product; (inner·f) >> 16 with inner < 0 is the signed high product of
+// inner and f − 2^16·[f ≥ 2^15], plus inner where f ≥ 2^15. Shifts by
+// q ≥ 16 give 0, which is Pow2Neg's 0 for q > 15.
+__m512i Pow2Neg32(__m512i f, __m512i q) {
+  const __m512i inner = _mm512_add_epi16(_mm512_mulhi_epu16(f, _mm512_set1_epi16(kExp2C2)), _mm512_set1_epi16(kExp2C1));
+  __m512i t = _mm512_mulhi_epi16(inner, f);
+  t = _mm512_mask_add_epi16(t, _mm512_movepi16_mask(f), t, inner);
+  const __m512i p = _mm512_add_epi16(t, _mm512_set1_epi16(static_cast<int16_t>(1 << kExp2OutBits)));
+  const __m512i half = _mm512_srli_epi16(_mm512_sllv_epi16(_mm512_set1_epi16(1), q), 1);
+  return _mm512_srlv_epi16(_mm512_add_epi16(p, half), q);
 }
 
 }  // namespace
 
 template <typename In>
 void ShiftmaxAvx512(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift, uint8_t* y) {
-  thread_local AlignedArray<int32_t> exps;
-  if (exps.size() < static_cast<size_t>(cols) + 16 && !exps.Resize(static_cast<size_t>(cols) + 16)) {
-    kernels::shiftmax_scalar(x, keep, rows, cols, mult, shift, y);  // no scratch: the oracle needs none
+  const ExponentPlan plan(mult, shift);
+  // Sums of (e − 2^15) per 32-bit lane stay above −2^31 while cols < 2^20.
+  thread_local AlignedArray<uint16_t> exps;
+  if (!plan.ok || cols >= (int64_t{1} << 20) ||
+      (exps.size() < static_cast<size_t>(cols) + 32 && !exps.Resize(static_cast<size_t>(cols) + 32))) {
+    kernels::shiftmax_scalar(x, keep, rows, cols, mult, shift, y);
     return;
   }
-  const __m512i vmult = _mm512_set1_epi64(mult), vround = _mm512_set1_epi64(int64_t{1} << (shift - 1));
-  const __m512i vshift = _mm512_set1_epi64(shift), max_u = _mm512_set1_epi64(kExp2MaxU);
-  const __m512i round23 = _mm512_set1_epi64(int64_t{1} << 22), shift23 = _mm512_set1_epi64(23);
-  const __m512i cap255 = _mm512_set1_epi64(255);
+  const __m512i d_clamp = _mm512_set1_epi32(static_cast<int32_t>(plan.d_clamp));
+  const __m128i pre = _mm_cvtsi32_si128(plan.pre_shift), post = _mm_cvtsi32_si128(plan.post_shift);
+  const __m512i vmult = _mm512_set1_epi32(mult), vround = _mm512_set1_epi32(static_cast<int32_t>(plan.round));
+  const __m512i ones16 = _mm512_set1_epi16(1), sign16 = _mm512_set1_epi16(static_cast<int16_t>(0x8000));
+  // Word i of the pair (a, b) as 64 words: the low halves of 32 int32 lanes, then the high halves.
+  alignas(64) int16_t low_idx[32], high_idx[32];
+  for (int i = 0; i < 32; ++i) low_idx[i] = static_cast<int16_t>(2 * i), high_idx[i] = static_cast<int16_t>(2 * i + 1);
+  const __m512i lows = _mm512_load_si512(low_idx), highs = _mm512_load_si512(high_idx);
+  const int64_t steps = (cols + 31) / 32;
   for (int64_t r = 0; r < rows; ++r) {
     const In* xr = x + r * cols;
     const uint8_t* kr = keep ? keep + r * cols : nullptr;
-    uint8_t* yr = y + r * cols;
     // With no kept element every exponential is masked to 0, whatever row_max is.
     __m512i vmax = _mm512_set1_epi32(INT32_MIN);
-    for (int64_t c = 0; c < cols; c += 16) {
-      const __mmask16 m = Kept(kr ? kr + c : nullptr, Tail16(cols - c));
-      vmax = _mm512_mask_max_epi32(vmax, m, vmax, Load16(xr + c, m));
+    for (int64_t c = 0; c < cols; c += 32) {
+      const __mmask32 m = Kept(kr ? kr + c : nullptr, Tail32(cols - c));
+      __m512i lo, hi;
+      Load32(xr + c, m, &lo, &hi);
+      vmax = _mm512_mask_max_epi32(vmax, static_cast<__mmask16>(m), vmax, lo);
+      vmax = _mm512_mask_max_epi32(vmax, static_cast<__mmask16>(m >> 16), vmax, hi);
     }
     const __m512i row_max = _mm512_set1_epi32(_mm512_reduce_max_epi32(vmax));
-    __m512i vtotal = _mm512_setzero_si512();
-    for (int64_t c = 0; c < cols; c += 16) {
-      const __mmask16 tail = Tail16(cols - c), m = Kept(kr ? kr + c : nullptr, tail);
-      const __m512i d = _mm512_min_epu32(_mm512_sub_epi32(row_max, Load16(xr + c, tail)), _mm512_set1_epi32(kSumMax));
-      const __m512i e = _mm512_maskz_mov_epi32(m, Pow2Neg16(MulShiftCap(d, vmult, vround, vshift, max_u)));
-      vtotal = _mm512_add_epi64(vtotal, _mm512_add_epi64(_mm512_cvtepu32_epi64(_mm512_castsi512_si256(e)),
-                                                         _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(e, 1))));
+    auto exponent = [&](__m512i v) {  // u of 16 lanes
+      const __m512i d = _mm512_sll_epi32(_mm512_min_epu32(_mm512_sub_epi32(row_max, v), d_clamp), pre);
+      return _mm512_srl_epi32(_mm512_add_epi32(MulHighU32(d, vmult), vround), post);
+    };
+    __m512i vtotal = _mm512_setzero_si512();  // Σ (e − 2^15) over every lane
+    for (int64_t c = 0; c < cols; c += 32) {
+      const __mmask32 tail = Tail32(cols - c);
+      __m512i lo, hi;
+      Load32(xr + c, tail, &lo, &hi);
+      const __m512i ulo = exponent(lo), uhi = exponent(hi);
+      const __m512i f = _mm512_permutex2var_epi16(ulo, lows, uhi), q = _mm512_permutex2var_epi16(ulo, highs, uhi);
+      const __m512i e = _mm512_maskz_mov_epi16(Kept(kr ? kr + c : nullptr, tail), Pow2Neg32(f, q));
+      vtotal = _mm512_add_epi32(vtotal, _mm512_madd_epi16(_mm512_xor_si512(e, sign16), ones16));
       _mm512_store_si512(exps.data() + c, e);
     }
-    const int64_t total = _mm512_reduce_add_epi64(vtotal);
-    const __m512i vk = _mm512_set1_epi64(kSumMax / (total < 1 ? 1 : (total > kSumMax ? kSumMax : total)));
-    for (int64_t c = 0; c < cols; c += 16) {
-      const __m512i e = _mm512_load_si512(exps.data() + c);
-      _mm512_mask_cvtepi32_storeu_epi8(yr + c, Tail16(cols - c), MulShiftCap(e, vk, round23, shift23, cap255));
+    const int64_t total = _mm512_reduce_add_epi64(_mm512_add_epi64(
+                              _mm512_cvtepi32_epi64(_mm512_castsi512_si256(vtotal)),
+                              _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(vtotal, 1)))) +
+                          (int64_t{1} << kExp2OutBits) * 32 * steps;
+    const int64_t k = kSumMax / (total < 1 ? 1 : (total > kSumMax ? kSumMax : total));
+    const __m512i vk = _mm512_set1_epi16(static_cast<int16_t>(k < 0xFFFF ? k : 0xFFFF));
+    const __m512i round7 = _mm512_set1_epi16(1 << 6);
+    uint8_t* yr = y + r * cols;
+    for (int64_t c = 0; c < cols; c += 32) {
+      const __m512i h = _mm512_mulhi_epu16(_mm512_load_si512(exps.data() + c), vk);
+      _mm512_mask_cvtusepi16_storeu_epi8(yr + c, Tail32(cols - c), _mm512_srli_epi16(_mm512_add_epi16(h, round7), 7));
     }
   }
 }
