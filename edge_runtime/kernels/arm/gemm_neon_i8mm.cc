@@ -74,13 +74,14 @@ class GemmMmla final : public GemmKernel {
     const auto need = static_cast<size_t>(mp * kp_);
     if (rows.size() < need && !rows.Resize(need)) return false;
     std::memset(rows.data(), 0, need);  // padded rows and k contribute 0 (u8 0 and s8 0 alike)
-    PackPairs(static_cast<const uint8_t*>(x) + m0 * K_, M, K_, 1, K_, kp_, rows.data());
+    uint8_t* const packed_rows = rows.data();  // once: under -fPIC each thread_local use is a call
+    PackPairs(static_cast<const uint8_t*>(x) + m0 * K_, M, K_, 1, K_, kp_, packed_rows);
     for (int64_t n0 = 0; n0 < N_; n0 += kCols) {
       for (int64_t r = 0; r < M; r += kRows) {
         if (x_u8_) {
-          Tile<true>(rows.data() + r * kp_, n0, m0 + r, M - r, y);
+          Tile<true>(packed_rows + r * kp_, n0, m0 + r, M - r, y);
         } else {
-          Tile<false>(rows.data() + r * kp_, n0, m0 + r, M - r, y);
+          Tile<false>(packed_rows + r * kp_, n0, m0 + r, M - r, y);
         }
       }
     }

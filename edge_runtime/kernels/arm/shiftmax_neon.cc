@@ -66,6 +66,7 @@ void ShiftmaxNeon(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, 
     kernels::shiftmax_scalar(x, keep, rows, cols, mult, shift, y);  // no scratch: the oracle needs none
     return;
   }
+  int32_t* const e_row = exps.data();  // once: under -fPIC each thread_local use is a call (see shiftmax_avx512.cc)
   const int64_t body = cols / 4 * 4;
   for (int64_t r = 0; r < rows; ++r) {
     const In* xr = x + r * cols;
@@ -88,7 +89,7 @@ void ShiftmaxNeon(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, 
                                                          shift, kExp2MaxU)),
                                     vreinterpretq_s32_u32(Kept4(kr ? kr + c : nullptr)));
       vtotal = vpadalq_u32(vtotal, vreinterpretq_u32_s32(e));
-      vst1q_s32(exps.data() + c, e);
+      vst1q_s32(e_row + c, e);
     }
     int64_t total = static_cast<int64_t>(vaddvq_u64(vtotal));
     for (int64_t c = body; c < cols; ++c) {  // the oracle's steps
@@ -99,18 +100,18 @@ void ShiftmaxNeon(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, 
         const int64_t u = kernels::RoundingShift(d * mult, shift);
         e = kernels::Pow2Neg(u < kExp2MaxU ? u : kExp2MaxU);
       }
-      exps[static_cast<size_t>(c)] = e;
+      e_row[c] = e;
       total += e;
     }
     const int64_t k = kSumMax / (total < 1 ? 1 : (total > kSumMax ? kSumMax : total));
     for (int64_t c = 0; c < body; c += 4) {
-      const uint32x4_t out = MulShiftCap(vreinterpretq_u32_s32(vld1q_s32(exps.data() + c)), static_cast<uint32_t>(k),
+      const uint32x4_t out = MulShiftCap(vreinterpretq_u32_s32(vld1q_s32(e_row + c)), static_cast<uint32_t>(k),
                                          uint64_t{1} << 22, 23, 255);
       const uint8x8_t bytes = vmovn_u16(vcombine_u16(vmovn_u32(out), vdup_n_u16(0)));
       vst1_lane_u32(reinterpret_cast<uint32_t*>(yr + c), vreinterpret_u32_u8(bytes), 0);
     }
     for (int64_t c = body; c < cols; ++c) {
-      const int64_t v = kernels::RoundingShift(exps[static_cast<size_t>(c)] * k, 23);
+      const int64_t v = kernels::RoundingShift(e_row[c] * k, 23);
       yr[c] = static_cast<uint8_t>(v < 255 ? v : 255);
     }
   }
