@@ -67,7 +67,7 @@ void requant_scalar(const In* x, int64_t n, int32_t mult, int shift, Out* y);
 template <typename A, typename B, typename Out>
 void qadd_scalar(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t mult_b, int shift, Out* y);
 
-// The same three families with AVX-512 (x86/portable_avx512.cc, x86/layernorm_avx512.cc).
+// The same three families with AVX-512 (x86/portable_avx512.cc, x86/qadd_avx512.cc, x86/layernorm_avx512.cc).
 template <typename In, typename Out>
 void requant_avx512(const In* x, int64_t n, int32_t mult, int shift, Out* y);
 template <typename A, typename B, typename Out>

@@ -1,8 +1,9 @@
-// Elementwise and row kernels written once in plain C++ and compiled twice:
-// by kernels/scalar/ with the baseline flags (the oracle), and by
-// kernels/x86/portable_avx512.cc with AVX-512, where the compiler turns the
-// int64 arithmetic into 8-lane vectors (vpmullq, vpsraq, vpminsq). Integer
-// arithmetic is exact in any lane width, so both give the same bits.
+// Elementwise and row kernels written once in plain C++: kernels/scalar/
+// compiles them with the baseline flags (the oracle); the AVX-512 files
+// compile the requant loop with AVX-512 (the compiler turns its int64
+// arithmetic into 8-lane vectors: vpmullq, vpsraq, vpminsq), and use the rest
+// for their fallbacks and row statistics. Integer arithmetic is exact in any
+// lane width, so every build gives the same bits.
 //
 // Included inside an anonymous namespace by each of those files, for the
 // reason kernels/aligned.h gives; uses no standard-library function
@@ -84,16 +85,17 @@ void ILayerNormLoop(const In* x, int64_t rows, int64_t C, const int32_t* mult, c
 
 // requant_<isa> and qadd_<isa> (kernels.h) from the loops above, for every
 // dtype combination; used after the anonymous namespace the loops are in.
-#define INTEDGE_DEFINE_PORTABLE_KERNELS(isa)                                                              \
-  template <typename In, typename Out>                                                                     \
-  void requant_##isa(const In* x, int64_t n, int32_t mult, int shift, Out* y) {                            \
-    RequantLoop(x, n, mult, shift, y);                                                                     \
-  }                                                                                                        \
+#define INTEDGE_DEFINE_PORTABLE_REQUANT(isa)                                    \
+  template <typename In, typename Out>                                           \
+  void requant_##isa(const In* x, int64_t n, int32_t mult, int shift, Out* y) {  \
+    RequantLoop(x, n, mult, shift, y);                                           \
+  }                                                                              \
+  INTEDGE_REQUANT_TYPES(INTEDGE_INSTANTIATE_REQUANT, isa)
+#define INTEDGE_DEFINE_PORTABLE_QADD(isa)                                                                  \
   template <typename A, typename B, typename Out>                                                          \
   void qadd_##isa(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t mult_b, int shift, Out* y) {  \
     QAddLoop(a, b, n, mult_a, mult_b, shift, y);                                                           \
   }                                                                                                        \
-  INTEDGE_REQUANT_TYPES(INTEDGE_INSTANTIATE_REQUANT, isa)                                                  \
   INTEDGE_QADD_TYPES(INTEDGE_INSTANTIATE_QADD, isa)
 #define INTEDGE_INSTANTIATE_REQUANT(isa, In, Out) \
   template void requant_##isa<In, Out>(const In*, int64_t, int32_t, int, Out*);

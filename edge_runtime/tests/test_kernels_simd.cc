@@ -122,6 +122,30 @@ void CheckShiftmax(Isa isa, int64_t lo, int64_t hi) {
   }
 }
 
+// The residual add for every dtype pair, with multipliers at the edges of
+// its 16-bit split (2^31 − 1, the last that splits, low halves of −2^15) and
+// shifts on both sides of 17.
+template <typename A, typename B, typename Out>
+void CheckQAdd(Isa isa) {
+  const int32_t edges[] = {0, 1, (int32_t{1} << 30), INT32_MAX, INT32_MAX - 32768, INT32_MAX - 32767,
+                           static_cast<int32_t>(0x40008000), static_cast<int32_t>(0x7FFF8000)};
+  for (int trial = 0; trial < 40; ++trial) {
+    const int64_t n = Uniform(1, 300);
+    auto a = Random<A>(static_cast<size_t>(n), std::numeric_limits<A>::min(), std::numeric_limits<A>::max());
+    auto b = Random<B>(static_cast<size_t>(n), std::numeric_limits<B>::min(), std::numeric_limits<B>::max());
+    if (trial % 5 == 0) a[0] = std::numeric_limits<A>::min(), b[0] = std::numeric_limits<B>::min();
+    const auto pick = [&] { return trial % 2 ? edges[Uniform(0, 7)] : static_cast<int32_t>(Uniform(0, INT32_MAX)); };
+    // Trial 5: vpmaddwd's one overflow, (−2^15)·(−2^15) twice (a[0], b[0] and
+    // both low halves), where the sum is small enough to show in the output
+    const int32_t mult_a = trial == 5 ? 0x8000 : pick(), mult_b = trial == 5 ? 0x8000 : pick();
+    const int shift = static_cast<int>(trial == 5 ? 17 : trial % 3 ? Uniform(17, 48) : Uniform(1, 62));
+    std::vector<Out> want(static_cast<size_t>(n)), got(want.size());
+    intedge::kernels::qadd_scalar(a.data(), b.data(), n, mult_a, mult_b, shift, want.data());
+    intedge::QAddFor<A, B, Out>(isa)(a.data(), b.data(), n, mult_a, mult_b, shift, got.data());
+    CHECK(got == want);
+  }
+}
+
 // Full-range inputs and the extreme requant constants Prepare allows.
 void CheckPortableLoops(Isa isa) {
   for (int trial = 0; trial < 20; ++trial) {
@@ -214,6 +238,10 @@ int main() {
     CheckShiftmax<int32_t>(isa, -(int64_t{1} << 31), (int64_t{1} << 31) - 1);
     CheckShiftmax<int32_t>(isa, -3000, 3000);
     CheckPortableLoops(isa);
+    CheckQAdd<int16_t, int16_t, int16_t>(isa);
+    CheckQAdd<int16_t, int16_t, int8_t>(isa);
+    CheckQAdd<int8_t, int16_t, int16_t>(isa);
+    CheckQAdd<int8_t, int8_t, int8_t>(isa);
     CheckTableRequantAndQuantize(isa);
   }
   return intedge::test::Finish();

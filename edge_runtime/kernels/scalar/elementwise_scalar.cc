@@ -11,7 +11,8 @@ namespace {
 #include "kernels/portable_loops.h"
 }  // namespace
 
-INTEDGE_DEFINE_PORTABLE_KERNELS(scalar)
+INTEDGE_DEFINE_PORTABLE_REQUANT(scalar)
+INTEDGE_DEFINE_PORTABLE_QADD(scalar)
 
 template <typename In, typename Out>
 void meanpool_scalar(const In* x, int64_t outer, int64_t len, int64_t inner, int32_t mult, int shift, Out* y) {

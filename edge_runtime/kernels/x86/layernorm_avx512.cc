@@ -26,12 +26,7 @@ namespace intedge::kernels {
 namespace {
 #include "kernels/portable_loops.h"
 
-__mmask32 Tail32(int64_t left) { return left >= 32 ? 0xFFFFFFFFu : (1u << left) - 1; }
-__mmask8 Tail8(int64_t left) { return static_cast<__mmask8>(left >= 8 ? 0xFF : (1u << left) - 1); }
-
-// 32 values as int16 lanes (masked lanes 0).
-__m512i Load32x16(const int8_t* x, __mmask32 m) { return _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, x)); }
-__m512i Load32x16(const int16_t* x, __mmask32 m) { return _mm512_maskz_loadu_epi16(m, x); }
+#include "kernels/x86/lanes_avx512.h"
 
 // 8 values as int64 lanes (masked lanes 0).
 __m512i Load8x64(const int8_t* x, __mmask8 m) { return _mm512_cvtepi8_epi64(_mm_maskz_loadu_epi8(m, x)); }
