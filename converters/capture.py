@@ -23,6 +23,7 @@ import torch
 
 from .errors import CaptureError, UnsupportedOpError
 from .float_graph import FloatGraph, FNode, GraphInput
+from .simplify import fold_transpose_pairs
 
 aten = torch.ops.aten
 _TORCH_DIR = os.path.dirname(torch.__file__)
@@ -69,7 +70,7 @@ def capture(model: torch.nn.Module, example_inputs: tuple) -> FloatGraph:
         ep = torch.export.export(model.eval(), example_inputs)
     except Exception as e:  # noqa: BLE001 - export raises many kinds; the user needs its message
         raise CaptureError(f"torch.export could not capture the model: {type(e).__name__}: {e}") from e
-    return _Translator(ep).run()
+    return fold_transpose_pairs(_Translator(ep).run())
 
 
 class _Translator:

@@ -79,6 +79,33 @@ def test_capture_is_exact(name):
     assert torch.equal(next(iter(out.values())), model(*item))
 
 
+class _TransposeChains(nn.Module):
+    """Three transpose … transpose chains: one restores the order (a reshape), one does not, and one
+    has its middle value read elsewhere too."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("bias", torch.ones(1, 6, 8))
+
+    def forward(self, x):  # x [1, 6, 8]
+        back = x.transpose(1, 2).reshape(1, 8, 2, 3).reshape(1, 8, 6).transpose(1, 2)
+        moved = x.transpose(1, 2).reshape(1, 6, 8).transpose(1, 2).reshape(1, 6, 8)
+        shared = x.transpose(1, 2)
+        return back + self.bias, moved + self.bias, shared.transpose(1, 2) + shared.reshape(1, 6, 8)
+
+
+def test_capture_folds_only_transpose_chains_that_restore_the_order():
+    model, x = _TransposeChains(), torch.randn(1, 6, 8)
+    g = capture(model, (x,))
+    back = g.producer()[next(n for n in g.nodes if n.kind == "add").inputs[0]]
+    assert back.kind == "reshape" and back.inputs == [g.inputs[0].name]  # one reshape of x
+    assert sum(n.kind == "transpose" for n in g.nodes) == 4  # moved's two and shared's two stay
+    out = float_graph.run(g, {g.inputs[0].name: x})
+    assert all(torch.equal(a, b) for a, b in zip(out.values(), model(x)))
+    vit = capture(tiny_vit(), image_items((1, 1, 16, 16))[0])  # its patch embedding: conv, NCHW, flatten(2).transpose(1, 2)
+    assert [n.kind for n in vit.nodes[:6]] == ["reshape", "transpose", "reshape", "linear", "reshape", "reshape"]
+
+
 @pytest.mark.parametrize("weights", ["w8", "w4"])
 @pytest.mark.parametrize("name", MODELS)
 def test_graph_twin_engine_and_kernels_agree_bit_for_bit(name, weights, tmp_path):
