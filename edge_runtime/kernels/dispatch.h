@@ -105,10 +105,16 @@ auto ILayerNormFor(Isa isa) {
 }
 template <typename Out>
 auto QuantizeFor(Isa isa) { return INTEDGE_PICK(isa, quantize, <Out>); }
-inline auto TableRequantFor(Isa isa) { return INTEDGE_PICK(isa, table_requant); }
+
 
 // AVX-512 VBMI (byte permutes), which not every AVX-512 VNNI CPU has.
 bool CpuHasAvx512Vbmi();
+inline auto TableRequantFor(Isa isa) {
+#if defined(INTEDGE_X86_KERNELS)
+  if (isa == Isa::kAvx512Vnni && CpuHasAvx512Vbmi()) return &kernels::table_requant_vbmi;
+#endif
+  return INTEDGE_PICK(isa, table_requant);
+}
 inline auto Lookup256For(Isa isa) {
 #if defined(INTEDGE_X86_KERNELS)
   if (isa == Isa::kAvx512Vnni && CpuHasAvx512Vbmi()) return &kernels::lookup256_vbmi;

@@ -49,6 +49,8 @@ void table_requant_avx512(const int8_t* x, int64_t rows, int64_t C, const int32_
 // y = table[x + 128] (x86/lookup_vbmi.cc, arm/lookup_neon.cc).
 void lookup256_scalar(const int8_t* x, int64_t n, const int8_t* table, int8_t* y);
 void lookup256_vbmi(const int8_t* x, int64_t n, const int8_t* table, int8_t* y);
+void table_requant_vbmi(const int8_t* x, int64_t rows, int64_t C, const int32_t* table, const int32_t* mult,
+                        const int8_t* shift, int64_t n_mult, int8_t* y);
 void lookup256_neon(const int8_t* x, int64_t n, const int8_t* table, int8_t* y);
 
 // λ-ShiftGELU, elementwise (both steps): x, y [n] int8.
