@@ -111,6 +111,9 @@ ShiftmaxKernels ShiftmaxFor(Isa isa) {
   if (isa == Isa::kAvx512Vnni) {
     return {ShiftmaxAvx512<int8_t>, ShiftmaxAvx512<int32_t>};
   }
+  if (isa == Isa::kAvx2 || isa == Isa::kAvxVnni) {
+    return {kernels::shiftmax_avx2<int8_t>, kernels::shiftmax_avx2<int32_t>};
+  }
 #elif defined(__aarch64__)
   if (isa != Isa::kScalar) {
     return {ShiftmaxNeon<int8_t>, ShiftmaxNeon<int32_t>};

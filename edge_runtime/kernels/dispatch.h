@@ -76,32 +76,37 @@ void ShiftmaxAvx512(const In* x, const uint8_t* keep, int64_t rows, int64_t cols
 template <typename In>
 void ShiftmaxNeon(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift, uint8_t* y);
 
-// The elementwise kernels as this ISA has them: the portable loops
-// (kernels/portable_loops.h) compiled with AVX-512, and the AVX-512
-// I-LayerNorm, table requant and quantize, where the session runs
-// avx512vnni; else the scalar ones. INTEDGE_PICK(isa, name, <types>) is
-// &kernels::name_avx512<types> or &kernels::name_scalar<types>; the AVX-512
+// The elementwise kernels as this ISA has them: the AVX-512 kernels where
+// the session runs avx512vnni, and for requant, qadd and I-LayerNorm the
+// portable loops compiled with AVX2 where it runs avx2 or avxvnni; else the
+// scalar ones. INTEDGE_PICK(isa, name, <types>) is &kernels::name_avx512<types>
+// or &kernels::name_scalar<types>, INTEDGE_PICK_AVX2 also name_avx2; those
 // names exist only in x86 builds.
 #if defined(INTEDGE_X86_KERNELS)
 #define INTEDGE_PICK(isa, name, ...) \
   ((isa) == Isa::kAvx512Vnni ? &kernels::name##_avx512 __VA_ARGS__ : &kernels::name##_scalar __VA_ARGS__)
+#define INTEDGE_PICK_AVX2(isa, name, ...)                                                         \
+  ((isa) == Isa::kAvx512Vnni                           ? &kernels::name##_avx512 __VA_ARGS__ \
+   : (isa) == Isa::kAvx2 || (isa) == Isa::kAvxVnni ? &kernels::name##_avx2 __VA_ARGS__   \
+                                                       : &kernels::name##_scalar __VA_ARGS__)
 #else
 template <typename F>
 F ScalarOnly(Isa, F scalar) {
   return scalar;
 }
 #define INTEDGE_PICK(isa, name, ...) ScalarOnly(isa, &kernels::name##_scalar __VA_ARGS__)
+#define INTEDGE_PICK_AVX2 INTEDGE_PICK
 #endif
 template <typename In, typename Out>
-auto RequantFor(Isa isa) { return INTEDGE_PICK(isa, requant, <In, Out>); }
+auto RequantFor(Isa isa) { return INTEDGE_PICK_AVX2(isa, requant, <In, Out>); }
 template <typename A, typename B, typename Out>
-auto QAddFor(Isa isa) { return INTEDGE_PICK(isa, qadd, <A, B, Out>); }
+auto QAddFor(Isa isa) { return INTEDGE_PICK_AVX2(isa, qadd, <A, B, Out>); }
 template <typename In, typename Out>
 auto ILayerNormFor(Isa isa) {
 #if defined(__aarch64__)
   if (isa != Isa::kScalar) return &kernels::ilayernorm_neon<In, Out>;
 #endif
-  return INTEDGE_PICK(isa, ilayernorm, <In, Out>);
+  return INTEDGE_PICK_AVX2(isa, ilayernorm, <In, Out>);
 }
 template <typename Out>
 auto QuantizeFor(Isa isa) { return INTEDGE_PICK(isa, quantize, <Out>); }

@@ -77,6 +77,18 @@ void qadd_avx512(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t mult
 template <typename In, typename Out>
 void ilayernorm_avx512(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias, int shift,
                        Out* y);
+// The same, and Shiftmax, compiled for AVX2 (x86/portable_avx2.cc), for the AVX2 and AVX-VNNI paths.
+template <typename In, typename Out>
+void requant_avx2(const In* x, int64_t n, int32_t mult, int shift, Out* y);
+template <typename A, typename B, typename Out>
+void qadd_avx2(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t mult_b, int shift, Out* y);
+template <typename In, typename Out>
+void ilayernorm_avx2(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias, int shift,
+                     Out* y);
+template <typename In>
+void shiftmax_avx2(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
+                   uint8_t* y);
+
 template <typename In, typename Out>  // arm/layernorm_neon.cc
 void ilayernorm_neon(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias, int shift,
                      Out* y);

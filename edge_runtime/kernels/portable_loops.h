@@ -83,6 +83,135 @@ void ILayerNormLoop(const In* x, int64_t rows, int64_t C, const int32_t* mult, c
   }
 }
 
+// --- The same integers in 32- and 16-bit arithmetic --------------------
+// The spec computes in int64; where bounds allow, SIMD kernels narrow the
+// lanes. The plans below check those bounds for an op's constants; the
+// loops after them are the narrowed arithmetic in plain C++, which compilers
+// vectorize for ISAs without a hand-written kernel (x86/portable_avx2.cc).
+
+// Shiftmax's exponent u = min((min(d, 2^31 − 1)·mult + 2^(s−1)) >> s,
+// kExp2MaxU) of d = row_max − x, in uint32. Every u ≥ 2^20 gives 2^−u = 0 in
+// Q15, so d may be clamped to D0, the least d whose u reaches 2^20, with no
+// other change. Then d·2^t (t = max(0, 33 − s)) fits 32 bits, and with
+// s' = s + t ≥ 33 only the product's high half H = floor(d·2^t·mult / 2^32)
+// matters: u = (H + 2^(s'−33)) >> (s' − 32) (kernels/x86/requant_x86.h
+// proves it). ok is false only for multipliers far below 2^30, which the
+// converter never writes (it normalizes them).
+struct ShiftmaxExponentPlan {
+  static constexpr int64_t kZeroU = int64_t{kExp2OutBits + 1} << kExp2FracBits;  // 2^20
+  bool ok = false;
+  uint32_t d_clamp = 0;  // D0, or 2^31 − 1 if that is smaller
+  int pre_shift = 0;     // t
+  uint32_t round = 0;    // 2^(s' − 33)
+  int post_shift = 0;    // s' − 32
+
+  ShiftmaxExponentPlan(int32_t mult, int shift) {
+    if (mult <= 0 || shift < 1 || shift > 62) return;
+    int64_t d0 = kSumMax;
+    if (shift <= 42) {  // D0 = ceil((2^20·2^s − 2^(s−1)) / mult); beyond, D0 ≥ 2^63 / 2^31 > 2^31 − 1
+      const int64_t need = (kZeroU << shift) - (int64_t{1} << (shift - 1));
+      d0 = (need + mult - 1) / mult;
+    }
+    d_clamp = static_cast<uint32_t>(d0 < kSumMax ? d0 : kSumMax);
+    pre_shift = shift < 33 ? 33 - shift : 0;
+    if ((uint64_t{d_clamp} << pre_shift) >> 32) return;
+    round = uint32_t{1} << (shift + pre_shift - 33);
+    post_shift = shift + pre_shift - 32;
+    ok = true;
+  }
+};
+
+// Shiftmax (integer_ops/shiftmax.py) with the exponent in uint32 and 2^−u,
+// the row sum and the normalization in 32 bits: e ≤ 2^15, the row's maximum
+// has e = 2^15, so the sum is ≥ 2^15 and k = (2^31 − 1) / sum < 2^16 (with no
+// kept element every e is 0 and any k gives 0), so e·k < 2^31. e is scratch
+// for a row (cols values). False, computing nothing, where the plan does not
+// hold or cols ≥ 2^16 (the sum would need 33 bits).
+template <typename In>
+bool ShiftmaxNarrowLoop(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
+                        uint32_t* e, uint8_t* y) {
+  const ShiftmaxExponentPlan plan(mult, shift);
+  if (!plan.ok || cols >= (int64_t{1} << 16)) return false;
+  for (int64_t r = 0; r < rows; ++r) {
+    const In* xr = x + r * cols;
+    const uint8_t* kr = keep ? keep + r * cols : nullptr;
+    int32_t row_max = INT32_MIN;  // with no kept element every e is masked to 0 whatever it is
+    for (int64_t c = 0; c < cols; ++c) {
+      const int32_t v = (!kr || kr[c]) ? xr[c] : INT32_MIN;
+      row_max = v > row_max ? v : row_max;
+    }
+    uint32_t total = 0;
+    for (int64_t c = 0; c < cols; ++c) {
+      uint32_t d = static_cast<uint32_t>(row_max) - static_cast<uint32_t>(xr[c]);
+      d = (d < plan.d_clamp ? d : plan.d_clamp) << plan.pre_shift;
+      const auto h = static_cast<uint32_t>((uint64_t{d} * static_cast<uint32_t>(mult)) >> 32);
+      const uint32_t u = (h + plan.round) >> plan.post_shift;
+      const uint32_t q = u >> kExp2FracBits;
+      const auto f = static_cast<int32_t>(u & ((1u << kExp2FracBits) - 1));
+      const int32_t p = (1 << kExp2OutBits) + (((kExp2C1 + ((kExp2C2 * f) >> kExp2FracBits)) * f) >> kExp2FracBits);
+      const uint32_t qs = q < 31 ? q : 31;  // q > 15 gives 0 below; the clamp keeps the shifts defined
+      uint32_t v = (static_cast<uint32_t>(p) + ((1u << qs) >> 1)) >> qs;
+      v = (q > static_cast<uint32_t>(kExp2OutBits) || (kr && !kr[c])) ? 0 : v;
+      e[c] = v;
+      total += v;
+    }
+    const int64_t sum = total < 1 ? 1 : (total > kSumMax ? kSumMax : total);
+    const int64_t k64 = kSumMax / sum;
+    const uint32_t k = static_cast<uint32_t>(k64 < 0xFFFF ? k64 : 0xFFFF);
+    uint8_t* yr = y + r * cols;
+    for (int64_t c = 0; c < cols; ++c) {
+      const uint32_t v = (e[c] * k + (1u << 22)) >> 23;
+      yr[c] = static_cast<uint8_t>(v < 255 ? v : 255);
+    }
+  }
+  return true;
+}
+
+// qadd's multipliers split as m = mh·2^16 + ml, ml the signed low half
+// (|ml| ≤ 2^15) and 0 ≤ mh < 2^15, so that
+//   X = a·mh_a + b·mh_b   |X| ≤ 2^31 − 2^16
+//   Y = a·ml_a + b·ml_b   |Y| < 2^31 unless a = b = ml_a = ml_b = −2^15
+// are int32 and the int64 sum is P = 2^16·X + Y. For s ≥ 17, with
+// Z = X + (Y >> 16) (|Z| < 2^31) and adding a fraction below 1 to an integer
+// never changing its floor division by an integer:
+//   floor((P + 2^(s−1)) / 2^s) = floor((Z + 2^(s−17)) / 2^(s−16))
+//                              = ((Z >> (s − 17)) + 1) >> 1,
+// which never leaves int32. ok is false outside those bounds (never for the
+// converter's constants: its multipliers are ≥ 2^30 and its shifts ≥ 20).
+struct QAddPairPlan {
+  bool ok = false;
+  int16_t high_a = 0, low_a = 0, high_b = 0, low_b = 0;
+  int down = 0;  // s − 17, at most 31 (Z >> 31 is already floor(Z / 2^k) for any k ≥ 31)
+
+  QAddPairPlan(int32_t mult_a, int32_t mult_b, int shift) {
+    ok = Split(mult_a, &high_a, &low_a) && Split(mult_b, &high_b, &low_b) &&
+         !(low_a == INT16_MIN && low_b == INT16_MIN) && shift >= 17 && shift <= 62;
+    down = shift - 17 < 31 ? shift - 17 : 31;
+  }
+
+ private:
+  static bool Split(int32_t m, int16_t* high, int16_t* low) {
+    *low = static_cast<int16_t>(m & 0xFFFF);
+    const int64_t h = (int64_t{m} - *low) >> 16;
+    *high = static_cast<int16_t>(h);
+    return h >= 0 && h < (1 << 15);
+  }
+};
+
+// qadd (integer_ops/residual.py) in int32 by the pair split above; false,
+// computing nothing, where the plan does not hold.
+template <typename A, typename B, typename Out>
+bool QAddNarrowLoop(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t mult_b, int shift, Out* y) {
+  const QAddPairPlan plan(mult_a, mult_b, shift);
+  if (!plan.ok) return false;
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t va = a[i], vb = b[i];
+    const int32_t z = va * plan.high_a + vb * plan.high_b + ((va * plan.low_a + vb * plan.low_b) >> 16);
+    y[i] = Saturate<Out>(((z >> plan.down) + 1) >> 1);
+  }
+  return true;
+}
+
 // requant_<isa> and qadd_<isa> (kernels.h) from the loops above, for every
 // dtype combination; used after the anonymous namespace the loops are in.
 #define INTEDGE_DEFINE_PORTABLE_REQUANT(isa)                                    \

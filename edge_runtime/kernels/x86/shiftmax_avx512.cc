@@ -2,20 +2,14 @@
 // AVX-512, 32 elements per step. The spec's int64 arithmetic narrows to 32-
 // and 16-bit lanes, exactly, by bounding each value:
 //
-//  * Exponent u = min((min(d, 2^31 − 1) · mult + 2^(s−1)) >> s, kExp2MaxU)
-//    for d = row_max − x. Every u ≥ 2^20 gives 2^−u = 0 in Q15, so d may be
-//    clamped to D0, the least d whose u reaches 2^20, with no other change.
-//    Then d · 2^t (t = max(0, 33 − s)) fits 32 bits, and with s' = s + t ≥ 33
-//    only the product's high half H = floor(d·2^t·mult / 2^32) matters:
-//    u = (H + 2^(s'−33)) >> (s' − 32) (kernels/x86/requant_x86.h proves it).
-//    The ifs fail only for multipliers far below 2^30, which the converter
-//    never writes (it normalizes them); such rows take the scalar oracle.
+//  * The exponent u in 32-bit lanes (kernels/portable_loops.h
+//    ShiftmaxExponentPlan derives it); multipliers far below 2^30, which the
+//    converter never writes, take the scalar oracle.
 //  * 2^−u in Q15 (arith.h Pow2Neg): f = u mod 2^16 and q = u >> 16 are
 //    16-bit, and so is every term of the polynomial, in 32 lanes.
-//  * e ≤ 2^15 and the row's max element has e = 2^15, so the row's sum is
-//    ≥ 2^15 and k = (2^31 − 1) / sum < 2^16 (no kept element: every e is 0
-//    and any k gives 0). Then (e·k + 2^22) >> 23 = (H16 + 2^6) >> 7 with
-//    H16 = floor(e·k / 2^16), again by the high-half identity.
+//  * The normalization (e·k + 2^22) >> 23 = (H16 + 2^6) >> 7 with
+//    H16 = floor(e·k / 2^16), e ≤ 2^15 and k < 2^16 (ShiftmaxNarrowLoop
+//    says why), by the high-half identity of kernels/x86/requant_x86.h.
 // Same integers as the scalar oracle. Compiled with -mavx512f -mavx512bw
 // -mavx512vl -mavx512dq.
 #include <immintrin.h>
@@ -30,6 +24,11 @@
 #include "kernels/kernels.h"
 
 namespace intedge {
+namespace kernels {
+namespace {
+#include "kernels/portable_loops.h"
+}  // namespace
+}  // namespace kernels
 namespace {
 
 using kernels::kExp2C1;
@@ -39,32 +38,6 @@ using kernels::kExp2OutBits;
 using kernels::kSumMax;
 
 #include "kernels/x86/lanes_avx512.h"
-
-constexpr int64_t kZeroU = int64_t{kExp2OutBits + 1} << kExp2FracBits;  // 2^20: 2^−u is 0 in Q15 from here on
-
-// The exponent's 32-bit form for one Shiftmax op, or ok = false.
-struct ExponentPlan {
-  bool ok = false;
-  uint32_t d_clamp = 0;  // D0, or 2^31 − 1 if that is smaller
-  int pre_shift = 0;     // t
-  uint32_t round = 0;    // 2^(s' − 33)
-  int post_shift = 0;    // s' − 32
-
-  ExponentPlan(int32_t mult, int shift) {
-    if (mult <= 0 || shift < 1 || shift > 62) return;
-    int64_t d0 = kSumMax;
-    if (shift <= 42) {  // D0 = ceil((2^20·2^s − 2^(s−1)) / mult); beyond, D0 ≥ 2^63 / 2^31 > 2^31 − 1
-      const int64_t need = (kZeroU << shift) - (int64_t{1} << (shift - 1));
-      d0 = (need + mult - 1) / mult;
-    }
-    d_clamp = static_cast<uint32_t>(d0 < kSumMax ? d0 : kSumMax);
-    pre_shift = shift < 33 ? 33 - shift : 0;
-    if ((uint64_t{d_clamp} << pre_shift) >> 32) return;
-    round = uint32_t{1} << (shift + pre_shift - 33);
-    post_shift = shift + pre_shift - 32;
-    ok = true;
-  }
-};
 
 // 32 values at x as two vectors of int32 lanes (masked lanes 0).
 template <typename In>
@@ -106,7 +79,7 @@ __m512i Pow2Neg32(__m512i f, __m512i q) {
 
 template <typename In>
 void ShiftmaxAvx512(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift, uint8_t* y) {
-  const ExponentPlan plan(mult, shift);
+  const kernels::ShiftmaxExponentPlan plan(mult, shift);
   // Sums of (e − 2^15) per 32-bit lane stay above −2^31 while cols < 2^20.
   thread_local AlignedArray<uint16_t> exps;
   if (!plan.ok || cols >= (int64_t{1} << 20) ||
