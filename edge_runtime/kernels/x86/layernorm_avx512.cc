@@ -10,7 +10,8 @@
 // Outputs, 8 elements per step in 64-bit lanes, the oracle's arithmetic:
 //   d << j = (x << (8 + j)) − (μ << j), |d << j| < 2^31 (see the spec);
 //   n = ((d << j) · factor + 2^15) >> 16, factor ≤ 2^17: 48-bit products;
-//   out = sat((n · mult + bias + 2^(s−1)) >> s), saturated by the store.
+//   out = sat((n · mult + bias + 2^(s−1)) >> s), saturated by the store,
+//   with mult widened and bias + 2^(s−1) summed once per call.
 // Same integers as the scalar oracle. Compiled with -mavx512f -mavx512bw
 // -mavx512vl -mavx512dq.
 #include <immintrin.h>
@@ -19,6 +20,7 @@
 
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593, see gemm_avx512vnni.cc
 
+#include "kernels/aligned.h"
 #include "kernels/arith.h"
 #include "kernels/kernels.h"
 
@@ -40,9 +42,16 @@ void Store8x64(int16_t* y, __mmask8 m, __m512i v) { _mm512_mask_cvtsepi64_storeu
 template <typename In, typename Out>
 void ilayernorm_avx512(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias, int shift,
                        Out* y) {
+  // Per channel, once a call: the multiplier in 64-bit lanes and bias + 2^(s−1) (|bias| ≤ 2^61, so < 2^62).
+  thread_local AlignedArray<int64_t> channel;
+  if (channel.size() < static_cast<size_t>(2 * C) && !channel.Resize(static_cast<size_t>(2 * C))) {
+    return ILayerNormLoop(x, rows, C, mult, bias, shift, y);
+  }
+  int64_t* const mult64 = channel.data();  // once: under -fPIC each thread_local use is a call
+  int64_t* const bias_round = mult64 + C;
+  for (int64_t c = 0; c < C; ++c) mult64[c] = mult[c], bias_round[c] = bias[c] + (int64_t{1} << (shift - 1));
   const __m512i ones = _mm512_set1_epi16(1);
   const __m512i round_n = _mm512_set1_epi64(int64_t{1} << (kLayerNormRecipBits - kLayerNormNormBits - 1));
-  const __m512i round = _mm512_set1_epi64(int64_t{1} << (shift - 1));
   const __m128i norm_shift = _mm_cvtsi32_si128(kLayerNormRecipBits - kLayerNormNormBits), out_shift = _mm_cvtsi32_si128(shift);
   for (int64_t r = 0; r < rows; ++r) {
     const In* xr = x + r * C;
@@ -66,8 +75,8 @@ void ilayernorm_avx512(const In* x, int64_t rows, int64_t C, const int32_t* mult
       const __mmask8 m = Tail8(C - c);
       const __m512i dj = _mm512_sub_epi64(_mm512_sll_epi64(Load8x64(xr + c, m), up), vmean_j);
       const __m512i n = _mm512_sra_epi64(_mm512_add_epi64(_mm512_mul_epi32(dj, vfactor), round_n), norm_shift);
-      const __m512i vm = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(m, mult + c));
-      const __m512i z = _mm512_add_epi64(_mm512_add_epi64(_mm512_mul_epi32(n, vm), _mm512_maskz_loadu_epi64(m, bias + c)), round);
+      const __m512i z = _mm512_add_epi64(_mm512_mul_epi32(n, _mm512_maskz_loadu_epi64(m, mult64 + c)),
+                                         _mm512_maskz_loadu_epi64(m, bias_round + c));
       Store8x64(y + r * C + c, m, _mm512_sra_epi64(z, out_shift));
     }
   }
