@@ -54,6 +54,12 @@ class GemmDot4 final : public GemmKernel {
   using Vec = typename V::Vec;
   static constexpr int64_t kNR = V::kLanes;  // output columns per vector
   static constexpr int64_t kVecBytes = V::kLanes * 4;
+  // Weights come from memory on every inference (a model's are megabytes)
+  // and only a column pair's first tile reads them there; the hardware
+  // prefetcher alone left it stalling. Prefetching 8 KB ahead in the packed
+  // stream made GEMMs with cold weights 8-10 % faster here (4 KB: 5 %, 16 KB:
+  // 3 %), and MiniLM's qlinears 10 %.
+  static constexpr int64_t kPrefetchBytes = 8192;
 
   explicit GemmDot4(const GemmWeights& w)
       : N_(w.N), K_(w.K), out_bits_(w.out_bits), flip_(w.x_u8 == V::kUnsignedA ? 0 : 0x80), b_kn_(w.b_kn),
@@ -242,6 +248,7 @@ class GemmDot4 final : public GemmKernel {
     const int64_t kq = kp_ / 4;
     const int8_t* pair = packed_.data() + VectorAt(nb, 0, kq);
     for (int64_t k = 0; k < kq; ++k) {
+      __builtin_prefetch(pair + 2 * k * kVecBytes + kPrefetchBytes);
       const Vec w0 = V::Load(pair + 2 * k * kVecBytes), w1 = V::Load(pair + (2 * k + 1) * kVecBytes);
       for (int r = 0; r < MR; ++r) {
         const Vec a = Broadcast4<V>(xu + r * kp_ + k * 4);
@@ -263,6 +270,7 @@ class GemmDot4 final : public GemmKernel {
       for (int r = 0; r < MR; ++r) sum[r][0] = sum[r][1] = V::Zero();
       for (int64_t s = 0; s < steps; ++s) {
         const int64_t k = gi * steps + s;
+        __builtin_prefetch(pair + 2 * k * kVecBytes + kPrefetchBytes);
         const Vec p0 = V::Load(pair + 2 * k * kVecBytes), p1 = V::Load(pair + (2 * k + 1) * kVecBytes);
         const Vec w0lo = sign(V::And(p0, low)), w0hi = sign(V::And(V::Srli16By4(p0), low));
         const Vec w1lo = sign(V::And(p1, low)), w1hi = sign(V::And(V::Srli16By4(p1), low));
