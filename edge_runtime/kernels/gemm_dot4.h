@@ -262,9 +262,10 @@ class GemmDot4 final : public GemmKernel {
   void AccumulateW4(const uint8_t* xu, int64_t nb, Vec (*acc)[2]) const {
     const int64_t k8 = K_ / 8, groups = K_ / group_, steps = group_ / 8;
     const auto* pair = reinterpret_cast<const uint8_t*>(packed_.data()) + VectorAt(nb, 0, k8);
-    const Vec low = V::Set1Byte(0x0F), eight = V::Set1Byte(8);
-    // nibble (0..15) → its signed value: (n ^ 8) − 8
-    auto sign = [&](Vec v) { return V::SubBytes(V::Xor(v, eight), eight); };
+    // A two's-complement nibble moved to a byte's top half is 16·q as an
+    // int8: two ops a vector instead of unpacking and sign-extending. The
+    // group sums come out 16× and are shifted back, exactly.
+    const Vec top = V::Set1Byte(static_cast<char>(0xF0));
     for (int64_t gi = 0; gi < groups; ++gi) {
       Vec sum[MR][2];
       for (int r = 0; r < MR; ++r) sum[r][0] = sum[r][1] = V::Zero();
@@ -272,8 +273,8 @@ class GemmDot4 final : public GemmKernel {
         const int64_t k = gi * steps + s;
         __builtin_prefetch(pair + 2 * k * kVecBytes + kPrefetchBytes);
         const Vec p0 = V::Load(pair + 2 * k * kVecBytes), p1 = V::Load(pair + (2 * k + 1) * kVecBytes);
-        const Vec w0lo = sign(V::And(p0, low)), w0hi = sign(V::And(V::Srli16By4(p0), low));
-        const Vec w1lo = sign(V::And(p1, low)), w1hi = sign(V::And(V::Srli16By4(p1), low));
+        const Vec w0lo = V::And(V::Slli16By4(p0), top), w0hi = V::And(p0, top);
+        const Vec w1lo = V::And(V::Slli16By4(p1), top), w1hi = V::And(p1, top);
         for (int r = 0; r < MR; ++r) {
           const Vec alo = Broadcast4<V>(xu + r * kp_ + k * 8), ahi = Broadcast4<V>(xu + r * kp_ + k * 8 + 4);
           sum[r][0] = V::Dpbusd(V::Dpbusd(sum[r][0], alo, w0lo), ahi, w0hi);
@@ -283,8 +284,8 @@ class GemmDot4 final : public GemmKernel {
       const Vec g0 = V::Load(gscale_.data() + (nb * groups + gi) * kNR);
       const Vec g1 = V::Load(gscale_.data() + ((nb + 1) * groups + gi) * kNR);
       for (int r = 0; r < MR; ++r) {
-        acc[r][0] = V::Add(acc[r][0], V::MulLo32(sum[r][0], g0));
-        acc[r][1] = V::Add(acc[r][1], V::MulLo32(sum[r][1], g1));
+        acc[r][0] = V::Add(acc[r][0], V::MulLo32(V::SraBy4(sum[r][0]), g0));
+        acc[r][1] = V::Add(acc[r][1], V::MulLo32(V::SraBy4(sum[r][1]), g1));
       }
     }
   }

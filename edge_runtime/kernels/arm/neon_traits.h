@@ -13,12 +13,9 @@ struct NeonBase {
   static Vec Set1Byte(char v) { return vreinterpretq_s32_s8(vdupq_n_s8(static_cast<int8_t>(v))); }
   static Vec Add(Vec a, Vec b) { return vaddq_s32(a, b); }
   static Vec MulLo32(Vec a, Vec b) { return vmulq_s32(a, b); }
-  static Vec SubBytes(Vec a, Vec b) {
-    return vreinterpretq_s32_s8(vsubq_s8(vreinterpretq_s8_s32(a), vreinterpretq_s8_s32(b)));
-  }
-  static Vec Xor(Vec a, Vec b) { return veorq_s32(a, b); }
   static Vec And(Vec a, Vec b) { return vandq_s32(a, b); }
-  static Vec Srli16By4(Vec a) { return vreinterpretq_s32_u16(vshrq_n_u16(vreinterpretq_u16_s32(a), 4)); }
+  static Vec Slli16By4(Vec a) { return vreinterpretq_s32_u16(vshlq_n_u16(vreinterpretq_u16_s32(a), 4)); }
+  static Vec SraBy4(Vec a) { return vshrq_n_s32(a, 4); }
   template <typename T>
   static void StoreAs(T* p, int valid, Vec v) {
     int32_t lanes[4];

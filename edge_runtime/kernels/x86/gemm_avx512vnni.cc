@@ -29,10 +29,9 @@ struct Zmm {
   static Vec Set1Byte(char v) { return _mm512_set1_epi8(v); }
   static Vec Add(Vec a, Vec b) { return _mm512_add_epi32(a, b); }
   static Vec MulLo32(Vec a, Vec b) { return _mm512_mullo_epi32(a, b); }
-  static Vec SubBytes(Vec a, Vec b) { return _mm512_sub_epi8(a, b); }
-  static Vec Xor(Vec a, Vec b) { return _mm512_xor_si512(a, b); }
   static Vec And(Vec a, Vec b) { return _mm512_and_si512(a, b); }
-  static Vec Srli16By4(Vec a) { return _mm512_srli_epi16(a, 4); }
+  static Vec Slli16By4(Vec a) { return _mm512_slli_epi16(a, 4); }
+  static Vec SraBy4(Vec a) { return _mm512_srai_epi32(a, 4); }
   // Inline asm because GCC 12 copies the accumulator around the intrinsic
   // (two register moves per vpdpbusd), which halves the GEMM's throughput.
   static Vec Dpbusd(Vec acc, Vec u8, Vec s8) {

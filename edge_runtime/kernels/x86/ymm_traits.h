@@ -13,10 +13,9 @@ struct YmmBase {
   static Vec Set1Byte(char v) { return _mm256_set1_epi8(v); }
   static Vec Add(Vec a, Vec b) { return _mm256_add_epi32(a, b); }
   static Vec MulLo32(Vec a, Vec b) { return _mm256_mullo_epi32(a, b); }
-  static Vec SubBytes(Vec a, Vec b) { return _mm256_sub_epi8(a, b); }
-  static Vec Xor(Vec a, Vec b) { return _mm256_xor_si256(a, b); }
   static Vec And(Vec a, Vec b) { return _mm256_and_si256(a, b); }
-  static Vec Srli16By4(Vec a) { return _mm256_srli_epi16(a, 4); }
+  static Vec Slli16By4(Vec a) { return _mm256_slli_epi16(a, 4); }
+  static Vec SraBy4(Vec a) { return _mm256_srai_epi32(a, 4); }
   // AVX2 has no narrowing masked stores: go through a small buffer.
   template <typename T>
   static void StoreAs(T* p, int valid, Vec v) {
