@@ -51,7 +51,6 @@ void ilayernorm_avx512(const In* x, int64_t rows, int64_t C, const int32_t* mult
   int64_t* const bias_round = mult64 + C;
   for (int64_t c = 0; c < C; ++c) mult64[c] = mult[c], bias_round[c] = bias[c] + (int64_t{1} << (shift - 1));
   const __m512i ones = _mm512_set1_epi16(1);
-  const __m512i round_n = _mm512_set1_epi64(int64_t{1} << (kLayerNormRecipBits - kLayerNormNormBits - 1));
   const __m128i norm_shift = _mm_cvtsi32_si128(kLayerNormRecipBits - kLayerNormNormBits), out_shift = _mm_cvtsi32_si128(shift);
   for (int64_t r = 0; r < rows; ++r) {
     const In* xr = x + r * C;
@@ -69,12 +68,14 @@ void ilayernorm_avx512(const In* x, int64_t rows, int64_t C, const int32_t* mult
     int j;
     int64_t factor;
     LayerNormScale(var, &j, &factor);
-    const __m512i vfactor = _mm512_set1_epi64(factor), vmean_j = _mm512_set1_epi64(mean * (int64_t{1} << j));
-    const __m128i up = _mm_cvtsi32_si128(8 + j);
+    // (d << j)·factor + 2^15 = x·(factor << (8 + j)) − ((mean << j)·factor − 2^15): one 64-bit multiply a
+    // lane. The two terms may wrap int64, their difference (< 2^48) does not, and wrapping is exact mod 2^64.
+    const uint64_t scale = static_cast<uint64_t>(factor) << (8 + j);
+    const uint64_t offset = (static_cast<uint64_t>(mean) << j) * static_cast<uint64_t>(factor) - (uint64_t{1} << 15);
+    const __m512i vscale = _mm512_set1_epi64(static_cast<int64_t>(scale)), voffset = _mm512_set1_epi64(static_cast<int64_t>(offset));
     for (int64_t c = 0; c < C; c += 8) {
       const __mmask8 m = Tail8(C - c);
-      const __m512i dj = _mm512_sub_epi64(_mm512_sll_epi64(Load8x64(xr + c, m), up), vmean_j);
-      const __m512i n = _mm512_sra_epi64(_mm512_add_epi64(_mm512_mul_epi32(dj, vfactor), round_n), norm_shift);
+      const __m512i n = _mm512_sra_epi64(_mm512_sub_epi64(_mm512_mullo_epi64(Load8x64(xr + c, m), vscale), voffset), norm_shift);
       const __m512i z = _mm512_add_epi64(_mm512_mul_epi32(n, _mm512_maskz_loadu_epi64(m, mult64 + c)),
                                          _mm512_maskz_loadu_epi64(m, bias_round + c));
       Store8x64(y + r * C + c, m, _mm512_sra_epi64(z, out_shift));
