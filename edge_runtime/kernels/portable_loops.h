@@ -1,9 +1,10 @@
 // Elementwise and row kernels written once in plain C++: kernels/scalar/
-// compiles them with the baseline flags (the oracle); the AVX-512 files
-// compile the requant loop with AVX-512 (the compiler turns its int64
-// arithmetic into 8-lane vectors: vpmullq, vpsraq, vpminsq), and use the rest
-// for their fallbacks and row statistics. Integer arithmetic is exact in any
-// lane width, so every build gives the same bits.
+// compiles them with the baseline flags (the oracle); x86/portable_avx2.cc
+// compiles them with AVX2 and x86/portable_avx512.cc the requant loop with
+// AVX-512, where the compiler vectorizes them; the hand-written AVX-512
+// kernels use the rest for their fallbacks, plans and row statistics.
+// Integer arithmetic is exact in any lane width, so every build gives the
+// same bits.
 //
 // Included inside an anonymous namespace by each of those files, for the
 // reason kernels/aligned.h gives; uses no standard-library function
