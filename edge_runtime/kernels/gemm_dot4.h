@@ -246,6 +246,10 @@ class GemmDot4 final : public GemmKernel {
   template <int MR>
   void AccumulateW8(const uint8_t* xu, int64_t nb, Vec (*acc)[2]) const {
     const int64_t kq = kp_ / 4;
+    // K ≥ 1, so the loop runs. Said, because for a loop that might not run
+    // GCC passes the accumulators through the stack (24 stores and loads a
+    // tile: 5 % of a K = 64 attention product).
+    if (kq < 1) __builtin_unreachable();
     const int8_t* pair = packed_.data() + VectorAt(nb, 0, kq);
     for (int64_t k = 0; k < kq; ++k) {
       __builtin_prefetch(pair + 2 * k * kVecBytes + kPrefetchBytes);
