@@ -66,7 +66,7 @@ class GemmDot4 final : public GemmKernel {
         bias_src_(w.bias) {
     np_ = RoundUp(N_, 2 * kNR);
     w4_ = w.w8 == nullptr;
-    kp_ = w4_ ? K_ : RoundUp(K_, 4);
+    kp_ = w4_ ? K_ : RoundUp(K_ > 0 ? K_ : 1, 4);  // ≥ 4 even for K = 0 (zero padding: the sums stay 0)
     group_ = w4_ ? w.group : kp_;
     colsum_.Resize(static_cast<size_t>(np_));
     bias_.Resize(static_cast<size_t>(np_));
@@ -246,9 +246,9 @@ class GemmDot4 final : public GemmKernel {
   template <int MR>
   void AccumulateW8(const uint8_t* xu, int64_t nb, Vec (*acc)[2]) const {
     const int64_t kq = kp_ / 4;
-    // K ≥ 1, so the loop runs. Said, because for a loop that might not run
-    // GCC passes the accumulators through the stack (24 stores and loads a
-    // tile: 5 % of a K = 64 attention product).
+    // kp_ ≥ 4, so the loop runs. Said, because for a loop that might not
+    // run GCC passes the accumulators through the stack (24 stores and loads
+    // a tile: 5 % of a K = 64 attention product).
     if (kq < 1) __builtin_unreachable();
     const int8_t* pair = packed_.data() + VectorAt(nb, 0, kq);
     for (int64_t k = 0; k < kq; ++k) {
