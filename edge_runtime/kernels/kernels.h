@@ -58,33 +58,22 @@ void lookup256_neon(const int8_t* x, int64_t n, const int8_t* table, int8_t* y);
 void lambda_shiftgelu_scalar(const int8_t* x, int64_t rows, int64_t C, int32_t slope_mult, int slope_shift,
                              const int32_t* mult, const int8_t* shift, int64_t n_mult, int8_t* y);
 
-// I-LayerNorm over rows: x [rows, C] In · mult [C] · bias [C] · y [rows, C] Out (int8/int16).
-template <typename In, typename Out>
-void ilayernorm_scalar(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias, int shift,
-                       Out* y);
-
-// Elementwise: y = sat(x·m + round >> s); y = sat(a·ma + b·mb + round >> s).
-template <typename In, typename Out>
-void requant_scalar(const In* x, int64_t n, int32_t mult, int shift, Out* y);
-template <typename A, typename B, typename Out>
-void qadd_scalar(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t mult_b, int shift, Out* y);
-
-// The same three families with AVX-512 (x86/portable_avx512.cc, x86/qadd_avx512.cc, x86/layernorm_avx512.cc).
-template <typename In, typename Out>
-void requant_avx512(const In* x, int64_t n, int32_t mult, int shift, Out* y);
-template <typename A, typename B, typename Out>
-void qadd_avx512(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t mult_b, int shift, Out* y);
-template <typename In, typename Out>
-void ilayernorm_avx512(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias, int shift,
-                       Out* y);
-// The same, and Shiftmax, compiled for AVX2 (x86/portable_avx2.cc), for the AVX2 and AVX-VNNI paths.
-template <typename In, typename Out>
-void requant_avx2(const In* x, int64_t n, int32_t mult, int shift, Out* y);
-template <typename A, typename B, typename Out>
-void qadd_avx2(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t mult_b, int shift, Out* y);
-template <typename In, typename Out>
-void ilayernorm_avx2(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias, int shift,
-                     Out* y);
+// The three row families each ISA build provides as name_<isa>:
+//   I-LayerNorm over rows: x [rows, C] In · mult [C] · bias [C] · y [rows, C] Out (int8/int16);
+//   elementwise: y = sat(x·m + round >> s); y = sat(a·ma + b·mb + round >> s).
+#define INTEDGE_DECLARE_ROW_KERNELS(isa)                                                                       \
+  template <typename In, typename Out>                                                                          \
+  void ilayernorm_##isa(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias,        \
+                        int shift, Out* y);                                                                     \
+  template <typename In, typename Out>                                                                          \
+  void requant_##isa(const In* x, int64_t n, int32_t mult, int shift, Out* y);                                  \
+  template <typename A, typename B, typename Out>                                                               \
+  void qadd_##isa(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t mult_b, int shift, Out* y);
+INTEDGE_DECLARE_ROW_KERNELS(scalar)
+// x86/layernorm_avx512.cc, portable_avx512.cc, qadd_avx512.cc
+INTEDGE_DECLARE_ROW_KERNELS(avx512)
+// x86/portable_avx2.cc, for the AVX2 and AVX-VNNI paths; with Shiftmax
+INTEDGE_DECLARE_ROW_KERNELS(avx2)
 template <typename In>
 void shiftmax_avx2(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
                    uint8_t* y);

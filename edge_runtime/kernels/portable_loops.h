@@ -213,7 +213,7 @@ bool QAddNarrowLoop(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t m
   return true;
 }
 
-// requant_<isa> and qadd_<isa> (kernels.h) from the loops above, for every
+// requant_<isa>, qadd_<isa> and ilayernorm_<isa> (kernels.h) from the loops above, for every
 // dtype combination; used after the anonymous namespace the loops are in.
 #define INTEDGE_DEFINE_PORTABLE_REQUANT(isa)                                    \
   template <typename In, typename Out>                                           \
@@ -227,6 +227,13 @@ bool QAddNarrowLoop(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t m
     QAddLoop(a, b, n, mult_a, mult_b, shift, y);                                                           \
   }                                                                                                        \
   INTEDGE_QADD_TYPES(INTEDGE_INSTANTIATE_QADD, isa)
+#define INTEDGE_DEFINE_PORTABLE_ILAYERNORM(isa)                                                                  \
+  template <typename In, typename Out>                                                                          \
+  void ilayernorm_##isa(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias,        \
+                        int shift, Out* y) {                                                                    \
+    ILayerNormLoop(x, rows, C, mult, bias, shift, y);                                                           \
+  }                                                                                                             \
+  INTEDGE_ILAYERNORM_TYPES(INTEDGE_INSTANTIATE_ILAYERNORM, isa)
 #define INTEDGE_INSTANTIATE_REQUANT(isa, In, Out) \
   template void requant_##isa<In, Out>(const In*, int64_t, int32_t, int, Out*);
 #define INTEDGE_INSTANTIATE_QADD(isa, A, B, Out) \

@@ -21,12 +21,7 @@ void qadd_avx2(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t mult_b
 }
 INTEDGE_QADD_TYPES(INTEDGE_INSTANTIATE_QADD, avx2)
 
-template <typename In, typename Out>
-void ilayernorm_avx2(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias, int shift,
-                     Out* y) {
-  ILayerNormLoop(x, rows, C, mult, bias, shift, y);
-}
-INTEDGE_ILAYERNORM_TYPES(INTEDGE_INSTANTIATE_ILAYERNORM, avx2)
+INTEDGE_DEFINE_PORTABLE_ILAYERNORM(avx2)
 
 template <typename In>
 void shiftmax_avx2(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
