@@ -83,8 +83,8 @@ def ort_int8(model, inputs, batch: int) -> np.ndarray:
     from intedge.profilers import peers
 
     with tempfile.TemporaryDirectory() as d:
-        path = peers.export_onnx(model, tuple(x[:batch] for x in inputs), Path(d) / "model.onnx", quantize=True)
-        session = peers.ort_session(path)
+        fp32 = peers.export_onnx(model, tuple(x[:batch] for x in inputs), Path(d) / "model.onnx")
+        session = peers.ort_session(peers.quantize_onnx(fp32))
         names = peers.input_names(len(inputs))
         return np.concatenate([session.run(None, dict(zip(names, chunk)))[0][:keep]
                                for chunk, keep in _batches(inputs, batch)])

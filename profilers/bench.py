@@ -112,6 +112,11 @@ def linear_weight_bytes(path: Path) -> int:
     return sum(g.tensors[t].nbytes for t in tids)
 
 
+def _feed(session, example: tuple[np.ndarray, ...]) -> dict[str, np.ndarray]:
+    """The example as an intedge session's named inputs, in their dtypes."""
+    return {spec.name: x.astype(spec.dtype) for spec, x in zip(session.inputs, example)}
+
+
 class _Artifacts:
     """Each engine's model file, built once per `intedge bench` and shared by every thread count."""
 
@@ -124,6 +129,7 @@ class _Artifacts:
         self.skipped: dict[str, str] = {}
         self.executorch: bytes | None = None
         calibration = spec.calibration(CALIBRATION_INPUTS)
+        onnx: Path | None = None
         steps = tqdm(engines, desc="preparing engines", disable=not progress, leave=False)
         for engine in steps:
             steps.set_postfix_str(engine)
@@ -134,8 +140,9 @@ class _Artifacts:
                 self.paths[engine] = work / f"{spec.name}-{weights}.ieg"
                 conv.graph(name=f"{spec.name}-{weights}").save(self.paths[engine])
             elif engine.startswith("ort-"):
-                self.paths[engine] = peers.export_onnx(self.model, self.example, work / f"{spec.name}.onnx",
-                                                       quantize=engine == "ort-int8")
+                if onnx is None:  # both ORT engines start from one export
+                    onnx = peers.export_onnx(self.model, self.example, work / f"{spec.name}.onnx")
+                self.paths[engine] = peers.quantize_onnx(onnx) if engine == "ort-int8" else onnx
             elif engine == "executorch-xnnpack-fp32":
                 try:
                     self.executorch = peers.executorch_program(self.model, self.example)
@@ -147,7 +154,7 @@ class _Artifacts:
 
         if engine.startswith("intedge-"):
             session = Session(self.paths[engine], threads=threads, isa=isa)
-            feed = {spec.name: x.astype(spec.dtype) for spec, x in zip(session.inputs, self.example)}
+            feed = _feed(session, self.example)
             return lambda: session.run(feed)
         if engine.startswith("ort-"):
             return peers.ort_runner(self.paths[engine], self.example, threads)
@@ -184,7 +191,7 @@ def _nonlinear_share(path: Path, example, threads: int, isa: str | None, runs: i
     from intedge.runtime import Session
 
     session = Session(path, threads=threads, isa=isa, profile=True)
-    feed = {spec.name: x.astype(spec.dtype) for spec, x in zip(session.inputs, example)}
+    feed = _feed(session, example)
     for _ in range(runs):
         session.run(feed)
     ops = session.profile()

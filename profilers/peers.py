@@ -42,19 +42,23 @@ def input_names(count: int) -> list[str]:
     return [f"input{k}" for k in range(count)]
 
 
-def export_onnx(model: torch.nn.Module, example: tuple[np.ndarray, ...], path: Path, quantize: bool = False) -> Path:
-    """The model as ONNX (torch.onnx, dynamo exporter) at path; with quantize, then ORT's quantize_dynamic
-    (QInt8 weights, activations quantized per run), written beside it as *.int8.onnx."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
+def export_onnx(model: torch.nn.Module, example: tuple[np.ndarray, ...], path: Path) -> Path:
+    """The model as ONNX (torch.onnx, dynamo exporter) at path."""
     with quiet():
         args = tuple(torch.from_numpy(x) for x in example)
         torch.onnx.export(model, args, str(path), input_names=input_names(len(args)), dynamo=True, verbose=False)
-        if not quantize:
-            return path
-        int8 = path.with_suffix(".int8.onnx")
+    return path
+
+
+def quantize_onnx(path: Path) -> Path:
+    """ORT's quantize_dynamic of an ONNX model (QInt8 weights, activations quantized per run), written
+    beside it as *.int8.onnx."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    int8 = path.with_suffix(".int8.onnx")
+    with quiet():
         quantize_dynamic(str(path), str(int8), weight_type=QuantType.QInt8)
-        return int8
+    return int8
 
 
 def ort_session(path: Path, threads: int | None = None):
