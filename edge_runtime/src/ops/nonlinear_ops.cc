@@ -14,6 +14,7 @@ namespace {
 using ir::fb::DType;
 
 constexpr int64_t kMaxShiftmaxWidth = int64_t{1} << 16;
+constexpr int64_t kMaskedRowBlock = 64;  // rows per masked Shiftmax call (MiniLM: 3 % faster than 16)
 constexpr int64_t kMaxLayerNormChannels = 4096;  // integer_ops/layernorm.py MAX_CHANNELS
 constexpr int64_t kMaxLayerNormBias = int64_t{1} << 61;
 
@@ -45,13 +46,23 @@ class Shiftmax final : public Op {
             kernel(x + r0 * cols_, nullptr, r1 - r0, y + r0 * cols_);
             return;
           }
-          std::vector<uint8_t> keep(static_cast<size_t>(cols_));
-          const uint8_t* expanded = nullptr;  // rows of one sequence share a mask row: expand it once
-          for (int64_t r = r0; r < r1; ++r) {
-            const uint8_t* m = MaskRow(t[mask_], r);
-            if (m != expanded) KeepRow(m, keep.data());
-            expanded = m;
-            kernel(x + r * cols_, keep.data(), 1, y + r * cols_);
+          // The kernel takes a keep row per x row and overlaps one row's
+          // reductions with the next row's work, so it gets blocks of rows.
+          // Rows of one sequence share a mask row: it is converted once and
+          // copied (one call per row made MiniLM's Shiftmax 23 % slower).
+          const int64_t block = std::min(kMaskedRowBlock, r1 - r0);
+          std::vector<uint8_t> keep(static_cast<size_t>((block + 1) * cols_));
+          uint8_t* const last = keep.data() + block * cols_;
+          const uint8_t* expanded = nullptr;
+          for (int64_t b0 = r0; b0 < r1; b0 += block) {
+            const int64_t b1 = std::min(r1, b0 + block);
+            for (int64_t r = b0; r < b1; ++r) {
+              const uint8_t* m = MaskRow(t[mask_], r);
+              if (m != expanded) KeepRow(m, last);
+              expanded = m;
+              std::copy(last, last + cols_, keep.data() + (r - b0) * cols_);
+            }
+            kernel(x + b0 * cols_, keep.data(), b1 - b0, y + b0 * cols_);
           }
         });
       }
