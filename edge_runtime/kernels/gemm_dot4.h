@@ -18,8 +18,9 @@
 // Each tile is V::kRowsW8 (or kRowsW4) rows × 2 vectors of columns, sized so
 // the accumulators, the weights and a broadcast row fit the ISA's registers.
 //
-// Requires: V; RequantBlock<V::kLanes> and Requant(Vec, block, lo, hi) from
-// the ISA's requant header; AlignedArray from kernels/aligned.h.
+// Requires: V, whose Store16 and Store8 saturate; RequantBlock<V::kLanes> and
+// Requant(Vec, block) (saturated to int32) from the ISA's requant header;
+// AlignedArray from kernels/aligned.h.
 
 
 inline int64_t RoundUp(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
@@ -235,9 +236,9 @@ class GemmDot4 final : public GemmKernel {
         if (out_bits_ == 32) {
           V::Store32(static_cast<int32_t*>(y) + at, valid, z);
         } else if (out_bits_ == 16) {
-          V::Store16(static_cast<int16_t*>(y) + at, valid, Requant(z, q, -32768, 32767));
+          V::Store16(static_cast<int16_t*>(y) + at, valid, Requant(z, q));
         } else {
-          V::Store8(static_cast<int8_t*>(y) + at, valid, Requant(z, q, -128, 127));
+          V::Store8(static_cast<int8_t*>(y) + at, valid, Requant(z, q));
         }
       }
     }

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "kernels/aligned.h"
+#include "kernels/arith.h"
 #include "kernels/dispatch.h"
 
 namespace intedge {

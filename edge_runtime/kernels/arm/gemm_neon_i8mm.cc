@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "kernels/aligned.h"
+#include "kernels/arith.h"
 #include "kernels/dispatch.h"
 
 namespace intedge {
@@ -136,11 +137,11 @@ class GemmMmla final : public GemmKernel {
       vst1q_s32(lanes, z);
       for (int i = 0; i < valid; ++i) static_cast<int32_t*>(y)[at + i] = lanes[i];
     } else if (out_bits_ == 16) {
-      vst1q_s32(lanes, Requant(z, q, -32768, 32767));
-      for (int i = 0; i < valid; ++i) static_cast<int16_t*>(y)[at + i] = static_cast<int16_t>(lanes[i]);
+      vst1q_s32(lanes, Requant(z, q));
+      for (int i = 0; i < valid; ++i) static_cast<int16_t*>(y)[at + i] = kernels::Saturate<int16_t>(lanes[i]);
     } else {
-      vst1q_s32(lanes, Requant(z, q, -128, 127));
-      for (int i = 0; i < valid; ++i) static_cast<int8_t*>(y)[at + i] = static_cast<int8_t>(lanes[i]);
+      vst1q_s32(lanes, Requant(z, q));
+      for (int i = 0; i < valid; ++i) static_cast<int8_t*>(y)[at + i] = kernels::Saturate<int8_t>(lanes[i]);
     }
   }
 

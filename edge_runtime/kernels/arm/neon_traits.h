@@ -20,7 +20,7 @@ struct NeonBase {
   static void StoreAs(T* p, int valid, Vec v) {
     int32_t lanes[4];
     vst1q_s32(lanes, v);
-    for (int i = 0; i < valid; ++i) p[i] = static_cast<T>(lanes[i]);
+    for (int i = 0; i < valid; ++i) p[i] = kernels::Saturate<T>(lanes[i]);
   }
   static void Store32(int32_t* p, int valid, Vec v) { StoreAs(p, valid, v); }
   static void Store16(int16_t* p, int valid, Vec v) { StoreAs(p, valid, v); }

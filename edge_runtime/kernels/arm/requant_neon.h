@@ -15,13 +15,12 @@ struct alignas(64) RequantBlock {
   }
 };
 
-inline int32x4_t Requant(int32x4_t z, const RequantBlock<4>& q, int64_t lo, int64_t hi) {
+// Saturated to int32; the stores saturate to the output type.
+inline int32x4_t Requant(int32x4_t z, const RequantBlock<4>& q) {
   const int32x4_t m = vld1q_s32(q.mult);
   int64x2_t p0 = vmull_s32(vget_low_s32(z), vget_low_s32(m));
   int64x2_t p1 = vmull_high_s32(z, m);
   p0 = vshlq_s64(vaddq_s64(p0, vld1q_s64(q.round)), vld1q_s64(q.neg_shift));
   p1 = vshlq_s64(vaddq_s64(p1, vld1q_s64(q.round + 2)), vld1q_s64(q.neg_shift + 2));
-  // Saturating narrow to int32, then clamp: the same as clamping the int64 (lo, hi fit int32).
-  const int32x4_t n = vcombine_s32(vqmovn_s64(p0), vqmovn_s64(p1));
-  return vmaxq_s32(vminq_s32(n, vdupq_n_s32(static_cast<int32_t>(hi))), vdupq_n_s32(static_cast<int32_t>(lo)));
+  return vcombine_s32(vqmovn_s64(p0), vqmovn_s64(p1));
 }

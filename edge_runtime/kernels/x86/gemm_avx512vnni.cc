@@ -40,8 +40,8 @@ struct Zmm {
   }
   static __mmask16 Mask(int valid) { return static_cast<__mmask16>(valid >= 16 ? 0xFFFF : (1u << valid) - 1); }
   static void Store32(int32_t* p, int valid, Vec v) { _mm512_mask_storeu_epi32(p, Mask(valid), v); }
-  static void Store16(int16_t* p, int valid, Vec v) { _mm512_mask_cvtepi32_storeu_epi16(p, Mask(valid), v); }
-  static void Store8(int8_t* p, int valid, Vec v) { _mm512_mask_cvtepi32_storeu_epi8(p, Mask(valid), v); }
+  static void Store16(int16_t* p, int valid, Vec v) { _mm512_mask_cvtsepi32_storeu_epi16(p, Mask(valid), v); }
+  static void Store8(int8_t* p, int valid, Vec v) { _mm512_mask_cvtsepi32_storeu_epi8(p, Mask(valid), v); }
 };
 
 #include "kernels/gemm_dot4.h"

@@ -21,7 +21,7 @@ struct YmmBase {
   static void StoreAs(T* p, int valid, Vec v) {
     alignas(32) int32_t lanes[8];
     _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), v);
-    for (int i = 0; i < valid; ++i) p[i] = static_cast<T>(lanes[i]);
+    for (int i = 0; i < valid; ++i) p[i] = kernels::Saturate<T>(lanes[i]);
   }
   static void Store32(int32_t* p, int valid, Vec v) { StoreAs(p, valid, v); }
   static void Store16(int16_t* p, int valid, Vec v) { StoreAs(p, valid, v); }
