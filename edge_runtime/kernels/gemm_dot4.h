@@ -19,8 +19,8 @@
 // the accumulators, the weights and a broadcast row fit the ISA's registers.
 //
 // Requires: V, whose Store16 and Store8 saturate; RequantBlock<V::kLanes> and
-// Requant(Vec, block) (saturated to int32) from the ISA's requant header;
-// AlignedArray from kernels/aligned.h.
+// BlockRequant<V::kLanes> (its requant saturated to int32) from the ISA's
+// requant header; AlignedArray from kernels/aligned.h.
 
 
 inline int64_t RoundUp(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
@@ -225,20 +225,23 @@ class GemmDot4 final : public GemmKernel {
     } else {
       AccumulateW8<MR>(xu, nb, acc);
     }
+    // Locals, not members, in the loop: an int8 store may alias any member.
+    const int64_t N = N_;
+    const int bits = out_bits_;
     for (int b = 0; b < 2; ++b) {
       const int64_t n0 = (nb + b) * kNR;
-      if (n0 >= N_) break;
-      const int valid = static_cast<int>(N_ - n0 >= kNR ? kNR : N_ - n0);
-      const RequantBlock<V::kLanes>& q = rq_[static_cast<size_t>(nb + b)];
+      if (n0 >= N) break;
+      const int valid = static_cast<int>(N - n0 >= kNR ? kNR : N - n0);
+      const BlockRequant<V::kLanes> requant(rq_[static_cast<size_t>(nb + b)]);
       for (int r = 0; r < MR; ++r) {
         const Vec z = acc[r][b];
-        const int64_t at = (row + r) * N_ + n0;
-        if (out_bits_ == 32) {
+        const int64_t at = (row + r) * N + n0;
+        if (bits == 32) {
           V::Store32(static_cast<int32_t*>(y) + at, valid, z);
-        } else if (out_bits_ == 16) {
-          V::Store16(static_cast<int16_t*>(y) + at, valid, Requant(z, q));
+        } else if (bits == 16) {
+          V::Store16(static_cast<int16_t*>(y) + at, valid, requant(z));
         } else {
-          V::Store8(static_cast<int8_t*>(y) + at, valid, Requant(z, q));
+          V::Store8(static_cast<int8_t*>(y) + at, valid, requant(z));
         }
       }
     }

@@ -137,10 +137,10 @@ class GemmMmla final : public GemmKernel {
       vst1q_s32(lanes, z);
       for (int i = 0; i < valid; ++i) static_cast<int32_t*>(y)[at + i] = lanes[i];
     } else if (out_bits_ == 16) {
-      vst1q_s32(lanes, Requant(z, q));
+      vst1q_s32(lanes, BlockRequant<4>(q)(z));
       for (int i = 0; i < valid; ++i) static_cast<int16_t*>(y)[at + i] = kernels::Saturate<int16_t>(lanes[i]);
     } else {
-      vst1q_s32(lanes, Requant(z, q));
+      vst1q_s32(lanes, BlockRequant<4>(q)(z));
       for (int i = 0; i < valid; ++i) static_cast<int8_t*>(y)[at + i] = kernels::Saturate<int8_t>(lanes[i]);
     }
   }

@@ -43,16 +43,17 @@ struct alignas(64) RequantBlock {
   }
 };
 
+// A block's constants loaded once for a run of output vectors of the same
+// columns. A local object: the GEMM's int8 stores may alias anything in
+// memory, so constants read through the block were loaded again for every
+// vector (8 loads a vector), and a local's registers cannot be aliased.
+template <int L>
+class BlockRequant;
+
 // AVX2 has no 64-bit arithmetic shift or min/max: shift the sign-flipped
 // value logically (floor division for negatives), compare and blend to clamp.
-inline __m256i Requant(__m256i z, const RequantBlock<8>& q) {
+inline __m256i RequantWide(__m256i z, const RequantBlock<8>& q) {
   const __m256i m = _mm256_load_si256(reinterpret_cast<const __m256i*>(q.mult));
-  if (!q.low_shift) {
-    const __m256i h = _mm256_blend_epi32(_mm256_srli_epi64(_mm256_mul_epi32(z, m), 32),
-                                         _mm256_mul_epi32(_mm256_srli_epi64(z, 32), _mm256_srli_epi64(m, 32)), 0xAA);
-    return _mm256_srav_epi32(_mm256_add_epi32(h, _mm256_load_si256(reinterpret_cast<const __m256i*>(q.round_high))),
-                             _mm256_load_si256(reinterpret_cast<const __m256i*>(q.shift_high)));
-  }
   const __m256i zero = _mm256_setzero_si256(), vlo = _mm256_set1_epi64x(INT32_MIN), vhi = _mm256_set1_epi64x(INT32_MAX);
   auto finish = [&](__m256i p, const int64_t* round, const int64_t* shift) {
     p = _mm256_add_epi64(p, _mm256_load_si256(reinterpret_cast<const __m256i*>(round)));
@@ -66,14 +67,33 @@ inline __m256i Requant(__m256i z, const RequantBlock<8>& q) {
   return _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
 }
 
-#if defined(__AVX512F__)
-inline __m512i Requant(__m512i z, const RequantBlock<16>& q) {
-  const __m512i m = _mm512_load_si512(q.mult);
-  if (!q.low_shift) {
-    const __m512i h = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(_mm512_mul_epi32(z, m), 32),
-                                              _mm512_mul_epi32(_mm512_srli_epi64(z, 32), _mm512_srli_epi64(m, 32)));
-    return _mm512_srav_epi32(_mm512_add_epi32(h, _mm512_load_si512(q.round_high)), _mm512_load_si512(q.shift_high));
+template <>
+class BlockRequant<8> {
+ public:
+  explicit BlockRequant(const RequantBlock<8>& q)
+      : q_(&q),
+        m_(_mm256_load_si256(reinterpret_cast<const __m256i*>(q.mult))),
+        m_odd_(_mm256_srli_epi64(m_, 32)),
+        round_(_mm256_load_si256(reinterpret_cast<const __m256i*>(q.round_high))),
+        shift_(_mm256_load_si256(reinterpret_cast<const __m256i*>(q.shift_high))),
+        wide_(q.low_shift) {}
+
+  __m256i operator()(__m256i z) const {
+    if (wide_) return RequantWide(z, *q_);
+    const __m256i h = _mm256_blend_epi32(_mm256_srli_epi64(_mm256_mul_epi32(z, m_), 32),
+                                         _mm256_mul_epi32(_mm256_srli_epi64(z, 32), m_odd_), 0xAA);
+    return _mm256_srav_epi32(_mm256_add_epi32(h, round_), shift_);
   }
+
+ private:
+  const RequantBlock<8>* q_;
+  __m256i m_, m_odd_, round_, shift_;
+  bool wide_;
+};
+
+#if defined(__AVX512F__)
+inline __m512i RequantWide(__m512i z, const RequantBlock<16>& q) {
+  const __m512i m = _mm512_load_si512(q.mult);
   const __m512i vlo = _mm512_set1_epi64(INT32_MIN), vhi = _mm512_set1_epi64(INT32_MAX);
   __m512i even = _mm512_mul_epi32(z, m);
   __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(z, 32), _mm512_srli_epi64(m, 32));
@@ -83,4 +103,28 @@ inline __m512i Requant(__m512i z, const RequantBlock<16>& q) {
   odd = _mm512_max_epi64(_mm512_min_epi64(odd, vhi), vlo);
   return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
 }
+
+template <>
+class BlockRequant<16> {
+ public:
+  explicit BlockRequant(const RequantBlock<16>& q)
+      : q_(&q),
+        m_(_mm512_load_si512(q.mult)),
+        m_odd_(_mm512_srli_epi64(m_, 32)),
+        round_(_mm512_load_si512(q.round_high)),
+        shift_(_mm512_load_si512(q.shift_high)),
+        wide_(q.low_shift) {}
+
+  __m512i operator()(__m512i z) const {
+    if (wide_) return RequantWide(z, *q_);
+    const __m512i h = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(_mm512_mul_epi32(z, m_), 32),
+                                              _mm512_mul_epi32(_mm512_srli_epi64(z, 32), m_odd_));
+    return _mm512_srav_epi32(_mm512_add_epi32(h, round_), shift_);
+  }
+
+ private:
+  const RequantBlock<16>* q_;
+  __m512i m_, m_odd_, round_, shift_;
+  bool wide_;
+};
 #endif

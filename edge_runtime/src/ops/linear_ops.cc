@@ -14,7 +14,7 @@ namespace {
 using ir::fb::DType;
 
 constexpr int64_t kAccLimit = int64_t{1} << 31;
-constexpr int64_t kGemmRowGrain = 24;  // rows per chunk: a multiple of every SIMD kernel's row tile (12, 8, 6, 4, 2)
+constexpr int64_t kGemmRowGrain = 24;  // rows per chunk: a multiple of every SIMD kernel's row tile (8, 6, 4, 2)
 
 template <typename T>
 int64_t MaxAbs(const T* v, int64_t n) {
