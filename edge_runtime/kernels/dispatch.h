@@ -34,6 +34,7 @@ struct GemmWeights {
   const int8_t* shift = nullptr;         // [N]
   int out_bits = 8;                      // 8, 16, or 32 (the raw int32 sum, no requant)
   bool x_u8 = false;                     // rows are uint8 (Shiftmax output), else int8
+  bool repacked = false;                 // a qmatmul's right operand, repacked before each run (so in cache)
 };
 
 // y[m, :] = requant(x[m, :]·wᵀ + bias) for rows [m0, m1), weights packed once

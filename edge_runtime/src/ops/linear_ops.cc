@@ -70,6 +70,7 @@ class QMatMul final : public Op {
     gw.shift = shifts_.data();
     gw.out_bits = static_cast<int>(ElementBytes(y_type_) * 8);
     gw.x_u8 = a_type_ == DType::UINT8;
+    gw.repacked = true;
     for (int64_t b = 0; b < B_; ++b) {
       auto gemm = MakeMatMulGemm(isa, gw);
       if (!gemm) break;  // this ISA has none: the scalar qmatmul
