@@ -202,14 +202,15 @@ class GemmDot4 final : public GemmKernel {
   // Each k-step of a tile issues one prefetch (kPrefetch). Only a pair's
   // first tile reads its weights from memory (or L3), so with two tiles or
   // more per pair the first two fetch the next pair, half each, a whole pair
-  // ahead of its use: W8 GEMMs with cold weights ran 2-6 % faster than with
+  // ahead of its use: GEMMs with cold weights ran 2-6 % faster than with
   // only the in-stream prefetch, which the other tiles and single-tile pairs
-  // keep, and so do a qmatmul's (its right operand was just packed) and W4
-  // tiles (GCC spilled a weight vector in their k-loop for the extra work).
+  // keep, and so does a qmatmul (its right operand was just packed). Which
+  // one a tile issues is a template argument: as a run-time argument, one
+  // more live register made GCC spill a weight vector in the W4 k-loop.
   template <int MR, bool W4>
   void Rows(const uint8_t* xu, int64_t m0, int64_t m1, void* y) const {
     const int64_t rows = m1 - m0, full = rows / MR * MR;
-    const bool ahead = !W4 && !repacked_ && full >= 2 * MR;
+    const bool ahead = !repacked_ && full >= 2 * MR;
     for (int64_t nb = 0; nb < np_ / kNR; nb += 2) {
       int64_t r = 0;
       if (ahead) {
@@ -238,7 +239,7 @@ class GemmDot4 final : public GemmKernel {
     Vec acc[MR][2];
     for (int r = 0; r < MR; ++r) acc[r][0] = bias0, acc[r][1] = bias1;
     if constexpr (W4) {
-      AccumulateW4<MR>(xu, nb, acc);
+      AccumulateW4<MR, kPrefetch>(xu, nb, acc);
     } else {
       AccumulateW8<MR, kPrefetch>(xu, nb, acc);
     }
@@ -289,10 +290,11 @@ class GemmDot4 final : public GemmKernel {
     }
   }
 
-  template <int MR>
+  template <int MR, int kPrefetch>
   void AccumulateW4(const uint8_t* xu, int64_t nb, Vec (*acc)[2]) const {
     const int64_t k8 = K_ / 8, groups = K_ / group_, steps = group_ / 8;
     const auto* pair = reinterpret_cast<const uint8_t*>(packed_.data()) + VectorAt(nb, 0, k8);
+    const auto* next = pair + (kPrefetch == kNextPairFirstHalf ? 2 : 3) * k8 * kVecBytes;
     // A two's-complement nibble moved to a byte's top half is 16·q as an
     // int8: two ops a vector instead of unpacking and sign-extending. The
     // group sums come out 16× and are shifted back, exactly.
@@ -302,7 +304,11 @@ class GemmDot4 final : public GemmKernel {
       for (int r = 0; r < MR; ++r) sum[r][0] = sum[r][1] = V::Zero();
       for (int64_t s = 0; s < steps; ++s) {
         const int64_t k = gi * steps + s;
-        __builtin_prefetch(pair + 2 * k * kVecBytes + kPrefetchBytes);
+        if constexpr (kPrefetch == kInStream) {
+          __builtin_prefetch(pair + 2 * k * kVecBytes + kPrefetchBytes);
+        } else {
+          __builtin_prefetch(next + k * kVecBytes);
+        }
         const Vec p0 = V::Load(pair + 2 * k * kVecBytes), p1 = V::Load(pair + (2 * k + 1) * kVecBytes);
         const Vec w0lo = V::And(V::Slli16By4(p0), top), w0hi = V::And(p0, top);
         const Vec w1lo = V::And(V::Slli16By4(p1), top), w1hi = V::And(p1, top);
