@@ -35,6 +35,7 @@ Broadcast::Broadcast(const TensorInfo& big, const TensorInfo& small) {
     stride *= sdims[i];
   }
   for (int i = 0; i < outer_rank_; ++i) runs_ *= outer_dims_[i];
+  for (int i = outer_rank_ - 1; i >= 0 && small_strides_[i] == 0; --i) repeat_ *= outer_dims_[i];
 }
 
 int64_t Broadcast::SmallOffset(int64_t r) const {

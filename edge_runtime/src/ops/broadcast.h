@@ -20,12 +20,16 @@ class Broadcast {
   int64_t small_step() const { return step_; }
   // Offset in small (elements) where run r's partner starts; big's run r starts at r · run_length().
   int64_t SmallOffset(int64_t r) const;
+  // SmallOffset(r) depends only on r / repeat_runs(): the trailing outer axes
+  // that small broadcasts over. SmallOffset divides once per axis, so row-wise
+  // callers compute it once per repeat.
+  int64_t repeat_runs() const { return repeat_; }
 
  private:
   int outer_rank_ = 0;
   int64_t outer_dims_[kIegMaxRank] = {};
   int64_t small_strides_[kIegMaxRank] = {};
-  int64_t runs_ = 1, inner_ = 1, step_ = 1;
+  int64_t runs_ = 1, inner_ = 1, step_ = 1, repeat_ = 1;
 };
 
 // numpy's rule: small's dims, right-aligned, are 1 or equal to big's.

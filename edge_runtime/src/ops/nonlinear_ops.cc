@@ -54,10 +54,11 @@ class Shiftmax final : public Op {
           std::vector<uint8_t> keep(static_cast<size_t>((block + 1) * cols_));
           uint8_t* const last = keep.data() + block * cols_;
           const uint8_t* expanded = nullptr;
+          MaskRows rows(*this, t[mask_]);
           for (int64_t b0 = r0; b0 < r1; b0 += block) {
             const int64_t b1 = std::min(r1, b0 + block);
             for (int64_t r = b0; r < b1; ++r) {
-              const uint8_t* m = MaskRow(t[mask_], r);
+              const uint8_t* m = rows.Row(r);
               if (m != expanded) KeepRow(m, last);
               expanded = m;
               std::copy(last, last + cols_, keep.data() + (r - b0) * cols_);
@@ -72,13 +73,26 @@ class Shiftmax final : public Op {
 
  private:
   // Where the mask elements over row r of x start: a row never straddles two
-  // broadcast runs (a run spans whole rows, see Broadcast).
-  const uint8_t* MaskRow(const uint8_t* mask, int64_t r) const {
-    const int64_t e = r * cols_, run = e / bc_.run_length(), off = e % bc_.run_length();
-    return mask + (bc_.SmallOffset(run) + (bc_.small_step() ? off : 0)) * ElementBytes(mask_type_);
-  }
+  // broadcast runs (a run spans whole rows, see Broadcast). The runs' offsets
+  // repeat (every head and query of a sequence shares one mask row), so each
+  // is computed once per repeat (a SmallOffset per row was 1 % of MiniLM).
+  class MaskRows {
+   public:
+    MaskRows(const Shiftmax& op, const uint8_t* mask) : op_(op), mask_(mask) {}
+    const uint8_t* Row(int64_t r) {
+      const Broadcast& bc = op_.bc_;
+      const int64_t e = r * op_.cols_, run = e / bc.run_length(), off = e % bc.run_length();
+      if (run / bc.repeat_runs() != key_) key_ = run / bc.repeat_runs(), offset_ = bc.SmallOffset(run);
+      return mask_ + (offset_ + (bc.small_step() ? off : 0)) * ElementBytes(op_.mask_type_);
+    }
 
-  // keep[c] = mask element over x[r, c] != 0, from MaskRow(r).
+   private:
+    const Shiftmax& op_;
+    const uint8_t* mask_;
+    int64_t key_ = -1, offset_ = 0;
+  };
+
+  // keep[c] = mask element over x[r, c] != 0, from MaskRows::Row(r).
   void KeepRow(const uint8_t* mask_row, uint8_t* keep) const {
     WithIntType(mask_type_, [&](auto tag) {
       using M = decltype(tag);
