@@ -6,7 +6,6 @@
 #include <cstdint>
 
 #include "kernels/aligned.h"
-#include "kernels/arith.h"
 #include "kernels/dispatch.h"
 
 namespace intedge {

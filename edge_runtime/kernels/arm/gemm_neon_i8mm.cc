@@ -16,7 +16,6 @@
 #include <cstring>
 
 #include "kernels/aligned.h"
-#include "kernels/arith.h"
 #include "kernels/dispatch.h"
 
 namespace intedge {
@@ -137,11 +136,11 @@ class GemmMmla final : public GemmKernel {
       vst1q_s32(lanes, z);
       for (int i = 0; i < valid; ++i) static_cast<int32_t*>(y)[at + i] = lanes[i];
     } else if (out_bits_ == 16) {
-      vst1q_s32(lanes, BlockRequant<4>(q)(z));
-      for (int i = 0; i < valid; ++i) static_cast<int16_t*>(y)[at + i] = kernels::Saturate<int16_t>(lanes[i]);
+      vst1q_s32(lanes, vmaxq_s32(vminq_s32(BlockRequant<4>(q)(z), vdupq_n_s32(32767)), vdupq_n_s32(-32768)));
+      for (int i = 0; i < valid; ++i) static_cast<int16_t*>(y)[at + i] = static_cast<int16_t>(lanes[i]);
     } else {
-      vst1q_s32(lanes, BlockRequant<4>(q)(z));
-      for (int i = 0; i < valid; ++i) static_cast<int8_t*>(y)[at + i] = kernels::Saturate<int8_t>(lanes[i]);
+      vst1q_s32(lanes, vmaxq_s32(vminq_s32(BlockRequant<4>(q)(z), vdupq_n_s32(127)), vdupq_n_s32(-128)));
+      for (int i = 0; i < valid; ++i) static_cast<int8_t*>(y)[at + i] = static_cast<int8_t>(lanes[i]);
     }
   }
 

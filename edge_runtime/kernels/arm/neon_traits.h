@@ -20,9 +20,11 @@ struct NeonBase {
   static void StoreAs(T* p, int valid, Vec v) {
     int32_t lanes[4];
     vst1q_s32(lanes, v);
-    for (int i = 0; i < valid; ++i) p[i] = kernels::Saturate<T>(lanes[i]);
+    for (int i = 0; i < valid; ++i) p[i] = static_cast<T>(lanes[i]);
   }
+  // Clamped in the vector, as on x86 (kernels/x86/ymm_traits.h).
+  static Vec Clamp(Vec v, int32_t lo, int32_t hi) { return vminq_s32(vmaxq_s32(v, vdupq_n_s32(lo)), vdupq_n_s32(hi)); }
   static void Store32(int32_t* p, int valid, Vec v) { StoreAs(p, valid, v); }
-  static void Store16(int16_t* p, int valid, Vec v) { StoreAs(p, valid, v); }
-  static void Store8(int8_t* p, int valid, Vec v) { StoreAs(p, valid, v); }
+  static void Store16(int16_t* p, int valid, Vec v) { StoreAs(p, valid, Clamp(v, -32768, 32767)); }
+  static void Store8(int8_t* p, int valid, Vec v) { StoreAs(p, valid, Clamp(v, -128, 127)); }
 };

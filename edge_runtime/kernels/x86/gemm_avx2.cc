@@ -7,7 +7,6 @@
 #include <cstdint>
 
 #include "kernels/aligned.h"
-#include "kernels/arith.h"
 #include "kernels/dispatch.h"
 
 namespace intedge {
