@@ -77,15 +77,17 @@ __m512i Pow2Neg32(__m512i f, __m512i q) {
 
 }  // namespace
 
+constexpr int64_t kRowBlock = 8;  // rows per pass
+
 template <typename In>
 void ShiftmaxAvx512(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift, uint8_t* y) {
   const kernels::ShiftmaxExponentPlan plan(mult, shift);
   // Sums of (e − 2^15) per 32-bit lane stay above −2^31 while cols < 2^20.
-  // Two rows of exponentials: see the row loop.
+  // A block of rows of exponentials: see the row loop.
   const int64_t stride = (cols + 31) / 32 * 32;
   thread_local AlignedArray<uint16_t> exps;
-  if (!plan.ok || cols >= (int64_t{1} << 20) ||
-      (exps.size() < static_cast<size_t>(2 * stride) && !exps.Resize(static_cast<size_t>(2 * stride)))) {
+  const auto need = static_cast<size_t>(kRowBlock * stride);
+  if (!plan.ok || cols >= (int64_t{1} << 20) || (exps.size() < need && !exps.Resize(need))) {
     kernels::shiftmax_scalar(x, keep, rows, cols, mult, shift, y);
     return;
   }
@@ -102,11 +104,11 @@ void ShiftmaxAvx512(const In* x, const uint8_t* keep, int64_t rows, int64_t cols
   const __m512i lows = _mm512_load_si512(low_idx), highs = _mm512_load_si512(high_idx);
   const int64_t steps = stride / 32;
 
-  // Row r's exponentials into e, returning the reciprocal k (< 2^16) that normalizes them.
-  auto exponentials = [&](int64_t r, uint16_t* e) -> int64_t {
+  // Row r's maximum over its kept elements, in every lane. With no kept
+  // element every exponential is masked to 0, whatever it is.
+  auto row_max = [&](int64_t r) {
     const In* xr = x + r * cols;
     const uint8_t* kr = keep ? keep + r * cols : nullptr;
-    // With no kept element every exponential is masked to 0, whatever row_max is.
     __m512i vmax = _mm512_set1_epi32(INT32_MIN);
     for (int64_t c = 0; c < cols; c += 32) {
       const __mmask32 m = Kept(kr ? kr + c : nullptr, Tail32(cols - c));
@@ -115,9 +117,14 @@ void ShiftmaxAvx512(const In* x, const uint8_t* keep, int64_t rows, int64_t cols
       vmax = _mm512_mask_max_epi32(vmax, static_cast<__mmask16>(m), vmax, lo);
       vmax = _mm512_mask_max_epi32(vmax, static_cast<__mmask16>(m >> 16), vmax, hi);
     }
-    const __m512i row_max = _mm512_set1_epi32(_mm512_reduce_max_epi32(vmax));
+    return _mm512_set1_epi32(_mm512_reduce_max_epi32(vmax));
+  };
+  // Row r's exponentials into e, returning the reciprocal k (< 2^16) that normalizes them.
+  auto exponentials = [&](int64_t r, __m512i max, uint16_t* e) -> int64_t {
+    const In* xr = x + r * cols;
+    const uint8_t* kr = keep ? keep + r * cols : nullptr;
     auto exponent = [&](__m512i v) {  // u of 16 lanes
-      const __m512i d = _mm512_sll_epi32(_mm512_min_epu32(_mm512_sub_epi32(row_max, v), d_clamp), pre);
+      const __m512i d = _mm512_sll_epi32(_mm512_min_epu32(_mm512_sub_epi32(max, v), d_clamp), pre);
       return _mm512_srl_epi32(_mm512_add_epi32(MulHighU32(d, vmult), vround), post);
     };
     __m512i vtotal = _mm512_setzero_si512();  // Σ (e − 2^15) over every lane
@@ -146,16 +153,18 @@ void ShiftmaxAvx512(const In* x, const uint8_t* keep, int64_t rows, int64_t cols
       _mm512_mask_cvtusepi16_storeu_epi8(yr + c, Tail32(cols - c), _mm512_srli_epi16(_mm512_add_epi16(h, round7), 7));
     }
   };
-  // Row r is normalized after row r + 1's exponentials, so that the next
-  // row's work fills the latency of a row's reductions and division (5 %
-  // faster than row by row).
-  int64_t k_prev = 0;
-  for (int64_t r = 0; r < rows; ++r) {
-    const int64_t k = exponentials(r, e_rows + (r % 2) * stride);
-    if (r > 0) normalize(r - 1, e_rows + ((r - 1) % 2) * stride, k_prev);
-    k_prev = k;
+  // Each pass over a block of rows before the next: a row's reductions and
+  // division are serial chains, and rows side by side let them overlap
+  // (5-9 % faster than overlapping only one row's normalization with the next
+  // row's exponentials).
+  for (int64_t r0 = 0; r0 < rows; r0 += kRowBlock) {
+    const int64_t n = rows - r0 < kRowBlock ? rows - r0 : kRowBlock;
+    __m512i max[kRowBlock];
+    int64_t k[kRowBlock];
+    for (int64_t i = 0; i < n; ++i) max[i] = row_max(r0 + i);
+    for (int64_t i = 0; i < n; ++i) k[i] = exponentials(r0 + i, max[i], e_rows + i * stride);
+    for (int64_t i = 0; i < n; ++i) normalize(r0 + i, e_rows + i * stride, k[i]);
   }
-  if (rows > 0) normalize(rows - 1, e_rows + ((rows - 1) % 2) * stride, k_prev);
 }
 
 template void ShiftmaxAvx512<int8_t>(const int8_t*, const uint8_t*, int64_t, int64_t, int32_t, int, uint8_t*);
