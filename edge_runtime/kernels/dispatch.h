@@ -109,6 +109,16 @@ auto ILayerNormFor(Isa isa) {
 #endif
   return INTEDGE_PICK_AVX2(isa, ilayernorm, <In, Out>);
 }
+// Two I-LayerNorms of one input from one pass of statistics, or null where
+// the ISA has no such kernel (the op then stays two ops).
+template <typename In, typename Out1, typename Out2>
+auto ILayerNormPairFor([[maybe_unused]] Isa isa) {
+  using Kernel = decltype(&kernels::ilayernorm_pair_avx512<In, Out1, Out2>);
+#if defined(INTEDGE_X86_KERNELS)
+  if (isa == Isa::kAvx512Vnni) return &kernels::ilayernorm_pair_avx512<In, Out1, Out2>;
+#endif
+  return Kernel{nullptr};
+}
 template <typename Out>
 auto QuantizeFor(Isa isa) { return INTEDGE_PICK(isa, quantize, <Out>); }
 

@@ -72,6 +72,11 @@ void lambda_shiftgelu_scalar(const int8_t* x, int64_t rows, int64_t C, int32_t s
 INTEDGE_DECLARE_ROW_KERNELS(scalar)
 // x86/layernorm_avx512.cc, portable_avx512.cc, qadd_avx512.cc
 INTEDGE_DECLARE_ROW_KERNELS(avx512)
+// x86/layernorm_avx512.cc: two I-LayerNorms of one x (the converter's
+// smoothed twin) from one pass of statistics.
+template <typename In, typename Out1, typename Out2>
+void ilayernorm_pair_avx512(const In* x, int64_t rows, int64_t C, const int32_t* mult1, const int64_t* bias1,
+                            int shift1, Out1* y1, const int32_t* mult2, const int64_t* bias2, int shift2, Out2* y2);
 // x86/portable_avx2.cc, for the AVX2 and AVX-VNNI paths; with Shiftmax
 INTEDGE_DECLARE_ROW_KERNELS(avx2)
 template <typename In>

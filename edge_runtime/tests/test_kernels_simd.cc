@@ -151,7 +151,8 @@ void CheckQAdd(Isa isa) {
 void CheckPortableLoops(Isa isa) {
   for (int trial = 0; trial < 20; ++trial) {
     // Trial 0: 4096 channels (the most I-LayerNorm takes) of extreme values.
-    const int64_t rows = trial ? Uniform(1, 5) : 3, C = trial ? Uniform(1, 400) : 4096, n = rows * C;
+    // Up to 20 rows: the AVX-512 kernels work in blocks of 8 rows.
+    const int64_t rows = trial ? Uniform(1, 20) : 3, C = trial ? Uniform(1, 400) : 4096, n = rows * C;
     const auto mult = static_cast<int32_t>(Uniform(0, (int64_t{1} << 31) - 1));
     const int shift = static_cast<int>(Uniform(1, 62));
     auto a = Random<int16_t>(static_cast<size_t>(n), -32768, 32767);
@@ -193,6 +194,19 @@ void CheckPortableLoops(Isa isa) {
     intedge::ILayerNormFor<int16_t, int16_t>(isa)(a.data(), rows, C, ln_mult.data(), ln_bias.data(), ln_shift,
                                                   got16.data());
     CHECK(got16 == want16);
+
+    // A pair kernel's two outputs are each their own I-LayerNorm of the one input.
+    if (const auto pair = intedge::ILayerNormPairFor<int16_t, int16_t, int8_t>(isa)) {
+      auto mult2 = Random<int32_t>(static_cast<size_t>(C), -(int64_t{1} << 31), (int64_t{1} << 31) - 1);
+      auto bias2 = Random<int64_t>(static_cast<size_t>(C), -(int64_t{1} << 50), int64_t{1} << 50);
+      const int shift2 = static_cast<int>(Uniform(30, 62));
+      intedge::kernels::ilayernorm_scalar(a.data(), rows, C, mult2.data(), bias2.data(), shift2, want8.data());
+      std::fill(got16.begin(), got16.end(), int16_t{0});
+      pair(a.data(), rows, C, ln_mult.data(), ln_bias.data(), ln_shift, got16.data(), mult2.data(), bias2.data(),
+           shift2, got8.data());
+      CHECK(got16 == want16);
+      CHECK(got8 == want8);
+    }
   }
 }
 

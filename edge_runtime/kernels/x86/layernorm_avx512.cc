@@ -37,23 +37,40 @@ __m512i Load8x64(const int16_t* x, __mmask8 m) { return _mm512_cvtepi16_epi64(_m
 void Store8x64(int8_t* y, __mmask8 m, __m512i v) { _mm512_mask_cvtsepi64_storeu_epi8(y, m, v); }
 void Store8x64(int16_t* y, __mmask8 m, __m512i v) { _mm512_mask_cvtsepi64_storeu_epi16(y, m, v); }
 
-}  // namespace
-
 constexpr int64_t kStatsBlock = 8;  // rows whose statistics are taken together
 
-template <typename In, typename Out>
-void ilayernorm_avx512(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias, int shift,
-                       Out* y) {
-  // Per channel, once a call: the multiplier in 64-bit lanes and bias + 2^(s−1) (|bias| ≤ 2^61, so < 2^62).
-  thread_local AlignedArray<int64_t> channel;
-  if (channel.size() < static_cast<size_t>(2 * C) && !channel.Resize(static_cast<size_t>(2 * C))) {
-    return ILayerNormLoop(x, rows, C, mult, bias, shift, y);
+// One output's constants: per channel the multiplier in 64-bit lanes and
+// bias + 2^(s−1) (|bias| ≤ 2^61, so < 2^62), widened once a call into
+// `channel` (2·C values).
+template <typename Out>
+struct Output {
+  Output(int64_t* channel, int64_t C, const int32_t* mult, const int64_t* bias, int shift, Out* out)
+      : mult64(channel), bias_round(channel + C), shift(_mm_cvtsi32_si128(shift)), y(out) {
+    for (int64_t c = 0; c < C; ++c) channel[c] = mult[c], channel[C + c] = bias[c] + (int64_t{1} << (shift - 1));
   }
-  int64_t* const mult64 = channel.data();  // once: under -fPIC each thread_local use is a call
-  int64_t* const bias_round = mult64 + C;
-  for (int64_t c = 0; c < C; ++c) mult64[c] = mult[c], bias_round[c] = bias[c] + (int64_t{1} << (shift - 1));
+  const int64_t* mult64;
+  const int64_t* bias_round;
+  __m128i shift;
+  Out* y;
+};
+
+// Row r of one output from its statistics (n = ((d << j)·factor + 2^15) >> 16 as x·scale − offset).
+template <typename In, typename Out>
+void EmitRow(const In* xr, int64_t r, int64_t C, __m512i vscale, __m512i voffset, const Output<Out>& o) {
+  const __m128i norm_shift = _mm_cvtsi32_si128(kLayerNormRecipBits - kLayerNormNormBits);
+  for (int64_t c = 0; c < C; c += 8) {
+    const __mmask8 m = Tail8(C - c);
+    const __m512i n = _mm512_sra_epi64(_mm512_sub_epi64(_mm512_mullo_epi64(Load8x64(xr + c, m), vscale), voffset), norm_shift);
+    const __m512i z = _mm512_add_epi64(_mm512_mul_epi32(n, _mm512_maskz_loadu_epi64(m, o.mult64 + c)),
+                                       _mm512_maskz_loadu_epi64(m, o.bias_round + c));
+    Store8x64(o.y + r * C + c, m, _mm512_sra_epi64(z, o.shift));
+  }
+}
+
+// The rows' statistics once, and from them every output given.
+template <typename In, typename... Out>
+void LayerNormRows(const In* x, int64_t rows, int64_t C, const Output<Out>&... outs) {
   const __m512i ones = _mm512_set1_epi16(1);
-  const __m128i norm_shift = _mm_cvtsi32_si128(kLayerNormRecipBits - kLayerNormNormBits), out_shift = _mm_cvtsi32_si128(shift);
   // Row r's statistics as the output step's two constants (vscale, voffset below).
   auto statistics = [&](int64_t r, uint64_t* scale, uint64_t* offset) {
     const In* xr = x + r * C;
@@ -87,18 +104,45 @@ void ilayernorm_avx512(const In* x, int64_t rows, int64_t C, const int32_t* mult
     for (int64_t r = r0; r < r1; ++r) {
       const __m512i vscale = _mm512_set1_epi64(static_cast<int64_t>(scale[r - r0]));
       const __m512i voffset = _mm512_set1_epi64(static_cast<int64_t>(offset[r - r0]));
-      const In* xr = x + r * C;
-      for (int64_t c = 0; c < C; c += 8) {
-        const __mmask8 m = Tail8(C - c);
-        const __m512i n = _mm512_sra_epi64(_mm512_sub_epi64(_mm512_mullo_epi64(Load8x64(xr + c, m), vscale), voffset), norm_shift);
-        const __m512i z = _mm512_add_epi64(_mm512_mul_epi32(n, _mm512_maskz_loadu_epi64(m, mult64 + c)),
-                                           _mm512_maskz_loadu_epi64(m, bias_round + c));
-        Store8x64(y + r * C + c, m, _mm512_sra_epi64(z, out_shift));
-      }
+      (EmitRow(x + r * C, r, C, vscale, voffset, outs), ...);
     }
   }
 }
 
+// Scratch for the widened constants of `outputs` outputs, or null.
+int64_t* ChannelScratch(int64_t C, int outputs) {
+  thread_local AlignedArray<int64_t> channel;
+  const auto need = static_cast<size_t>(2 * outputs * C);
+  return channel.size() >= need || channel.Resize(need) ? channel.data() : nullptr;
+}
+
+}  // namespace
+
+template <typename In, typename Out>
+void ilayernorm_avx512(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias, int shift,
+                       Out* y) {
+  int64_t* channel = ChannelScratch(C, 1);
+  if (!channel) return ILayerNormLoop(x, rows, C, mult, bias, shift, y);
+  LayerNormRows(x, rows, C, Output<Out>(channel, C, mult, bias, shift, y));
+}
+
+template <typename In, typename Out1, typename Out2>
+void ilayernorm_pair_avx512(const In* x, int64_t rows, int64_t C, const int32_t* mult1, const int64_t* bias1,
+                            int shift1, Out1* y1, const int32_t* mult2, const int64_t* bias2, int shift2, Out2* y2) {
+  int64_t* channel = ChannelScratch(C, 2);
+  if (!channel) {
+    ILayerNormLoop(x, rows, C, mult1, bias1, shift1, y1);
+    return ILayerNormLoop(x, rows, C, mult2, bias2, shift2, y2);
+  }
+  LayerNormRows(x, rows, C, Output<Out1>(channel, C, mult1, bias1, shift1, y1),
+                Output<Out2>(channel + 2 * C, C, mult2, bias2, shift2, y2));
+}
+
 INTEDGE_ILAYERNORM_TYPES(INTEDGE_INSTANTIATE_ILAYERNORM, avx512)
+#define INTEDGE_INSTANTIATE_PAIR(Out2, In, Out1)                                                                \
+  template void ilayernorm_pair_avx512<In, Out1, Out2>(const In*, int64_t, int64_t, const int32_t*, const int64_t*, \
+                                                       int, Out1*, const int32_t*, const int64_t*, int, Out2*);
+INTEDGE_ILAYERNORM_TYPES(INTEDGE_INSTANTIATE_PAIR, int8_t)
+INTEDGE_ILAYERNORM_TYPES(INTEDGE_INSTANTIATE_PAIR, int16_t)
 
 }  // namespace intedge::kernels

@@ -77,6 +77,13 @@ Status Session::Open(std::unique_ptr<Model> model, const SessionOptions& options
     OpContext ctx(k, fb_op, tensors, s->kernels_);
     std::unique_ptr<Op> op;
     IE_RETURN_IF_ERROR(PrepareOp(ctx, &op));
+    const std::string name = fb_op->name() ? fb_op->name()->str() : "";
+    if (!s->ops_.empty() && s->ops_.back()->Absorb(*op)) {
+      for (int j = 0; j < ctx.num_inputs(); ++j) plan_ops.back().inputs.push_back(ctx.input_id(j));
+      plan_ops.back().outputs.push_back(ctx.output_id(0));
+      s->profile_.back().name += "+" + name;
+      continue;
+    }
     PlanOp p;
     for (int j = 0; j < ctx.num_inputs(); ++j) p.inputs.push_back(ctx.input_id(j));
     p.outputs.push_back(ctx.output_id(0));
@@ -85,7 +92,7 @@ Status Session::Open(std::unique_ptr<Model> model, const SessionOptions& options
     plan_ops.push_back(std::move(p));
     s->weight_bytes_ += op->packed_bytes();
     for (int t : op->packed_constants()) replaced[static_cast<size_t>(t)] = true;
-    s->profile_.push_back({ir::fb::EnumNameOpKind(fb_op->kind()), fb_op->name() ? fb_op->name()->str() : "", 0, 0});
+    s->profile_.push_back({ir::fb::EnumNameOpKind(fb_op->kind()), name, 0, 0});
     s->ops_.push_back(std::move(op));
   }
   std::vector<int64_t> bytes;

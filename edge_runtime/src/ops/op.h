@@ -40,6 +40,14 @@ class Op {
   // those copies replace: the kernels never read the file's bytes of them.
   virtual int64_t packed_bytes() const { return 0; }
   virtual std::vector<int> packed_constants() const { return {}; }
+  // Takes over `next`, the op just after this one in the graph, when the two
+  // run cheaper as one (two I-LayerNorms of one input share their
+  // statistics). True: this op now also writes next's output, and the
+  // session drops next, which holds no packed data.
+  virtual bool Absorb(const Op& next) {
+    (void)next;
+    return false;
+  }
 };
 
 // What Prepare sees: the op in the file, the tensor table, the kernel set.
