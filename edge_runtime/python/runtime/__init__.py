@@ -88,7 +88,8 @@ class Session:
         return {spec.name: v for spec, v in zip(self.outputs, values)}
 
     def profile(self) -> list[OpTime]:
-        """Per-op total time and run count, in graph order (profile=True)."""
+        """Per-op total time and run count, in graph order (profile=True). Ops the engine merges
+        (a LayerNorm and its smoothed twin) are one entry named "a+b"."""
         return [OpTime(**d) for d in self._s.profile()]
 
 
