@@ -57,6 +57,20 @@ def test_zoo_models_match_the_reference_on_every_isa_and_thread_count(name, weig
                 assert_same(s.run(f), ref)
 
 
+def test_a_layernorm_and_its_smoothed_twin_run_as_one_op_where_the_isa_has_a_pair_kernel(tmp_path):
+    path = tmp_path / "minilm.ieg"
+    g, feeds = zoo_graph("minilm", "w8", path, samples=1)
+    twins = sum(op.kind == "ilayernorm" and op.name.endswith(".smoothed") for op in g.ops)
+    assert twins > 0
+    for isa in ISAS:
+        s = Session(path, isa=isa, profile=True)
+        s.run(feeds[0])
+        merged = [p.name for p in s.profile() if "+" in p.name]
+        assert len(merged) == (twins if isa == "avx512vnni" else 0), isa
+        assert all(p.kind == "ILAYERNORM" and p.name.endswith(".smoothed") for p in s.profile() if p.name in merged)
+        assert len(s.profile()) == len(g.ops) - len(merged)
+
+
 def test_metadata_profile_and_memory_plan(every_op_path):
     g = intedge.load(every_op_path)
     s = Session(every_op_path, profile=True)
