@@ -269,8 +269,8 @@ class GemmDot4 final : public GemmKernel {
   void AccumulateW8(const uint8_t* xu, int64_t nb, Vec (*acc)[2]) const {
     const int64_t kq = kp_ / 4;
     // kp_ ≥ 4, so the loop runs. Said, because for a loop that might not
-    // run GCC passes the accumulators through the stack (24 stores and loads
-    // a tile: 5 % of a K = 64 attention product).
+    // run GCC passes the accumulators through the stack (a store and a load
+    // each a tile: 5 % of a K = 64 attention product with 12-row tiles).
     if (kq < 1) __builtin_unreachable();
     const int8_t* pair = packed_.data() + VectorAt(nb, 0, kq);
     // The next pair starts 2·kq vectors on; each half-tile takes kq of them, a vector a step.
