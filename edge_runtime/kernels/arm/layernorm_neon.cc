@@ -32,6 +32,39 @@ int64x2_t Affine(int32x2_t n, int32x2_t mult, int64x2_t bias, int64x2_t round, i
   return vbslq_s64(vcltq_s64(z, lo), lo, z);
 }
 
+constexpr int64_t kStatsBlock = 8;  // rows whose statistics are taken together (see layernorm_avx512.cc)
+
+// A row's statistics: the mean, and j and factor (portable_loops.h LayerNormScale).
+struct RowStats {
+  int64_t mean;
+  int j;
+  int64_t factor;
+};
+
+template <typename In>
+RowStats Statistics(const In* xr, int64_t C) {
+  const int64_t body = C / 4 * 4;
+  int64x2_t vsum = vdupq_n_s64(0);
+  for (int64_t c = 0; c < body; c += 4) vsum = vpadalq_s32(vsum, Load4(xr + c));
+  int64_t sum = vaddvq_s64(vsum);
+  for (int64_t c = body; c < C; ++c) sum += xr[c];
+  RowStats s;
+  s.mean = LayerNormMean(sum, C);
+  const int32x4_t vmean = vdupq_n_s32(static_cast<int32_t>(s.mean));  // |mean| ≤ 256 · 2^15
+  int64x2_t vvar = vdupq_n_s64(0);
+  for (int64_t c = 0; c < body; c += 4) {
+    const int32x4_t d = vsubq_s32(vshlq_n_s32(Load4(xr + c), 8), vmean);
+    vvar = vaddq_s64(vvar, vaddq_s64(vmull_s32(vget_low_s32(d), vget_low_s32(d)), vmull_high_s32(d, d)));
+  }
+  int64_t var = vaddvq_s64(vvar);
+  for (int64_t c = body; c < C; ++c) {
+    const int64_t d = kLayerNormMeanScale * xr[c] - s.mean;
+    var += d * d;
+  }
+  LayerNormScale(var, &s.j, &s.factor);
+  return s;
+}
+
 }  // namespace
 
 template <typename In, typename Out>
@@ -41,44 +74,34 @@ void ilayernorm_neon(const In* x, int64_t rows, int64_t C, const int32_t* mult, 
   const int64x2_t round = vdupq_n_s64(int64_t{1} << (shift - 1)), right = vdupq_n_s64(-shift);
   const int64x2_t lo = vdupq_n_s64(std::numeric_limits<Out>::min()), hi = vdupq_n_s64(std::numeric_limits<Out>::max());
   const int64_t body = C / 4 * 4;
-  for (int64_t r = 0; r < rows; ++r) {
-    const In* xr = x + r * C;
-    Out* yr = y + r * C;
-    int64x2_t vsum = vdupq_n_s64(0);
-    for (int64_t c = 0; c < body; c += 4) vsum = vpadalq_s32(vsum, Load4(xr + c));
-    int64_t sum = vaddvq_s64(vsum);
-    for (int64_t c = body; c < C; ++c) sum += xr[c];
-    const int64_t mean = LayerNormMean(sum, C);
-    const int32x4_t vmean = vdupq_n_s32(static_cast<int32_t>(mean));  // |mean| ≤ 256 · 2^15
-    int64x2_t vvar = vdupq_n_s64(0);
-    for (int64_t c = 0; c < body; c += 4) {
-      const int32x4_t d = vsubq_s32(vshlq_n_s32(Load4(xr + c), 8), vmean);
-      vvar = vaddq_s64(vvar, vaddq_s64(vmull_s32(vget_low_s32(d), vget_low_s32(d)), vmull_high_s32(d, d)));
-    }
-    int64_t var = vaddvq_s64(vvar);
-    for (int64_t c = body; c < C; ++c) {
-      const int64_t d = kLayerNormMeanScale * xr[c] - mean;
-      var += d * d;
-    }
-    int j;
-    int64_t factor;
-    LayerNormScale(var, &j, &factor);
-    // factor < 2^32 whenever some d ≠ 0; when all d = 0 its low half times 0 is 0 all the same
-    const int32x2_t vfactor = vdup_n_s32(static_cast<int32_t>(factor & 0x7FFFFFFF));
-    const int32x4_t vj = vdupq_n_s32(j);
-    for (int64_t c = 0; c < body; c += 4) {
-      const int32x4_t dj = vshlq_s32(vsubq_s32(vshlq_n_s32(Load4(xr + c), 8), vmean), vj);
-      const int64x2_t n_lo = vrshrq_n_s64(vmull_s32(vget_low_s32(dj), vfactor), kNorm);
-      const int64x2_t n_hi = vrshrq_n_s64(vmull_s32(vget_high_s32(dj), vfactor), kNorm);
-      const int32x4_t m = vld1q_s32(mult + c);
-      const int64x2_t z_lo = Affine(vmovn_s64(n_lo), vget_low_s32(m), vld1q_s64(bias + c), round, right, lo, hi);
-      const int64x2_t z_hi = Affine(vmovn_s64(n_hi), vget_high_s32(m), vld1q_s64(bias + c + 2), round, right, lo, hi);
-      Store4(yr + c, vcombine_s32(vmovn_s64(z_lo), vmovn_s64(z_hi)));
-    }
-    for (int64_t c = body; c < C; ++c) {  // the oracle's steps
-      const int64_t d = (kLayerNormMeanScale * xr[c] - mean) * (int64_t{1} << j);
-      const int64_t n = RoundingShift(d * factor, kNorm);
-      yr[c] = Saturate<Out>(RoundingShift(n * mult[c] + bias[c], shift));
+  // The statistics of a block of rows first, then their outputs, so that
+  // the rows' serial chains (reductions, division, square root) overlap.
+  for (int64_t r0 = 0; r0 < rows; r0 += kStatsBlock) {
+    const int64_t r1 = r0 + kStatsBlock < rows ? r0 + kStatsBlock : rows;
+    RowStats stats[kStatsBlock];
+    for (int64_t r = r0; r < r1; ++r) stats[r - r0] = Statistics(x + r * C, C);
+    for (int64_t r = r0; r < r1; ++r) {
+      const In* xr = x + r * C;
+      Out* yr = y + r * C;
+      const RowStats& st = stats[r - r0];
+      const int32x4_t vmean = vdupq_n_s32(static_cast<int32_t>(st.mean));
+      // factor < 2^32 whenever some d ≠ 0; when all d = 0 its low half times 0 is 0 all the same
+      const int32x2_t vfactor = vdup_n_s32(static_cast<int32_t>(st.factor & 0x7FFFFFFF));
+      const int32x4_t vj = vdupq_n_s32(st.j);
+      for (int64_t c = 0; c < body; c += 4) {
+        const int32x4_t dj = vshlq_s32(vsubq_s32(vshlq_n_s32(Load4(xr + c), 8), vmean), vj);
+        const int64x2_t n_lo = vrshrq_n_s64(vmull_s32(vget_low_s32(dj), vfactor), kNorm);
+        const int64x2_t n_hi = vrshrq_n_s64(vmull_s32(vget_high_s32(dj), vfactor), kNorm);
+        const int32x4_t m = vld1q_s32(mult + c);
+        const int64x2_t z_lo = Affine(vmovn_s64(n_lo), vget_low_s32(m), vld1q_s64(bias + c), round, right, lo, hi);
+        const int64x2_t z_hi = Affine(vmovn_s64(n_hi), vget_high_s32(m), vld1q_s64(bias + c + 2), round, right, lo, hi);
+        Store4(yr + c, vcombine_s32(vmovn_s64(z_lo), vmovn_s64(z_hi)));
+      }
+      for (int64_t c = body; c < C; ++c) {  // the oracle's steps
+        const int64_t d = (kLayerNormMeanScale * xr[c] - st.mean) * (int64_t{1} << st.j);
+        const int64_t n = RoundingShift(d * st.factor, kNorm);
+        yr[c] = Saturate<Out>(RoundingShift(n * mult[c] + bias[c], shift));
+      }
     }
   }
 }
