@@ -57,18 +57,25 @@ def test_zoo_models_match_the_reference_on_every_isa_and_thread_count(name, weig
                 assert_same(s.run(f), ref)
 
 
-def test_a_layernorm_and_its_smoothed_twin_run_as_one_op_where_the_isa_has_a_pair_kernel(tmp_path):
+def test_merged_ops_are_the_expected_ones_and_each_graph_op_runs_once(tmp_path):
+    """A LayerNorm and its smoothed twin merge where the ISA has the pair kernel (AVX-512); each head-split
+    (qlinear → reshape → transpose) merges where the GEMM can write head blocks (every SIMD path here)."""
     path = tmp_path / "minilm.ieg"
     g, feeds = zoo_graph("minilm", "w8", path, samples=1)
     twins = sum(op.kind == "ilayernorm" and op.name.endswith(".smoothed") for op in g.ops)
-    assert twins > 0
+    splits = sum(op.kind == "transpose" and g.ops[k - 1].kind == "reshape" and g.ops[k - 2].kind == "qlinear"
+                 for k, op in enumerate(g.ops))
+    assert twins > 0 and splits > 0
     for isa in ISAS:
         s = Session(path, isa=isa, profile=True)
         s.run(feeds[0])
-        merged = [p.name for p in s.profile() if "+" in p.name]
-        assert len(merged) == (twins if isa == "avx512vnni" else 0), isa
-        assert all(p.kind == "ILAYERNORM" and p.name.endswith(".smoothed") for p in s.profile() if p.name in merged)
-        assert len(s.profile()) == len(g.ops) - len(merged)
+        prof = s.profile()
+        assert len(prof) + sum(p.name.count("+") for p in prof) == len(g.ops)
+        pairs = [p for p in prof if p.kind == "ILAYERNORM" and "+" in p.name]
+        assert len(pairs) == (twins if isa == "avx512vnni" else 0), isa
+        assert all(p.name.endswith(".smoothed") for p in pairs)
+        heads = [p for p in prof if p.kind == "QLINEAR" and p.name.count("+") == 2]
+        assert len(heads) == (splits if isa != "scalar" else 0), isa
 
 
 def test_metadata_profile_and_memory_plan(every_op_path):
@@ -78,8 +85,13 @@ def test_metadata_profile_and_memory_plan(every_op_path):
     assert [(t.dtype, t.shape) for t in s.outputs] == [(g.tensors[i].dtype, g.tensors[i].shape) for i in g.outputs]
     s.run(example_inputs())
     prof = s.profile()
-    assert len(prof) == len(g.ops) and all(p.runs == 1 and p.total_us >= 0 for p in prof)
-    assert [p.kind for p in prof] == [op.kind.upper() for op in g.ops]
+    assert all(p.runs == 1 and p.total_us >= 0 for p in prof)
+    k = 0  # an entry is one graph op, or ops the engine merged, named "a+b"
+    for p in prof:
+        n = p.name.count("+") + 1
+        assert p.kind == g.ops[k].kind.upper() and p.name == "+".join(op.name for op in g.ops[k:k + n])
+        k += n
+    assert k == len(g.ops)
     activations = sum(t.nbytes for i, t in enumerate(g.tensors) if not t.is_constant and i not in g.inputs)
     assert 0 < s.arena_bytes < activations + 64 * len(g.tensors)
     assert s.weight_bytes >= sum(t.data.nbytes for t in g.tensors if t.is_constant and t.dtype != "int4")

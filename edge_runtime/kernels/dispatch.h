@@ -49,6 +49,14 @@ class GemmKernel {
   // A qmatmul kernel (MakeMatMulGemm) takes a new right operand of the same
   // shape and layout, repacked into the buffers it already has.
   virtual void SetRight(const int8_t* w8) = 0;
+  // From now on, write y as N / width matrices [rows, width], one after
+  // another (column c of row m at ((c / width)·rows + m)·width + c % width):
+  // the layout a head-split transpose gives. False where this kernel cannot
+  // (it keeps writing y as [rows, N]).
+  virtual bool SetOutputBlocks(int64_t rows, int64_t width) {
+    (void)rows, (void)width;
+    return false;
+  }
 };
 
 // The best GEMM this ISA has for these weights (falls back to scalar where a

@@ -95,6 +95,13 @@ class GemmDot4 final : public GemmKernel {
     SetBias();
   }
 
+  bool SetOutputBlocks(int64_t rows, int64_t width) override {
+    if (width <= 0 || width % kNR || N_ % width) return false;  // a vector's columns stay in one block
+    block_rows_ = rows;
+    block_width_ = width;
+    return true;
+  }
+
   int64_t packed_bytes() const override {
     return static_cast<int64_t>(packed_.size() + gscale_.size() * 4 + bias_.size() * 4 + colsum_.size() * 4 +
                                 rq_.size() * sizeof(RequantBlock<V::kLanes>));
@@ -244,16 +251,17 @@ class GemmDot4 final : public GemmKernel {
       AccumulateW8<MR, kPrefetch>(xu, nb, acc);
     }
     // Locals, not members, in the loop: an int8 store may alias any member.
-    const int64_t N = N_;
+    const int64_t N = N_, width = block_width_ ? block_width_ : N;
     const int bits = out_bits_;
     for (int b = 0; b < 2; ++b) {
       const int64_t n0 = (nb + b) * kNR;
       if (n0 >= N) break;
       const int valid = static_cast<int>(N - n0 >= kNR ? kNR : N - n0);
       const BlockRequant<V::kLanes> requant(rq_[static_cast<size_t>(nb + b)]);
+      const int64_t column = n0 / width * block_rows_ * width + n0 % width;  // n0 unless SetOutputBlocks
       for (int r = 0; r < MR; ++r) {
         const Vec z = acc[r][b];
-        const int64_t at = (row + r) * N + n0;
+        const int64_t at = column + (row + r) * width;
         if (bits == 32) {
           V::Store32(static_cast<int32_t*>(y) + at, valid, z);
         } else if (bits == 16) {
@@ -328,6 +336,7 @@ class GemmDot4 final : public GemmKernel {
   }
 
   int64_t N_, K_, np_ = 0, kp_ = 0, group_ = 0;
+  int64_t block_rows_ = 0, block_width_ = 0;  // SetOutputBlocks; 0: y is [rows, N]
   int out_bits_;
   uint8_t flip_;
   bool w4_ = false, b_kn_, repacked_;

@@ -72,17 +72,39 @@ Status Session::Open(std::unique_ptr<Model> model, const SessionOptions& options
   const int n_ops = ops ? static_cast<int>(ops->size()) : 0;
   std::vector<PlanOp> plan_ops;
   std::vector<bool> replaced(tensors.size(), false);
+  // Who reads each tensor, so an op may absorb the next only where nothing else needs the tensor between.
+  std::vector<int> readers(tensors.size(), 0);
+  std::vector<bool> graph_output(tensors.size(), false);
+  for (int k = 0; k < n_ops; ++k) {
+    const auto* o = ops->Get(static_cast<flatbuffers::uoffset_t>(k));
+    if (o->inputs()) {
+      for (int t : *o->inputs()) {
+        if (t >= 0) ++readers[static_cast<size_t>(t)];
+      }
+    }
+  }
+  for (int t : s->model_->outputs()) graph_output[static_cast<size_t>(t)] = true;
   for (int k = 0; k < n_ops; ++k) {
     const auto* fb_op = ops->Get(static_cast<flatbuffers::uoffset_t>(k));
     OpContext ctx(k, fb_op, tensors, s->kernels_);
     std::unique_ptr<Op> op;
     IE_RETURN_IF_ERROR(PrepareOp(ctx, &op));
     const std::string name = fb_op->name() ? fb_op->name()->str() : "";
-    if (!s->ops_.empty() && s->ops_.back()->Absorb(*op)) {
-      for (int j = 0; j < ctx.num_inputs(); ++j) plan_ops.back().inputs.push_back(ctx.input_id(j));
-      plan_ops.back().outputs.push_back(ctx.output_id(0));
-      s->profile_.back().name += "+" + name;
-      continue;
+    if (!s->ops_.empty()) {
+      const int mine = plan_ops.back().outputs.back(), in = ctx.input_id(0);
+      const bool reads_only_mine = ctx.num_inputs() == 1 && in == mine && readers[static_cast<size_t>(in)] == 1 &&
+                                   !graph_output[static_cast<size_t>(in)];
+      const Op::Absorbed absorbed = s->ops_.back()->Absorb(ctx, reads_only_mine);
+      if (absorbed != Op::Absorbed::kNo) {
+        PlanOp& p = plan_ops.back();
+        if (absorbed == Op::Absorbed::kInsteadOfMine) p.outputs.pop_back();
+        for (int j = 0; j < ctx.num_inputs(); ++j) {
+          if (ctx.input_id(j) != mine) p.inputs.push_back(ctx.input_id(j));
+        }
+        p.outputs.push_back(ctx.output_id(0));
+        s->profile_.back().name += "+" + name;
+        continue;
+      }
     }
     PlanOp p;
     for (int j = 0; j < ctx.num_inputs(); ++j) p.inputs.push_back(ctx.input_id(j));

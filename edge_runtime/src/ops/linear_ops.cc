@@ -41,11 +41,51 @@ class QLinear final : public Op {
     return gemm_->packed_bytes() ? constants_ : std::vector<int>();
   }
 
+  // Attention's head split, qlinear → reshape [1, M, blocks..., D] →
+  // transpose to [blocks..., M, D] (batch 1 anywhere before M), becomes the
+  // GEMM writing each block of D columns as its own [M, D] matrix: the
+  // transpose's copy goes (2 % of MiniLM). A reshape alone is taken over too
+  // (it is the same bytes), so that a transpose after it can be.
+  Absorbed Absorb(const OpContext& next, bool reads_only_mine) override {
+    if (!reads_only_mine || split_) return Absorbed::kNo;
+    if (next.op().kind() == ir::fb::OpKind::RESHAPE) {
+      reshaped_ = ShapeOf(next.output());
+      y_ = next.output_id(0);
+      return Absorbed::kInsteadOfMine;
+    }
+    if (next.op().kind() != ir::fb::OpKind::TRANSPOSE || !IsHeadSplit(next) ||
+        !gemm_->SetOutputBlocks(M_, reshaped_.back())) {
+      return Absorbed::kNo;
+    }
+    y_ = next.output_id(0);
+    split_ = true;
+    return Absorbed::kInsteadOfMine;
+  }
+
  private:
+  // The transpose moves every axis of reshaped_ = [1, M, blocks..., D] but
+  // the batch axis to [blocks..., M, D], keeping the blocks' order.
+  bool IsHeadSplit(const OpContext& transpose) const {
+    const size_t rank = reshaped_.size();
+    if (rank < 4 || reshaped_[0] != 1 || reshaped_[1] != M_) return false;
+    const auto* perm = transpose.op().options_as_TransposeOptions()->perm();
+    std::vector<int64_t> order;  // the output's axes without the batch axis
+    for (auto a : *perm) {
+      if (a != 0) order.push_back(a);
+    }
+    std::vector<int64_t> want;
+    for (size_t a = 2; a + 1 < rank; ++a) want.push_back(static_cast<int64_t>(a));
+    want.push_back(1);
+    want.push_back(static_cast<int64_t>(rank - 1));
+    return order == want;
+  }
+
   int x_, y_;
   int64_t M_;
   std::vector<int> constants_;  // weight, bias, group scales
   std::unique_ptr<GemmKernel> gemm_;
+  Shape reshaped_;  // the absorbed reshape's output shape, if any
+  bool split_ = false;
 };
 
 // Batched a·b (or a·bᵀ). With a SIMD GEMM for the ISA, every batch slice has

@@ -191,15 +191,15 @@ class ILayerNorm final : public Op {
   // The converter's smoothed twin (smooth.py: the same x, other constants)
   // joins this op where the ISA has a pair kernel: one pass of statistics
   // for both (MiniLM's LayerNorms 13 % faster).
-  bool Absorb(const Op& next) override {
-    const auto* twin = dynamic_cast<const ILayerNorm*>(&next);
-    if (!twin || pair_ || twin->pair_ || twin->x_ != x_ || twin->isa_ != isa_ ||
+  Absorbed Absorb(const OpContext& next, bool) override {
+    if (pair_ || next.op().kind() != ir::fb::OpKind::ILAYERNORM || next.input_id(0) != x_ ||
         !ILayerNormPairFor<int8_t, int8_t, int8_t>(isa_)) {
-      return false;
+      return Absorbed::kNo;
     }
-    out_[1] = twin->out_[0];
+    const auto* o = next.op().options_as_ILayerNormOptions();
+    out_[1] = {next.output_id(0), next.output().dtype, o->multiplier()->data(), o->bias()->data(), o->shift()};
     pair_ = true;
-    return true;
+    return Absorbed::kBesideMine;
   }
 
   Status Run(const TensorData& t, ThreadPool& pool) const override {

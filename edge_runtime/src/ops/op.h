@@ -26,6 +26,8 @@ constexpr int64_t kElementGrain = 4096;
 
 inline Shape ShapeOf(const TensorInfo& t) { return Shape(t.dims.begin(), t.dims.begin() + t.rank); }
 
+class OpContext;
+
 class Op {
  public:
   virtual ~Op() = default;
@@ -40,13 +42,17 @@ class Op {
   // those copies replace: the kernels never read the file's bytes of them.
   virtual int64_t packed_bytes() const { return 0; }
   virtual std::vector<int> packed_constants() const { return {}; }
-  // Takes over `next`, the op just after this one in the graph, when the two
-  // run cheaper as one (two I-LayerNorms of one input share their
-  // statistics). True: this op now also writes next's output, and the
-  // session drops next, which holds no packed data.
-  virtual bool Absorb(const Op& next) {
-    (void)next;
-    return false;
+  // Takes over `next`, the op just after this one in the graph (already
+  // prepared, so valid), when the two run cheaper as one: two I-LayerNorms
+  // of one input share their statistics; a qlinear writes its output
+  // straight in the layout a following reshape and head-split transpose
+  // give it. `reads_only_mine`: next's one input is this op's (last)
+  // output, which nothing else reads. The session then drops next and
+  // plans this op with next's output beside or instead of its own.
+  enum class Absorbed { kNo, kBesideMine, kInsteadOfMine };
+  virtual Absorbed Absorb(const OpContext& next, bool reads_only_mine) {
+    (void)next, (void)reads_only_mine;
+    return Absorbed::kNo;
   }
 };
 
