@@ -112,8 +112,9 @@ size_t ie_session_weight_bytes(const ie_session* session);    /* weights the ker
                                                                  copies + constants used in place */
 
 /* Per-op timing (options.profile): kind, name, total microseconds, runs.
-   Ops the engine runs as one (a LayerNorm and its smoothed twin) are one
-   entry, their names joined by '+'; so op_count may be below the graph's. */
+   Ops the engine runs as one (a LayerNorm and its smoothed twin; a qlinear
+   with the reshape and head-split transpose after it) are one entry, their
+   names joined by '+'; so op_count may be below the graph's. */
 int32_t ie_session_op_count(const ie_session* session);
 ie_status ie_session_op_profile(const ie_session* session, int32_t op, const char** kind, const char** name,
                                 double* total_us, int64_t* runs);

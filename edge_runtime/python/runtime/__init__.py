@@ -89,7 +89,8 @@ class Session:
 
     def profile(self) -> list[OpTime]:
         """Per-op total time and run count, in graph order (profile=True). Ops the engine merges
-        (a LayerNorm and its smoothed twin) are one entry named "a+b"."""
+        (a LayerNorm and its smoothed twin; a qlinear with its head-split reshape and transpose) are
+        one entry named "a+b"."""
         return [OpTime(**d) for d in self._s.profile()]
 
 
