@@ -15,6 +15,8 @@
 namespace intedge::kernels {
 namespace {
 
+#include "kernels/x86/requant_x86.h"
+
 __mmask64 Tail64(int64_t left) { return left >= 64 ? ~__mmask64{0} : (__mmask64{1} << left) - 1; }
 
 // A 256-entry byte table in four registers, looked up by u = x + 128 (as a byte).
@@ -49,7 +51,7 @@ void lookup256_vbmi(const int8_t* x, int64_t n, const int8_t* table, int8_t* y) 
 // elements of the matching 16-byte lane of the input. The per-channel
 // constants are laid out in that order once per call; vpackssdw and
 // vpacksswb undo the order and saturate to int8 as the spec does. The
-// requant is the high-half form of kernels/x86/requant_x86.h, so every shift
+// requant is RequantHigh (kernels/x86/requant_x86.h), so every shift
 // must be ≥ 33 (the converter's are 40 and up); otherwise the gather kernel.
 void table_requant_vbmi(const int8_t* x, int64_t rows, int64_t C, const int32_t* table, const int32_t* mult,
                         const int8_t* shift, int64_t n_mult, int8_t* y) {
@@ -90,10 +92,8 @@ void table_requant_vbmi(const int8_t* x, int64_t rows, int64_t C, const int32_t*
       __m512i out[4];
       for (int j = 0; j < 4; ++j) {
         const __m512i vm = _mm512_load_si512(m_at + c0 + 16 * j);
-        const __m512i h = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(_mm512_mul_epi32(v[j], vm), 32),
-                                                  _mm512_mul_epi32(_mm512_srli_epi64(v[j], 32), _mm512_srli_epi64(vm, 32)));
-        out[j] = _mm512_srav_epi32(_mm512_add_epi32(h, _mm512_load_si512(round_at + c0 + 16 * j)),
-                                   _mm512_load_si512(shift_at + c0 + 16 * j));
+        out[j] = RequantHigh(v[j], vm, _mm512_srli_epi64(vm, 32), _mm512_load_si512(round_at + c0 + 16 * j),
+                             _mm512_load_si512(shift_at + c0 + 16 * j));
       }
       const __m512i bytes = _mm512_packs_epi16(_mm512_packs_epi32(out[0], out[1]), _mm512_packs_epi32(out[2], out[3]));
       _mm512_mask_storeu_epi8(y + r * C + c0, m, bytes);

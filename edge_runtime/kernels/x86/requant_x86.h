@@ -104,6 +104,14 @@ inline __m512i RequantWide(__m512i z, const RequantBlock<16>& q) {
   return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
 }
 
+// The high-half form on 16 lanes, constants in registers: m_odd is m >> 32
+// per 64-bit lane, round 2^(s−33) and shift s − 32 per lane.
+inline __m512i RequantHigh(__m512i z, __m512i m, __m512i m_odd, __m512i round, __m512i shift) {
+  const __m512i h = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(_mm512_mul_epi32(z, m), 32),
+                                            _mm512_mul_epi32(_mm512_srli_epi64(z, 32), m_odd));
+  return _mm512_srav_epi32(_mm512_add_epi32(h, round), shift);
+}
+
 template <>
 class BlockRequant<16> {
  public:
@@ -115,12 +123,7 @@ class BlockRequant<16> {
         shift_(_mm512_load_si512(q.shift_high)),
         wide_(q.low_shift) {}
 
-  __m512i operator()(__m512i z) const {
-    if (wide_) return RequantWide(z, *q_);
-    const __m512i h = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(_mm512_mul_epi32(z, m_), 32),
-                                              _mm512_mul_epi32(_mm512_srli_epi64(z, 32), m_odd_));
-    return _mm512_srav_epi32(_mm512_add_epi32(h, round_), shift_);
-  }
+  __m512i operator()(__m512i z) const { return wide_ ? RequantWide(z, *q_) : RequantHigh(z, m_, m_odd_, round_, shift_); }
 
  private:
   const RequantBlock<16>* q_;
