@@ -273,6 +273,23 @@ class GemmDot4 final : public GemmKernel {
     }
   }
 
+  // Where a next-pair tile's prefetches start: the next pair begins 2·steps
+  // vectors after `pair`, and each of the two tiles takes half, a vector a step.
+  template <int kPrefetch, typename T>
+  static const T* NextPairHalf(const T* pair, int64_t steps) {
+    return pair + (kPrefetch == kNextPairFirstHalf ? 2 : 3) * steps * kVecBytes;
+  }
+
+  // k-step k's prefetch (see Rows).
+  template <int kPrefetch, typename T>
+  static void Prefetch(const T* pair, const T* ahead, int64_t k) {
+    if constexpr (kPrefetch == kInStream) {
+      __builtin_prefetch(pair + 2 * k * kVecBytes + kPrefetchBytes);
+    } else {
+      __builtin_prefetch(ahead + k * kVecBytes);
+    }
+  }
+
   template <int MR, int kPrefetch>
   void AccumulateW8(const uint8_t* xu, int64_t nb, Vec (*acc)[2]) const {
     const int64_t kq = kp_ / 4;
@@ -281,14 +298,9 @@ class GemmDot4 final : public GemmKernel {
     // each a tile: 5 % of a K = 64 attention product with 12-row tiles).
     if (kq < 1) __builtin_unreachable();
     const int8_t* pair = packed_.data() + VectorAt(nb, 0, kq);
-    // The next pair starts 2·kq vectors on; each half-tile takes kq of them, a vector a step.
-    const int8_t* next = pair + (kPrefetch == kNextPairFirstHalf ? 2 : 3) * kq * kVecBytes;
+    const int8_t* ahead = NextPairHalf<kPrefetch>(pair, kq);
     for (int64_t k = 0; k < kq; ++k) {
-      if constexpr (kPrefetch == kInStream) {
-        __builtin_prefetch(pair + 2 * k * kVecBytes + kPrefetchBytes);
-      } else {
-        __builtin_prefetch(next + k * kVecBytes);
-      }
+      Prefetch<kPrefetch>(pair, ahead, k);
       const Vec w0 = V::Load(pair + 2 * k * kVecBytes), w1 = V::Load(pair + (2 * k + 1) * kVecBytes);
       for (int r = 0; r < MR; ++r) {
         const Vec a = Broadcast4<V>(xu + r * kp_ + k * 4);
@@ -302,7 +314,7 @@ class GemmDot4 final : public GemmKernel {
   void AccumulateW4(const uint8_t* xu, int64_t nb, Vec (*acc)[2]) const {
     const int64_t k8 = K_ / 8, groups = K_ / group_, steps = group_ / 8;
     const auto* pair = reinterpret_cast<const uint8_t*>(packed_.data()) + VectorAt(nb, 0, k8);
-    const auto* next = pair + (kPrefetch == kNextPairFirstHalf ? 2 : 3) * k8 * kVecBytes;
+    const auto* ahead = NextPairHalf<kPrefetch>(pair, k8);
     // A two's-complement nibble moved to a byte's top half is 16·q as an
     // int8: two ops a vector instead of unpacking and sign-extending. The
     // group sums come out 16× and are shifted back, exactly.
@@ -312,11 +324,7 @@ class GemmDot4 final : public GemmKernel {
       for (int r = 0; r < MR; ++r) sum[r][0] = sum[r][1] = V::Zero();
       for (int64_t s = 0; s < steps; ++s) {
         const int64_t k = gi * steps + s;
-        if constexpr (kPrefetch == kInStream) {
-          __builtin_prefetch(pair + 2 * k * kVecBytes + kPrefetchBytes);
-        } else {
-          __builtin_prefetch(next + k * kVecBytes);
-        }
+        Prefetch<kPrefetch>(pair, ahead, k);
         const Vec p0 = V::Load(pair + 2 * k * kVecBytes), p1 = V::Load(pair + (2 * k + 1) * kVecBytes);
         const Vec w0lo = V::And(V::Slli16By4(p0), top), w0hi = V::And(p0, top);
         const Vec w1lo = V::And(V::Slli16By4(p1), top), w1hi = V::And(p1, top);
