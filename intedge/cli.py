@@ -275,8 +275,8 @@ def main(argv: list[str] | None = None) -> int:
                        description="Convert MODEL and time it, batch 1, in every engine in this one process: intedge "
                        "W8A8 and W4A8 (C++ engine), ONNX Runtime fp32 and quantize_dynamic int8, ExecuTorch XNNPACK "
                        "fp32, PyTorch fp32. Engines take turns in interleaved blocks of runs after warm-up, so machine "
-                       "noise hits all "
-                       "alike; the table gives medians and ratios to ORT int8, W4/W8 weight bytes and the share of "
+                       "noise hits all alike; the table gives medians and ratios to ORT int8, W4/W8 weight bytes and "
+                       "the share of "
                        "nonlinear ops. MODEL gemm instead runs the int8 GEMM micro-benchmark (GMAC/s and the "
                        "fraction of the core's int8 peak).")
     p.add_argument("model", metavar="MODEL", choices=["deit-tiny", "minilm", "gemm"],

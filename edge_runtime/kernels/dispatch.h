@@ -130,7 +130,6 @@ auto ILayerNormPairFor([[maybe_unused]] Isa isa) {
 template <typename Out>
 auto QuantizeFor(Isa isa) { return INTEDGE_PICK(isa, quantize, <Out>); }
 
-
 // AVX-512 VBMI (byte permutes), which not every AVX-512 VNNI CPU has.
 bool CpuHasAvx512Vbmi();
 inline auto TableRequantFor(Isa isa) {

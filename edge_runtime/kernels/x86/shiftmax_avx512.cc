@@ -46,7 +46,6 @@ void Load32(const In* x, __mmask32 m, __m512i* lo, __m512i* hi) {
   *hi = Load16(x + 16, static_cast<__mmask16>(m >> 16));
 }
 
-
 // Lanes whose keep byte is non-zero (all lanes without a mask).
 __mmask32 Kept(const uint8_t* keep, __mmask32 m) {
   if (!keep) return m;

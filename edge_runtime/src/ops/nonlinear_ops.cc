@@ -82,7 +82,8 @@ class Shiftmax final : public Op {
     const uint8_t* Row(int64_t r) {
       const Broadcast& bc = op_.bc_;
       const int64_t e = r * op_.cols_, run = e / bc.run_length(), off = e % bc.run_length();
-      if (run / bc.repeat_runs() != key_) key_ = run / bc.repeat_runs(), offset_ = bc.SmallOffset(run);
+      const int64_t key = run / bc.repeat_runs();
+      if (key != key_) key_ = key, offset_ = bc.SmallOffset(run);
       return mask_ + (offset_ + (bc.small_step() ? off : 0)) * ElementBytes(op_.mask_type_);
     }
 
