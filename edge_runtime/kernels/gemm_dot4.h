@@ -209,8 +209,8 @@ class GemmDot4 final : public GemmKernel {
   // Each k-step of a tile issues one prefetch (kPrefetch). Only a pair's
   // first tile reads its weights from memory (or L3), so with two tiles or
   // more per pair the first two fetch the next pair, half each, a whole pair
-  // ahead of its use: GEMMs with cold weights ran 2-6 % faster than with
-  // only the in-stream prefetch, which the other tiles and single-tile pairs
+  // ahead of its use: DeiT-Tiny's qlinears ran 6 % and MiniLM's 3 % faster
+  // than with only the in-stream prefetch, which the other tiles and single-tile pairs
   // keep, and so does a qmatmul (its right operand was just packed). Which
   // one a tile issues is a template argument: as a run-time argument, one
   // more live register made GCC spill a weight vector in the W4 k-loop.
