@@ -210,10 +210,11 @@ class GemmDot4 final : public GemmKernel {
   // first tile reads its weights from memory (or L3), so with two tiles or
   // more per pair the first two fetch the next pair, half each, a whole pair
   // ahead of its use: DeiT-Tiny's qlinears ran 6 % and MiniLM's 3 % faster
-  // than with only the in-stream prefetch, which the other tiles and single-tile pairs
-  // keep, and so does a qmatmul (its right operand was just packed). Which
-  // one a tile issues is a template argument: as a run-time argument, one
-  // more live register made GCC spill a weight vector in the W4 k-loop.
+  // than with only the in-stream prefetch, which the other tiles and
+  // single-tile pairs keep, and so does a qmatmul (its right operand was
+  // just packed). Which one a tile issues is a template argument: as a
+  // run-time argument, one more live register made GCC spill a weight
+  // vector in the W4 k-loop.
   template <int MR, bool W4>
   void Rows(const uint8_t* xu, int64_t m0, int64_t m1, void* y) const {
     const int64_t rows = m1 - m0, full = rows / MR * MR;
