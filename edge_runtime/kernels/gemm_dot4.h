@@ -11,14 +11,17 @@
 // Shiftmax output), rows are shifted to s8 (x − 128) and 128·Σ_k w[n, k] is
 // put back. Either way the int32 result is exactly Σ x·w + bias. Weights are
 // packed once, V::kLanes output columns × 4 k per vector. W4 weights stay
-// 4-bit in memory: one vector holds 8 k × kLanes columns as nibbles,
-// unpacked in registers, and each group's int32 sum is multiplied by the
-// group's integer scale.
+// 4-bit in memory: one vector holds 8 k × kLanes columns as nibbles. A
+// nibble q times its group's scale g ∈ [1, 16] fits in an int8 (the
+// format's rule), so a call of many rows expands each column pair to int8
+// q·g in a cache-resident panel, once, and runs the W8 tiles over it; a call
+// of few rows unpacks in registers and multiplies each group's int32 sum by g.
 //
 // Each tile is V::kRowsW8 (or kRowsW4) rows × 2 vectors of columns, sized so
 // the accumulators, the weights and a broadcast row fit the ISA's registers.
 //
-// Requires: V, whose Store16 and Store8 saturate; RequantBlock<V::kLanes> and
+// Requires: V, whose Store16 and Store8 saturate and whose ScaleNibbles
+// multiplies bytes exactly; RequantBlock<V::kLanes> and
 // BlockRequant<V::kLanes> (its requant saturated to int32) from the ISA's
 // requant header; AlignedArray from kernels/aligned.h.
 
@@ -62,7 +65,12 @@ class GemmDot4 final : public GemmKernel {
   // 3 %), and MiniLM's qlinears 10 %.
   static constexpr int64_t kPrefetchBytes = 8192;
   // What a tile's k-steps prefetch (see Rows).
-  static constexpr int kInStream = 0, kNextPairFirstHalf = 1, kNextPairSecondHalf = 2;
+  static constexpr int kInStream = 0, kAhead = 1, kNoPrefetch = 2;
+  // How a tile gets its weights (see Rows).
+  static constexpr int kW8 = 0, kW4 = 1, kW4Panel = 2;
+  // From this many rows in a call, W4 expands each column pair to int8 once
+  // and runs the W8 tiles (see Rows).
+  static constexpr int64_t kPanelMinRows = 12;
 
   explicit GemmDot4(const GemmWeights& w)
       : N_(w.N), K_(w.K), out_bits_(w.out_bits), flip_(w.x_u8 == V::kUnsignedA ? 0 : 0x80), b_kn_(w.b_kn),
@@ -103,19 +111,16 @@ class GemmDot4 final : public GemmKernel {
   }
 
   int64_t packed_bytes() const override {
-    return static_cast<int64_t>(packed_.size() + gscale_.size() * 4 + bias_.size() * 4 + colsum_.size() * 4 +
+    return static_cast<int64_t>(packed_.size() + gbytes_.size() + bias_.size() * 4 + colsum_.size() * 4 +
                                 rq_.size() * sizeof(RequantBlock<V::kLanes>));
   }
 
   bool Run(const void* x, int64_t m0, int64_t m1, void* y) const override {
     const uint8_t* xu = ShiftedRows(x, flip_, K_, kp_, m0, m1);
     if (!xu) return false;
-    if (w4_) {
-      Rows<V::kRowsW4, true>(xu, m0, m1, y);
-    } else {
-      Rows<V::kRowsW8, false>(xu, m0, m1, y);
-    }
-    return true;
+    if (!w4_) return Rows<V::kRowsW8, kW8>(xu, m0, m1, y);
+    if (m1 - m0 >= kPanelMinRows) return Rows<V::kRowsW8, kW4Panel>(xu, m0, m1, y);
+    return Rows<V::kRowsW4, kW4>(xu, m0, m1, y);
   }
 
  private:
@@ -186,7 +191,7 @@ class GemmDot4 final : public GemmKernel {
   void PackW4(const GemmWeights& w) {
     const int64_t blocks = np_ / kNR, groups = K_ / group_;
     packed_.Resize(static_cast<size_t>(blocks * (K_ / 8) * kVecBytes));
-    gscale_.Resize(static_cast<size_t>(blocks * groups * kNR));
+    gbytes_.Resize(static_cast<size_t>(blocks * groups * kVecBytes));
     auto* base = reinterpret_cast<uint8_t*>(packed_.data());
     for (int64_t n = 0; n < N_; ++n) {
       for (int64_t k = 0; k < K_; ++k) {
@@ -197,14 +202,21 @@ class GemmDot4 final : public GemmKernel {
         dst = static_cast<uint8_t>(dst | ((q & 0xF) << (k % 8 < 4 ? 0 : 4)));
         colsum_[static_cast<size_t>(n)] += q * w.group_scales[n * groups + k / group_];
       }
+      // g in each of the 4 bytes of the column's lane, the layout of the weight bytes it scales
       for (int64_t gi = 0; gi < groups; ++gi) {
-        gscale_[static_cast<size_t>(((n / kNR) * groups + gi) * kNR + n % kNR)] = w.group_scales[n * groups + gi];
+        const auto g = static_cast<uint8_t>(w.group_scales[n * groups + gi]);
+        __builtin_memset(gbytes_.data() + ((n / kNR) * groups + gi) * kVecBytes + (n % kNR) * 4, g, 4);
       }
     }
   }
 
-  // Tiles of MR rows over every column pair; the last rows go to a smaller
-  // tile. MR is a template argument so the accumulators live in registers.
+  // Tiles of MR rows over every column pair, then the pair's last rows in a
+  // smaller tile. MR is a template argument so the accumulators live in
+  // registers. kWeights: kW8, kW4 (nibbles unpacked in the k-loop) or
+  // kW4Panel (the pair expanded to int8 first, then W8 tiles over it: the
+  // W4 GEMM ran at 1.15-1.19× the W8 one unpacking in the k-loop, where each
+  // group's sums need a shift, a multiply and an add per accumulator; over
+  // a panel it runs at 1.00-1.02×, from 12 rows up).
   //
   // Each k-step of a tile issues one prefetch (kPrefetch). Only a pair's
   // first tile reads its weights from memory (or L3), so with two tiles or
@@ -212,44 +224,96 @@ class GemmDot4 final : public GemmKernel {
   // ahead of its use: DeiT-Tiny's qlinears ran 6 % and MiniLM's 3 % faster
   // than with only the in-stream prefetch, which the other tiles and
   // single-tile pairs keep, and so does a qmatmul (its right operand was
-  // just packed). Which one a tile issues is a template argument: as a
-  // run-time argument, one more live register made GCC spill a weight
-  // vector in the W4 k-loop.
-  template <int MR, bool W4>
-  void Rows(const uint8_t* xu, int64_t m0, int64_t m1, void* y) const {
+  // just packed). Over a panel, the first tile fetches the next pair's
+  // nibbles (half a W8 pair: a line a k-step covers them) and the others
+  // nothing, the panel being in cache. Which one a tile issues is a template
+  // argument: as a run-time argument, one more live register made GCC spill
+  // a weight vector in the W4 k-loop.
+  template <int MR, int kWeights>
+  bool Rows(const uint8_t* xu, int64_t m0, int64_t m1, void* y) const {
     const int64_t rows = m1 - m0, full = rows / MR * MR;
-    const bool ahead = !repacked_ && full >= 2 * MR;
+    const int64_t steps = kWeights == kW8 ? kp_ / 4 : K_ / 8;  // of the stored vectors
+    const int64_t pair_bytes = 2 * steps * kVecBytes;
+    int8_t* panel = kWeights == kW4Panel ? PanelBuffer() : nullptr;
+    if (kWeights == kW4Panel && !panel) return false;
     for (int64_t nb = 0; nb < np_ / kNR; nb += 2) {
+      const int8_t* pair = packed_.data() + VectorAt(nb, 0, steps);
+      const int8_t* next = pair + pair_bytes;
+      constexpr int kTiles = kWeights == kW4Panel ? kW8 : kWeights;
       int64_t r = 0;
-      if (ahead) {
-        Tile<MR, W4, kNextPairFirstHalf>(xu, nb, m0, y);
-        Tile<MR, W4, kNextPairSecondHalf>(xu + MR * kp_, nb, m0 + MR, y);
+      if constexpr (kWeights == kW4Panel) {
+        static_assert(kPanelMinRows >= MR, "a panel call has a full tile");
+        ExpandPair(nb, panel);
+        Tile<MR, kTiles, kAhead>(xu, nb, panel, next, m0, y);
+        r = MR;
+        pair = panel;
+      } else if (!repacked_ && full >= 2 * MR) {
+        Tile<MR, kTiles, kAhead>(xu, nb, pair, next, m0, y);
+        Tile<MR, kTiles, kAhead>(xu + MR * kp_, nb, pair, next + pair_bytes / 2, m0 + MR, y);
         r = 2 * MR;
       }
-      for (; r < full; r += MR) Tile<MR, W4, kInStream>(xu + r * kp_, nb, m0 + r, y);
+      constexpr int kRest = kWeights == kW4Panel ? kNoPrefetch : kInStream;
+      for (; r < full; r += MR) Tile<MR, kTiles, kRest>(xu + r * kp_, nb, pair, nullptr, m0 + r, y);
+      if (full < rows) {
+        Tail<MR - 1, kTiles, kRest>(static_cast<int>(rows - full), xu + full * kp_, nb, pair, m0 + full, y);
+      }
     }
-    if (full < rows) Tail<MR - 1, W4>(static_cast<int>(rows - full), xu + full * kp_, m0 + full, y);
+    return true;
   }
 
-  template <int MR, bool W4>
-  void Tail(int mr, const uint8_t* xu, int64_t row, void* y) const {
+  template <int MR, int kTiles, int kPrefetch>
+  void Tail(int mr, const uint8_t* xu, int64_t nb, const int8_t* pair, int64_t row, void* y) const {
     if constexpr (MR > 0) {
-      if (mr != MR) return Tail<MR - 1, W4>(mr, xu, row, y);
-      for (int64_t nb = 0; nb < np_ / kNR; nb += 2) Tile<MR, W4, kInStream>(xu, nb, row, y);
+      if (mr != MR) return Tail<MR - 1, kTiles, kPrefetch>(mr, xu, nb, pair, row, y);
+      Tile<MR, kTiles, kPrefetch>(xu, nb, pair, nullptr, row, y);
     }
   }
 
-  // Rows [row, row + MR) (x rows at xu) × columns of blocks nb, nb + 1.
-  template <int MR, bool W4, int kPrefetch>
-  void Tile(const uint8_t* xu, int64_t nb, int64_t row, void* y) const {
+  // This thread's panel: one column pair's weights as W8 vectors (VectorAt's
+  // layout for a single pair), 2·kNR·K bytes: 48 KB for K = 1536.
+  int8_t* PanelBuffer() const {
+    thread_local AlignedArray<int8_t> buf;
+    const auto need = static_cast<size_t>(2 * kNR * K_);
+    if (buf.size() < need && !buf.Resize(need)) return nullptr;
+    return buf.data();
+  }
+
+  // A two's-complement nibble moved to a byte's top half is 16·q as an int8:
+  // two ops a vector (top = 0xF0 bytes) instead of unpacking and sign-extending.
+  static Vec LowNibbles16(Vec packed, Vec top) { return V::And(V::Slli16By4(packed), top); }
+  static Vec HighNibbles16(Vec packed, Vec top) { return V::And(packed, top); }
+
+  // Column pair nb's nibbles → int8 q·g in the panel. Packed vector k of a
+  // block holds W8 steps 2k (low nibbles) and 2k + 1 (high).
+  void ExpandPair(int64_t nb, int8_t* panel) const {
+    const int64_t k8 = K_ / 8, groups = K_ / group_, steps = group_ / 8;
+    const auto* pair = reinterpret_cast<const uint8_t*>(packed_.data()) + VectorAt(nb, 0, k8);
+    const Vec top = V::Set1Byte(static_cast<char>(0xF0));
+    for (int64_t gi = 0; gi < groups; ++gi) {
+      const Vec g[2] = {V::Load(gbytes_.data() + (nb * groups + gi) * kVecBytes),
+                        V::Load(gbytes_.data() + ((nb + 1) * groups + gi) * kVecBytes)};
+      for (int64_t k = gi * steps; k < (gi + 1) * steps; ++k) {
+        for (int b = 0; b < 2; ++b) {
+          const Vec p = V::Load(pair + (2 * k + b) * kVecBytes);
+          V::Store(panel + (4 * k + b) * kVecBytes, V::ScaleNibbles(LowNibbles16(p, top), g[b]));
+          V::Store(panel + (4 * k + 2 + b) * kVecBytes, V::ScaleNibbles(HighNibbles16(p, top), g[b]));
+        }
+      }
+    }
+  }
+
+  // Rows [row, row + MR) (x rows at xu) × columns of blocks nb, nb + 1, whose
+  // weights start at `pair`; kAhead prefetches a line a k-step from `ahead`.
+  template <int MR, int kTiles, int kPrefetch>
+  void Tile(const uint8_t* xu, int64_t nb, const int8_t* pair, const int8_t* ahead, int64_t row, void* y) const {
     // The accumulators start at the bias: one add fewer per output vector.
     const Vec bias0 = V::Load(bias_.data() + nb * kNR), bias1 = V::Load(bias_.data() + (nb + 1) * kNR);
     Vec acc[MR][2];
     for (int r = 0; r < MR; ++r) acc[r][0] = bias0, acc[r][1] = bias1;
-    if constexpr (W4) {
-      AccumulateW4<MR, kPrefetch>(xu, nb, acc);
+    if constexpr (kTiles == kW4) {
+      AccumulateW4<MR, kPrefetch>(xu, nb, reinterpret_cast<const uint8_t*>(pair), ahead, acc);
     } else {
-      AccumulateW8<MR, kPrefetch>(xu, nb, acc);
+      AccumulateW8<MR, kPrefetch>(xu, pair, ahead, acc);
     }
     // Locals, not members, in the loop: an int8 store may alias any member.
     const int64_t N = N_, width = block_width_ ? block_width_ : N;
@@ -274,32 +338,23 @@ class GemmDot4 final : public GemmKernel {
     }
   }
 
-  // Where a next-pair tile's prefetches start: the next pair begins 2·steps
-  // vectors after `pair`, and each of the two tiles takes half, a vector a step.
-  template <int kPrefetch, typename T>
-  static const T* NextPairHalf(const T* pair, int64_t steps) {
-    return pair + (kPrefetch == kNextPairFirstHalf ? 2 : 3) * steps * kVecBytes;
-  }
-
   // k-step k's prefetch (see Rows).
-  template <int kPrefetch, typename T>
-  static void Prefetch(const T* pair, const T* ahead, int64_t k) {
+  template <int kPrefetch>
+  static void Prefetch(const void* pair, const int8_t* ahead, int64_t k) {
     if constexpr (kPrefetch == kInStream) {
-      __builtin_prefetch(pair + 2 * k * kVecBytes + kPrefetchBytes);
-    } else {
+      __builtin_prefetch(static_cast<const int8_t*>(pair) + 2 * k * kVecBytes + kPrefetchBytes);
+    } else if constexpr (kPrefetch == kAhead) {
       __builtin_prefetch(ahead + k * kVecBytes);
     }
   }
 
   template <int MR, int kPrefetch>
-  void AccumulateW8(const uint8_t* xu, int64_t nb, Vec (*acc)[2]) const {
+  void AccumulateW8(const uint8_t* xu, const int8_t* pair, const int8_t* ahead, Vec (*acc)[2]) const {
     const int64_t kq = kp_ / 4;
     // kp_ ≥ 4, so the loop runs. Said, because for a loop that might not
     // run GCC passes the accumulators through the stack (a store and a load
     // each a tile: 5 % of a K = 64 attention product with 12-row tiles).
     if (kq < 1) __builtin_unreachable();
-    const int8_t* pair = packed_.data() + VectorAt(nb, 0, kq);
-    const int8_t* ahead = NextPairHalf<kPrefetch>(pair, kq);
     for (int64_t k = 0; k < kq; ++k) {
       Prefetch<kPrefetch>(pair, ahead, k);
       const Vec w0 = V::Load(pair + 2 * k * kVecBytes), w1 = V::Load(pair + (2 * k + 1) * kVecBytes);
@@ -312,14 +367,11 @@ class GemmDot4 final : public GemmKernel {
   }
 
   template <int MR, int kPrefetch>
-  void AccumulateW4(const uint8_t* xu, int64_t nb, Vec (*acc)[2]) const {
-    const int64_t k8 = K_ / 8, groups = K_ / group_, steps = group_ / 8;
-    const auto* pair = reinterpret_cast<const uint8_t*>(packed_.data()) + VectorAt(nb, 0, k8);
-    const auto* ahead = NextPairHalf<kPrefetch>(pair, k8);
-    // A two's-complement nibble moved to a byte's top half is 16·q as an
-    // int8: two ops a vector instead of unpacking and sign-extending. The
-    // group sums come out 16× and are shifted back, exactly.
-    const Vec top = V::Set1Byte(static_cast<char>(0xF0));
+  void AccumulateW4(const uint8_t* xu, int64_t nb, const uint8_t* pair, const int8_t* ahead, Vec (*acc)[2]) const {
+    const int64_t groups = K_ / group_, steps = group_ / 8;
+    // The weights unpack as 16·q (LowNibbles16): the group sums come out 16×
+    // and are shifted back, exactly.
+    const Vec top = V::Set1Byte(static_cast<char>(0xF0)), low_byte = V::Set1(0xFF);
     for (int64_t gi = 0; gi < groups; ++gi) {
       Vec sum[MR][2];
       for (int r = 0; r < MR; ++r) sum[r][0] = sum[r][1] = V::Zero();
@@ -327,16 +379,17 @@ class GemmDot4 final : public GemmKernel {
         const int64_t k = gi * steps + s;
         Prefetch<kPrefetch>(pair, ahead, k);
         const Vec p0 = V::Load(pair + 2 * k * kVecBytes), p1 = V::Load(pair + (2 * k + 1) * kVecBytes);
-        const Vec w0lo = V::And(V::Slli16By4(p0), top), w0hi = V::And(p0, top);
-        const Vec w1lo = V::And(V::Slli16By4(p1), top), w1hi = V::And(p1, top);
+        const Vec w0lo = LowNibbles16(p0, top), w0hi = HighNibbles16(p0, top);
+        const Vec w1lo = LowNibbles16(p1, top), w1hi = HighNibbles16(p1, top);
         for (int r = 0; r < MR; ++r) {
           const Vec alo = Broadcast4<V>(xu + r * kp_ + k * 8), ahi = Broadcast4<V>(xu + r * kp_ + k * 8 + 4);
           sum[r][0] = V::Dpbusd(V::Dpbusd(sum[r][0], alo, w0lo), ahi, w0hi);
           sum[r][1] = V::Dpbusd(V::Dpbusd(sum[r][1], alo, w1lo), ahi, w1hi);
         }
       }
-      const Vec g0 = V::Load(gscale_.data() + (nb * groups + gi) * kNR);
-      const Vec g1 = V::Load(gscale_.data() + ((nb + 1) * groups + gi) * kNR);
+      // Each lane's 4 bytes hold its column's g: the low one is the int32 g.
+      const Vec g0 = V::And(V::Load(gbytes_.data() + (nb * groups + gi) * kVecBytes), low_byte);
+      const Vec g1 = V::And(V::Load(gbytes_.data() + ((nb + 1) * groups + gi) * kVecBytes), low_byte);
       for (int r = 0; r < MR; ++r) {
         acc[r][0] = V::Add(acc[r][0], V::MulLo32(V::SraBy4(sum[r][0]), g0));
         acc[r][1] = V::Add(acc[r][1], V::MulLo32(V::SraBy4(sum[r][1]), g1));
@@ -352,7 +405,8 @@ class GemmDot4 final : public GemmKernel {
   const int32_t* bias_src_;
   AlignedArray<int32_t> colsum_;  // Σ_k w[n, k] (|·| ≤ 128·K < 2^31), for the shift's correction
   AlignedArray<int8_t> packed_;
-  AlignedArray<int32_t> gscale_, bias_;
+  AlignedArray<uint8_t> gbytes_;  // group scales, a byte per weight byte of a vector (see PackW4)
+  AlignedArray<int32_t> bias_;
   AlignedArray<RequantBlock<V::kLanes>> rq_;
 };
 

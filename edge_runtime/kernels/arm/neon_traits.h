@@ -16,6 +16,11 @@ struct NeonBase {
   static Vec And(Vec a, Vec b) { return vandq_s32(a, b); }
   static Vec Slli16By4(Vec a) { return vreinterpretq_s32_u16(vshlq_n_u16(vreinterpretq_u16_s32(a), 4)); }
   static Vec SraBy4(Vec a) { return vshrq_n_s32(a, 4); }
+  static void Store(void* p, Vec v) { vst1q_s32(static_cast<int32_t*>(p), v); }
+  // Bytes q·g from q16 = 16·q and g in [1, 16]: NEON multiplies bytes.
+  static Vec ScaleNibbles(Vec q16, Vec g) {
+    return vreinterpretq_s32_s8(vmulq_s8(vshrq_n_s8(vreinterpretq_s8_s32(q16), 4), vreinterpretq_s8_s32(g)));
+  }
   template <typename T>
   static void StoreAs(T* p, int valid, Vec v) {
     int32_t lanes[4];

@@ -35,6 +35,18 @@ struct Zmm {
   static Vec And(Vec a, Vec b) { return _mm512_and_si512(a, b); }
   static Vec Slli16By4(Vec a) { return _mm512_slli_epi16(a, 4); }
   static Vec SraBy4(Vec a) { return _mm512_srai_epi32(a, 4); }
+  static void Store(void* p, Vec v) { _mm512_store_si512(p, v); }
+  // Bytes q·g from q16 = 16·q (int8) and g in [1, 16] (u8). x86 has no byte
+  // multiply: vpmaddubsw forms 16·g·q of the even bytes in one call and of
+  // the odd in another (each word's other byte of g masked to 0), exact in
+  // 16 bits; shifting by 4 leaves each product's low 8 bits in its byte.
+  static Vec ScaleNibbles(Vec q16, Vec g) {
+    const Vec even_bytes = _mm512_set1_epi16(0x00FF);
+    const Vec even = _mm512_maddubs_epi16(_mm512_and_si512(g, even_bytes), q16);
+    const Vec odd = _mm512_maddubs_epi16(_mm512_andnot_si512(even_bytes, g), q16);
+    // (even >> 4) in the even bytes, (odd << 4) in the odd: its low byte is 0 already
+    return _mm512_ternarylogic_epi32(_mm512_srli_epi16(even, 4), _mm512_slli_epi16(odd, 4), even_bytes, 0xEC);  // (a & c) | b
+  }
   // Inline asm because GCC 12 copies the accumulator around the intrinsic
   // (two register moves per vpdpbusd), which halves the GEMM's throughput.
   static Vec Dpbusd(Vec acc, Vec u8, Vec s8) {
