@@ -1,6 +1,6 @@
 """The aarch64 build under qemu gives the reference executor's integers: the fixture and every
 zoo model, W8 and W4, on the three emulated cores (cortex-a57: baseline NEON; cortex-a76: dotprod;
-max: i8mm, whose W4 path is the dotprod kernel) with 1, 2 and 4 threads. tests/run.sh cross-builds intedge-bench and points
+max: i8mm) with 1, 2 and 4 threads. tests/run.sh cross-builds intedge-bench and points
 INTEDGE_AARCH64_BENCH at it; CI always does, so there the test may not skip."""
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ std::vector<Isa> SupportedIsas() {
   const bool dotprod = getauxval(AT_HWCAP) & (1ul << 20);  // HWCAP_ASIMDDP
   const bool i8mm = getauxval(AT_HWCAP2) & (1ul << 13);    // HWCAP2_I8MM
   if (dotprod) isas.push_back(Isa::kNeonDotprod);
-  if (dotprod && i8mm) isas.push_back(Isa::kNeonI8mm);  // its W4 path is the dotprod kernel
+  if (dotprod && i8mm) isas.push_back(Isa::kNeonI8mm);  // Armv8.6 has both; listed in order of preference
 #endif
   return isas;
 }

@@ -6,8 +6,12 @@
 // Layout: weights are packed once into column pairs, 8 k per pair-row
 // (16 bytes: column n's 8 bytes, then column n+1's); each Run packs its x
 // rows the same way in row pairs. A tile is 8 rows × 8 columns: 4 × 4
-// accumulators of 2×2, 4 + 4 operand registers. W4 weights go to the sdot
-// kernel (every i8mm core has dotprod), which unpacks nibbles in registers.
+// accumulators of 2×2, 4 + 4 operand registers.
+//
+// W4 weights stay 4-bit in the same layout, two 8-k blocks to a vector (the
+// first in the low nibbles). q·g fits in an int8, so each Run expands one
+// 8-column block at a time to int8 in a per-thread panel and runs the tiles
+// over it, as the dot-product kernels do (kernels/gemm_dot4.h).
 //
 // Compiled with -march=armv8.2-a+dotprod+i8mm; run only when HWCAP2 reports i8mm.
 #include <arm_neon.h>
@@ -44,11 +48,15 @@ void PackPairs(const uint8_t* src, int64_t rows, int64_t stride, int64_t step, i
 class GemmMmla final : public GemmKernel {
  public:
   explicit GemmMmla(const GemmWeights& w)
-      : N_(w.N), K_(w.K), out_bits_(w.out_bits), x_u8_(w.x_u8), b_kn_(w.b_kn) {
+      : N_(w.N), K_(w.K), out_bits_(w.out_bits), x_u8_(w.x_u8), b_kn_(w.b_kn), w4_(w.w8 == nullptr) {
     kp_ = RoundUp(K_, 8);
     np_ = RoundUp(N_, kCols);
-    packed_.Resize(static_cast<size_t>(np_ * kp_));  // its padding stays zero across SetRight
-    SetRight(w.w8);
+    if (w4_) {
+      PackW4(w);
+    } else {
+      packed_.Resize(static_cast<size_t>(np_ * kp_));  // its padding stays zero across SetRight
+      SetRight(w.w8);
+    }
     bias_.Resize(static_cast<size_t>(np_));
     rq_.Resize(static_cast<size_t>(np_ / 4));
     for (int64_t n = 0; n < np_; ++n) {
@@ -65,7 +73,7 @@ class GemmMmla final : public GemmKernel {
   }
 
   int64_t packed_bytes() const override {
-    return static_cast<int64_t>(packed_.size() + bias_.size() * 4 + rq_.size() * sizeof(RequantBlock<4>));
+    return static_cast<int64_t>(packed_.size() + gbytes_.size() + bias_.size() * 4 + rq_.size() * sizeof(RequantBlock<4>));
   }
 
   bool Run(const void* x, int64_t m0, int64_t m1, void* y) const override {
@@ -76,12 +84,21 @@ class GemmMmla final : public GemmKernel {
     std::memset(rows.data(), 0, need);  // padded rows and k contribute 0 (u8 0 and s8 0 alike)
     uint8_t* const packed_rows = rows.data();  // once: under -fPIC each thread_local use is a call
     PackPairs(static_cast<const uint8_t*>(x) + m0 * K_, M, K_, 1, K_, kp_, packed_rows);
+    thread_local AlignedArray<int8_t> panel;
+    const auto panel_bytes = static_cast<size_t>(kCols * kp_);
+    if (w4_ && panel.size() < panel_bytes && !panel.Resize(panel_bytes)) return false;
+    int8_t* const columns = w4_ ? panel.data() : nullptr;
     for (int64_t n0 = 0; n0 < N_; n0 += kCols) {
+      const int8_t* wb = packed_.data() + n0 * kp_;
+      if (w4_) {
+        ExpandColumns(n0, columns);
+        wb = columns;
+      }
       for (int64_t r = 0; r < M; r += kRows) {
         if (x_u8_) {
-          Tile<true>(packed_rows + r * kp_, n0, m0 + r, M - r, y);
+          Tile<true>(packed_rows + r * kp_, wb, n0, m0 + r, M - r, y);
         } else {
-          Tile<false>(packed_rows + r * kp_, n0, m0 + r, M - r, y);
+          Tile<false>(packed_rows + r * kp_, wb, n0, m0 + r, M - r, y);
         }
       }
     }
@@ -89,15 +106,56 @@ class GemmMmla final : public GemmKernel {
   }
 
  private:
-  // Rows [row, row + min(left, 8)) × columns [n0, n0 + 8); xr: the tile's packed row pairs.
+  // Nibbles of weight pair p for 8-k blocks b and b + 1 (b even) at vector
+  // p·kp/16 + b/2: byte j holds column 2p + j/8 at k = 8b + j%8 (low nibble)
+  // and at k + 8 (high). gbytes_ holds each pair's group scales the same way,
+  // a vector per group: column 2p's g in bytes 0-7, column 2p + 1's in 8-15.
+  void PackW4(const GemmWeights& w) {
+    const int64_t groups = K_ / w.group;
+    packed_.Resize(static_cast<size_t>(np_ * kp_ / 2));
+    gbytes_.Resize(static_cast<size_t>(np_ / 2 * groups * kPairBytes));
+    auto* nibbles = reinterpret_cast<uint8_t*>(packed_.data());
+    for (int64_t n = 0; n < N_; ++n) {
+      const int64_t pair = n / 2, j0 = (n % 2) * 8;
+      for (int64_t k = 0; k < K_; ++k) {
+        const uint8_t byte = w.w4[(n * K_ + k) / 2];
+        const uint8_t q = (k % 2 ? byte >> 4 : byte) & 0xF;
+        uint8_t& dst = nibbles[(pair * (kp_ / 16) + k / 16) * kPairBytes + j0 + k % 8];
+        dst = static_cast<uint8_t>(dst | (k % 16 < 8 ? q : q << 4));
+      }
+      for (int64_t gi = 0; gi < groups; ++gi) {
+        std::memset(gbytes_.data() + (pair * groups + gi) * kPairBytes + j0, w.group_scales[n * groups + gi], 8);
+      }
+    }
+    group_ = w.group;
+  }
+
+  // Columns [n0, n0 + 8) as int8 q·g in `out`, in the W8 layout.
+  void ExpandColumns(int64_t n0, int8_t* out) const {
+    const int64_t groups = K_ / group_, vectors = kp_ / 16, blocks = kp_ / 8;
+    for (int64_t p = 0; p < kCols / 2; ++p) {
+      const int64_t pair = n0 / 2 + p;
+      const int8_t* src = packed_.data() + pair * vectors * kPairBytes;
+      int8_t* dst = out + p * blocks * kPairBytes;
+      for (int64_t v = 0; v < vectors; ++v) {
+        const int8x16_t g = vld1q_s8(gbytes_.data() + (pair * groups + v * 16 / group_) * kPairBytes);
+        const int8x16_t nib = vld1q_s8(src + v * kPairBytes);
+        // arithmetic shifts sign-extend each nibble
+        vst1q_s8(dst + 2 * v * kPairBytes, vmulq_s8(vshrq_n_s8(vshlq_n_s8(nib, 4), 4), g));
+        vst1q_s8(dst + (2 * v + 1) * kPairBytes, vmulq_s8(vshrq_n_s8(nib, 4), g));
+      }
+    }
+  }
+
+  // Rows [row, row + min(left, 8)) × columns [n0, n0 + 8); xr: the tile's
+  // packed row pairs; wb: its weight pairs.
   template <bool kU8>
-  void Tile(const uint8_t* xr, int64_t n0, int64_t row, int64_t left, void* y) const {
+  void Tile(const uint8_t* xr, const int8_t* wb, int64_t n0, int64_t row, int64_t left, void* y) const {
     int32x4_t acc[4][4];
     for (auto& a : acc) {
       for (auto& v : a) v = vdupq_n_s32(0);
     }
     const int64_t blocks = kp_ / 8, pair_stride = blocks * kPairBytes;
-    const int8_t* wb = packed_.data() + n0 * kp_;
     for (int64_t kb = 0; kb < blocks; ++kb) {
       int8x16_t b[4];
       for (int j = 0; j < 4; ++j) b[j] = vld1q_s8(wb + j * pair_stride + kb * kPairBytes);
@@ -144,10 +202,11 @@ class GemmMmla final : public GemmKernel {
     }
   }
 
-  int64_t N_, K_, np_ = 0, kp_ = 0;
+  int64_t N_, K_, np_ = 0, kp_ = 0, group_ = 0;
   int out_bits_;
-  bool x_u8_, b_kn_;
-  AlignedArray<int8_t> packed_;
+  bool x_u8_, b_kn_, w4_;
+  AlignedArray<int8_t> packed_;  // W8 pairs, or W4 nibbles (PackW4)
+  AlignedArray<int8_t> gbytes_;  // W4 group scales (PackW4)
   AlignedArray<int32_t> bias_;
   AlignedArray<RequantBlock<4>> rq_;
 };
@@ -155,7 +214,6 @@ class GemmMmla final : public GemmKernel {
 }  // namespace
 
 std::unique_ptr<GemmKernel> MakeGemmNeonI8mm(const GemmWeights& w) {
-  if (!w.w8) return MakeGemmNeonDotprod(w);  // W4: sdot with in-register nibble unpack
   // |Σ x·w| ≤ 255 · 128 · K must fit int32, as for the dot-product kernels.
   if (w.K * 255 * 128 >= (int64_t{1} << 31)) return MakeGemmScalar(w);
   return std::unique_ptr<GemmKernel>(new GemmMmla(w));
