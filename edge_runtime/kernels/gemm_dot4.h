@@ -216,7 +216,7 @@ class GemmDot4 final : public GemmKernel {
   // kW4Panel (the pair expanded to int8 first, then W8 tiles over it: the
   // W4 GEMM ran at 1.15-1.19× the W8 one unpacking in the k-loop, where each
   // group's sums need a shift, a multiply and an add per accumulator; over
-  // a panel, at 0.95-1.02× on the models' shapes. Below kPanelMinRows the
+  // a panel, at 0.95-1.03× on the models' shapes. Below kPanelMinRows the
   // expansion costs more than it saves: 8 rows ran 14 % slower, 12 rows
   // 12 % faster).
   //
