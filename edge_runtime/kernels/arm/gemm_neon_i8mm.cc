@@ -73,7 +73,8 @@ class GemmMmla final : public GemmKernel {
   }
 
   int64_t packed_bytes() const override {
-    return static_cast<int64_t>(packed_.size() + gbytes_.size() + bias_.size() * 4 + rq_.size() * sizeof(RequantBlock<4>));
+    return static_cast<int64_t>(packed_.size() + gbytes_.size() + bias_.size() * 4 +
+                                rq_.size() * sizeof(RequantBlock<4>));
   }
 
   bool Run(const void* x, int64_t m0, int64_t m1, void* y) const override {
