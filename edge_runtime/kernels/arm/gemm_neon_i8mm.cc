@@ -25,6 +25,7 @@
 namespace intedge {
 namespace {
 
+#include "kernels/arm/neon_traits.h"  // the clamped stores
 #include "kernels/arm/requant_neon.h"
 
 constexpr int64_t kRows = 8, kCols = 8;  // tile
@@ -190,17 +191,10 @@ class GemmMmla final : public GemmKernel {
   }
 
   void Store(int64_t at, int valid, int32x4_t z, const RequantBlock<4>& q, void* y) const {
-    int32_t lanes[4];
-    if (out_bits_ == 32) {
-      vst1q_s32(lanes, z);
-      for (int i = 0; i < valid; ++i) static_cast<int32_t*>(y)[at + i] = lanes[i];
-    } else if (out_bits_ == 16) {
-      vst1q_s32(lanes, vmaxq_s32(vminq_s32(BlockRequant<4>(q)(z), vdupq_n_s32(32767)), vdupq_n_s32(-32768)));
-      for (int i = 0; i < valid; ++i) static_cast<int16_t*>(y)[at + i] = static_cast<int16_t>(lanes[i]);
-    } else {
-      vst1q_s32(lanes, vmaxq_s32(vminq_s32(BlockRequant<4>(q)(z), vdupq_n_s32(127)), vdupq_n_s32(-128)));
-      for (int i = 0; i < valid; ++i) static_cast<int8_t*>(y)[at + i] = static_cast<int8_t>(lanes[i]);
-    }
+    if (out_bits_ == 32) return NeonBase::Store32(static_cast<int32_t*>(y) + at, valid, z);
+    const int32x4_t r = BlockRequant<4>(q)(z);
+    if (out_bits_ == 16) return NeonBase::Store16(static_cast<int16_t*>(y) + at, valid, r);
+    NeonBase::Store8(static_cast<int8_t*>(y) + at, valid, r);
   }
 
   int64_t N_, K_, np_ = 0, kp_ = 0, group_ = 0;
