@@ -276,9 +276,8 @@ def main(argv: list[str] | None = None) -> int:
                        "W8A8 and W4A8 (C++ engine), ONNX Runtime fp32 and quantize_dynamic int8, ExecuTorch XNNPACK "
                        "fp32, PyTorch fp32. Engines take turns in interleaved blocks of runs after warm-up, so machine "
                        "noise hits all alike; the table gives medians and ratios to ORT int8, W4/W8 weight bytes and "
-                       "the share of "
-                       "nonlinear ops. MODEL gemm instead runs the int8 GEMM micro-benchmark (GMAC/s and the "
-                       "fraction of the core's int8 peak).")
+                       "the share of nonlinear ops. MODEL gemm instead runs the int8 GEMM micro-benchmark (GMAC/s "
+                       "and the fraction of the core's int8 peak).")
     p.add_argument("model", metavar="MODEL", choices=["deit-tiny", "minilm", "gemm"],
                    help="deit-tiny (224×224, random weights), minilm (sequence 128) or gemm")
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2], metavar="N",

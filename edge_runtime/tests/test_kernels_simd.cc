@@ -42,10 +42,10 @@ void CheckGemms(Isa isa) {
   for (int trial = 0; trial < 40; ++trial) {
     const bool w4 = trial % 3 == 1, matmul = trial % 3 == 2;
     const int64_t group = 32 << Uniform(0, 2);
-    // Trials 0 and 2 (a qlinear and a qmatmul): K = 0, which a file may say; the output is the bias
     // W4 calls of 12 rows or more expand the weights to a panel, fewer unpack
     // in registers: RunGemm's halves take one path or the other, or both.
     const int64_t M = w4 ? (trial % 2 ? Uniform(24, 40) : Uniform(1, 25)) : Uniform(1, 40);
+    // Trials 0 and 2 (a qlinear and a qmatmul): K = 0, which a file may say; the output is the bias
     const int64_t N = Uniform(1, 70), K = w4 ? group * Uniform(1, 3) : trial < 3 ? 0 : Uniform(1, 200);
     GemmWeights w;
     w.N = N;
