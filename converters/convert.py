@@ -5,7 +5,8 @@
 The steps, each its own module: capture (torch.export → float graph),
 smooth (optional SmoothQuant scaling folded into LayerNorm and linear
 weights), calibrate (activation ranges), gptq (int4 weights with error
-compensation), lower (plan dtypes and scales, then emit integer ops).
+compensation), lower (plan dtypes and scales, then emit integer ops),
+fuse (the head splits and LayerNorm twins the engine runs as one op).
 `Converter` keeps what those steps decided, so the same plan can be emitted
 again at another batch size, or from the QAT twin's fine-tuned weights.
 """
@@ -22,6 +23,7 @@ from . import lower, smooth
 from .capture import capture
 from .errors import ConversionError
 from .float_graph import FloatGraph
+from .fuse import fuse
 from .gptq import gptq_int4
 
 
@@ -62,7 +64,7 @@ class Converter:
     def graph(self, batch: int | None = None, consts: dict[str, torch.Tensor] | None = None, name: str = "model") -> Graph:
         """The integer graph, at the captured batch size or another one."""
         g = self.float_graph if batch is None else self.recapture(batch)
-        return lower.emit(g, self.plan, self.consts if consts is None else consts, name).graph.validate()
+        return fuse(lower.emit(g, self.plan, self.consts if consts is None else consts, name).graph).validate()
 
     def recapture(self, batch: int) -> FloatGraph:
         inputs = tuple(x[:1].expand(batch, *x.shape[1:]).contiguous() for x in self.example_inputs)

@@ -307,7 +307,7 @@ def _emit_gelu(e: _Emitter, n: FNode):
 
 def _emit_layernorm(e: _Emitter, n: FNode):
     params = iops.ilayernorm_params(e.const(n.consts["weight"]), e.const(n.consts["bias"]), e.p.scales[n.output])
-    e.ir.add_op("ilayernorm", [e.tid[n.inputs[0]]], [_out(e, n)], name=n.output, **params)
+    e.ir.add_op("ilayernorm", [e.tid[n.inputs[0]]], [_out(e, n)], name=n.output, **params | {"shift": [params["shift"]]})
 
 
 def _emit_add(e: _Emitter, n: FNode):

@@ -8,6 +8,7 @@ one scale (the converter requantizes beforehand).
 * upsample_nearest: the last two axes grow by integer factors
   (out[..., i, j] = in[..., i // f_h, j // f_w]), as I-Segmenter uses in
   place of bilinear interpolation.
+* split_heads: a qlinear's [R, N] result as [N / D, R, D] (its head_dim).
 * argmax → int32, the first index of the maximum.
 """
 
@@ -46,9 +47,25 @@ def gather(table, indices):
     return table[indices.long() if ops_for(indices).name == "torch" else indices]
 
 
-def upsample_nearest(x, factor_h: int, factor_w: int):
+def upsample_factors(x, shape) -> tuple[int, int]:
+    return int(shape[-2]) // x.shape[-2], int(shape[-1]) // x.shape[-1]
+
+
+def upsample_nearest(x, shape):
+    """x [..., H, W] → [..., H·fh, W·fw] = shape."""
     xp = ops_for(x)
-    return xp.repeat(xp.repeat(x, factor_h, -2), factor_w, -1)
+    fh, fw = upsample_factors(x, shape)
+    return xp.repeat(xp.repeat(x, fh, -2), fw, -1)
+
+
+def split_heads(y, head_dim: int):
+    """y [..., N] (R rows) → [N / head_dim, R, head_dim]: each block of head_dim columns as its own
+    matrix. head_dim 0 leaves y as it is."""
+    if not head_dim:
+        return y
+    n = y.shape[-1]
+    rows = y.reshape(-1, n)
+    return ops_for(y).transpose(rows.reshape(rows.shape[0], n // head_dim, head_dim), (1, 0, 2))
 
 
 def argmax(x, axis: int):

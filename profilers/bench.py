@@ -28,7 +28,7 @@ from . import peers
 
 ENGINES = ("intedge-w8a8", "intedge-w4a8", "ort-fp32", "ort-int8", "executorch-xnnpack-fp32", "torch-fp32")
 BASELINE = "ort-int8"
-NONLINEAR_OPS = ("SHIFTMAX", "SHIFTGELU", "LAMBDA_SHIFTGELU", "ILAYERNORM")  # as the engine profile names them
+NONLINEAR_OPS = ("shiftmax", "shiftgelu", "lambda_shiftgelu", "ilayernorm")
 CALIBRATION_INPUTS = 8  # enough for ranges; speed does not depend on them
 ROUNDS = 5  # blocks of runs per engine, interleaved
 

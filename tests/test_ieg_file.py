@@ -41,7 +41,7 @@ def test_committed_fixture_is_reproducible(every_op_path):
     """The fixture is exactly what make_every_op.py builds today, and uses every op kind."""
     g = build_every_op_graph()
     assert write_ieg(g) == every_op_path.read_bytes()
-    assert {op.kind for op in g.ops} == set(intedge.ir.OPS)
+    assert {op.kind for op in g.ops} == {s.kind for s in intedge.ir.OPS}
 
 
 def test_constants_are_64_byte_aligned(every_op_path):
@@ -101,8 +101,9 @@ CORRUPTIONS = {
     "empty": (lambda b: b"", "shorter than"),
     "truncated": (lambda b: b[: len(b) // 2], "truncated"),
     "bad magic": (lambda b: b"GIF89a\0\0" + b[8:], "magic"),
-    "newer major version": (lambda b: _patched(b, 8, "<H", 2), "version 2.0"),
-    "newer minor version": (lambda b: _patched(b, 10, "<H", 7), "version 1.7"),
+    "older major version": (lambda b: _patched(b, 8, "<H", 1), "version 1.0"),
+    "newer major version": (lambda b: _patched(b, 8, "<H", 3), "version 3.0"),
+    "newer minor version": (lambda b: _patched(b, 10, "<H", 7), "version 2.7"),
     "bad header size": (lambda b: _patched(b, 12, "<I", 32), "header size"),
     "padded": (lambda b: b + b"\0" * 64, "truncated or padded"),
     "checksum": (lambda b: b[:-1] + bytes([b[-1] ^ 0x40]), "CRC-32"),

@@ -71,8 +71,7 @@ std::vector<Isa> SupportedIsas() {
 
 bool CpuHasAvx512Vbmi() {
 #if defined(__x86_64__)
-  // Asked once: ops pick kernels on every run, and CPUID traps to the
-  // hypervisor in a VM (it cost 2 % of DeiT-Tiny's time there).
+  // Asked once: CPUID traps to the hypervisor in a VM.
   static const bool has = [] {
     unsigned a, b, c, d;
     // The AVX-512 ISA check (SupportedIsas) has covered the OS state; VBMI is CPUID.(7,0):ECX bit 1.
@@ -106,21 +105,18 @@ std::unique_ptr<GemmKernel> MakeMatMulGemm(Isa isa, const GemmWeights& w) {
   }
 }
 
-ShiftmaxKernels ShiftmaxFor(Isa isa) {
+template <typename In>
+Kernel<ShiftmaxFn<In>> ShiftmaxFor(Isa isa) {
 #if defined(INTEDGE_X86_KERNELS)
-  if (isa == Isa::kAvx512Vnni) {
-    return {ShiftmaxAvx512<int8_t>, ShiftmaxAvx512<int32_t>};
-  }
-  if (isa == Isa::kAvx2 || isa == Isa::kAvxVnni) {
-    return {kernels::shiftmax_avx2<int8_t>, kernels::shiftmax_avx2<int32_t>};
-  }
+  if (isa == Isa::kAvx512Vnni) return MakeKernel(&ShiftmaxAvx512<In>, "shiftmax_avx512");
+  if (isa == Isa::kAvx2 || isa == Isa::kAvxVnni) return INTEDGE_KERNEL(shiftmax, avx2, <In>);
 #elif defined(__aarch64__)
-  if (isa != Isa::kScalar) {
-    return {ShiftmaxNeon<int8_t>, ShiftmaxNeon<int32_t>};
-  }
+  if (isa != Isa::kScalar) return MakeKernel(&ShiftmaxNeon<In>, "shiftmax_neon");
 #endif
   (void)isa;
-  return {kernels::shiftmax_scalar<int8_t>, kernels::shiftmax_scalar<int32_t>};
+  return INTEDGE_KERNEL(shiftmax, scalar, <In>);
 }
+template Kernel<ShiftmaxFn<int8_t>> ShiftmaxFor<int8_t>(Isa);
+template Kernel<ShiftmaxFn<int32_t>> ShiftmaxFor<int32_t>(Isa);
 
 }  // namespace intedge

@@ -44,6 +44,8 @@ class GemmKernel {
  public:
   virtual ~GemmKernel() = default;
   virtual bool Run(const void* x, int64_t m0, int64_t m1, void* y) const = 0;
+  // The kernel table's name for it: gemm_{w8a8,w4a8}_<isa>.
+  virtual std::string name() const = 0;
   // Bytes this kernel holds beyond the file's constants (packed copies).
   virtual int64_t packed_bytes() const { return 0; }
   // A qmatmul kernel (MakeMatMulGemm) takes a new right operand of the same
@@ -73,13 +75,25 @@ std::unique_ptr<GemmKernel> MakeGemmNeon(const GemmWeights& w);
 std::unique_ptr<GemmKernel> MakeGemmNeonDotprod(const GemmWeights& w);
 std::unique_ptr<GemmKernel> MakeGemmNeonI8mm(const GemmWeights& w);
 
-// Shiftmax over rows (kernels.h's shiftmax_scalar signature), per input type.
-struct ShiftmaxKernels {
-  void (*i8)(const int8_t* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift, uint8_t* y);
-  void (*i32)(const int32_t* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift, uint8_t* y);
+// A kernel function chosen for a session's ISA, with the name the kernel
+// table shows for it ("shiftmax_avx512"). Ops pick theirs once, in Prepare.
+template <typename F>
+struct Kernel {
+  F fn = nullptr;
+  const char* name = "";
 };
+template <typename F>
+Kernel<F> MakeKernel(F fn, const char* name) {
+  return {fn, name};
+}
+
+// Shiftmax over rows (kernels.h's shiftmax_scalar signature), per input type.
+template <typename In>  // int8_t, int32_t
+using ShiftmaxFn = void (*)(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
+                            uint8_t* y);
 // The ISA's Shiftmax, or the scalar oracle where it has none.
-ShiftmaxKernels ShiftmaxFor(Isa isa);
+template <typename In>
+Kernel<ShiftmaxFn<In>> ShiftmaxFor(Isa isa);
 template <typename In>  // int8_t, int32_t
 void ShiftmaxAvx512(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift, uint8_t* y);
 template <typename In>
@@ -88,22 +102,19 @@ void ShiftmaxNeon(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, 
 // The elementwise kernels as this ISA has them: the AVX-512 kernels where
 // the session runs avx512vnni, and for requant, qadd and I-LayerNorm the
 // portable loops compiled with AVX2 where it runs avx2 or avxvnni; else the
-// scalar ones. INTEDGE_PICK(isa, name, <types>) is &kernels::name_avx512<types>
-// or &kernels::name_scalar<types>, INTEDGE_PICK_AVX2 also name_avx2; those
-// names exist only in x86 builds.
+// scalar ones. INTEDGE_PICK(isa, name, <types>) is the Kernel of
+// kernels::name_avx512<types> or kernels::name_scalar<types>,
+// INTEDGE_PICK_AVX2 also name_avx2; those names exist only in x86 builds.
+#define INTEDGE_KERNEL(name, suffix, ...) MakeKernel(&kernels::name##_##suffix __VA_ARGS__, #name "_" #suffix)
 #if defined(INTEDGE_X86_KERNELS)
 #define INTEDGE_PICK(isa, name, ...) \
-  ((isa) == Isa::kAvx512Vnni ? &kernels::name##_avx512 __VA_ARGS__ : &kernels::name##_scalar __VA_ARGS__)
-#define INTEDGE_PICK_AVX2(isa, name, ...)                                                         \
-  ((isa) == Isa::kAvx512Vnni                           ? &kernels::name##_avx512 __VA_ARGS__ \
-   : (isa) == Isa::kAvx2 || (isa) == Isa::kAvxVnni ? &kernels::name##_avx2 __VA_ARGS__   \
-                                                       : &kernels::name##_scalar __VA_ARGS__)
+  ((isa) == Isa::kAvx512Vnni ? INTEDGE_KERNEL(name, avx512, __VA_ARGS__) : INTEDGE_KERNEL(name, scalar, __VA_ARGS__))
+#define INTEDGE_PICK_AVX2(isa, name, ...)                                         \
+  ((isa) == Isa::kAvx512Vnni                         ? INTEDGE_KERNEL(name, avx512, __VA_ARGS__) \
+   : (isa) == Isa::kAvx2 || (isa) == Isa::kAvxVnni ? INTEDGE_KERNEL(name, avx2, __VA_ARGS__)   \
+                                                     : INTEDGE_KERNEL(name, scalar, __VA_ARGS__))
 #else
-template <typename F>
-F ScalarOnly(Isa, F scalar) {
-  return scalar;
-}
-#define INTEDGE_PICK(isa, name, ...) ScalarOnly(isa, &kernels::name##_scalar __VA_ARGS__)
+#define INTEDGE_PICK(isa, name, ...) ((void)(isa), INTEDGE_KERNEL(name, scalar, __VA_ARGS__))
 #define INTEDGE_PICK_AVX2 INTEDGE_PICK
 #endif
 template <typename In, typename Out>
@@ -113,19 +124,19 @@ auto QAddFor(Isa isa) { return INTEDGE_PICK_AVX2(isa, qadd, <A, B, Out>); }
 template <typename In, typename Out>
 auto ILayerNormFor(Isa isa) {
 #if defined(__aarch64__)
-  if (isa != Isa::kScalar) return &kernels::ilayernorm_neon<In, Out>;
+  if (isa != Isa::kScalar) return INTEDGE_KERNEL(ilayernorm, neon, <In, Out>);
 #endif
   return INTEDGE_PICK_AVX2(isa, ilayernorm, <In, Out>);
 }
-// Two I-LayerNorms of one input from one pass of statistics, or null where
-// the ISA has no such kernel (the op then stays two ops).
+// Two I-LayerNorms of one input from one pass of statistics, or a null fn
+// where the ISA has no such kernel (the op then runs ILayerNormFor twice).
 template <typename In, typename Out1, typename Out2>
 auto ILayerNormPairFor([[maybe_unused]] Isa isa) {
-  using Kernel = decltype(&kernels::ilayernorm_pair_avx512<In, Out1, Out2>);
+  using Fn = decltype(&kernels::ilayernorm_pair_avx512<In, Out1, Out2>);
 #if defined(INTEDGE_X86_KERNELS)
-  if (isa == Isa::kAvx512Vnni) return &kernels::ilayernorm_pair_avx512<In, Out1, Out2>;
+  if (isa == Isa::kAvx512Vnni) return INTEDGE_KERNEL(ilayernorm_pair, avx512, <In, Out1, Out2>);
 #endif
-  return Kernel{nullptr};
+  return Kernel<Fn>{};
 }
 template <typename Out>
 auto QuantizeFor(Isa isa) { return INTEDGE_PICK(isa, quantize, <Out>); }
@@ -134,18 +145,18 @@ auto QuantizeFor(Isa isa) { return INTEDGE_PICK(isa, quantize, <Out>); }
 bool CpuHasAvx512Vbmi();
 inline auto TableRequantFor(Isa isa) {
 #if defined(INTEDGE_X86_KERNELS)
-  if (isa == Isa::kAvx512Vnni && CpuHasAvx512Vbmi()) return &kernels::table_requant_vbmi;
+  if (isa == Isa::kAvx512Vnni && CpuHasAvx512Vbmi()) return INTEDGE_KERNEL(table_requant, vbmi);
 #endif
   return INTEDGE_PICK(isa, table_requant);
 }
 inline auto Lookup256For(Isa isa) {
 #if defined(INTEDGE_X86_KERNELS)
-  if (isa == Isa::kAvx512Vnni && CpuHasAvx512Vbmi()) return &kernels::lookup256_vbmi;
+  if (isa == Isa::kAvx512Vnni && CpuHasAvx512Vbmi()) return INTEDGE_KERNEL(lookup256, vbmi);
 #elif defined(__aarch64__)
-  if (isa != Isa::kScalar) return &kernels::lookup256_neon;
+  if (isa != Isa::kScalar) return INTEDGE_KERNEL(lookup256, neon);
 #endif
   (void)isa;
-  return &kernels::lookup256_scalar;
+  return INTEDGE_KERNEL(lookup256, scalar);
 }
 
 struct KernelSet {

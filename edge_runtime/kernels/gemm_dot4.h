@@ -103,6 +103,8 @@ class GemmDot4 final : public GemmKernel {
     SetBias();
   }
 
+  std::string name() const override { return std::string(w4_ ? "gemm_w4a8_" : "gemm_w8a8_") + V::kIsa; }
+
   bool SetOutputBlocks(int64_t rows, int64_t width) override {
     if (width <= 0 || width % kNR || N_ % width) return false;  // a vector's columns stay in one block
     block_rows_ = rows;

@@ -334,25 +334,25 @@ py::array UpsampleNearest(const py::array& x, int64_t fh, int64_t fw) {
 
 void VerifyIeg(const py::bytes& data) {
   const std::string_view view = data;
-  // Copy into 8-byte aligned storage: Python does not promise bytes alignment.
-  std::vector<uint64_t> aligned((view.size() + 7) / 8);
-  if (!view.empty()) std::memcpy(aligned.data(), view.data(), view.size());
   char message[512];
-  if (ie_verify_buffer(aligned.data(), view.size(), message, sizeof message) != IE_OK) {
-    throw py::value_error(message);
-  }
+  if (ie_verify_buffer(view.data(), view.size(), message, sizeof message) != IE_OK) throw py::value_error(message);
 }
 
-// Raises the Python exception for a C API failure.
+// Raises the Python exception for a C API failure. A message may quote a
+// name from the file that is not UTF-8: it is decoded with replacement, as
+// the Python reader decodes names.
+py::object Text(const char* s) {
+  return py::reinterpret_steal<py::object>(PyUnicode_DecodeUTF8(s, static_cast<Py_ssize_t>(std::strlen(s)), "replace"));
+}
+
 [[noreturn]] void Raise(ie_status code, const char* message) {
-  if (code == IE_ERR_INVALID_FILE || code == IE_ERR_UNSUPPORTED_VERSION) {
-    py::object cls = py::module_::import("intedge.ir.errors").attr("IegFormatError");
-    PyErr_SetString(cls.ptr(), message);
-    throw py::error_already_set();
-  }
-  if (code == IE_ERR_OUT_OF_MEMORY) throw std::bad_alloc();
-  if (code == IE_ERR_INVALID_ARGUMENT) throw py::value_error(message);
-  throw std::runtime_error(message);
+  py::object type = code == IE_ERR_INVALID_FILE || code == IE_ERR_UNSUPPORTED_VERSION
+                        ? py::module_::import("intedge.ir.errors").attr("IegFormatError")
+                    : code == IE_ERR_INVALID_ARGUMENT ? py::reinterpret_borrow<py::object>(PyExc_ValueError)
+                    : code == IE_ERR_OUT_OF_MEMORY    ? py::reinterpret_borrow<py::object>(PyExc_MemoryError)
+                                                      : py::reinterpret_borrow<py::object>(PyExc_RuntimeError);
+  PyErr_SetObject(type.ptr(), Text(message).ptr());
+  throw py::error_already_set();
 }
 
 const char* DtypeName(ie_dtype d) {
@@ -362,7 +362,7 @@ const char* DtypeName(ie_dtype d) {
 
 py::dict Describe(const ie_tensor& t) {
   py::dict d;
-  d["name"] = t.name;
+  d["name"] = Text(t.name);
   d["dtype"] = DtypeName(t.dtype);
   d["shape"] = py::tuple(py::cast(std::vector<int64_t>(t.shape, t.shape + t.rank)));
   d["scale"] = t.scale;
@@ -372,14 +372,25 @@ py::dict Describe(const ie_tensor& t) {
 // One ie_session; Python's intedge.runtime.Session adds names and checks.
 class PySession {
  public:
-  PySession(const std::string& path, int threads, const std::string& isa, bool profile) {
+  // source: a path (str) or the file's bytes.
+  PySession(const py::object& source, int threads, const std::string& isa, bool profile, bool check_finite,
+            int64_t max_arena_bytes) {
     ie_session_options o;
     ie_session_options_init(&o);
     o.threads = threads;
     o.isa = isa.empty() ? nullptr : isa.c_str();
     o.profile = profile;
+    o.check_finite = check_finite;
+    o.max_arena_bytes = max_arena_bytes;
     char message[1024];
-    const ie_status st = ie_session_open_file(path.c_str(), &o, &s_, message, sizeof message);
+    ie_status st;
+    if (py::isinstance<py::bytes>(source)) {
+      const std::string_view data = source.cast<py::bytes>();
+      st = ie_session_open_buffer(data.data(), data.size(), &o, &s_, message, sizeof message);
+    } else {
+      const std::string path = source.cast<std::string>();
+      st = ie_session_open_file(path.c_str(), &o, &s_, message, sizeof message);
+    }
     if (st != IE_OK) Raise(st, message);
   }
   ~PySession() { ie_session_close(s_); }
@@ -389,50 +400,55 @@ class PySession {
   py::list Inputs() const { return Infos(ie_session_input_count(s_), ie_session_input_info); }
   py::list Outputs() const { return Infos(ie_session_output_count(s_), ie_session_output_info); }
 
-  // arrays: one C-contiguous numpy array per graph input, in order.
+  // arrays: one numpy array per graph input, in order (read-only arrays are fine: inputs are only read).
+  // Outputs are copied out inside the same locked call, so threads may share the session.
   py::list Run(const std::vector<py::array>& arrays) {
     std::vector<ie_tensor> in(arrays.size());
     std::vector<py::array> keep;
     for (size_t i = 0; i < arrays.size(); ++i) {
       py::array a = py::array::ensure(arrays[i], py::array::c_style);
+      if (!a) throw py::value_error("input " + std::to_string(i) + " is not an array");
       in[i].dtype = DtypeOf(a);
       in[i].rank = static_cast<int32_t>(a.ndim());
       if (a.ndim() > IE_MAX_RANK) throw py::value_error("input rank above 8");
       for (py::ssize_t d = 0; d < a.ndim(); ++d) in[i].shape[d] = a.shape(d);
-      in[i].data = a.mutable_data();
+      in[i].data = const_cast<void*>(a.data());
       in[i].bytes = static_cast<size_t>(a.nbytes());
       keep.push_back(a);
+    }
+    const int32_t n_out = ie_session_output_count(s_);
+    py::list out;
+    std::vector<ie_tensor> outs(static_cast<size_t>(n_out));
+    for (int32_t i = 0; i < n_out; ++i) {
+      ie_tensor& t = outs[static_cast<size_t>(i)];
+      ie_session_output_info(s_, i, &t);
+      py::array a(py::dtype(DtypeName(t.dtype)), std::vector<int64_t>(t.shape, t.shape + t.rank));
+      t.data = a.mutable_data();
+      out.append(a);
     }
     char message[1024];
     ie_status st;
     {
       py::gil_scoped_release release;
-      st = ie_session_run(s_, in.data(), static_cast<int32_t>(in.size()), message, sizeof message);
+      st = ie_session_run_copy(s_, in.data(), static_cast<int32_t>(in.size()), outs.data(), n_out, message,
+                               sizeof message);
     }
     if (st != IE_OK) Raise(st, message);
-    py::list out;
-    for (int32_t i = 0; i < ie_session_output_count(s_); ++i) {
-      ie_tensor t;
-      ie_session_output(s_, i, &t);
-      py::array a(py::dtype(DtypeName(t.dtype)), std::vector<int64_t>(t.shape, t.shape + t.rank));
-      std::memcpy(a.mutable_data(), t.data, t.bytes);
-      out.append(a);
-    }
     return out;
   }
 
-  py::list Profile() const {
+  // The kernel table: per op, kind, name, kernel and (profile=True) time.
+  py::list Ops() const {
     py::list ops;
     for (int32_t k = 0; k < ie_session_op_count(s_); ++k) {
-      const char *kind, *name;
-      double us;
-      int64_t runs;
-      ie_session_op_profile(s_, k, &kind, &name, &us, &runs);
+      ie_op_info op;
+      ie_session_op_info(s_, k, &op);
       py::dict d;
-      d["kind"] = kind;
-      d["name"] = name;
-      d["total_us"] = us;
-      d["runs"] = runs;
+      d["kind"] = op.kind;
+      d["name"] = Text(op.name);
+      d["kernel"] = op.kernel;
+      d["total_us"] = op.total_us;
+      d["runs"] = op.runs;
       ops.append(d);
     }
     return ops;
@@ -479,8 +495,9 @@ PYBIND11_MODULE(_runtime, m) {
   });
 
   py::class_<PySession>(m, "Session", "A graph loaded into the C++ engine (the C API's ie_session).")
-      .def(py::init<const std::string&, int, const std::string&, bool>(), py::arg("path"), py::arg("threads") = 1,
-           py::arg("isa") = "", py::arg("profile") = false)
+      .def(py::init<const py::object&, int, const std::string&, bool, bool, int64_t>(), py::arg("source"),
+           py::arg("threads") = 1, py::arg("isa") = "", py::arg("profile") = false, py::arg("check_finite") = true,
+           py::arg("max_arena_bytes") = 0)
       .def_property_readonly("inputs", &PySession::Inputs)
       .def_property_readonly("outputs", &PySession::Outputs)
       .def_property_readonly("isa", &PySession::isa)
@@ -488,7 +505,7 @@ PYBIND11_MODULE(_runtime, m) {
       .def_property_readonly("arena_bytes", &PySession::arena_bytes)
       .def_property_readonly("weight_bytes", &PySession::weight_bytes)
       .def("run", &PySession::Run, py::arg("inputs"))
-      .def("profile", &PySession::Profile);
+      .def("ops", &PySession::Ops);
   m.def("supported_isas", [] {
     std::vector<std::string> names;
     for (const char* isa : {"scalar", "avx2", "avxvnni", "avx512vnni", "neon", "neon-dotprod", "neon-i8mm"}) {

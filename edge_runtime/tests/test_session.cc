@@ -81,10 +81,8 @@ int main(int argc, char** argv) {
   std::vector<uint8_t> first(static_cast<uint8_t*>(out.data), static_cast<uint8_t*>(out.data) + out.bytes);
   CHECK(ie_session_run(s, in.tensors.data(), n_in, msg, sizeof msg) == IE_OK);
   CHECK(std::memcmp(first.data(), out.data, out.bytes) == 0);
-  const char *kind, *name;
-  double us;
-  int64_t runs;
-  CHECK(ie_session_op_profile(s, 0, &kind, &name, &us, &runs) == IE_OK && runs == 2 && us >= 0);
+  ie_op_info op;
+  CHECK(ie_session_op_info(s, 0, &op) == IE_OK && op.runs == 2 && std::strlen(op.kernel) > 0);
 
   // The caller's mistakes: a missing input, a wrong dtype, a wrong shape, a wrong name.
   CHECK(ie_session_run(s, in.tensors.data(), n_in - 1, msg, sizeof msg) == IE_ERR_INVALID_ARGUMENT);

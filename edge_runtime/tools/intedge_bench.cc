@@ -194,12 +194,11 @@ int main(int argc, char** argv) {
   if (args.ops) {
     std::printf(", \"ops\": [");
     for (int32_t k = 0; k < ie_session_op_count(s); ++k) {
-      const char *kind, *name;
-      double us;
-      int64_t runs;
-      ie_session_op_profile(s, k, &kind, &name, &us, &runs);
-      std::printf("%s{\"kind\": %s, \"name\": %s, \"mean_us\": %.3f}", k ? ", " : "", JsonString(kind).c_str(),
-                  JsonString(name).c_str(), runs ? us / static_cast<double>(runs) : 0.0);
+      ie_op_info op;
+      ie_session_op_info(s, k, &op);
+      std::printf("%s{\"kind\": %s, \"name\": %s, \"kernel\": %s, \"mean_us\": %.3f}", k ? ", " : "",
+                  JsonString(op.kind).c_str(), JsonString(op.name).c_str(), JsonString(op.kernel).c_str(),
+                  op.runs ? op.total_us / static_cast<double>(op.runs) : 0.0);
     }
     std::printf("]");
   }

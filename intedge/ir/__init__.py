@@ -3,7 +3,7 @@
 from .errors import IegFormatError, InvalidGraphError
 from .graph import DTYPES, Graph, Op, Tensor, load
 from .ieg_io import read_ieg, write_ieg
-from .optypes import OPS
+from .opspec import OPS
 
 __all__ = [
     "DTYPES",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import InvalidGraphError
-from .optypes import coerce_options
+from .opspec import coerce_options
 
 DTYPES = ("int8", "uint8", "int16", "int32", "int64", "float32", "int4")
 NUMPY_DTYPE = {d: np.dtype(d) for d in DTYPES if d != "int4"} | {"int4": np.dtype(np.int8)}

@@ -20,14 +20,13 @@ import numpy as np
 
 from .errors import IegFormatError, InvalidGraphError
 from .fb import DType as fb_dtype
-from .fb import OpKind as fb_kind
 from .fb import OpOptions as fb_options
 from .fb.Graph import Graph as FbGraph
 from .graph import NUMPY_DTYPE, Graph, Tensor
-from .optypes import OPS, VECTOR_TYPES
+from .opspec import BY_KIND, OPS, VECTOR_TYPES
 
 MAGIC = b"\x89IEG\r\n\x1a\n"
-VERSION_MAJOR, VERSION_MINOR = 1, 0
+VERSION_MAJOR, VERSION_MINOR = 2, 0
 HEADER = struct.Struct("<8sHHIQQQQQII")
 HEADER_SIZE = 64
 ALIGN = 64
@@ -36,8 +35,8 @@ FILE_IDENTIFIER = b"IEG1"
 
 _DTYPE_CODES = {name.lower(): code for name, code in vars(fb_dtype.DType).items() if not name.startswith("_")}
 _DTYPE_NAMES = {code: name for name, code in _DTYPE_CODES.items()}
-_KIND_CODES = {name.lower(): code for name, code in vars(fb_kind.OpKind).items() if not name.startswith("_")}
-_KIND_NAMES = {code: name for name, code in _KIND_CODES.items()}
+_KIND_CODES = {s.kind: s.code for s in OPS}
+_KIND_NAMES = {s.code: s.kind for s in OPS}
 _OPTION_CODES = {name: code for name, code in vars(fb_options.OpOptions).items() if not name.startswith("_")}
 
 
@@ -71,16 +70,16 @@ def _vector(b: flatbuffers.Builder, arr: np.ndarray) -> int:
 
 
 def _options(b: flatbuffers.Builder, kind: str, options: dict) -> tuple[int, int]:
-    table, fields = OPS[kind]
-    if table is None:
+    spec = BY_KIND[kind]
+    if spec.table is None:
         return 0, 0
-    mod = _table_module(table)
-    vectors = {f: _vector(b, options[f]) for f, ft in fields.items() if ft in VECTOR_TYPES}
+    mod = _table_module(spec.table)
+    vectors = {o.name: _vector(b, options[o.name]) for o in spec.options if o.type in VECTOR_TYPES}
     mod.Start(b)
-    for f in fields:
-        add = getattr(mod, "Add" + _camel(f))
-        add(b, vectors[f] if f in vectors else options[f])
-    return _OPTION_CODES[table], mod.End(b)
+    for o in spec.options:
+        add = getattr(mod, "Add" + _camel(o.name))
+        add(b, vectors[o.name] if o.name in vectors else options[o.name])
+    return _OPTION_CODES[spec.table], mod.End(b)
 
 
 def write_ieg(g: Graph) -> bytes:
@@ -188,6 +187,11 @@ def read_ieg(buf: bytes, source: str = "<bytes>") -> Graph:
     return g
 
 
+def _c_string(raw: bytes | None, absent: str) -> str:
+    """A name as the C++ reader sees it (a NUL ends it; bad UTF-8 is replaced), so messages agree."""
+    return absent if raw is None else raw.split(b"\0")[0].decode("utf-8", "replace")
+
+
 def _decode(fbg: FbGraph, buf: bytes, data_off: int) -> Graph:
     g = Graph(name=(fbg.Name() or b"").decode("utf-8", "replace"))
     for i in range(fbg.TensorsLength()):
@@ -203,30 +207,30 @@ def _decode(fbg: FbGraph, buf: bytes, data_off: int) -> Graph:
                 data = unpack_int4(np.frombuffer(raw, np.uint8).reshape(shape[:-1] + (shape[-1] // 2,)))
             else:
                 data = np.frombuffer(raw, NUMPY_DTYPE[dtype].newbyteorder("<")).astype(NUMPY_DTYPE[dtype]).reshape(shape)
-        name = (t.Name() or b"").decode("utf-8", "replace")
+        name = _c_string(t.Name(), f"tensor{i}")
         g.tensors.append(Tensor(name, dtype, shape, float(t.Scale()), data))
     for i in range(fbg.OpsLength()):
         op = fbg.Ops(i)
         kind = _KIND_NAMES[op.Kind()]
         where = f"op {i} ({kind})"
-        table, fields = OPS[kind]
+        spec = BY_KIND[kind]
         options = {}
-        if table is not None:
-            if op.OptionsType() != _OPTION_CODES[table]:
-                raise InvalidGraphError(f"{where}: options are not a {table}")
-            opt = getattr(_table_module(table), table)()
+        if spec.table is not None:
+            if op.OptionsType() != _OPTION_CODES[spec.table]:
+                raise InvalidGraphError(f"{where}: options are not a {spec.table}")
+            opt = getattr(_table_module(spec.table), spec.table)()
             opt.Init(op.Options().Bytes, op.Options().Pos)
-            for f, ft in fields.items():
-                if ft in VECTOR_TYPES:
-                    n = getattr(opt, _camel(f) + "Length")()
-                    options[f] = getattr(opt, _camel(f) + "AsNumpy")() if n else np.zeros(0, VECTOR_TYPES[ft])
+            for o in spec.options:
+                if o.type in VECTOR_TYPES:
+                    n = getattr(opt, _camel(o.name) + "Length")()
+                    options[o.name] = getattr(opt, _camel(o.name) + "AsNumpy")() if n else np.zeros(0, VECTOR_TYPES[o.type])
                 else:
-                    options[f] = getattr(opt, _camel(f))()
+                    options[o.name] = getattr(opt, _camel(o.name))()
         elif op.OptionsType() != 0:
             raise InvalidGraphError(f"{where}: takes no options")
         ins = op.InputsAsNumpy().tolist() if op.InputsLength() else []
         outs = op.OutputsAsNumpy().tolist() if op.OutputsLength() else []
-        g.add_op(kind, ins, outs, name=(op.Name() or b"").decode("utf-8", "replace"), **options)
+        g.add_op(kind, ins, outs, name=_c_string(op.Name(), ""), **options)
     g.inputs = fbg.InputsAsNumpy().tolist() if fbg.InputsLength() else []
     g.outputs = fbg.OutputsAsNumpy().tolist() if fbg.OutputsLength() else []
     for i in range(fbg.MetadataLength()):

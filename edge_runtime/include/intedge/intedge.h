@@ -69,19 +69,25 @@ typedef struct ie_session_options {
   int32_t threads;              /* >= 1 */
   const char* isa;              /* NULL: $INTEDGE_ISA, else the best this CPU has; or one of
                                    scalar, avx2, avxvnni, avx512vnni, neon, neon-dotprod, neon-i8mm */
-  int32_t profile;              /* non-zero: time every op (ie_session_op_profile) */
+  int32_t profile;              /* non-zero: time every op (ie_session_op_info) */
+  int32_t check_finite;         /* non-zero: a run whose float32 input holds NaN or ±inf fails with
+                                   IE_ERR_INVALID_ARGUMENT. Zero: NaN quantizes to 0, ±inf saturates. */
+  int64_t max_arena_bytes;      /* > 0: opening fails (IE_ERR_OUT_OF_MEMORY) when the activations
+                                   need more; 0: no limit */
 } ie_session_options;
 
 typedef struct ie_session ie_session;
 
-void ie_session_options_init(ie_session_options* options); /* threads 1, isa NULL, profile 0 */
+/* threads 1, isa NULL, profile 0, check_finite 1, max_arena_bytes 0 */
+void ie_session_options_init(ie_session_options* options);
 
 /* Non-zero when this build and this CPU run kernels for `isa`. */
 int32_t ie_isa_supported(const char* isa);
 
 /* Open a session on a .ieg file (mmap'd; weights are used in place) or on a
- * buffer (copied). Verifies the container and every op (dtypes, shapes,
- * constant ranges) before anything runs. options may be NULL. */
+ * buffer (copied). Verifies the container and every op against the op spec
+ * (dtypes, shapes, constant ranges) before anything runs; a file's errors
+ * start with its path. options may be NULL. */
 ie_status ie_session_open_file(const char* path, const ie_session_options* options, ie_session** session,
                                char* message, size_t message_capacity);
 ie_status ie_session_open_buffer(const void* data, size_t size, const ie_session_options* options,
@@ -95,14 +101,20 @@ ie_status ie_session_input_info(const ie_session* session, int32_t index, ie_ten
 ie_status ie_session_output_info(const ie_session* session, int32_t index, ie_tensor* info);
 
 /* Run once. inputs[i] must match graph input i's dtype and shape exactly
- * (name may be NULL; when set it must match too). A session runs one
- * inference at a time (its arena and scratch are shared): call it from one
- * thread at a time, or open one session per thread. */
+ * (name may be NULL; when set it must match too). Runs on one session are
+ * serialized (it has one arena): calls from several threads are correct,
+ * one at a time; open a session per thread to run them side by side. */
 ie_status ie_session_run(ie_session* session, const ie_tensor* inputs, int32_t input_count, char* message,
                          size_t message_capacity);
 /* Output `index` of the last run: info plus data pointing into the session,
- * valid until the next run or close. */
+ * valid until the next run or close. With several threads on one session,
+ * use ie_session_run_copy instead: another thread's run may come between. */
 ie_status ie_session_output(const ie_session* session, int32_t index, ie_tensor* output);
+/* Run once and copy every output into outputs[i].data (outputs[i].bytes:
+ * the room there, at least output i's size) before the next run may start:
+ * the call for several threads sharing one session. */
+ie_status ie_session_run_copy(ie_session* session, const ie_tensor* inputs, int32_t input_count, ie_tensor* outputs,
+                              int32_t output_count, char* message, size_t message_capacity);
 
 /* What the session chose and holds. */
 const char* ie_session_isa(const ie_session* session);
@@ -111,13 +123,16 @@ size_t ie_session_arena_bytes(const ie_session* session);     /* activations, pl
 size_t ie_session_weight_bytes(const ie_session* session);    /* weights the kernels read: repacked
                                                                  copies + constants used in place */
 
-/* Per-op timing (options.profile): kind, name, total microseconds, runs.
-   Ops the engine runs as one (a LayerNorm and its smoothed twin; a qlinear
-   with the reshape and head-split transpose after it) are one entry, their
-   names joined by '+'; so op_count may be below the graph's. */
+/* The kernel table: one entry per op of the graph, in order. */
+typedef struct ie_op_info {
+  const char* kind;             /* the op spec's name, e.g. "qlinear" */
+  const char* name;             /* the op's name in the file */
+  const char* kernel;           /* the kernel chosen when the session opened, e.g. "gemm_w8a8_avx512vnni" */
+  double total_us;              /* time in this op over all runs (options.profile), else 0 */
+  int64_t runs;
+} ie_op_info;
 int32_t ie_session_op_count(const ie_session* session);
-ie_status ie_session_op_profile(const ie_session* session, int32_t op, const char** kind, const char** name,
-                                double* total_us, int64_t* runs);
+ie_status ie_session_op_info(const ie_session* session, int32_t op, ie_op_info* info);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,7 @@ namespace {
 #include "kernels/arm/requant_neon.h"
 
 struct Neon : NeonBase {
+  static constexpr const char* kIsa = "neon";
   // Per int32 lane: acc + Σ_{j<4} a[j] · b[j], as sdot computes it.
   static Vec Dpbusd(Vec acc, Vec a, Vec b) {
     const int8x16_t a8 = vreinterpretq_s8_s32(a), b8 = vreinterpretq_s8_s32(b);

@@ -15,6 +15,7 @@ namespace {
 #include "kernels/arm/requant_neon.h"
 
 struct Neon : NeonBase {
+  static constexpr const char* kIsa = "neon-dotprod";
   static Vec Dpbusd(Vec acc, Vec a, Vec b) { return vdotq_s32(acc, vreinterpretq_s8_s32(a), vreinterpretq_s8_s32(b)); }
 };
 

@@ -73,6 +73,8 @@ class GemmMmla final : public GemmKernel {
               reinterpret_cast<uint8_t*>(packed_.data()));
   }
 
+  std::string name() const override { return w4_ ? "gemm_w4a8_neon-i8mm" : "gemm_w8a8_neon-i8mm"; }
+
   int64_t packed_bytes() const override {
     return static_cast<int64_t>(packed_.size() + gbytes_.size() + bias_.size() * 4 +
                                 rq_.size() * sizeof(RequantBlock<4>));

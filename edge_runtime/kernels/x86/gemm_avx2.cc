@@ -17,6 +17,7 @@ namespace {
 #include "kernels/x86/ymm_traits.h"
 
 struct Ymm : YmmBase {
+  static constexpr const char* kIsa = "avx2";
   // Per int32 lane: acc + Σ_{j<4} u8[j] · s8[j], as vpdpbusd computes it.
   static Vec Dpbusd(Vec acc, Vec u8, Vec s8) {
     const __m256i mask = _mm256_set1_epi16(0x00FF);

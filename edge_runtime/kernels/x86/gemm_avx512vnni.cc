@@ -18,6 +18,7 @@ namespace {
 #include "kernels/x86/requant_x86.h"
 
 struct Zmm {
+  static constexpr const char* kIsa = "avx512vnni";
   using Vec = __m512i;
   static constexpr int kLanes = 16;
   static constexpr bool kUnsignedA = true;  // vpdpbusd: u8 × s8

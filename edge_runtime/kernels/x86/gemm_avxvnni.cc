@@ -16,6 +16,7 @@ namespace {
 #include "kernels/x86/ymm_traits.h"
 
 struct Ymm : YmmBase {
+  static constexpr const char* kIsa = "avxvnni";
   // Inline asm for the reason gemm_avx512vnni.cc gives.
   static Vec Dpbusd(Vec acc, Vec u8, Vec s8) {
     asm("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(u8), "x"(s8));

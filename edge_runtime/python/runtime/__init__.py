@@ -3,12 +3,14 @@
     sess = intedge.runtime.Session("model.ieg", threads=2)
     out = sess.run({"image": x})            # {output name: numpy array}
     sess.inputs, sess.outputs               # names, dtypes, shapes, scales
+    sess.kernels                            # the kernel each op runs, chosen when the session opened
     sess.profile()                          # per-op time (profile=True)
 
 Session goes through the C API (edge_runtime/include/intedge/intedge.h),
 the same calls the Android bridge and intedge-bench make. Its outputs equal
 the reference executor's (intedge.reference.run) bit for bit on every ISA
-and thread count. `kernels` exposes the scalar oracle kernels for tests.
+and thread count. One session may be shared by threads: its runs take
+turns. `kernels` exposes the scalar oracle kernels for tests.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class TensorSpec:
 class OpTime:
     kind: str
     name: str
+    kernel: str
     total_us: float
     runs: int
 
@@ -52,15 +55,24 @@ class OpTime:
 class Session:
     """A .ieg graph in the C++ engine.
 
-    threads: worker threads (results do not depend on it). isa: force a kernel
-    path (default: $INTEDGE_ISA, else the best this CPU has). profile: time
-    every op. A malformed file raises intedge.IegFormatError naming the fault.
+    model: a path, or the file's bytes. threads: worker threads (results do
+    not depend on it). isa: force a kernel path (default: $INTEDGE_ISA, else
+    the best this CPU has). profile: time every op. check_finite: refuse
+    float inputs holding NaN or ±inf (off: NaN quantizes to 0 and ±inf
+    saturates, in every executor alike). max_arena_bytes: refuse a graph
+    whose activations need more memory. A malformed file raises
+    intedge.IegFormatError naming the file and the fault.
     """
 
-    def __init__(self, path: str | Path, threads: int = 1, isa: str | None = None, profile: bool = False):
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"no such file: {path}")
-        self._s = _runtime.Session(str(path), threads, isa or "", profile)
+    def __init__(self, model: str | Path | bytes, threads: int = 1, isa: str | None = None, profile: bool = False,
+                 check_finite: bool = True, max_arena_bytes: int = 0):
+        if not isinstance(model, bytes | bytearray):
+            model = str(model)
+            if not Path(model).exists():
+                raise FileNotFoundError(f"{model}: no such file")
+        else:
+            model = bytes(model)
+        self._s = _runtime.Session(model, threads, isa or "", profile, check_finite, max_arena_bytes)
         self.inputs = [TensorSpec(**d) for d in self._s.inputs]
         self.outputs = [TensorSpec(**d) for d in self._s.outputs]
 
@@ -68,6 +80,11 @@ class Session:
     threads = property(lambda self: self._s.threads)
     arena_bytes = property(lambda self: self._s.arena_bytes, doc="planned activation memory")
     weight_bytes = property(lambda self: self._s.weight_bytes, doc="constants plus repacked weights")
+
+    @property
+    def kernels(self) -> list[tuple[str, str]]:
+        """The kernel table: (op name, kernel) for every op of the graph, in order."""
+        return [(d["name"] or d["kind"], d["kernel"]) for d in self._s.ops()]
 
     def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Run on named inputs of exactly the graph's dtypes and shapes; returns {output name: array}."""
@@ -80,18 +97,16 @@ class Session:
             x = np.asarray(inputs[spec.name])
             if x.dtype != np.dtype(spec.dtype) or tuple(x.shape) != spec.shape:
                 raise ExecutionError(f"input {spec.name!r}: expected {spec.dtype}{list(spec.shape)}, got {x.dtype}{list(x.shape)}")
-            arrays.append(np.ascontiguousarray(x))
+            arrays.append(x)
         try:
             values = self._s.run(arrays)
-        except ValueError as e:  # data-dependent faults, e.g. a token id outside the vocabulary
+        except ValueError as e:  # data-dependent faults: a token id outside the vocabulary, a NaN input
             raise ExecutionError(str(e)) from None
         return {spec.name: v for spec, v in zip(self.outputs, values)}
 
     def profile(self) -> list[OpTime]:
-        """Per-op total time and run count, in graph order (profile=True). Ops the engine merges
-        (a LayerNorm and its smoothed twin; a qlinear with its head-split reshape and transpose) are
-        one entry named "a+b"."""
-        return [OpTime(**d) for d in self._s.profile()]
+        """Per-op kernel, total time and run count, in graph order (profile=True)."""
+        return [OpTime(**d) for d in self._s.ops()]
 
 
 __all__ = ["Session", "TensorSpec", "OpTime", "supported_isas", "kernels"]

@@ -42,19 +42,23 @@ std::string TensorInfo::ShapeString() const {
   return s + "]";
 }
 
+// Errors leave out the path: the C API puts it before every message of a file.
 Status Model::FromFile(const char* path, std::unique_ptr<Model>* out) {
   IE_CHECK_OR_RETURN(path != nullptr, IE_ERR_INVALID_ARGUMENT, "null path");
   const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  IE_CHECK_OR_RETURN(fd >= 0, IE_ERR_INVALID_ARGUMENT, "cannot open %s: %s", path, std::strerror(errno));
+  IE_CHECK_OR_RETURN(fd >= 0, IE_ERR_INVALID_ARGUMENT, "cannot open: %s", std::strerror(errno));
   struct stat st;
-  if (::fstat(fd, &st) != 0 || st.st_size <= 0) {
+  const bool stat_ok = ::fstat(fd, &st) == 0;
+  if (!stat_ok || !S_ISREG(st.st_mode) || st.st_size <= 0) {
     ::close(fd);
-    return MakeError(IE_ERR_INVALID_FILE, "%s: empty or unreadable file", path);
+    if (stat_ok && S_ISDIR(st.st_mode)) return MakeError(IE_ERR_INVALID_ARGUMENT, "is a directory, not a .ieg file");
+    if (stat_ok && !S_ISREG(st.st_mode)) return MakeError(IE_ERR_INVALID_ARGUMENT, "not a regular file");
+    return MakeError(IE_ERR_INVALID_FILE, "empty or unreadable file");
   }
   const size_t size = static_cast<size_t>(st.st_size);
   void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
-  IE_CHECK_OR_RETURN(map != MAP_FAILED, IE_ERR_OUT_OF_MEMORY, "cannot mmap %s: %s", path, std::strerror(errno));
+  IE_CHECK_OR_RETURN(map != MAP_FAILED, IE_ERR_OUT_OF_MEMORY, "cannot mmap: %s", std::strerror(errno));
   std::unique_ptr<Model> m(new Model());
   m->mapping_ = map;
   m->bytes_ = static_cast<const uint8_t*>(map);
@@ -91,7 +95,8 @@ Status Model::Decode() {
   for (int i = 0; i < n; ++i) {
     const auto* t = tensors->Get(static_cast<flatbuffers::uoffset_t>(i));
     TensorInfo& info = tensors_[static_cast<size_t>(i)];
-    info.name = t->name() ? t->name()->str() : "tensor" + std::to_string(i);
+    // A NUL ends a name (as the Python reader takes it), so both name a tensor alike.
+    info.name = t->name() ? std::string(t->name()->c_str()) : "tensor" + std::to_string(i);
     info.dtype = t->dtype();
     info.rank = t->shape() ? static_cast<int>(t->shape()->size()) : 0;
     for (int d = 0; d < info.rank; ++d) info.dims[static_cast<size_t>(d)] = t->shape()->Get(static_cast<flatbuffers::uoffset_t>(d));
@@ -108,7 +113,7 @@ Status Model::Decode() {
   outputs_ = ids(view_.graph->outputs());
   for (int id : inputs_) {
     IE_CHECK_OR_RETURN(!tensors_[static_cast<size_t>(id)].constant, IE_ERR_INVALID_FILE,
-                       "graph input %s is a constant", tensors_[static_cast<size_t>(id)].name.c_str());
+                       "graph input: tensor '%s' is a constant", tensors_[static_cast<size_t>(id)].name.c_str());
   }
   return Status::Ok();
 }

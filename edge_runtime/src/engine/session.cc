@@ -1,7 +1,10 @@
 #include "engine/session.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
+
+#include "ops/op_checks.h"
 
 namespace intedge {
 
@@ -30,6 +33,9 @@ Status ChooseIsa(const std::string& requested, Isa* isa) {
                    have.c_str());
 }
 
+// The graph-level rules, worded as intedge/ir/validate.py words them: ops
+// read only what exists before them and write each tensor once; every graph
+// output is produced.
 Status Session::CheckGraph() const {
   const auto& tensors = model_->tensors();
   std::vector<bool> ready(tensors.size(), false);
@@ -42,19 +48,20 @@ Status Session::CheckGraph() const {
     if (op->inputs()) {
       for (int t : *op->inputs()) {
         IE_CHECK_OR_RETURN(t < 0 || ready[static_cast<size_t>(t)], IE_ERR_INVALID_FILE,
-                           "op %d: input tensor %s is used before it is produced", k, tensors[static_cast<size_t>(t)].name.c_str());
+                           "op %d: input tensor '%s' is used before it is produced", k,
+                           tensors[static_cast<size_t>(t)].name.c_str());
       }
     }
     if (op->outputs()) {
       for (int t : *op->outputs()) {
-        IE_CHECK_OR_RETURN(!ready[static_cast<size_t>(t)], IE_ERR_INVALID_FILE, "op %d: tensor %s is written twice", k,
-                           tensors[static_cast<size_t>(t)].name.c_str());
+        IE_CHECK_OR_RETURN(!ready[static_cast<size_t>(t)], IE_ERR_INVALID_FILE, "op %d: tensor '%s' is written twice",
+                           k, tensors[static_cast<size_t>(t)].name.c_str());
         ready[static_cast<size_t>(t)] = true;
       }
     }
   }
   for (int t : model_->outputs()) {
-    IE_CHECK_OR_RETURN(ready[static_cast<size_t>(t)], IE_ERR_INVALID_FILE, "graph output %s is never produced",
+    IE_CHECK_OR_RETURN(ready[static_cast<size_t>(t)], IE_ERR_INVALID_FILE, "graph output: tensor '%s' is never produced",
                        tensors[static_cast<size_t>(t)].name.c_str());
   }
   return Status::Ok();
@@ -63,6 +70,7 @@ Status Session::CheckGraph() const {
 Status Session::Open(std::unique_ptr<Model> model, const SessionOptions& options, std::unique_ptr<Session>* out) {
   IE_CHECK_OR_RETURN(options.threads >= 1 && options.threads <= 256, IE_ERR_INVALID_ARGUMENT,
                      "threads must be 1 to 256, got %d", options.threads);
+  IE_CHECK_OR_RETURN(options.max_arena_bytes >= 0, IE_ERR_INVALID_ARGUMENT, "max_arena_bytes must be >= 0");
   std::unique_ptr<Session> s(new Session());
   s->model_ = std::move(model);
   IE_RETURN_IF_ERROR(ChooseIsa(options.isa, &s->kernels_.isa));
@@ -70,51 +78,27 @@ Status Session::Open(std::unique_ptr<Model> model, const SessionOptions& options
   const auto& tensors = s->model_->tensors();
   const auto* ops = s->model_->graph().ops();
   const int n_ops = ops ? static_cast<int>(ops->size()) : 0;
+  // Every op is checked before any is prepared, so a bad file costs no packing.
+  for (int k = 0; k < n_ops; ++k) {
+    IE_RETURN_IF_ERROR(CheckOp(OpContext(k, ops->Get(static_cast<flatbuffers::uoffset_t>(k)), tensors, s->kernels_)));
+  }
   std::vector<PlanOp> plan_ops;
   std::vector<bool> replaced(tensors.size(), false);
-  // Who reads each tensor, so an op may absorb the next only where nothing else needs the tensor between.
-  std::vector<int> readers(tensors.size(), 0);
-  std::vector<bool> graph_output(tensors.size(), false);
-  for (int k = 0; k < n_ops; ++k) {
-    const auto* o = ops->Get(static_cast<flatbuffers::uoffset_t>(k));
-    if (o->inputs()) {
-      for (int t : *o->inputs()) {
-        if (t >= 0) ++readers[static_cast<size_t>(t)];
-      }
-    }
-  }
-  for (int t : s->model_->outputs()) graph_output[static_cast<size_t>(t)] = true;
   for (int k = 0; k < n_ops; ++k) {
     const auto* fb_op = ops->Get(static_cast<flatbuffers::uoffset_t>(k));
-    OpContext ctx(k, fb_op, tensors, s->kernels_);
+    const OpContext ctx(k, fb_op, tensors, s->kernels_);
     std::unique_ptr<Op> op;
     IE_RETURN_IF_ERROR(PrepareOp(ctx, &op));
-    const std::string name = fb_op->name() ? fb_op->name()->str() : "";
-    if (!s->ops_.empty()) {
-      const int mine = plan_ops.back().outputs.back(), in = ctx.input_id(0);
-      const bool reads_only_mine = ctx.num_inputs() == 1 && in == mine && readers[static_cast<size_t>(in)] == 1 &&
-                                   !graph_output[static_cast<size_t>(in)];
-      const Op::Absorbed absorbed = s->ops_.back()->Absorb(ctx, reads_only_mine);
-      if (absorbed != Op::Absorbed::kNo) {
-        PlanOp& p = plan_ops.back();
-        if (absorbed == Op::Absorbed::kInsteadOfMine) p.outputs.pop_back();
-        for (int j = 0; j < ctx.num_inputs(); ++j) {
-          if (ctx.input_id(j) != mine) p.inputs.push_back(ctx.input_id(j));
-        }
-        p.outputs.push_back(ctx.output_id(0));
-        s->profile_.back().name += "+" + name;
-        continue;
-      }
-    }
     PlanOp p;
     for (int j = 0; j < ctx.num_inputs(); ++j) p.inputs.push_back(ctx.input_id(j));
-    p.outputs.push_back(ctx.output_id(0));
+    for (int i = 0; i < ctx.num_outputs(); ++i) p.outputs.push_back(ctx.output_id(i));
     p.alias = op->IsAlias();
     p.in_place = op->InPlaceOnInput0();
     plan_ops.push_back(std::move(p));
     s->weight_bytes_ += op->packed_bytes();
     for (int t : op->packed_constants()) replaced[static_cast<size_t>(t)] = true;
-    s->profile_.push_back({ir::fb::EnumNameOpKind(fb_op->kind()), name, 0, 0});
+    s->entries_.push_back({SignatureOf(fb_op->kind())->kind, fb_op->name() ? fb_op->name()->c_str() : "",
+                           op->kernel(), 0, 0});
     s->ops_.push_back(std::move(op));
   }
   std::vector<int64_t> bytes;
@@ -125,6 +109,9 @@ Status Session::Open(std::unique_ptr<Model> model, const SessionOptions& options
     if (tensors[i].constant && !replaced[i]) s->weight_bytes_ += tensors[i].bytes;
   }
   s->plan_ = PlanMemory(plan_ops, bytes, constant, s->model_->inputs(), s->model_->outputs());
+  IE_CHECK_OR_RETURN(options.max_arena_bytes == 0 || s->plan_.arena_bytes <= options.max_arena_bytes,
+                     IE_ERR_OUT_OF_MEMORY, "the graph needs a %lld-byte arena, over the limit of %lld bytes",
+                     static_cast<long long>(s->plan_.arena_bytes), static_cast<long long>(options.max_arena_bytes));
   const int64_t arena = s->plan_.arena_bytes + kArenaAlignment;
   s->arena_storage_.reset(new (std::nothrow) uint8_t[static_cast<size_t>(arena)]);
   IE_CHECK_OR_RETURN(s->arena_storage_, IE_ERR_OUT_OF_MEMORY, "cannot allocate a %lld-byte arena",
@@ -138,8 +125,26 @@ Status Session::Open(std::unique_ptr<Model> model, const SessionOptions& options
                                       : (s->plan_.offset[r] >= 0 ? s->arena_ + s->plan_.offset[r] : nullptr);
   }
   s->profiling_ = options.profile;
+  s->check_finite_ = options.check_finite;
   s->pool_ = std::make_unique<ThreadPool>(options.threads);
   *out = std::move(s);
+  return Status::Ok();
+}
+
+Status Session::CheckFinite(const std::vector<const void*>& inputs) const {
+  const auto& ids = model_->inputs();
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const TensorInfo& t = model_->tensors()[static_cast<size_t>(ids[i])];
+    if (t.dtype != DType::FLOAT32) continue;
+    const auto* x = static_cast<const float*>(inputs[i]);
+    for (int64_t e = 0; e < t.numel; ++e) {
+      if (!std::isfinite(x[e])) {
+        return MakeError(IE_ERR_INVALID_ARGUMENT,
+                         "input '%s': element %lld is %s (refused: check_finite is on)",
+                         t.name.c_str(), static_cast<long long>(e), std::isnan(x[e]) ? "nan" : (x[e] > 0 ? "inf" : "-inf"));
+      }
+    }
+  }
   return Status::Ok();
 }
 
@@ -148,16 +153,20 @@ Status Session::Run(const std::vector<const void*>& inputs) {
   IE_CHECK_OR_RETURN(inputs.size() == ids.size(), IE_ERR_INVALID_ARGUMENT, "expected %zu inputs, got %zu", ids.size(),
                      inputs.size());
   for (size_t i = 0; i < ids.size(); ++i) {
+    IE_CHECK_OR_RETURN(inputs[i] != nullptr, IE_ERR_INVALID_ARGUMENT, "input '%s': null data",
+                       model_->tensors()[static_cast<size_t>(ids[i])].name.c_str());
+  }
+  if (check_finite_) IE_RETURN_IF_ERROR(CheckFinite(inputs));
+  for (size_t i = 0; i < ids.size(); ++i) {
     const TensorInfo& t = model_->tensors()[static_cast<size_t>(ids[i])];
-    IE_CHECK_OR_RETURN(inputs[i] != nullptr || t.bytes == 0, IE_ERR_INVALID_ARGUMENT, "input %s: null data", t.name.c_str());
-    if (t.bytes) std::memcpy(data_[static_cast<size_t>(ids[i])], inputs[i], static_cast<size_t>(t.bytes));
+    std::memcpy(data_[static_cast<size_t>(ids[i])], inputs[i], static_cast<size_t>(t.bytes));
   }
   for (size_t k = 0; k < ops_.size(); ++k) {
     const auto t0 = profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     IE_RETURN_IF_ERROR(ops_[k]->Run(data_, *pool_));
     if (profiling_) {
-      profile_[k].total_us += std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
-      ++profile_[k].runs;
+      entries_[k].total_us += std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+      ++entries_[k].runs;
     }
   }
   return Status::Ok();

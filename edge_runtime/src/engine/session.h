@@ -1,5 +1,6 @@
-// A loaded graph ready to run: ops prepared for one ISA, one arena planned,
-// a thread pool. The C API's ie_session is this class.
+// A loaded graph ready to run: every op checked against the op spec and
+// prepared for one ISA (its kernels chosen once: the kernel table), one
+// arena planned, a thread pool. The C API's ie_session is this class.
 #pragma once
 
 #include <chrono>
@@ -18,13 +19,16 @@ namespace intedge {
 
 struct SessionOptions {
   int threads = 1;
-  std::string isa;      // empty: INTEDGE_ISA if set, else the best this CPU has
-  bool profile = false; // time every op
+  std::string isa;            // empty: INTEDGE_ISA if set, else the best this CPU has
+  bool profile = false;       // time every op
+  bool check_finite = true;   // refuse float32 inputs holding NaN or ±inf
+  int64_t max_arena_bytes = 0;  // refuse a graph whose activations need more; 0: no limit
 };
 
-struct OpProfile {
-  std::string kind, name;
-  double total_us = 0;
+// One op as the session runs it: what the file says and the kernel chosen.
+struct OpEntry {
+  std::string kind, name, kernel;
+  double total_us = 0;  // with SessionOptions::profile
   int64_t runs = 0;
 };
 
@@ -41,21 +45,23 @@ class Session {
   int64_t weight_bytes() const { return weight_bytes_; }
 
   // inputs[i]: the bytes of graph input i (exactly its dtype and shape); the
-  // caller has checked dtype and shape (the C API does).
+  // caller has checked dtype and shape (the C API does). One run at a time.
   Status Run(const std::vector<const void*>& inputs);
   // Output i's bytes, valid until the next Run.
   const uint8_t* output(int i) const;
-  const std::vector<OpProfile>& profile() const { return profile_; }
+  // Every op in graph order: kind, name, kernel, and its time when profiling.
+  const std::vector<OpEntry>& ops() const { return entries_; }
 
  private:
   Session() = default;
   Status CheckGraph() const;
+  Status CheckFinite(const std::vector<const void*>& inputs) const;
 
   std::unique_ptr<Model> model_;
   KernelSet kernels_;
   std::vector<std::unique_ptr<Op>> ops_;
-  std::vector<OpProfile> profile_;
-  bool profiling_ = false;
+  std::vector<OpEntry> entries_;
+  bool profiling_ = false, check_finite_ = true;
   MemoryPlan plan_;
   std::unique_ptr<uint8_t[]> arena_storage_;
   uint8_t* arena_ = nullptr;

@@ -1,14 +1,15 @@
 #include "format/ieg_file.h"
 
+#include <cmath>
 #include <cstring>
 
 #include "format/crc32.h"
+#include "ops/op_checks.h"
 
 namespace intedge {
 namespace {
 
 using ir::fb::DType;
-using ir::fb::OpKind;
 using ir::fb::OpOptions;
 
 template <typename T>
@@ -16,31 +17,6 @@ T ReadLE(const uint8_t* p) {
   T v;
   std::memcpy(&v, p, sizeof v);  // every supported target is little-endian
   return v;
-}
-
-// The option table each op kind carries (NONE: it carries none).
-OpOptions ExpectedOptions(OpKind kind) {
-  switch (kind) {
-    case OpKind::QUANTIZE: return OpOptions::QuantizeOptions;
-    case OpKind::DEQUANTIZE: return OpOptions::DequantizeOptions;
-    case OpKind::REQUANT: return OpOptions::RequantOptions;
-    case OpKind::QLINEAR: return OpOptions::QLinearOptions;
-    case OpKind::QMATMUL: return OpOptions::QMatMulOptions;
-    case OpKind::QADD: return OpOptions::QAddOptions;
-    case OpKind::SHIFTMAX: return OpOptions::ShiftmaxOptions;
-    case OpKind::SHIFTGELU: return OpOptions::ShiftGeluOptions;
-    case OpKind::LAMBDA_SHIFTGELU: return OpOptions::LambdaShiftGeluOptions;
-    case OpKind::ILAYERNORM: return OpOptions::ILayerNormOptions;
-    case OpKind::MEANPOOL: return OpOptions::MeanPoolOptions;
-    case OpKind::TRANSPOSE: return OpOptions::TransposeOptions;
-    case OpKind::CONCAT: return OpOptions::ConcatOptions;
-    case OpKind::SLICE: return OpOptions::SliceOptions;
-    case OpKind::ARGMAX: return OpOptions::ArgMaxOptions;
-    case OpKind::RESHAPE:
-    case OpKind::GATHER:
-    case OpKind::UPSAMPLE_NEAREST: return OpOptions::NONE;
-  }
-  return OpOptions::NONE;
 }
 
 Status ParseHeader(const uint8_t* data, size_t size, IegHeader* h) {
@@ -94,11 +70,19 @@ Status CheckTensor(int index, const ir::fb::Tensor* t, uint64_t data_size) {
   IE_CHECK_OR_RETURN(rank <= static_cast<size_t>(kIegMaxRank), IE_ERR_INVALID_FILE, "tensor %d: rank %zu > %d", index,
                      rank, kIegMaxRank);
   int64_t dims[kIegMaxRank] = {};
+  int64_t elements = 1;
   for (size_t i = 0; i < rank; ++i) {
     dims[i] = shape->Get(static_cast<flatbuffers::uoffset_t>(i));
-    IE_CHECK_OR_RETURN(dims[i] >= 0 && dims[i] < (int64_t{1} << 31), IE_ERR_INVALID_FILE,
-                       "tensor %d: dimension %zu is %lld", index, i, static_cast<long long>(dims[i]));
+    // Zero-sized tensors are refused: no op needs one, and every kernel may assume rows and columns exist.
+    IE_CHECK_OR_RETURN(dims[i] >= 1 && dims[i] < (int64_t{1} << 31), IE_ERR_INVALID_FILE,
+                       "tensor %d: dimension %zu is %lld, outside [1, 2^31)", index, i, static_cast<long long>(dims[i]));
+    // At most 2^40 elements: every size the engine and the rules compute stays inside int64.
+    IE_CHECK_OR_RETURN(elements <= kIegMaxElements / dims[i], IE_ERR_INVALID_FILE,
+                       "tensor %d: more than 2^40 elements", index);
+    elements *= dims[i];
   }
+  IE_CHECK_OR_RETURN(std::isfinite(t->scale()) && t->scale() >= 0, IE_ERR_INVALID_FILE,
+                     "tensor %d: scale %g must be finite and >= 0", index, t->scale());
   if (t->dtype() == DType::INT4) {
     IE_CHECK_OR_RETURN(rank >= 1 && dims[rank - 1] % 2 == 0, IE_ERR_INVALID_FILE,
                        "tensor %d: int4 tensors need an even last dimension", index);
@@ -173,12 +157,11 @@ Status VerifyIeg(const uint8_t* data, size_t size, IegView* view) {
     for (flatbuffers::uoffset_t i = 0; i < ops->size(); ++i) {
       const auto* op = ops->Get(i);
       const int k = static_cast<int>(op->kind());
-      IE_CHECK_OR_RETURN(k >= static_cast<int>(OpKind::MIN) && k <= static_cast<int>(OpKind::MAX),
-                         IE_ERR_INVALID_FILE, "op %u: unknown op kind %d", i, k);
-      const OpOptions expected = ExpectedOptions(op->kind());
+      const OpSignature* sig = SignatureOf(op->kind());
+      IE_CHECK_OR_RETURN(sig != nullptr, IE_ERR_INVALID_FILE, "op %u: unknown op kind %d", i, k);
+      const OpOptions expected = sig->options;
       IE_CHECK_OR_RETURN(op->options_type() == expected && (expected == OpOptions::NONE || op->options()),
-                         IE_ERR_INVALID_FILE, "op %u (%s): options are %s, expected %s", i,
-                         ir::fb::EnumNameOpKind(op->kind()), ir::fb::EnumNameOpOptions(op->options_type()),
+                         IE_ERR_INVALID_FILE, "op %u (%s): options are %s, expected %s", i, sig->kind, ir::fb::EnumNameOpOptions(op->options_type()),
                          ir::fb::EnumNameOpOptions(expected));
       IE_RETURN_IF_ERROR(CheckIds("op", static_cast<int>(i), op->inputs(), n, true));
       IE_RETURN_IF_ERROR(CheckIds("op", static_cast<int>(i), op->outputs(), n, false));

@@ -11,12 +11,13 @@
 namespace intedge {
 
 constexpr uint8_t kIegMagic[8] = {0x89, 'I', 'E', 'G', '\r', '\n', 0x1A, '\n'};
-constexpr uint16_t kIegVersionMajor = 1;
+constexpr uint16_t kIegVersionMajor = 2;
 constexpr uint16_t kIegVersionMinor = 0;
 constexpr size_t kIegHeaderSize = 64;
 constexpr size_t kIegAlignment = 64;
 constexpr size_t kIegCrcOffset = 56;
 constexpr int kIegMaxRank = 8;
+constexpr int64_t kIegMaxElements = int64_t{1} << 40;  // per tensor
 
 struct IegHeader {
   uint16_t version_major, version_minor;

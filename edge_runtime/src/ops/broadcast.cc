@@ -2,15 +2,6 @@
 
 namespace intedge {
 
-bool Broadcasts(const TensorInfo& small, const TensorInfo& big) {
-  if (small.rank > big.rank) return false;
-  for (int i = 1; i <= small.rank; ++i) {
-    const int64_t s = small.dim(small.rank - i), b = big.dim(big.rank - i);
-    if (s != 1 && s != b) return false;
-  }
-  return true;
-}
-
 Broadcast::Broadcast(const TensorInfo& big, const TensorInfo& small) {
   // small's dims right-aligned to big's rank; absent leading axes are 1.
   int64_t sdims[kIegMaxRank];

@@ -11,7 +11,7 @@ namespace intedge {
 
 class Broadcast {
  public:
-  // Requires Broadcasts(small, big).
+  // Requires that small broadcasts to big (the op's checks have seen to it).
   Broadcast(const TensorInfo& big, const TensorInfo& small);
 
   int64_t runs() const { return runs_; }
@@ -31,8 +31,5 @@ class Broadcast {
   int64_t small_strides_[kIegMaxRank] = {};
   int64_t runs_ = 1, inner_ = 1, step_ = 1, repeat_ = 1;
 };
-
-// numpy's rule: small's dims, right-aligned, are 1 or equal to big's.
-bool Broadcasts(const TensorInfo& small, const TensorInfo& big);
 
 }  // namespace intedge

@@ -9,11 +9,10 @@
 namespace intedge {
 namespace {
 
-using ir::fb::DType;
-
 class Reshape final : public Op {
  public:
   bool IsAlias() const override { return true; }
+  std::string kernel() const override { return "alias"; }
   Status Run(const TensorData&, ThreadPool&) const override { return Status::Ok(); }
 };
 
@@ -27,6 +26,7 @@ class Transpose final : public Op {
       in_strides_[i] = in_strides[i];
     }
   }
+  std::string kernel() const override { return "transpose_rows"; }
   // Output rows (the last axis) in order; each row's source start is kept as
   // an odometer over the outer axes, so a row costs no divisions.
   Status Run(const TensorData& t, ThreadPool& pool) const override {
@@ -95,6 +95,7 @@ class Concat final : public Op {
  public:
   Concat(std::vector<int> xs, std::vector<int64_t> chunk_bytes, int y, int64_t outer)
       : xs_(std::move(xs)), chunk_(std::move(chunk_bytes)), y_(y), outer_(outer) {}
+  std::string kernel() const override { return "concat_copy"; }
   Status Run(const TensorData& t, ThreadPool&) const override {
     uint8_t* y = t[y_];
     for (int64_t o = 0; o < outer_; ++o) {
@@ -117,6 +118,7 @@ class Slice final : public Op {
  public:
   Slice(int x, int y, int64_t outer, int64_t dim, int64_t start, int64_t step, int64_t count, int64_t inner_bytes)
       : x_(x), y_(y), outer_(outer), dim_(dim), start_(start), step_(step), count_(count), inner_(inner_bytes) {}
+  std::string kernel() const override { return "slice_copy"; }
   Status Run(const TensorData& t, ThreadPool&) const override {
     const uint8_t* x = t[x_];
     uint8_t* y = t[y_];
@@ -138,6 +140,7 @@ class Gather final : public Op {
  public:
   Gather(int table, int idx, int y, DType type, int64_t V, int64_t D, int64_t n)
       : table_(table), idx_(idx), y_(y), type_(type), V_(V), D_(D), n_(n) {}
+  std::string kernel() const override { return "gather_scalar"; }
   Status Run(const TensorData& t, ThreadPool&) const override {
     int64_t bad = -1;
     WithActType(type_, [&](auto tag) {
@@ -161,6 +164,7 @@ class UpsampleNearest final : public Op {
  public:
   UpsampleNearest(int x, int y, DType type, int64_t outer, int64_t H, int64_t W, int64_t fh, int64_t fw)
       : x_(x), y_(y), type_(type), outer_(outer), H_(H), W_(W), fh_(fh), fw_(fw) {}
+  std::string kernel() const override { return "upsample_nearest_scalar"; }
   Status Run(const TensorData& t, ThreadPool&) const override {
     WithIntType(type_, [&](auto tag) {
       using T = decltype(tag);
@@ -179,6 +183,7 @@ class ArgMax final : public Op {
  public:
   ArgMax(int x, int y, DType type, int64_t outer, int64_t len, int64_t inner)
       : x_(x), y_(y), type_(type), outer_(outer), len_(len), inner_(inner) {}
+  std::string kernel() const override { return "argmax_scalar"; }
   Status Run(const TensorData& t, ThreadPool&) const override {
     WithIntType(type_, [&](auto tag) {
       using T = decltype(tag);
@@ -193,32 +198,17 @@ class ArgMax final : public Op {
   int64_t outer_, len_, inner_;
 };
 
-// Shape-only ops move bytes; every dtype but int4 (no activations are int4).
-Status MovableInput(const OpContext& ctx, const TensorInfo& x) {
-  return ctx.DType(x, "input", {DType::INT8, DType::UINT8, DType::INT16, DType::INT32, DType::INT64, DType::FLOAT32});
-}
-
 }  // namespace
 
-Status PrepareReshape(const OpContext& ctx, std::unique_ptr<Op>* out) {
-  IE_RETURN_IF_ERROR(ctx.Arity(1, 1, 1));
-  const TensorInfo &x = ctx.input(0), &y = ctx.output();
-  IE_RETURN_IF_ERROR(MovableInput(ctx, x));
-  if (x.numel != y.numel) return ctx.Error("cannot reshape %s to %s", x.ShapeString().c_str(), y.ShapeString().c_str());
-  IE_RETURN_IF_ERROR(ctx.Output({}, ShapeOf(y)));
+Status PrepareReshape(const OpContext&, std::unique_ptr<Op>* out) {
   *out = std::make_unique<Reshape>();
   return Status::Ok();
 }
 
 Status PrepareTranspose(const OpContext& ctx, std::unique_ptr<Op>* out) {
-  IE_RETURN_IF_ERROR(ctx.Arity(1, 1, 1));
   const TensorInfo& x = ctx.input(0);
-  IE_RETURN_IF_ERROR(MovableInput(ctx, x));
   const auto* perm = ctx.op().options_as_TransposeOptions()->perm();
-  IE_RETURN_IF_ERROR(ctx.Count(perm, static_cast<size_t>(x.rank), "perm"));
-  bool seen[kIegMaxRank] = {};
-  int64_t strides[kIegMaxRank], in_strides[kIegMaxRank];
-  Shape shape(static_cast<size_t>(x.rank));
+  int64_t strides[kIegMaxRank], in_strides[kIegMaxRank], shape[kIegMaxRank];
   int64_t stride = 1;
   for (int i = x.rank - 1; i >= 0; --i) {
     strides[i] = stride;
@@ -226,109 +216,55 @@ Status PrepareTranspose(const OpContext& ctx, std::unique_ptr<Op>* out) {
   }
   for (int i = 0; i < x.rank; ++i) {
     const int p = perm->Get(static_cast<flatbuffers::uoffset_t>(i));
-    if (p < 0 || p >= x.rank || seen[p]) return ctx.Error("perm is not a permutation of rank %d", x.rank);
-    seen[p] = true;
-    shape[static_cast<size_t>(i)] = x.dim(p);
+    shape[i] = x.dim(p);
     in_strides[i] = strides[p];
   }
-  IE_RETURN_IF_ERROR(ctx.Output({}, shape));
-  *out = std::make_unique<Transpose>(ctx.input_id(0), ctx.output_id(0), x.rank, shape.data(), in_strides,
+  *out = std::make_unique<Transpose>(ctx.input_id(0), ctx.output_id(0), x.rank, shape, in_strides,
                                      ElementBytes(x.dtype), x.numel);
   return Status::Ok();
 }
 
 Status PrepareConcat(const OpContext& ctx, std::unique_ptr<Op>* out) {
-  const int n = ctx.num_inputs();
-  if (n < 1) return ctx.Error("needs at least one input");
-  IE_RETURN_IF_ERROR(ctx.Arity(n, n, n));
   const TensorInfo& x0 = ctx.input(0);
-  IE_RETURN_IF_ERROR(MovableInput(ctx, x0));
   const int axis = ctx.op().options_as_ConcatOptions()->axis();
-  if (axis < 0 || axis >= x0.rank) return ctx.Error("axis %d outside [0, %d)", axis, x0.rank);
-  Shape shape = ShapeOf(x0);
-  shape[static_cast<size_t>(axis)] = 0;
   std::vector<int> ids;
   std::vector<int64_t> chunks;
   const int64_t inner_bytes = x0.Span(axis + 1, x0.rank) * ElementBytes(x0.dtype);
-  for (int j = 0; j < n; ++j) {
-    const TensorInfo& x = ctx.input(j);
-    if (x.dtype != x0.dtype || x.rank != x0.rank) return ctx.Error("inputs differ in dtype or rank");
-    for (int i = 0; i < x.rank; ++i) {
-      if (i != axis && x.dim(i) != x0.dim(i)) return ctx.Error("inputs differ off the concat axis");
-    }
-    if (x.scale != x0.scale) return ctx.Error("inputs have different scales (%g vs %g)", x.scale, x0.scale);
-    shape[static_cast<size_t>(axis)] += x.dim(axis);
+  for (int j = 0; j < ctx.num_inputs(); ++j) {
     ids.push_back(ctx.input_id(j));
-    chunks.push_back(x.dim(axis) * inner_bytes);
+    chunks.push_back(ctx.input(j).dim(axis) * inner_bytes);
   }
-  IE_RETURN_IF_ERROR(ctx.Output({}, shape));
   *out = std::make_unique<Concat>(std::move(ids), std::move(chunks), ctx.output_id(0), x0.Span(0, axis));
   return Status::Ok();
 }
 
 Status PrepareSlice(const OpContext& ctx, std::unique_ptr<Op>* out) {
-  IE_RETURN_IF_ERROR(ctx.Arity(1, 1, 1));
   const TensorInfo& x = ctx.input(0);
-  IE_RETURN_IF_ERROR(MovableInput(ctx, x));
   const auto* o = ctx.op().options_as_SliceOptions();
   const int axis = o->axis();
-  if (axis < 0 || axis >= x.rank) return ctx.Error("axis %d outside [0, %d)", axis, x.rank);
-  const int64_t dim = x.dim(axis), start = o->start(), end = o->end(), step = o->step();
-  if (!(0 <= start && start <= end && end <= dim && step >= 1)) {
-    return ctx.Error("slice %lld:%lld:%lld invalid for dim %lld", static_cast<long long>(start),
-                     static_cast<long long>(end), static_cast<long long>(step), static_cast<long long>(dim));
-  }
-  Shape shape = ShapeOf(x);
-  const int64_t count = (end - start + step - 1) / step;
-  shape[static_cast<size_t>(axis)] = count;
-  IE_RETURN_IF_ERROR(ctx.Output({}, shape));
-  *out = std::make_unique<Slice>(ctx.input_id(0), ctx.output_id(0), x.Span(0, axis), dim, start, step, count,
-                                 x.Span(axis + 1, x.rank) * ElementBytes(x.dtype));
+  *out = std::make_unique<Slice>(ctx.input_id(0), ctx.output_id(0), x.Span(0, axis), x.dim(axis), o->start(), o->step(),
+                                 ctx.output().dim(axis), x.Span(axis + 1, x.rank) * ElementBytes(x.dtype));
   return Status::Ok();
 }
 
 Status PrepareGather(const OpContext& ctx, std::unique_ptr<Op>* out) {
-  IE_RETURN_IF_ERROR(ctx.Arity(2, 2, 2));
   const TensorInfo &table = ctx.input(0), &idx = ctx.input(1);
-  if (table.rank != 2) return ctx.Error("table must be [V, D]");
-  IE_RETURN_IF_ERROR(ctx.DType(table, "table", {DType::INT8, DType::INT16}));
-  IE_RETURN_IF_ERROR(ctx.DType(idx, "indices", {DType::INT32}));
-  Shape shape = ShapeOf(idx);
-  shape.push_back(table.dim(1));
-  IE_RETURN_IF_ERROR(ctx.Output({}, shape));
   *out = std::make_unique<Gather>(ctx.input_id(0), ctx.input_id(1), ctx.output_id(0), table.dtype, table.dim(0),
                                   table.dim(1), idx.numel);
   return Status::Ok();
 }
 
 Status PrepareUpsampleNearest(const OpContext& ctx, std::unique_ptr<Op>* out) {
-  IE_RETURN_IF_ERROR(ctx.Arity(1, 1, 1));
   const TensorInfo &x = ctx.input(0), &y = ctx.output();
-  IE_RETURN_IF_ERROR(ctx.DType(x, "input", {DType::INT8, DType::UINT8, DType::INT16, DType::INT32}));
-  if (x.rank < 2 || y.rank != x.rank) return ctx.Error("needs rank >= 2 in and out");
-  for (int i = 0; i < x.rank - 2; ++i) {
-    if (x.dim(i) != y.dim(i)) return ctx.Error("only the last two axes may grow");
-  }
-  const int64_t H = x.dim(x.rank - 2), W = x.dim(x.rank - 1), OH = y.dim(y.rank - 2), OW = y.dim(y.rank - 1);
-  if (H <= 0 || W <= 0 || OH % H || OW % W || OH < H || OW < W) {
-    return ctx.Error("%s is not an integer multiple of %s", y.ShapeString().c_str(), x.ShapeString().c_str());
-  }
-  IE_RETURN_IF_ERROR(ctx.Output({}, ShapeOf(y)));
+  const int64_t H = x.dim(x.rank - 2), W = x.dim(x.rank - 1);
   *out = std::make_unique<UpsampleNearest>(ctx.input_id(0), ctx.output_id(0), x.dtype, x.Span(0, x.rank - 2), H, W,
-                                           OH / H, OW / W);
+                                           y.dim(y.rank - 2) / H, y.dim(y.rank - 1) / W);
   return Status::Ok();
 }
 
 Status PrepareArgMax(const OpContext& ctx, std::unique_ptr<Op>* out) {
-  IE_RETURN_IF_ERROR(ctx.Arity(1, 1, 1));
   const TensorInfo& x = ctx.input(0);
-  IE_RETURN_IF_ERROR(ctx.DType(x, "input", {DType::INT8, DType::UINT8, DType::INT16, DType::INT32}));
   const int axis = ctx.op().options_as_ArgMaxOptions()->axis();
-  if (axis < 0 || axis >= x.rank) return ctx.Error("axis %d outside [0, %d)", axis, x.rank);
-  if (x.dim(axis) == 0) return ctx.Error("cannot take argmax over an empty axis");
-  Shape shape = ShapeOf(x);
-  shape.erase(shape.begin() + axis);
-  IE_RETURN_IF_ERROR(ctx.Output({DType::INT32}, shape));
   *out = std::make_unique<ArgMax>(ctx.input_id(0), ctx.output_id(0), x.dtype, x.Span(0, axis), x.dim(axis),
                                   x.Span(axis + 1, x.rank));
   return Status::Ok();

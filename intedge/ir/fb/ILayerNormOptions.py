@@ -83,11 +83,31 @@ class ILayerNormOptions(object):
         return o == 0
 
     # ILayerNormOptions
-    def Shift(self):
+    def Shift(self, j):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
         if o != 0:
-            return self._tab.Get(flatbuffers.number_types.Int8Flags, o + self._tab.Pos)
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Int8Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 1))
         return 0
+
+    # ILayerNormOptions
+    def ShiftAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Int8Flags, o)
+        return 0
+
+    # ILayerNormOptions
+    def ShiftLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # ILayerNormOptions
+    def ShiftIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        return o == 0
 
 def ILayerNormOptionsStart(builder):
     builder.StartObject(3)
@@ -120,10 +140,16 @@ def StartBiasVector(builder, numElems):
     return ILayerNormOptionsStartBiasVector(builder, numElems)
 
 def ILayerNormOptionsAddShift(builder, shift):
-    builder.PrependInt8Slot(2, shift, 0)
+    builder.PrependUOffsetTRelativeSlot(2, flatbuffers.number_types.UOffsetTFlags.py_type(shift), 0)
 
 def AddShift(builder, shift):
     ILayerNormOptionsAddShift(builder, shift)
+
+def ILayerNormOptionsStartShiftVector(builder, numElems):
+    return builder.StartVector(1, numElems, 1)
+
+def StartShiftVector(builder, numElems):
+    return ILayerNormOptionsStartShiftVector(builder, numElems)
 
 def ILayerNormOptionsEnd(builder):
     return builder.EndObject()

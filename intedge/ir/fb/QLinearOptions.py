@@ -89,8 +89,15 @@ class QLinearOptions(object):
             return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
         return 0
 
+    # QLinearOptions
+    def HeadDim(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
 def QLinearOptionsStart(builder):
-    builder.StartObject(3)
+    builder.StartObject(4)
 
 def Start(builder):
     QLinearOptionsStart(builder)
@@ -124,6 +131,12 @@ def QLinearOptionsAddGroupSize(builder, groupSize):
 
 def AddGroupSize(builder, groupSize):
     QLinearOptionsAddGroupSize(builder, groupSize)
+
+def QLinearOptionsAddHeadDim(builder, headDim):
+    builder.PrependInt32Slot(3, headDim, 0)
+
+def AddHeadDim(builder, headDim):
+    QLinearOptionsAddHeadDim(builder, headDim)
 
 def QLinearOptionsEnd(builder):
     return builder.EndObject()
