@@ -6,8 +6,18 @@
     g = intedge.convert(model, example_inputs, calibration=batches, weights="w8")   # needs torch
 """
 
-from . import reference
-from .ir import Graph, IegFormatError, InvalidGraphError, load
+import importlib.util as _util
+from pathlib import Path as _Path
+
+if _util.find_spec("intedge.integer_ops") is None:  # the wheel maps ../integer_ops here; a bare checkout does not
+    _root = _Path(__file__).resolve().parent.parent
+    raise ImportError(
+        f"intedge was imported from its source checkout {_root}, which shadows the installed package and "
+        f"lacks its subpackages (integer_ops, converters, runtime). Run Python from another folder, or install "
+        f"the checkout in editable mode: pip install -c constraints.txt -e {_root}")
+
+from . import reference  # noqa: E402 - after the check above
+from .ir import Graph, IegFormatError, InvalidGraphError, load  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["Graph", "IegFormatError", "InvalidGraphError", "__version__", "convert", "load", "reference"]

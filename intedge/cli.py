@@ -30,6 +30,8 @@ def _inspect(args) -> int:
     for dtype, n in sorted(s["constant_bytes"].items()):
         print(f"  {dtype:8} {n:>12,}")
     print(f"  {'total':8} {sum(s['constant_bytes'].values()):>12,}")
+    if args.ops:
+        _print_ops(args.model, g)
     if args.verbose:
         print("tensors:")
         for i, t in enumerate(g.tensors):
@@ -38,8 +40,30 @@ def _inspect(args) -> int:
     return 0
 
 
+def _print_ops(path, g) -> None:
+    """Every op as the engine runs it: its inputs by their role in the op spec, its outputs, and the
+    kernel the engine picked for this CPU (Session.kernels)."""
+    from intedge.ir.opspec import BY_KIND
+    from intedge.runtime import Session
+
+    session = Session(path)
+    print(f"ops ({session.isa} kernels):")
+
+    def show(tid):
+        t = g.tensors[tid]
+        return f"{t.name}:{t.dtype}{list(t.shape)}"
+
+    for k, (op, (_, kernel)) in enumerate(zip(g.ops, session.kernels)):
+        roles = BY_KIND[op.kind].inputs
+        ins = ", ".join(f"{roles[min(j, len(roles) - 1)].name}={show(t)}" for j, t in enumerate(op.inputs) if t != -1)
+        print(f"  {k:4} {op.kind:16} {op.name}")
+        print(f"       {ins} -> {', '.join(show(t) for t in op.outputs)}   kernel: {kernel}")
+
+
 def _load_inputs(g, specs: list[str]) -> dict[str, np.ndarray]:
     """NAME=FILE.npy pairs; a bare FILE.npy feeds the graph's only input."""
+    from intedge.reference import ExecutionError
+
     names = [g.tensors[i].name for i in g.inputs]
     inputs = {}
     for spec in specs:
@@ -48,7 +72,10 @@ def _load_inputs(g, specs: list[str]) -> dict[str, np.ndarray]:
             if len(names) != 1:
                 raise SystemExit(f"the graph has inputs {names}: pass NAME=FILE.npy for each")
             name = names[0]
-        inputs[name] = np.load(path)
+        try:
+            inputs[name] = np.load(path, allow_pickle=False)
+        except ValueError as e:
+            raise ExecutionError(f"{path}: not a .npy array ({e})") from None
     return inputs
 
 
@@ -88,7 +115,14 @@ def _load_factory(spec: str):
         raise FileNotFoundError(f"no such file: {path}")
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
-    model, calibration = getattr(module, func)()
+    factory = getattr(module, func, None)
+    if not callable(factory):
+        names = sorted(n for n, v in vars(module).items() if callable(v) and not n.startswith("_"))
+        raise ConversionError(f"{path} has no function {func!r} (it has: {', '.join(names) or 'none'})")
+    made = factory()
+    if not (isinstance(made, tuple) and len(made) == 2):
+        raise ConversionError(f"{path}:{func}() must return (model, calibration inputs), got {type(made).__name__}")
+    model, calibration = made
     return model, lambda n: list(calibration)[:n], {}, None
 
 
@@ -201,9 +235,24 @@ def _bench(args) -> int:
     return 0
 
 
+def _at_least(low: int):
+    """An argparse type: an integer >= low (argparse exits 2 with the message otherwise)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+
+    return parse
+
+
 def _add_conversion_flags(p) -> None:
     p.add_argument("--weights", choices=["w8", "w4"], default="w8", help="weight width: W8A8 or W4A8 (default w8)")
-    p.add_argument("--calib", type=int, default=64, metavar="N", help="calibration inputs (default 64; 1 works too)")
+    p.add_argument("--calib", type=_at_least(1), default=64, metavar="N", help="calibration inputs (default 64; 1 works too)")
     p.add_argument("--method", choices=["minmax", "percentile", "mse"], default="minmax",
                    help="how activation ranges are chosen from calibration (default minmax)")
     p.add_argument("--smooth", type=float, metavar="ALPHA",
@@ -211,7 +260,7 @@ def _add_conversion_flags(p) -> None:
                    "default: the zoo model's choice (0.5 for minilm), else off")
     p.add_argument("--group-size", type=int, choices=[0, 32, 64, 128], default=32,
                    help="int4 weight group size; 0 = per-channel int4 (default 32)")
-    p.add_argument("--qat", type=int, default=0, metavar="EPOCHS",
+    p.add_argument("--qat", type=_at_least(0), default=0, metavar="EPOCHS",
                    help="quantization-aware fine-tuning of the integer graph's torch twin for EPOCHS epochs on the "
                    "zoo model's training inputs (distillation from the float model); default 0 (PTQ only)")
     p.add_argument("--gelu", choices=["lambda", "shiftgelu"], default="lambda",
@@ -225,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("inspect", help="list a .ieg file's inputs, outputs, ops and constant bytes per dtype",
                        description="Verify a .ieg file and summarize it: inputs, outputs, op counts, constant bytes per dtype.")
     p.add_argument("model", help="path to a .ieg file")
+    p.add_argument("--ops", action="store_true",
+                   help="also list every op: its inputs by role (docs/ops.md), outputs, and the engine's kernel for it")
     p.add_argument("-v", "--verbose", action="store_true", help="also list every tensor")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.set_defaults(func=_inspect)
@@ -254,8 +305,8 @@ def main(argv: list[str] | None = None) -> int:
                        "vit-fmnist, mIoU % for segmenter-fmnist, mean cosine to the float embeddings for minilm.")
     p.add_argument("model", metavar="MODEL", choices=["vit-fmnist", "segmenter-fmnist", "minilm"])
     _add_conversion_flags(p)
-    p.add_argument("--limit", type=int, metavar="N", help="score only the first N test samples")
-    p.add_argument("--batch", type=int, default=50, help="batch size of the evaluation graph (default 50)")
+    p.add_argument("--limit", type=_at_least(1), metavar="N", help="score only the first N test samples")
+    p.add_argument("--batch", type=_at_least(1), default=50, help="batch size of the evaluation graph (default 50)")
     p.add_argument("--kernels", choices=["engine", "numpy", "scalar-cpp"], default="engine",
                    help="run the integer graph in the C++ engine (default), or the reference executor with numpy or "
                    "C++ scalar kernels (same integers, slower)")
@@ -268,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
                        "vs integer top-1 on the test images (the integer graph runs in the C++ engine), time batch-1 "
                        "inference of both on one thread, and save the graph.")
     p.add_argument("--out", default="out", help="folder for the written .ieg (default: ./out)")
-    p.add_argument("--limit", type=int, help="score only the first N test images (default: all 10,000)")
+    p.add_argument("--limit", type=_at_least(1), help="score only the first N test images (default: all 10,000)")
     p.set_defaults(func=_demo)
 
     p = sub.add_parser("bench", help="latency of intedge W8A8/W4A8 vs ONNX Runtime, ExecuTorch and PyTorch",
@@ -280,10 +331,10 @@ def main(argv: list[str] | None = None) -> int:
                        "and the fraction of the core's int8 peak).")
     p.add_argument("model", metavar="MODEL", choices=["deit-tiny", "minilm", "gemm"],
                    help="deit-tiny (224×224, random weights), minilm (sequence 128) or gemm")
-    p.add_argument("--threads", type=int, nargs="+", default=[1, 2], metavar="N",
+    p.add_argument("--threads", type=_at_least(1), nargs="+", default=[1, 2], metavar="N",
                    help="thread counts to run, each a separate table (default: 1 2)")
-    p.add_argument("--runs", type=int, default=30, help="timed runs per engine (default 30)")
-    p.add_argument("--warmup", type=int, default=5, help="untimed runs per engine first (default 5)")
+    p.add_argument("--runs", type=_at_least(1), default=30, help="timed runs per engine (default 30)")
+    p.add_argument("--warmup", type=_at_least(0), default=5, help="untimed runs per engine first (default 5)")
     p.add_argument("--engines", metavar="A,B", help="a comma-separated subset of the engines (default: all)")
     p.add_argument("--isa", help="force intedge's kernel path (default: the best this CPU has)")
     p.add_argument("--save", type=Path, metavar="DIR",
@@ -298,7 +349,8 @@ def main(argv: list[str] | None = None) -> int:
     from intedge.ir import InvalidGraphError
     from intedge.reference import ExecutionError
 
-    user_errors = (InvalidGraphError, ExecutionError, FileNotFoundError, QuantizationError)
+    # OSError: a path that is missing, a directory, unreadable
+    user_errors = (InvalidGraphError, ExecutionError, OSError, QuantizationError)
     if args.command in ("convert", "eval", "demo"):
         from intedge.converters.errors import ConversionError
 

@@ -16,18 +16,20 @@ def _last_json(capsys) -> dict:
     return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_deit_tiny_every_engine(capsys):
     assert main(["bench", "deit-tiny", "--threads", "2", "--runs", "2", "--warmup", "1", "--json"]) == 0
     line = _last_json(capsys)
     assert line["model"] == "deit-tiny" and line["threads"] == 2
     assert [r["engine"] for r in line["results"]] == list(bench.ENGINES)
-    assert all(r["median_ms"] > 0 and r["p90_ms"] >= r["median_ms"] * 0.5 for r in line["results"])
+    assert all(0 < r["median_ms"] <= r["p90_ms"] for r in line["results"])  # a 90th percentile is never below the median
     w8, w4 = (line["linear_weight_bytes"][e] for e in ("intedge-w8a8", "intedge-w4a8"))
     # int4 nibbles plus one int8 scale per 32 weights: 17/32 of the int8 bytes, exactly
     assert w4 * 32 == w8 * 17
     assert 0 < line["nonlinear_share"] < 1
 
 
+@pytest.mark.slow
 def test_minilm_subset_and_table(capsys):
     assert main(["bench", "minilm", "--threads", "1", "--runs", "1", "--warmup", "0",
                  "--engines", "intedge-w8a8,ort-int8"]) == 0

@@ -236,7 +236,7 @@ def test_bad_calibration_and_options():
         capture(model, (bad,))
 
 
-@pytest.mark.parametrize("name", ["vit-fmnist", "segmenter-fmnist", "minilm"])
+@pytest.mark.parametrize("name", ["vit-fmnist", "segmenter-fmnist", pytest.param("minilm", marks=pytest.mark.slow)])
 def test_zoo_graphs_match_their_qat_twin_bit_for_bit(name):
     """The bundled models, W4 with GPTQ-rounded weights: the twin QAT trains is the graph that ships."""
     from intedge.converters import zoo

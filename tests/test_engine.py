@@ -44,11 +44,10 @@ def test_every_op_fixture_matches_the_reference(every_op_path, isa):
         assert_same(s.run(x), ref)  # and again: no state leaks between runs
 
 
-@pytest.mark.parametrize("weights", ["w8", "w4"])
-@pytest.mark.parametrize("name", list(zoo.ZOO))
-def test_zoo_models_match_the_reference_on_every_isa_and_thread_count(name, weights, tmp_path):
-    path = tmp_path / f"{name}-{weights}.ieg"
-    g, feeds = zoo_graph(name, weights, path)
+@pytest.mark.parametrize("weights", ["w8", pytest.param("w4", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("name", [n if n == "vit-fmnist" else pytest.param(n, marks=pytest.mark.slow) for n in zoo.ZOO])
+def test_zoo_models_match_the_reference_on_every_isa_and_thread_count(name, weights):
+    g, feeds, path = zoo_graph(name, weights)
     refs = [reference.run(g, f) for f in feeds]
     for isa in ISAS:
         for threads in THREADS:
@@ -57,11 +56,11 @@ def test_zoo_models_match_the_reference_on_every_isa_and_thread_count(name, weig
                 assert_same(s.run(f), ref)
 
 
-def test_fusions_are_in_the_file_and_the_kernel_table_names_each_ops_kernel(tmp_path):
+@pytest.mark.slow
+def test_fusions_are_in_the_file_and_the_kernel_table_names_each_ops_kernel():
     """The converter writes head splits (qlinear head_dim) and LayerNorm twins (a two-output I-LayerNorm)
     into the graph; the engine runs exactly the graph's ops, and its kernel table says which kernel each got."""
-    path = tmp_path / "minilm.ieg"
-    g, feeds = zoo_graph("minilm", "w8", path, samples=1)
+    g, feeds, path = zoo_graph("minilm", "w8")
     twins = [op for op in g.ops if op.kind == "ilayernorm" and len(op.outputs) == 2]
     heads = [op for op in g.ops if op.kind == "qlinear" and op.options["head_dim"]]
     assert len(twins) == 12 and len(heads) == 18  # 2 twins and 3 head splits per layer
@@ -114,12 +113,13 @@ def test_bad_inputs_are_errors(every_op_path):
         Session("no/such/file.ieg")
 
 
-def test_out_of_vocabulary_token_is_an_error(tmp_path):
-    g, feeds = zoo_graph("minilm", "w8", tmp_path / "m.ieg")
+@pytest.mark.slow
+def test_out_of_vocabulary_token_is_an_error():
+    g, feeds, path = zoo_graph("minilm", "w8")
     ids = next(k for k, v in feeds[0].items() if v.dtype == np.int32)
     bad = feeds[0] | {ids: np.full_like(feeds[0][ids], 10**6)}
     with pytest.raises(ExecutionError, match="outside"):
-        Session(tmp_path / "m.ieg").run(bad)
+        Session(path).run(bad)
 
 
 def test_malformed_files_are_errors(every_op_path, tmp_path):

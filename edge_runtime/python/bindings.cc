@@ -33,7 +33,10 @@ int64_t Inner(const py::array& a) { return a.ndim() ? a.shape(a.ndim() - 1) : 1;
 
 int64_t Outer(const py::array& a) { return a.ndim() ? a.size() / std::max<int64_t>(Inner(a), 1) : 1; }
 
-bool Is(const py::array& a, const char* dtype) { return a.dtype().is(py::dtype(dtype)); }
+// Equivalent dtypes, not the same object: '<i4' is int32 on a little-endian machine (a file's view is '<i4').
+bool Is(const py::array& a, const char* dtype) {
+  return py::detail::npy_api::get().PyArray_EquivTypes_(a.dtype().ptr(), py::dtype(dtype).ptr());
+}
 
 [[noreturn]] void BadDtype(const char* what, const py::array& a) {
   throw py::type_error(std::string(what) + ": unsupported dtype " + std::string(py::str(a.dtype())));
@@ -369,6 +372,18 @@ py::dict Describe(const ie_tensor& t) {
   return d;
 }
 
+// The engine's verdict on a whole file (ie_check_buffer): raises IegFormatError naming the fault.
+void CheckIeg(const py::bytes& data) {
+  const std::string_view view = data;
+  char message[1024];
+  ie_status st;
+  {
+    py::gil_scoped_release release;
+    st = ie_check_buffer(view.data(), view.size(), message, sizeof message);
+  }
+  if (st != IE_OK) Raise(st, message);
+}
+
 // One ie_session; Python's intedge.runtime.Session adds names and checks.
 class PySession {
  public:
@@ -474,7 +489,7 @@ class PySession {
   // The ie_dtype of a numpy array; -1 (never a graph's dtype, so the C API rejects it) for any other.
   static ie_dtype DtypeOf(const py::array& a) {
     for (int d = IE_INT8; d <= IE_FLOAT32; ++d) {
-      if (a.dtype().is(py::dtype(DtypeName(static_cast<ie_dtype>(d))))) return static_cast<ie_dtype>(d);
+      if (Is(a, DtypeName(static_cast<ie_dtype>(d)))) return static_cast<ie_dtype>(d);
     }
     return static_cast<ie_dtype>(-1);
   }
@@ -488,6 +503,9 @@ PYBIND11_MODULE(_runtime, m) {
   m.doc() = "intedge's compiled runtime (C++): file verification and the scalar oracle kernels.";
   m.def("verify_ieg", &VerifyIeg, py::arg("data"),
         "Verify a whole .ieg image (header, CRC, FlatBuffer, constants); raises ValueError naming the fault.");
+  m.def("check_ieg", &CheckIeg, py::arg("data"),
+        "The engine's verdict on a whole .ieg image: the container, the graph and every op against the op "
+        "spec, nothing prepared; raises IegFormatError naming the fault.");
   m.def("format_version", [] {
     uint16_t major, minor;
     ie_format_version(&major, &minor);

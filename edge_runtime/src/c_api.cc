@@ -246,4 +246,11 @@ ie_status ie_verify_buffer(const void* data, size_t size, char* message, size_t 
   return Report(intedge::VerifyIeg(bytes, size, nullptr), message, message_capacity);
 }
 
+ie_status ie_check_buffer(const void* data, size_t size, char* message, size_t message_capacity) {
+  std::unique_ptr<intedge::Model> model;
+  intedge::Status st = intedge::Model::Borrow(data, size, &model);
+  if (st.ok()) st = intedge::CheckGraph(*model);
+  return Report(st, message, message_capacity);
+}
+
 }  // extern "C"

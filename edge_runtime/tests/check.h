@@ -4,9 +4,12 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <vector>
+
+#include "src/format/crc32.h"
 
 namespace intedge::test {
 inline int passed = 0, failed = 0;
@@ -22,6 +25,14 @@ inline std::vector<uint8_t> ReadArgFile(int argc, char** argv) {
   }
   std::ifstream f(argv[1], std::ios::binary);
   return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+// Recomputes a .ieg image's CRC-32 (header bytes 56..59), so a changed byte reaches the checks behind it.
+inline void FixCrc(std::vector<uint8_t>* file) {
+  constexpr size_t kCrcOffset = 56;
+  uint8_t* d = file->data();
+  std::memset(d + kCrcOffset, 0, 4);
+  const uint32_t crc = Crc32(0, d, file->size());
+  std::memcpy(d + kCrcOffset, &crc, 4);
 }
 }  // namespace intedge::test
 

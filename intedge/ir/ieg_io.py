@@ -82,12 +82,8 @@ def _options(b: flatbuffers.Builder, kind: str, options: dict) -> tuple[int, int
     return _OPTION_CODES[spec.table], mod.End(b)
 
 
-def write_ieg(g: Graph) -> bytes:
-    from .fb import Graph as G
-    from .fb import KeyValue as KV
-    from .fb import Op as O
-    from .fb import Tensor as T
-
+def data_section(g: Graph) -> tuple[bytes, dict[int, int]]:
+    """The data section of g's file and each constant's offset in it (by tensor id)."""
     data = bytearray()
     offsets = {}
     for i, t in enumerate(g.tensors):
@@ -95,6 +91,18 @@ def write_ieg(g: Graph) -> bytes:
             data.extend(b"\0" * (_align(len(data)) - len(data)))
             offsets[i] = len(data)
             data.extend(_stored_bytes(t))
+    return bytes(data), offsets
+
+
+def write_ieg(g: Graph, data: tuple[bytes, dict[int, int]] | None = None) -> bytes:
+    """g as a .ieg file (unvalidated: Graph.save validates first). data: data_section(h) of a graph h
+    whose constants are g's, to skip rebuilding it (the mutation tests write thousands of variants)."""
+    from .fb import Graph as G
+    from .fb import KeyValue as KV
+    from .fb import Op as O
+    from .fb import Tensor as T
+
+    data, offsets = data if data is not None else data_section(g)
 
     b = flatbuffers.Builder(1024)
     tensor_offs = []
@@ -158,12 +166,11 @@ def write_ieg(g: Graph) -> bytes:
 
     data_offset = _align(HEADER_SIZE + len(fb_bytes))
     total = data_offset + len(data)
-    out = bytearray(total)
-    out[HEADER_SIZE : HEADER_SIZE + len(fb_bytes)] = fb_bytes
-    out[data_offset:] = data
-    HEADER.pack_into(out, 0, MAGIC, VERSION_MAJOR, VERSION_MINOR, HEADER_SIZE, HEADER_SIZE, len(fb_bytes), data_offset, len(data), total, 0, 0)
-    struct.pack_into("<I", out, CRC_OFFSET, zlib.crc32(out))
-    return bytes(out)
+    head = bytearray(data_offset)  # header, graph, padding: the data section is copied once, below
+    head[HEADER_SIZE : HEADER_SIZE + len(fb_bytes)] = fb_bytes
+    HEADER.pack_into(head, 0, MAGIC, VERSION_MAJOR, VERSION_MINOR, HEADER_SIZE, HEADER_SIZE, len(fb_bytes), data_offset, len(data), total, 0, 0)
+    struct.pack_into("<I", head, CRC_OFFSET, zlib.crc32(data, zlib.crc32(head)))
+    return b"".join((head, data))
 
 
 # --- reading -----------------------------------------------------------------
@@ -200,13 +207,15 @@ def _decode(fbg: FbGraph, buf: bytes, data_off: int) -> Graph:
         shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
         data = None
         if t.IsConstant():
-            raw = buf[data_off + t.DataOffset() : data_off + t.DataOffset() + t.DataSize()]
+            start = data_off + t.DataOffset()
             if dtype == "int4":
                 from intedge.integer_ops import unpack_int4
 
-                data = unpack_int4(np.frombuffer(raw, np.uint8).reshape(shape[:-1] + (shape[-1] // 2,)))
-            else:
-                data = np.frombuffer(raw, NUMPY_DTYPE[dtype].newbyteorder("<")).astype(NUMPY_DTYPE[dtype]).reshape(shape)
+                packed = np.frombuffer(buf, np.uint8, t.DataSize(), start)
+                data = unpack_int4(packed.reshape(shape[:-1] + (shape[-1] // 2,)))
+            else:  # a read-only view of the file's bytes
+                little = NUMPY_DTYPE[dtype].newbyteorder("<")
+                data = np.frombuffer(buf, little, int(np.prod(shape, dtype=np.int64)), start).reshape(shape)
         name = _c_string(t.Name(), f"tensor{i}")
         g.tensors.append(Tensor(name, dtype, shape, float(t.Scale()), data))
     for i in range(fbg.OpsLength()):

@@ -39,6 +39,11 @@ void ie_format_version(uint16_t* major, uint16_t* minor);
  *   data: [size] bytes, any alignment. */
 ie_status ie_verify_buffer(const void* data, size_t size, char* message, size_t message_capacity);
 
+/* Everything ie_session_open_buffer checks — the container as above, the
+ * graph's order, and every op against the op spec — without preparing
+ * kernels or memory: the engine's verdict on a file, cheaply. */
+ie_status ie_check_buffer(const void* data, size_t size, char* message, size_t message_capacity);
+
 /* ---- Sessions: load a graph, run it ------------------------------------- */
 
 /* Element types; the values are the .ieg file's DType codes. */

@@ -83,6 +83,17 @@ Status Model::FromBuffer(const void* data, size_t size, std::unique_ptr<Model>* 
   return Status::Ok();
 }
 
+Status Model::Borrow(const void* data, size_t size, std::unique_ptr<Model>* out) {
+  if (reinterpret_cast<uintptr_t>(data) % 8 != 0) return FromBuffer(data, size, out);
+  IE_CHECK_OR_RETURN(data != nullptr || size == 0, IE_ERR_INVALID_ARGUMENT, "null buffer");
+  std::unique_ptr<Model> m(new Model());
+  m->bytes_ = static_cast<const uint8_t*>(data);
+  m->size_ = size;
+  IE_RETURN_IF_ERROR(m->Decode());
+  *out = std::move(m);
+  return Status::Ok();
+}
+
 Model::~Model() {
   if (mapping_) ::munmap(mapping_, size_);
 }

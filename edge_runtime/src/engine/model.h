@@ -19,6 +19,9 @@ class Model {
  public:
   static Status FromFile(const char* path, std::unique_ptr<Model>* out);
   static Status FromBuffer(const void* data, size_t size, std::unique_ptr<Model>* out);
+  // Reads the caller's buffer in place (it must outlive the model; 8-byte
+  // aligned, else it is copied): for checking a file, not for running it.
+  static Status Borrow(const void* data, size_t size, std::unique_ptr<Model>* out);
   ~Model();
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;

@@ -33,15 +33,15 @@ Status ChooseIsa(const std::string& requested, Isa* isa) {
                    have.c_str());
 }
 
-// The graph-level rules, worded as intedge/ir/validate.py words them: ops
+// The graph-level rules, worded as intedge/ir/validate.py words them (ops
 // read only what exists before them and write each tensor once; every graph
-// output is produced.
-Status Session::CheckGraph() const {
-  const auto& tensors = model_->tensors();
+// output is produced), then every op against the op spec.
+Status CheckGraph(const Model& model) {
+  const auto& tensors = model.tensors();
   std::vector<bool> ready(tensors.size(), false);
   for (size_t t = 0; t < tensors.size(); ++t) ready[t] = tensors[t].constant != nullptr;
-  for (int t : model_->inputs()) ready[static_cast<size_t>(t)] = true;
-  const auto* ops = model_->graph().ops();
+  for (int t : model.inputs()) ready[static_cast<size_t>(t)] = true;
+  const auto* ops = model.graph().ops();
   const int n_ops = ops ? static_cast<int>(ops->size()) : 0;
   for (int k = 0; k < n_ops; ++k) {
     const auto* op = ops->Get(static_cast<flatbuffers::uoffset_t>(k));
@@ -60,9 +60,14 @@ Status Session::CheckGraph() const {
       }
     }
   }
-  for (int t : model_->outputs()) {
+  for (int t : model.outputs()) {
     IE_CHECK_OR_RETURN(ready[static_cast<size_t>(t)], IE_ERR_INVALID_FILE, "graph output: tensor '%s' is never produced",
                        tensors[static_cast<size_t>(t)].name.c_str());
+  }
+  // Every op is checked before any is prepared, so a bad file costs no packing.
+  const KernelSet none;
+  for (int k = 0; k < n_ops; ++k) {
+    IE_RETURN_IF_ERROR(CheckOp(OpContext(k, ops->Get(static_cast<flatbuffers::uoffset_t>(k)), tensors, none)));
   }
   return Status::Ok();
 }
@@ -74,14 +79,10 @@ Status Session::Open(std::unique_ptr<Model> model, const SessionOptions& options
   std::unique_ptr<Session> s(new Session());
   s->model_ = std::move(model);
   IE_RETURN_IF_ERROR(ChooseIsa(options.isa, &s->kernels_.isa));
-  IE_RETURN_IF_ERROR(s->CheckGraph());
+  IE_RETURN_IF_ERROR(CheckGraph(*s->model_));
   const auto& tensors = s->model_->tensors();
   const auto* ops = s->model_->graph().ops();
   const int n_ops = ops ? static_cast<int>(ops->size()) : 0;
-  // Every op is checked before any is prepared, so a bad file costs no packing.
-  for (int k = 0; k < n_ops; ++k) {
-    IE_RETURN_IF_ERROR(CheckOp(OpContext(k, ops->Get(static_cast<flatbuffers::uoffset_t>(k)), tensors, s->kernels_)));
-  }
   std::vector<PlanOp> plan_ops;
   std::vector<bool> replaced(tensors.size(), false);
   for (int k = 0; k < n_ops; ++k) {

@@ -54,7 +54,6 @@ class Session {
 
  private:
   Session() = default;
-  Status CheckGraph() const;
   Status CheckFinite(const std::vector<const void*>& inputs) const;
 
   std::unique_ptr<Model> model_;
@@ -69,6 +68,10 @@ class Session {
   std::unique_ptr<ThreadPool> pool_;
   int64_t weight_bytes_ = 0;
 };
+
+// Every rule a session checks before it prepares anything: the graph's
+// (SSA order, outputs produced) and each op's (the op spec).
+Status CheckGraph(const Model& model);
 
 // Resolves SessionOptions::isa (and INTEDGE_ISA) to an ISA this CPU runs.
 Status ChooseIsa(const std::string& requested, Isa* isa);
