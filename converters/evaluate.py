@@ -18,6 +18,7 @@ import torch
 from tqdm import tqdm
 
 from intedge import reference
+from intedge.extras import MissingExtraError
 from intedge.ir.graph import NUMPY_DTYPE
 from intedge.runtime import Session
 
@@ -131,5 +132,8 @@ def evaluate(name: str, calib: int = 64, limit: int | None = None, batch: int = 
         score = lambda pred: spec.evaluate(pred, targets)  # noqa: E731
     result = EvalResult(name, options.get("weights", "w8"), spec.metric, score(float_pred), score(int_pred), samples=len(inputs[0]), seconds=times)
     if peers:
-        result.peers["ort-int8"] = score(ort_int8(model, inputs, batch))
+        try:
+            result.peers["ort-int8"] = score(ort_int8(model, inputs, batch))
+        except MissingExtraError as e:
+            raise MissingExtraError(f"{e} (or leave the peer out: --no-peers)") from None
     return result

@@ -345,12 +345,19 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_bench)
 
     args = parser.parse_args(argv)
+    from intedge.extras import MissingExtraError, require
     from intedge.integer_ops import QuantizationError
     from intedge.ir import InvalidGraphError
     from intedge.reference import ExecutionError
 
-    # OSError: a path that is missing, a directory, unreadable
-    user_errors = (InvalidGraphError, ExecutionError, OSError, QuantizationError)
+    if args.command in ("convert", "eval", "demo", "bench"):
+        try:
+            require("torch", "torch", f"intedge {args.command}")
+        except MissingExtraError as e:
+            print(f"intedge {args.command}: error: {e}", file=sys.stderr)
+            return 2
+    # OSError: a path that is missing, a directory, unreadable; MissingExtraError: a feature's extra
+    user_errors = (InvalidGraphError, ExecutionError, OSError, QuantizationError, MissingExtraError)
     if args.command in ("convert", "eval", "demo"):
         from intedge.converters.errors import ConversionError
 

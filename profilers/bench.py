@@ -24,6 +24,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from intedge.extras import MissingExtraError
+
 from . import peers
 
 ENGINES = ("intedge-w8a8", "intedge-w4a8", "ort-fp32", "ort-int8", "executorch-xnnpack-fp32", "torch-fp32")
@@ -139,15 +141,20 @@ class _Artifacts:
                                            progress=False, **(spec.conversion | {"weights": weights}))
                 self.paths[engine] = work / f"{spec.name}-{weights}.ieg"
                 conv.graph(name=f"{spec.name}-{weights}").save(self.paths[engine])
-            elif engine.startswith("ort-"):
-                if onnx is None:  # both ORT engines start from one export
-                    onnx = peers.export_onnx(self.model, self.example, work / f"{spec.name}.onnx")
-                self.paths[engine] = peers.quantize_onnx(onnx) if engine == "ort-int8" else onnx
-            elif engine == "executorch-xnnpack-fp32":
-                try:
-                    self.executorch = peers.executorch_program(self.model, self.example)
-                except ImportError:
-                    self.skipped[engine] = "executorch is not installed (pip install -c constraints.txt '.[bench]')"
+            else:
+                try:  # a peer whose extra is not installed is left out, and the table says why
+                    onnx = self._peer(engine, spec, work, onnx)
+                except MissingExtraError as e:
+                    self.skipped[engine] = str(e)
+
+    def _peer(self, engine: str, spec: BenchModel, work: Path, onnx: Path | None) -> Path | None:
+        """Prepares a peer engine; returns the ONNX export, made once for both ORT engines."""
+        if engine.startswith("ort-"):
+            onnx = onnx or peers.export_onnx(self.model, self.example, work / f"{spec.name}.onnx")
+            self.paths[engine] = peers.quantize_onnx(onnx) if engine == "ort-int8" else onnx
+        elif engine == "executorch-xnnpack-fp32":
+            self.executorch = peers.executorch_program(self.model, self.example)
+        return onnx
 
     def runner(self, engine: str, threads: int, isa: str | None) -> Callable[[], object]:
         from intedge.runtime import Session

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from intedge.extras import require
+
 
 @contextlib.contextmanager
 def quiet():
@@ -44,6 +46,8 @@ def input_names(count: int) -> list[str]:
 
 def export_onnx(model: torch.nn.Module, example: tuple[np.ndarray, ...], path: Path) -> Path:
     """The model as ONNX (torch.onnx, dynamo exporter) at path."""
+    for module in ("onnx", "onnxscript"):
+        require(module, "peers", "the ONNX export")
     with quiet():
         args = tuple(torch.from_numpy(x) for x in example)
         torch.onnx.export(model, args, str(path), input_names=input_names(len(args)), dynamo=True, verbose=False)
@@ -53,6 +57,7 @@ def export_onnx(model: torch.nn.Module, example: tuple[np.ndarray, ...], path: P
 def quantize_onnx(path: Path) -> Path:
     """ORT's quantize_dynamic of an ONNX model (QInt8 weights, activations quantized per run), written
     beside it as *.int8.onnx."""
+    require("onnxruntime", "peers", "ONNX Runtime int8")
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     int8 = path.with_suffix(".int8.onnx")
@@ -62,7 +67,7 @@ def quantize_onnx(path: Path) -> Path:
 
 
 def ort_session(path: Path, threads: int | None = None):
-    import onnxruntime as ort
+    ort = require("onnxruntime", "peers", "ONNX Runtime")
 
     options = ort.SessionOptions()
     if threads:
@@ -92,6 +97,7 @@ def torch_runner(model: torch.nn.Module, example: tuple[np.ndarray, ...], thread
 def executorch_program(model: torch.nn.Module, example: tuple[np.ndarray, ...]) -> bytes:
     """The model lowered to ExecuTorch with every supported op delegated to XNNPACK (fp32): a .pte's bytes."""
     with quiet():
+        require("executorch", "peers", "ExecuTorch")
         from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
         from executorch.exir import to_edge_transform_and_lower
 

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# The test command (README, and .ci/run): lint, schema freshness, the C++
-# tests under AddressSanitizer + UBSan, the aarch64 cross-build and its tests
-# under qemu, then the Python suite (which runs whole models under qemu too).
-# Needs g++-aarch64-linux-gnu and qemu-user-static (.ci/run installs them).
+# The test command (README, and .ci/run): lint, generated-code freshness, the
+# C++ tests under AddressSanitizer + UBSan, a bounded libFuzzer run, the
+# aarch64 cross-build and its tests under qemu, then the whole Python suite
+# (the mutation agreement test, whole models under qemu). Needs what the
+# README's test command installs: the `all` extra, g++-aarch64-linux-gnu,
+# qemu-user-static and clang. `pytest -m "not slow"` alone is the fast tier.
+# FUZZ_SECONDS (default 60) bounds the fuzzing; INTEDGE_MUTANTS (default
+# 10000) sets the mutants per graph.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +18,9 @@ edge_runtime/schema/generate.sh --check
 
 echo "== C++ tests (ASan + UBSan, -Werror)"
 edge_runtime/tests/run_sanitized.sh
+
+echo "== fuzzing: open and run sessions from bytes (libFuzzer, ASan + UBSan), ${FUZZ_SECONDS:-60} s"
+edge_runtime/tests/fuzz/run_fuzz.sh "${FUZZ_SECONDS:-60}"
 
 echo "== aarch64: cross-build, C++ tests under qemu (cortex-a57, cortex-a76, max)"
 cmake -S . -B build/aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DCMAKE_BUILD_TYPE=Release \

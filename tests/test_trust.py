@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -176,3 +177,24 @@ def test_every_op_fixture_builds_with_the_fused_forms():
     g = build_every_op_graph()
     assert any(op.kind == "qlinear" and op.options["head_dim"] for op in g.ops)
     assert any(op.kind == "ilayernorm" and len(op.outputs) == 2 for op in g.ops)
+
+
+def test_ci_runs_the_readme_test_command_exactly():
+    """CI passed while the README's commands failed in a fresh venv: .ci/run now runs the README's test
+    command, character for character, in a fresh virtual environment."""
+    readme = (ROOT / "README.md").read_text().splitlines()
+    command = readme[next(k for k, line in enumerate(readme) if line.startswith("# 2. ")) + 1]
+    ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()
+    assert ci[-1] == command
+    assert any("python3 -m venv" in line for line in ci) and command.endswith("bash tests/run.sh")
+
+
+def test_a_misaligned_int64_vector_is_refused_by_both(every_op_path):
+    """Found by fuzz_session: a shape vector 4 bytes off an 8-byte boundary passed the FlatBuffers verifier
+    (it checks only the length prefix), and reading the dims was a misaligned load."""
+    data = bytearray((ROOT / "edge_runtime/tests/fuzz/corpus/regression-misaligned-int64-vector").read_bytes())
+    data[56:60] = bytes(4)
+    data[56:60] = zlib.crc32(data).to_bytes(4, "little")
+    for judge in (read_ieg, _runtime.check_ieg, Session):
+        with pytest.raises(IegFormatError, match="shape vector is not 8-byte aligned"):
+            judge(bytes(data))

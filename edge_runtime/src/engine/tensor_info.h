@@ -28,7 +28,6 @@ struct TensorInfo {
     for (int i = begin; i < end; ++i) n *= dims[static_cast<size_t>(i)];
     return n;
   }
-  bool SameShape(const TensorInfo& o) const { return rank == o.rank && dims == o.dims; }
   std::string ShapeString() const;
 };
 

@@ -67,6 +67,8 @@ Status CheckTensor(int index, const ir::fb::Tensor* t, uint64_t data_size) {
                      IE_ERR_INVALID_FILE, "tensor %d: unknown dtype code %d", index, dtype);
   const auto* shape = t->shape();
   const size_t rank = shape ? shape->size() : 0;
+  // The FlatBuffers verifier checks a vector's 4-byte length prefix only; the dims are read in place.
+  IE_CHECK_OR_RETURN(Aligned8(shape), IE_ERR_INVALID_FILE, "tensor %d: shape vector is not 8-byte aligned", index);
   IE_CHECK_OR_RETURN(rank <= static_cast<size_t>(kIegMaxRank), IE_ERR_INVALID_FILE, "tensor %d: rank %zu > %d", index,
                      rank, kIegMaxRank);
   int64_t dims[kIegMaxRank] = {};
@@ -163,6 +165,8 @@ Status VerifyIeg(const uint8_t* data, size_t size, IegView* view) {
       IE_CHECK_OR_RETURN(op->options_type() == expected && (expected == OpOptions::NONE || op->options()),
                          IE_ERR_INVALID_FILE, "op %u (%s): options are %s, expected %s", i, sig->kind, ir::fb::EnumNameOpOptions(op->options_type()),
                          ir::fb::EnumNameOpOptions(expected));
+      IE_CHECK_OR_RETURN(!sig->long_vectors_aligned || sig->long_vectors_aligned(*op), IE_ERR_INVALID_FILE,
+                         "op %u (%s): an int64 option vector is not 8-byte aligned", i, sig->kind);
       IE_RETURN_IF_ERROR(CheckIds("op", static_cast<int>(i), op->inputs(), n, true));
       IE_RETURN_IF_ERROR(CheckIds("op", static_cast<int>(i), op->outputs(), n, false));
     }

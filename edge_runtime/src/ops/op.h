@@ -18,12 +18,9 @@ namespace intedge {
 
 // Memory of every tensor during a run, by tensor id.
 using TensorData = std::vector<uint8_t*>;
-using Shape = std::vector<int64_t>;
 
 // Elements per thread chunk of an elementwise op: enough work to outweigh a hand-off.
 constexpr int64_t kElementGrain = 4096;
-
-inline Shape ShapeOf(const TensorInfo& t) { return Shape(t.dims.begin(), t.dims.begin() + t.rank); }
 
 // An op of a loaded graph after Prepare: its tensor ids, constants and the
 // kernels chosen for the session's ISA. Run only computes.

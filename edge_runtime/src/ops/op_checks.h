@@ -28,7 +28,16 @@ struct OpSignature {
   const char* output;        // the output role's name
   uint32_t output_dtypes;    // 0: the op's rules give the one dtype (an expression)
   int max_outputs;
+  // Whether the op's int64 option vectors are 8-byte aligned (null: it has none). The FlatBuffers
+  // verifier checks a vector's 4-byte length prefix only, and kernels read these in place.
+  bool (*long_vectors_aligned)(const ir::fb::Op& op);
 };
+
+// A vector of int64 that may be read in place: absent, or 8-byte aligned.
+template <typename V>
+bool Aligned8(const V* v) {
+  return !v || reinterpret_cast<uintptr_t>(v->data()) % 8 == 0;
+}
 
 // The signature of an op kind, or null for a code the spec does not define.
 const OpSignature* SignatureOf(ir::fb::OpKind kind);
