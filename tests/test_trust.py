@@ -198,3 +198,20 @@ def test_a_misaligned_int64_vector_is_refused_by_both(every_op_path):
     for judge in (read_ieg, _runtime.check_ieg, Session):
         with pytest.raises(IegFormatError, match="shape vector is not 8-byte aligned"):
             judge(bytes(data))
+
+
+def test_rule_arithmetic_overflows_alike_on_both_sides():
+    """Found by the mutation test: a slice with step 2^63 - 1 overflowed int64 in the engine's shape rule
+    (undefined behaviour) while Python computed with a big integer; the two named different shapes. The
+    rule's arithmetic is now checked int64 on both sides, and the slice shape is computed without it."""
+    g = Graph(name="slice")
+    x = g.add_tensor("x", "int8", (1, 11, 4), 0.1)
+    y = g.add_tensor("y", "int8", (1, 1, 4), 0.1)
+    g.inputs, g.outputs = [x], [y]
+    g.add_op("slice", [x], [y], name="s", axis=1, start=0, end=11, step=2**63 - 1)
+    g.validate()
+    data = write_ieg(g)
+    read_ieg(data)
+    _runtime.check_ieg(data)
+    out = Session(data).run({"x": np.arange(44, dtype=np.int8).reshape(1, 11, 4)})["y"]
+    assert np.array_equal(out, reference.run(g, {"x": np.arange(44, dtype=np.int8).reshape(1, 11, 4)})["y"])

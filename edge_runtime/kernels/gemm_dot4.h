@@ -60,9 +60,8 @@ class GemmDot4 final : public GemmKernel {
   static constexpr int64_t kVecBytes = V::kLanes * 4;
   // Weights come from memory on every inference (a model's are megabytes)
   // and only a column pair's first tile reads them there; the hardware
-  // prefetcher alone left it stalling. Prefetching 8 KB ahead in the packed
-  // stream made GEMMs with cold weights 8-10 % faster here (4 KB: 5 %, 16 KB:
-  // 3 %), and MiniLM's qlinears 10 %.
+  // prefetcher alone left it stalling. 8 KB ahead in the packed stream is
+  // the distance that hid the most latency (docs/benchmarks.md has the sweep).
   static constexpr int64_t kPrefetchBytes = 8192;
   // What a tile's k-steps prefetch (see Rows).
   static constexpr int kInStream = 0, kAhead = 1, kNoPrefetch = 2;
@@ -140,7 +139,7 @@ class GemmDot4 final : public GemmKernel {
   // reads its weights as one sequential stream and the whole matrix is read
   // in address order: weights come from memory on every inference (a
   // model's are megabytes), and one stream keeps the hardware prefetcher
-  // ahead (two interleaved streams cost MiniLM's fc1 6 %).
+  // ahead (it follows one stream well, two interleaved ones less so).
   static int64_t VectorAt(int64_t block, int64_t step, int64_t steps) {
     return ((block >> 1) * steps * 2 + step * 2 + (block & 1)) * kVecBytes;
   }
@@ -226,18 +225,16 @@ class GemmDot4 final : public GemmKernel {
   // Tiles of MR rows over every column pair, then the pair's last rows in a
   // smaller tile. MR is a template argument so the accumulators live in
   // registers. kWeights: kW8, kW4 (nibbles unpacked in the k-loop) or
-  // kW4Panel (the pair expanded to int8 first, then W8 tiles over it: the
-  // W4 GEMM ran at 1.15-1.19× the W8 one unpacking in the k-loop, where each
-  // group's sums need a shift, a multiply and an add per accumulator; over
-  // a panel, at 0.95-1.03× on the models' shapes. Below kPanelMinRows the
-  // expansion costs more than it saves: 8 rows ran 14 % slower, 12 rows
-  // 12 % faster).
+  // kW4Panel (the pair expanded to int8 first, then W8 tiles over it:
+  // unpacking in the k-loop, each group's sums need a shift, a multiply and
+  // an add per accumulator, while a panel pays the group scale once per
+  // weight. Below kPanelMinRows the expansion costs more than it saves).
   //
   // Each k-step of a tile issues one prefetch (kPrefetch). Only a pair's
   // first tile reads its weights from memory (or L3), so with two tiles or
   // more per pair the first two fetch the next pair, half each, a whole pair
-  // ahead of its use: DeiT-Tiny's qlinears ran 6 % and MiniLM's 3 % faster
-  // than with only the in-stream prefetch, which the other tiles and
+  // ahead of its use, which hides the pair's first misses better than the
+  // in-stream prefetch alone, which the other tiles and
   // single-tile pairs keep, and so does a qmatmul (its right operand was
   // just packed). Over a panel, the first tile fetches the next pair's
   // nibbles (half a W8 pair: a line a k-step covers them) and the others
@@ -367,7 +364,7 @@ class GemmDot4 final : public GemmKernel {
     const int64_t kq = kp_ / 4;
     // kp_ ≥ 4, so the loop runs. Said, because for a loop that might not
     // run GCC passes the accumulators through the stack (a store and a load
-    // each a tile: 5 % of a K = 64 attention product with 12-row tiles).
+    // each a tile, which short attention products feel).
     if (kq < 1) __builtin_unreachable();
     for (int64_t k = 0; k < kq; ++k) {
       Prefetch<kPrefetch>(pair, ahead, k);

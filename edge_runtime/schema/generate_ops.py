@@ -109,13 +109,13 @@ class Translator:
             return f"FloorDiv({self.ev}, {a}, {b})", "int"
         if isinstance(n.op, ast.Mod):
             return f"FloorMod({self.ev}, {a}, {b})", "int"
-        op = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*"}[type(n.op)]
-        return f"({a} {op} {b})", "int"
+        op = {ast.Add: "Add", ast.Sub: "Sub", ast.Mult: "Mul"}[type(n.op)]
+        return f"{op}({self.ev}, {a}, {b})", "int"
 
     def _UnaryOp(self, n):
         if isinstance(n.op, ast.Not):
             return f"(!{self.typed(n.operand, 'bool')})", "bool"
-        return f"(-{self.typed(n.operand, 'int')})", "int"
+        return f"Neg({self.ev}, {self.typed(n.operand, 'int')})", "int"
 
     def _BoolOp(self, n):
         op = " && " if isinstance(n.op, ast.And) else " || "
@@ -166,7 +166,7 @@ class Translator:
                 raise GenError(f"len of {args[0][1]}")
             return f"{codes[0]}.size()", "int"
         calls = {
-            "finite": ("Finite({0})", "bool"), "prod": ("Prod({0})", "int"),
+            "finite": ("Finite({0})", "bool"), "prod": ("Prod({ev}, {0})", "int"),
             "max_abs": ("MaxAbs({ev}, {0})", "int"), "min_of": ("MinOf({ev}, {0})", "int"),
             "max_of": ("MaxOf({ev}, {0})", "int"), "all_between": ("AllBetween({0}, {1}, {2})", "bool"),
             "broadcasts": ("Broadcasts({0}, {1})", "bool"), "is_permutation": ("IsPermutation({0}, {1})", "bool"),
@@ -202,7 +202,8 @@ class Translator:
         self.depth -= 1
         if f == "all":
             return f"[&]() -> bool {{ {head} {{ {bind} if (!{body}) return false; }} return true; }}()", "bool"
-        return f"[&]() -> int64_t {{ int64_t s_ = 0; {head} {{ {bind} s_ += {body}; }} return s_; }}()", "int"
+        return (f"[&]() -> int64_t {{ int64_t s_ = 0; {head} {{ {bind} s_ = Add({self.ev}, s_, {body}); }} return s_; }}()",
+                "int")
 
 
 FMT = {"int": "FmtInt", "bool": "FmtBool", "dims": "FmtDims", "dtype": "FmtDType", "float": "FmtFloat", "str": ""}

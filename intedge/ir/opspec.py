@@ -331,7 +331,7 @@ OPS: list[OpSpec] = [
     OpSpec(
         "slice", 14, "Slice", "Elements start, start + step, … below end of one axis.",
         inputs=(Input("x", MOVABLE),),
-        output=Output("y", "x.dtype", "x.shape[:axis] + [(end - start + step - 1) // step] + x.shape[axis + 1:]"),
+        output=Output("y", "x.dtype", "x.shape[:axis] + [(end - start - 1) // step + 1] + x.shape[axis + 1:]"),
         options=(Option("axis", "int"), Option("start", "long"), Option("end", "long"), Option("step", "long", 1)),
         rules=(
             _axis(),

@@ -15,9 +15,11 @@ What both sides promise, and the tests hold them to:
 * Indexing follows Python (negative indices count from the end; slices
   clamp). An index out of range, a division by zero or an absent optional
   input read makes the whole rule fail, as if it were false.
-* Integers are exact. The tensor-level limits (dims in [1, 2^31), at most
-  2^40 elements) keep every rule's arithmetic inside int64, which is what
-  the C++ side computes in.
+* Integers are int64, checked: an arithmetic result outside int64 (a
+  shape rule fed an option near 2^63, say) fails the rule on both sides,
+  where Python alone would carry on with a big integer and C++ alone would
+  wrap. The tensor-level limits (dims in [1, 2^31), at most 2^40 elements)
+  keep the rules' arithmetic on valid graphs far from that edge.
 * `and`, `or` and `x if c else y` short-circuit on both sides.
 
 Grammar: integer and boolean literals; names; attributes of tensors
@@ -32,6 +34,7 @@ HELPERS; and `all(E for v in ITER)` / `sum(...)` with one `for`.
 from __future__ import annotations
 
 import ast
+import copy
 import math
 from dataclasses import dataclass
 
@@ -119,6 +122,13 @@ class AbsentTensor:
 ABSENT = AbsentTensor()
 
 
+def _i64(value):
+    """An arithmetic result, checked to be an int64 as the C++ side computes it (shapes pass as they are)."""
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        raise RuleFailed("int64 overflow")
+    return value
+
+
 def _data(t):
     if not t.present or not t.constant:
         raise RuleFailed("not a constant")
@@ -168,16 +178,23 @@ def _permute(dims, vec):
 def _prod(dims):
     n = 1
     for d in dims:
-        n *= d
+        n = _i64(n * d)
     return n
+
+
+def _sum(values):
+    total = 0
+    for v in values:
+        total = _i64(total + v)
+    return total
 
 
 PY_HELPERS = {
     "len": len, "finite": math.isfinite, "prod": _prod, "max_abs": _max_abs, "min_of": _min_of, "max_of": _max_of,
     "all_between": _all_between, "broadcasts": _broadcasts, "is_permutation": _is_permutation,
-    "permute": _permute, "range": range, "all": all, "sum": sum,
+    "permute": _permute, "range": range, "all": all, "sum": _sum,
 }
-PY_HELPERS |= {d: d for d in DTYPE_NAMES}
+PY_HELPERS |= {d: d for d in DTYPE_NAMES} | {"_i64": _i64}
 
 
 def fmt(value) -> str:
@@ -199,6 +216,20 @@ _ALLOWED = (
 )
 
 
+class _Checked(ast.NodeTransformer):
+    """Wraps each arithmetic result in _i64(...), the Python side of C++'s overflow checks."""
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        return ast.copy_location(ast.Call(ast.Name("_i64", ast.Load()), [node], []), node)
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if not isinstance(node.op, ast.USub):
+            return node
+        return ast.copy_location(ast.Call(ast.Name("_i64", ast.Load()), [node], []), node)
+
+
 class _Fold(ast.NodeTransformer):
     """Folds literal powers (2**31) and substitutes the op's named sub-expressions."""
 
@@ -208,6 +239,12 @@ class _Fold(ast.NodeTransformer):
     def visit_Name(self, node):
         if node.id in self.macros:
             return self.macros[node.id]
+        return node
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) and type(node.operand.value) is int:
+            return ast.copy_location(ast.Constant(-node.operand.value), node)
         return node
 
     def visit_BinOp(self, node):
@@ -266,7 +303,8 @@ def parse(text: str, macros: dict[str, Expr] | None = None, calls=HELPERS) -> Ex
         if isinstance(node, ast.GeneratorExp) and len(node.generators) != 1:
             raise SpecLanguageError(f"{text!r}: one `for` per generator")
     tree = ast.fix_missing_locations(_Fold({k: v.tree.body for k, v in (macros or {}).items()}).visit(tree))
-    return Expr(text, tree, compile(tree, f"<spec: {text}>", "eval"))
+    checked = ast.fix_missing_locations(_Checked().visit(copy.deepcopy(tree)))
+    return Expr(text, tree, compile(checked, f"<spec: {text}>", "eval"))
 
 
 # --- messages -----------------------------------------------------------------------------------

@@ -23,9 +23,9 @@ struct Zmm {
   static constexpr int kLanes = 16;
   static constexpr bool kUnsignedA = true;  // vpdpbusd: u8 × s8
   // 32 registers. W8: 8 × 2 accumulators; 12 × 2 fit too, but GCC 12 then
-  // spills them around the epilogue, and 8 rows ran 2-7 % faster on every
-  // shape measured (6, 7 and 9: 1-8 % slower than 8). W4: 6 × 2 accumulators,
-  // 6 × 2 group sums and 4 unpacked weight vectors (4, 5, 7 and 8 rows: up to 7 % slower).
+  // spills them around the epilogue; 8 rows was the fastest height measured
+  // (docs/benchmarks.md). W4: 6 × 2 accumulators, 6 × 2 group sums and 4
+  // unpacked weight vectors: 28 of the 32 registers.
   static constexpr int kRowsW8 = 8, kRowsW4 = 6;
   static Vec Zero() { return _mm512_setzero_si512(); }
   static Vec Load(const void* p) { return _mm512_load_si512(p); }

@@ -95,8 +95,7 @@ void LayerNormRows(const In* x, int64_t rows, int64_t C, const Output<Out>&... o
   };
   // The statistics of a block of rows first, then their outputs: each row's
   // chain of reductions, division and square root is serial, and rows side
-  // by side let them overlap (DeiT-Tiny's LayerNorms 18 % faster than
-  // taking row r + 1's statistics just before row r's outputs).
+  // by side let them overlap, which one row after another cannot.
   for (int64_t r0 = 0; r0 < rows; r0 += kStatsBlock) {
     const int64_t r1 = r0 + kStatsBlock < rows ? r0 + kStatsBlock : rows;
     uint64_t scale[kStatsBlock], offset[kStatsBlock];

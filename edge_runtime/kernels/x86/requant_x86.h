@@ -1,8 +1,8 @@
 // The dyadic requant of a vector of int32 accumulators, exactly as arith.h's
 // Requantize: sat((z · m + 2^(s−1)) >> s) with a 64-bit product, per-lane m
 // and s, saturated to int32 here; the GEMM's stores saturate to the output
-// type (vpmovsdb / vpmovsdw: no min and max per vector, 1 % of DeiT-Tiny's
-// qlinear time). x86 has 32×32→64 multiplies only for even lanes, so odd
+// type (vpmovsdb / vpmovsdw saturate as they narrow: no min and max per
+// vector). x86 has 32×32→64 multiplies only for even lanes, so odd
 // lanes go through a 32-bit shift first. Included by the ISA files inside
 // their anonymous namespaces (see kernels/aligned.h); the 512-bit form
 // exists only where AVX-512 is enabled.

@@ -25,7 +25,7 @@ struct YmmBase {
     return _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(even, 4), even_bytes), _mm256_slli_epi16(odd, 4));
   }
   // AVX2 has no narrowing masked stores: clamp in the vector (a scalar clamp
-  // a lane made the AVX-VNNI DeiT-Tiny 20 % slower), then go through a small buffer.
+  // a lane serializes the epilogue), then go through a small buffer.
   template <typename T>
   static void StoreAs(T* p, int valid, Vec v) {
     alignas(32) int32_t lanes[8];

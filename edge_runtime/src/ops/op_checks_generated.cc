@@ -93,8 +93,8 @@ Status Check_qlinear(const OpContext& ctx) {
   }
   {
     Ev e;
-    const bool ok = ((Index(e, x.shape(e), (-int64_t{1})) == Index(e, weight.shape(e), int64_t{1})));
-    if (!ok || e.bad) return ctx.Fail(std::string("input's last dim ") + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(Index(m, x.shape(m), (-int64_t{1}))); }) + " != weight K " + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(Index(m, weight.shape(m), int64_t{1})); }));
+    const bool ok = ((Index(e, x.shape(e), int64_t{-1}) == Index(e, weight.shape(e), int64_t{1})));
+    if (!ok || e.bad) return ctx.Fail(std::string("input's last dim ") + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(Index(m, x.shape(m), int64_t{-1})); }) + " != weight K " + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(Index(m, weight.shape(m), int64_t{1})); }));
   }
   {
     Ev e;
@@ -133,7 +133,7 @@ Status Check_qlinear(const OpContext& ctx) {
   }
   {
     Ev e;
-    const bool ok = (((((Index(e, weight.shape(e), int64_t{1}) * int64_t{128}) * (((weight.dtype(e) == DType::INT4)) ? int64_t{128} : MaxAbs(e, weight))) + MaxAbs(e, bias)) < int64_t{2147483648}));
+    const bool ok = ((Add(e, Mul(e, Mul(e, Index(e, weight.shape(e), int64_t{1}), int64_t{128}), (((weight.dtype(e) == DType::INT4)) ? int64_t{128} : MaxAbs(e, weight))), MaxAbs(e, bias)) < int64_t{2147483648}));
     if (!ok || e.bad) return ctx.Fail(std::string("K=") + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(Index(m, weight.shape(m), int64_t{1})); }) + " with bias up to " + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(MaxAbs(m, bias)); }) + " can overflow the int32 accumulator");
   }
   {
@@ -143,7 +143,7 @@ Status Check_qlinear(const OpContext& ctx) {
   }
   {
     Ev e;
-    const bool ok = AllBetween(multiplier, int64_t{0}, (int64_t{2147483648} - int64_t{1}));
+    const bool ok = AllBetween(multiplier, int64_t{0}, Sub(e, int64_t{2147483648}, int64_t{1}));
     if (!ok || e.bad) return ctx.Fail(std::string("a multiplier is outside [0, 2^31)"));
   }
   {
@@ -158,7 +158,7 @@ Status Check_qlinear(const OpContext& ctx) {
   }
   {
     Ev e;
-    const Dims want = (((head_dim == int64_t{0})) ? Cat(e, Slice(x.shape(e), false, 0, true, (-int64_t{1})), Dims{Index(e, weight.shape(e), int64_t{0})}) : Dims{FloorDiv(e, Index(e, weight.shape(e), int64_t{0}), head_dim), Prod(Slice(x.shape(e), false, 0, true, (-int64_t{1}))), head_dim});
+    const Dims want = (((head_dim == int64_t{0})) ? Cat(e, Slice(x.shape(e), false, 0, true, int64_t{-1}), Dims{Index(e, weight.shape(e), int64_t{0})}) : Dims{FloorDiv(e, Index(e, weight.shape(e), int64_t{0}), head_dim), Prod(e, Slice(x.shape(e), false, 0, true, int64_t{-1})), head_dim});
     IE_RETURN_IF_ERROR(ctx.CheckOutputShapes(!e.bad, want));
   }
   return Status::Ok();
@@ -179,18 +179,18 @@ Status Check_qmatmul(const OpContext& ctx) {
   }
   {
     Ev e;
-    const bool ok = ((Slice(a.shape(e), false, 0, true, (-int64_t{2})) == Slice(b.shape(e), false, 0, true, (-int64_t{2}))));
+    const bool ok = ((Slice(a.shape(e), false, 0, true, int64_t{-2}) == Slice(b.shape(e), false, 0, true, int64_t{-2})));
     if (!ok || e.bad) return ctx.Fail(std::string("batch dims differ: ") + Place([&]([[maybe_unused]] Ev& m) { return FmtDims(a.shape(m)); }) + " vs " + Place([&]([[maybe_unused]] Ev& m) { return FmtDims(b.shape(m)); }));
   }
   {
     Ev e;
-    const bool ok = ((Index(e, a.shape(e), (-int64_t{1})) == (transpose_b ? Index(e, b.shape(e), (-int64_t{1})) : Index(e, b.shape(e), (-int64_t{2})))));
+    const bool ok = ((Index(e, a.shape(e), int64_t{-1}) == (transpose_b ? Index(e, b.shape(e), int64_t{-1}) : Index(e, b.shape(e), int64_t{-2}))));
     if (!ok || e.bad) return ctx.Fail(std::string("inner dims differ: ") + Place([&]([[maybe_unused]] Ev& m) { return FmtDims(a.shape(m)); }) + " x " + Place([&]([[maybe_unused]] Ev& m) { return FmtDims(b.shape(m)); }));
   }
   {
     Ev e;
-    const bool ok = ((((Index(e, a.shape(e), (-int64_t{1})) * int64_t{255}) * int64_t{128}) < int64_t{2147483648}));
-    if (!ok || e.bad) return ctx.Fail(std::string("K=") + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(Index(m, a.shape(m), (-int64_t{1}))); }) + " can overflow the int32 accumulator");
+    const bool ok = ((Mul(e, Mul(e, Index(e, a.shape(e), int64_t{-1}), int64_t{255}), int64_t{128}) < int64_t{2147483648}));
+    if (!ok || e.bad) return ctx.Fail(std::string("K=") + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(Index(m, a.shape(m), int64_t{-1})); }) + " can overflow the int32 accumulator");
   }
   {
     Ev e;
@@ -204,7 +204,7 @@ Status Check_qmatmul(const OpContext& ctx) {
   }
   {
     Ev e;
-    const Dims want = Cat(e, Slice(a.shape(e), false, 0, true, (-int64_t{1})), Dims{(transpose_b ? Index(e, b.shape(e), (-int64_t{2})) : Index(e, b.shape(e), (-int64_t{1})))});
+    const Dims want = Cat(e, Slice(a.shape(e), false, 0, true, int64_t{-1}), Dims{(transpose_b ? Index(e, b.shape(e), int64_t{-2}) : Index(e, b.shape(e), int64_t{-1}))});
     IE_RETURN_IF_ERROR(ctx.CheckOutputShapes(!e.bad, want));
   }
   return Status::Ok();
@@ -260,7 +260,7 @@ Status Check_shiftmax(const OpContext& ctx) {
   [[maybe_unused]] const int64_t shift = o->shift();
   {
     Ev e;
-    const bool ok = (((x.rank(e) >= int64_t{1})) && ((Index(e, x.shape(e), (-int64_t{1})) <= int64_t{65536})));
+    const bool ok = (((x.rank(e) >= int64_t{1})) && ((Index(e, x.shape(e), int64_t{-1}) <= int64_t{65536})));
     if (!ok || e.bad) return ctx.Fail(std::string("rows must be 1 to 65536 wide"));
   }
   {
@@ -300,7 +300,7 @@ Status Check_shiftgelu(const OpContext& ctx) {
   }
   {
     Ev e;
-    const bool ok = (((-int64_t{255}) <= x0) && (x0 <= (-int64_t{1})));
+    const bool ok = ((int64_t{-255} <= x0) && (x0 <= int64_t{-1}));
     if (!ok || e.bad) return ctx.Fail(std::string("x0 ") + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(x0); }) + " outside [-255, -1]");
   }
   {
@@ -346,12 +346,12 @@ Status Check_lambda_shiftgelu(const OpContext& ctx) {
   }
   {
     Ev e;
-    const bool ok = (((multiplier.size() == shift.size())) && (In<int64_t>(multiplier.size(), {int64_t{1}, Index(e, x.shape(e), (-int64_t{1}))})));
-    if (!ok || e.bad) return ctx.Fail(std::string("multiplier and shift need 1 or ") + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(Index(m, x.shape(m), (-int64_t{1}))); }) + " entries");
+    const bool ok = (((multiplier.size() == shift.size())) && (In<int64_t>(multiplier.size(), {int64_t{1}, Index(e, x.shape(e), int64_t{-1})})));
+    if (!ok || e.bad) return ctx.Fail(std::string("multiplier and shift need 1 or ") + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(Index(m, x.shape(m), int64_t{-1})); }) + " entries");
   }
   {
     Ev e;
-    const bool ok = AllBetween(multiplier, int64_t{0}, (int64_t{2147483648} - int64_t{1}));
+    const bool ok = AllBetween(multiplier, int64_t{0}, Sub(e, int64_t{2147483648}, int64_t{1}));
     if (!ok || e.bad) return ctx.Fail(std::string("a multiplier is outside [0, 2^31)"));
   }
   {
@@ -376,17 +376,17 @@ Status Check_ilayernorm(const OpContext& ctx) {
   [[maybe_unused]] const Vec<int8_t> shift(o->shift());
   {
     Ev e;
-    const bool ok = (((x.rank(e) >= int64_t{1})) && ((Index(e, x.shape(e), (-int64_t{1})) <= int64_t{4096})));
+    const bool ok = (((x.rank(e) >= int64_t{1})) && ((Index(e, x.shape(e), int64_t{-1}) <= int64_t{4096})));
     if (!ok || e.bad) return ctx.Fail(std::string("channels must be 1 to 4096"));
   }
   {
     Ev e;
-    const bool ok = (((multiplier.size() == (ys.size() * Index(e, x.shape(e), (-int64_t{1}))))) && ((bias.size() == (ys.size() * Index(e, x.shape(e), (-int64_t{1}))))));
-    if (!ok || e.bad) return ctx.Fail(std::string("multiplier and bias need ") + Place([&]([[maybe_unused]] Ev& m) { return FmtInt((ys.size() * Index(m, x.shape(m), (-int64_t{1})))); }) + " entries");
+    const bool ok = (((multiplier.size() == Mul(e, ys.size(), Index(e, x.shape(e), int64_t{-1})))) && ((bias.size() == Mul(e, ys.size(), Index(e, x.shape(e), int64_t{-1})))));
+    if (!ok || e.bad) return ctx.Fail(std::string("multiplier and bias need ") + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(Mul(m, ys.size(), Index(m, x.shape(m), int64_t{-1}))); }) + " entries");
   }
   {
     Ev e;
-    const bool ok = AllBetween(bias, (-int64_t{2305843009213693952}), int64_t{2305843009213693952});
+    const bool ok = AllBetween(bias, int64_t{-2305843009213693952}, int64_t{2305843009213693952});
     if (!ok || e.bad) return ctx.Fail(std::string("bias outside [-2^61, 2^61]"));
   }
   {
@@ -431,7 +431,7 @@ Status Check_meanpool(const OpContext& ctx) {
   }
   {
     Ev e;
-    const Dims want = Cat(e, Slice(x.shape(e), false, 0, true, axis), Slice(x.shape(e), true, (axis + int64_t{1}), false, 0));
+    const Dims want = Cat(e, Slice(x.shape(e), false, 0, true, axis), Slice(x.shape(e), true, Add(e, axis, int64_t{1}), false, 0));
     IE_RETURN_IF_ERROR(ctx.CheckOutputShapes(!e.bad, want));
   }
   return Status::Ok();
@@ -447,7 +447,7 @@ Status Check_reshape(const OpContext& ctx) {
   }
   {
     Ev e;
-    const bool ok = ((Prod(x.shape(e)) == Prod(y.shape(e))));
+    const bool ok = ((Prod(e, x.shape(e)) == Prod(e, y.shape(e))));
     if (!ok || e.bad) return ctx.Fail(std::string("cannot reshape ") + Place([&]([[maybe_unused]] Ev& m) { return FmtDims(x.shape(m)); }) + " to " + Place([&]([[maybe_unused]] Ev& m) { return FmtDims(y.shape(m)); }));
   }
   return Status::Ok();
@@ -498,7 +498,7 @@ Status Check_concat(const OpContext& ctx) {
   }
   {
     Ev e;
-    const bool ok = [&]() -> bool { for (int64_t i0_ = 0; i0_ < (xs).size(); ++i0_) { const Tensor t = xs.At(e, i0_); if (!((Cat(e, Slice(t.shape(e), false, 0, true, axis), Slice(t.shape(e), true, (axis + int64_t{1}), false, 0)) == Cat(e, Slice(xs.At(e, int64_t{0}).shape(e), false, 0, true, axis), Slice(xs.At(e, int64_t{0}).shape(e), true, (axis + int64_t{1}), false, 0))))) return false; } return true; }();
+    const bool ok = [&]() -> bool { for (int64_t i0_ = 0; i0_ < (xs).size(); ++i0_) { const Tensor t = xs.At(e, i0_); if (!((Cat(e, Slice(t.shape(e), false, 0, true, axis), Slice(t.shape(e), true, Add(e, axis, int64_t{1}), false, 0)) == Cat(e, Slice(xs.At(e, int64_t{0}).shape(e), false, 0, true, axis), Slice(xs.At(e, int64_t{0}).shape(e), true, Add(e, axis, int64_t{1}), false, 0))))) return false; } return true; }();
     if (!ok || e.bad) return ctx.Fail(std::string("inputs differ off the concat axis"));
   }
   {
@@ -508,7 +508,7 @@ Status Check_concat(const OpContext& ctx) {
   }
   {
     Ev e;
-    const Dims want = Cat(e, Cat(e, Slice(xs.At(e, int64_t{0}).shape(e), false, 0, true, axis), Dims{[&]() -> int64_t { int64_t s_ = 0; for (int64_t i0_ = 0; i0_ < (xs).size(); ++i0_) { const Tensor t = xs.At(e, i0_); s_ += Index(e, t.shape(e), axis); } return s_; }()}), Slice(xs.At(e, int64_t{0}).shape(e), true, (axis + int64_t{1}), false, 0));
+    const Dims want = Cat(e, Cat(e, Slice(xs.At(e, int64_t{0}).shape(e), false, 0, true, axis), Dims{[&]() -> int64_t { int64_t s_ = 0; for (int64_t i0_ = 0; i0_ < (xs).size(); ++i0_) { const Tensor t = xs.At(e, i0_); s_ = Add(e, s_, Index(e, t.shape(e), axis)); } return s_; }()}), Slice(xs.At(e, int64_t{0}).shape(e), true, Add(e, axis, int64_t{1}), false, 0));
     IE_RETURN_IF_ERROR(ctx.CheckOutputShapes(!e.bad, want));
   }
   return Status::Ok();
@@ -539,7 +539,7 @@ Status Check_slice(const OpContext& ctx) {
   }
   {
     Ev e;
-    const Dims want = Cat(e, Cat(e, Slice(x.shape(e), false, 0, true, axis), Dims{FloorDiv(e, (((end - start) + step) - int64_t{1}), step)}), Slice(x.shape(e), true, (axis + int64_t{1}), false, 0));
+    const Dims want = Cat(e, Cat(e, Slice(x.shape(e), false, 0, true, axis), Dims{Add(e, FloorDiv(e, Sub(e, Sub(e, end, start), int64_t{1}), step), int64_t{1})}), Slice(x.shape(e), true, Add(e, axis, int64_t{1}), false, 0));
     IE_RETURN_IF_ERROR(ctx.CheckOutputShapes(!e.bad, want));
   }
   return Status::Ok();
@@ -582,12 +582,12 @@ Status Check_upsample_nearest(const OpContext& ctx) {
   }
   {
     Ev e;
-    const bool ok = ((Slice(x.shape(e), false, 0, true, (-int64_t{2})) == Slice(y.shape(e), false, 0, true, (-int64_t{2}))));
+    const bool ok = ((Slice(x.shape(e), false, 0, true, int64_t{-2}) == Slice(y.shape(e), false, 0, true, int64_t{-2})));
     if (!ok || e.bad) return ctx.Fail(std::string("only the last two axes may grow"));
   }
   {
     Ev e;
-    const bool ok = (((FloorMod(e, Index(e, y.shape(e), (-int64_t{2})), Index(e, x.shape(e), (-int64_t{2}))) == int64_t{0})) && ((FloorMod(e, Index(e, y.shape(e), (-int64_t{1})), Index(e, x.shape(e), (-int64_t{1}))) == int64_t{0})));
+    const bool ok = (((FloorMod(e, Index(e, y.shape(e), int64_t{-2}), Index(e, x.shape(e), int64_t{-2})) == int64_t{0})) && ((FloorMod(e, Index(e, y.shape(e), int64_t{-1}), Index(e, x.shape(e), int64_t{-1})) == int64_t{0})));
     if (!ok || e.bad) return ctx.Fail(Place([&]([[maybe_unused]] Ev& m) { return FmtDims(y.shape(m)); }) + " is not an integer multiple of " + Place([&]([[maybe_unused]] Ev& m) { return FmtDims(x.shape(m)); }));
   }
   return Status::Ok();
@@ -605,7 +605,7 @@ Status Check_argmax(const OpContext& ctx) {
   }
   {
     Ev e;
-    const Dims want = Cat(e, Slice(x.shape(e), false, 0, true, axis), Slice(x.shape(e), true, (axis + int64_t{1}), false, 0));
+    const Dims want = Cat(e, Slice(x.shape(e), false, 0, true, axis), Slice(x.shape(e), true, Add(e, axis, int64_t{1}), false, 0));
     IE_RETURN_IF_ERROR(ctx.CheckOutputShapes(!e.bad, want));
   }
   return Status::Ok();

@@ -86,15 +86,35 @@ inline Dims Cat(Ev& e, const Dims& a, const Dims& b) {
   return out;
 }
 
-inline int64_t Prod(const Dims& d) {
+inline int64_t Mul(Ev& e, int64_t a, int64_t b);
+inline int64_t Prod(Ev& e, const Dims& d) {
   int64_t n = 1;
-  for (int64_t i = 0; i < d.size(); ++i) n *= d[i];
+  for (int64_t i = 0; i < d.size(); ++i) n = Mul(e, n, d[i]);
   return n;
 }
 
+// Checked int64 arithmetic: a result outside int64 marks the evaluation
+// bad (spec_lang.py's _i64 does the same on the Python side).
+inline int64_t Add(Ev& e, int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r)) e.bad = true;
+  return r;
+}
+inline int64_t Sub(Ev& e, int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_sub_overflow(a, b, &r)) e.bad = true;
+  return r;
+}
+inline int64_t Mul(Ev& e, int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r)) e.bad = true;
+  return r;
+}
+inline int64_t Neg(Ev& e, int64_t a) { return Sub(e, 0, a); }
+
 // Python's // and % (floor, the remainder takes the divisor's sign).
 inline int64_t FloorDiv(Ev& e, int64_t a, int64_t b) {
-  if (b == 0) {
+  if (b == 0 || (b == -1 && a == INT64_MIN)) {
     e.bad = true;
     return 0;
   }
@@ -106,6 +126,7 @@ inline int64_t FloorMod(Ev& e, int64_t a, int64_t b) {
     e.bad = true;
     return 0;
   }
+  if (b == -1) return 0;  // a % -1 is 0, and INT64_MIN % -1 would trap
   const int64_t r = a % b;
   return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
 }
