@@ -215,3 +215,16 @@ def test_rule_arithmetic_overflows_alike_on_both_sides():
     _runtime.check_ieg(data)
     out = Session(data).run({"x": np.arange(44, dtype=np.int8).reshape(1, 11, 4)})["y"]
     assert np.array_equal(out, reference.run(g, {"x": np.arange(44, dtype=np.int8).reshape(1, 11, 4)})["y"])
+
+
+def test_int4_activations_are_refused_by_both():
+    """Int4 is a packing of constant weights: an int4 graph input passed the container and broke the runner."""
+    g = Graph(name="int4-input")
+    x = g.add_tensor("x", "int4", (1, 4), 0.1)
+    y = g.add_tensor("y", "int8", (1, 4), 0.1)
+    g.inputs, g.outputs = [x, y], [y]
+    with pytest.raises(InvalidGraphError, match="int4 tensors must be constants"):
+        g.validate()
+    for judge in (read_ieg, _runtime.check_ieg):
+        with pytest.raises(IegFormatError, match="int4 tensors must be constants"):
+            judge(write_ieg(g))

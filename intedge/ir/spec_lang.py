@@ -43,23 +43,20 @@ import numpy as np
 DTYPE_NAMES = ("int8", "uint8", "int16", "int32", "int64", "float32", "int4")
 TENSOR_ATTRS = ("rank", "shape", "dtype", "constant", "present", "scale", "name")
 
-# name → (argument kinds, result kind); the C++ helpers of the same names
-# (spec_support.h) are their twins.
-HELPERS = {
-    "len": (("any",), "int"),
-    "finite": (("float",), "bool"),
-    "prod": (("dims",), "int"),
-    "max_abs": (("tensor",), "int"),  # max |v| over a constant's values; 0 for an absent input
-    "min_of": (("tensor",), "int"),  # smallest value of a constant (absent: fails)
-    "max_of": (("tensor",), "int"),
-    "all_between": (("vec", "int", "int"), "bool"),  # every entry of an option vector in [lo, hi]
-    "broadcasts": (("dims", "dims"), "bool"),  # numpy broadcasting of the first to the second
-    "is_permutation": (("vec", "int"), "bool"),  # of range(n)
-    "permute": (("dims", "vec"), "dims"),
-    "range": (("int",), "range"),
-    "all": (("gen",), "bool"),
-    "sum": (("gen",), "int"),
-}
+# The helpers a rule may call; spec_support.h has their C++ twins, generate_ops.py the mapping.
+HELPERS = (
+    "len",
+    "finite",          # a float option is neither NaN nor ±inf
+    "prod",            # of a shape
+    "max_abs",         # max |v| over a constant's values; 0 for an absent input
+    "min_of",          # smallest value of a constant (absent or empty: fails)
+    "max_of",
+    "all_between",     # every entry of an option vector in [lo, hi]
+    "broadcasts",      # numpy broadcasting of the first shape to the second
+    "is_permutation",  # an option vector holds each of range(n) once
+    "permute",         # a shape's dims in an option vector's order
+    "range", "all", "sum",
+)
 
 
 class SpecLanguageError(ValueError):

@@ -77,6 +77,7 @@ def check_tensor(i: int, t) -> None:
     check(math.isfinite(t.scale) and t.scale >= 0, f"scale {fmt(t.scale)} must be finite and >= 0")
     if t.dtype == "int4":
         check(len(t.shape) >= 1 and t.shape[-1] % 2 == 0, "int4 tensors need an even last dimension")
+        check(t.is_constant, "int4 tensors must be constants")
     if t.is_constant:
         check(tuple(t.data.shape) == tuple(t.shape), f"data shape {t.data.shape} != {t.shape}")
         if t.dtype == "int4":

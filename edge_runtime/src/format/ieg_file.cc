@@ -89,6 +89,9 @@ Status CheckTensor(int index, const ir::fb::Tensor* t, uint64_t data_size) {
     IE_CHECK_OR_RETURN(rank >= 1 && dims[rank - 1] % 2 == 0, IE_ERR_INVALID_FILE,
                        "tensor %d: int4 tensors need an even last dimension", index);
   }
+  // Int4 is a packing of constant weights; no op reads or writes an int4 activation.
+  IE_CHECK_OR_RETURN(t->dtype() != DType::INT4 || t->is_constant(), IE_ERR_INVALID_FILE,
+                     "tensor %d: int4 tensors must be constants", index);
   if (!t->is_constant()) return Status::Ok();
   const int64_t expected = StorageBytes(t->dtype(), dims, rank);
   IE_CHECK_OR_RETURN(expected >= 0 && t->data_size() == static_cast<uint64_t>(expected), IE_ERR_INVALID_FILE,
