@@ -18,7 +18,7 @@ import torch
 from tqdm import tqdm
 
 from intedge import reference
-from intedge.extras import MissingExtraError
+from intedge.extras import MissingExtraError, require
 from intedge.ir.graph import NUMPY_DTYPE
 from intedge.runtime import Session
 
@@ -104,6 +104,12 @@ def evaluate(name: str, calib: int = 64, limit: int | None = None, batch: int = 
     options go to Converter.calibrate (weights, method, smooth_alpha, group_size, gelu, ...), over the
     zoo model's own defaults.
     """
+    if peers:  # before minutes of scoring, not after
+        for module in ("onnx", "onnxscript", "onnxruntime"):
+            try:
+                require(module, "peers", "the ONNX Runtime peer")
+            except MissingExtraError as e:
+                raise MissingExtraError(f"{e} (or leave the peer out: --no-peers)") from None
     spec = zoo.get(name)
     times = {}
     t0 = time.perf_counter()
@@ -132,8 +138,5 @@ def evaluate(name: str, calib: int = 64, limit: int | None = None, batch: int = 
         score = lambda pred: spec.evaluate(pred, targets)  # noqa: E731
     result = EvalResult(name, options.get("weights", "w8"), spec.metric, score(float_pred), score(int_pred), samples=len(inputs[0]), seconds=times)
     if peers:
-        try:
-            result.peers["ort-int8"] = score(ort_int8(model, inputs, batch))
-        except MissingExtraError as e:
-            raise MissingExtraError(f"{e} (or leave the peer out: --no-peers)") from None
+        result.peers["ort-int8"] = score(ort_int8(model, inputs, batch))
     return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -17,7 +18,10 @@ def _inspect(args) -> int:
     g = load(args.model)
     s = g.summary()
     if args.json:
-        print(json.dumps({"name": g.name, **s}))
+        tensors = [{"name": g.tensors[i].name, "dtype": g.tensors[i].dtype, "shape": list(g.tensors[i].shape)}
+                   for i in g.inputs + g.outputs]
+        print(json.dumps({"name": g.name, "inputs": tensors[:len(g.inputs)], "outputs": tensors[len(g.inputs):],
+                          "op_count": len(g.ops), "tensor_count": len(g.tensors), **s}))
         return 0
     print(f"{args.model}: graph {g.name!r}, {len(g.ops)} ops, {len(g.tensors)} tensors")
     for kind, tids in (("input", g.inputs), ("output", g.outputs)):
@@ -67,22 +71,27 @@ def _load_inputs(g, specs: list[str]) -> dict[str, np.ndarray]:
     names = [g.tensors[i].name for i in g.inputs]
     inputs = {}
     for spec in specs:
-        name, _, path = spec.rpartition("=")
-        if not name:
+        name, eq, path = spec.rpartition("=")
+        if not eq:
             if len(names) != 1:
-                raise SystemExit(f"the graph has inputs {names}: pass NAME=FILE.npy for each")
+                raise ExecutionError(f"the graph has inputs {names}: pass NAME=FILE.npy for each")
             name = names[0]
+        if not name or name in inputs:
+            raise ExecutionError(f"-i {spec}: {'an empty input name' if not name else f'{name!r} is given twice'}")
         try:
             inputs[name] = np.load(path, allow_pickle=False)
-        except ValueError as e:
-            raise ExecutionError(f"{path}: not a .npy array ({e})") from None
+        except ValueError:
+            raise ExecutionError(f"{path}: not a .npy array (numpy's np.save writes one)") from None
     return inputs
 
 
 def _run(args) -> int:
     from intedge import reference
     from intedge.ir import load
+    from intedge.reference import ExecutionError
 
+    if args.output and (Path(args.output).is_dir() or not args.output.endswith(".npz")):
+        raise ExecutionError(f"-o {args.output}: give a FILE.npz to write the outputs to")
     g = load(args.model)
     inputs = _load_inputs(g, args.input)
     t0 = time.perf_counter()
@@ -144,9 +153,9 @@ def _convert(args) -> int:
     model, calibration_set, defaults, training_set = _load_factory(args.model)
     if args.qat and training_set is None:
         raise ConversionError("--qat needs training inputs: use it with a zoo model, or intedge.converters.qat.finetune")
-    items = calibration_set(args.calib) if args.calib > 0 else []
+    items = calibration_set(args.calib)
     if not items:
-        raise CalibrationError("the calibration set is empty: --calib must be at least 1")
+        raise CalibrationError(f"the calibration set is empty: {args.model} gave no calibration inputs")
     example = tuple(torch.as_tensor(x) for x in items[0])
     t0 = time.perf_counter()
     conv = Converter.calibrate(model, example, items, **(defaults | _conversion_options(args)))
@@ -216,6 +225,9 @@ def _demo(args) -> int:
 def _bench(args) -> int:
     from intedge.profilers import bench
 
+    if args.model == "gemm" and args.engines:
+        print("intedge bench: error: --engines is for models; gemm times intedge's GEMM alone", file=sys.stderr)
+        return 2
     if args.model == "gemm":
         rows = bench.gemm(isa=args.isa, runs=max(args.runs, 30))
         print(bench.format_gemm(rows))
@@ -225,7 +237,8 @@ def _bench(args) -> int:
     engines = args.engines.split(",") if args.engines else None
     unknown = sorted(set(engines or []) - set(bench.ENGINES))
     if unknown:
-        raise SystemExit(f"intedge bench: unknown engines {unknown}; known: {', '.join(bench.ENGINES)}")
+        print(f"intedge bench: error: unknown engines {unknown}; known: {', '.join(bench.ENGINES)}", file=sys.stderr)
+        return 2
     results = bench.run(args.model, args.threads, runs=args.runs, warmup=args.warmup, engines=engines, isa=args.isa,
                         progress=not args.json, save=args.save)
     print("\n\n".join(bench.format_table(r) for r in results))
@@ -250,12 +263,26 @@ def _at_least(low: int):
     return parse
 
 
+def _smooth_alpha(text: str) -> float:
+    """An argparse type: SmoothQuant's strength, in (0, 1), or 0 for off."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (value == 0 or 0 < value < 1):
+        raise argparse.ArgumentTypeError(f"must be in (0, 1), or 0 for off; got {value}")
+    return value
+
+
+ISAS = ("scalar", "avx2", "avxvnni", "avx512vnni", "neon", "neon-dotprod", "neon-i8mm")
+
+
 def _add_conversion_flags(p) -> None:
     p.add_argument("--weights", choices=["w8", "w4"], default="w8", help="weight width: W8A8 or W4A8 (default w8)")
     p.add_argument("--calib", type=_at_least(1), default=64, metavar="N", help="calibration inputs (default 64; 1 works too)")
     p.add_argument("--method", choices=["minmax", "percentile", "mse"], default="minmax",
                    help="how activation ranges are chosen from calibration (default minmax)")
-    p.add_argument("--smooth", type=float, metavar="ALPHA",
+    p.add_argument("--smooth", type=_smooth_alpha, metavar="ALPHA",
                    help="SmoothQuant outlier smoothing with this migration strength (e.g. 0.5); 0 turns it off; "
                    "default: the zoo model's choice (0.5 for minilm), else off")
     p.add_argument("--group-size", type=int, choices=[0, 32, 64, 128], default=32,
@@ -336,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=_at_least(1), default=30, help="timed runs per engine (default 30)")
     p.add_argument("--warmup", type=_at_least(0), default=5, help="untimed runs per engine first (default 5)")
     p.add_argument("--engines", metavar="A,B", help="a comma-separated subset of the engines (default: all)")
-    p.add_argument("--isa", help="force intedge's kernel path (default: the best this CPU has)")
+    p.add_argument("--isa", choices=ISAS, help="force intedge's kernel path (default: the best this CPU has)")
     p.add_argument("--save", type=Path, metavar="DIR",
                    help="keep the converted .ieg files and exported .onnx files in DIR (to rerun with intedge-bench)")
     p.add_argument("--json", action="store_true",
@@ -364,6 +391,9 @@ def main(argv: list[str] | None = None) -> int:
         user_errors += (ConversionError,)
     try:
         return args.func(args)
+    except BrokenPipeError:  # the reader went away (| head): nothing to report
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so the interpreter's final flush does not fail too
+        return 0
     except user_errors as e:
         print(f"intedge {args.command}: error: {e}", file=sys.stderr)
         return 2

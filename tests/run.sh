@@ -33,7 +33,7 @@ export INTEDGE_AARCH64_BENCH="$PWD/build/aarch64/edge_runtime/intedge-bench"  # 
 
 echo "== pytest"
 set +e
-python -m pytest -q -p no:cacheprovider "$@"
+python -m pytest -q -p no:cacheprovider --durations=15 "$@"
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then

@@ -37,9 +37,14 @@ def test_minilm_subset_and_table(capsys):
     assert "minilm" in out and "intedge-w8a8" in out and "ort-int8" in out and "1.00x" in out
 
 
-def test_unknown_engine_is_a_clear_error():
-    with pytest.raises(SystemExit, match="unknown engines"):
-        main(["bench", "deit-tiny", "--engines", "tflite"])
+def test_unknown_engines_and_isas_are_clear_errors(capsys):
+    assert main(["bench", "deit-tiny", "--engines", "tflite"]) == 2
+    assert "unknown engines ['tflite']" in capsys.readouterr().err
+    assert main(["bench", "gemm", "--engines", "ort-int8"]) == 2
+    assert "--engines is for models" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        main(["bench", "gemm", "--isa", "neon_i8mm"])
+    assert e.value.code == 2 and "invalid choice: 'neon_i8mm'" in capsys.readouterr().err
 
 
 def test_gemm_micro_benchmark(capsys):

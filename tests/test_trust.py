@@ -141,6 +141,7 @@ def test_session_errors_name_the_file(tmp_path):
 
 @pytest.mark.parametrize("argv, message", [
     (["eval", "vit-fmnist", "--calib", "0"], "--calib: must be at least 1, got 0"),
+    (["convert", "vit-fmnist", "-o", "x.ieg", "--smooth", "2"], "--smooth: must be in (0, 1), or 0 for off; got 2.0"),
     (["eval", "vit-fmnist", "--limit", "0"], "--limit: must be at least 1, got 0"),
     (["eval", "vit-fmnist", "--limit", "-5"], "--limit: must be at least 1, got -5"),
     (["bench", "deit-tiny", "--runs", "0"], "--runs: must be at least 1"),
@@ -163,6 +164,25 @@ def test_cli_missing_factory_and_directories_exit_2(tmp_path, capsys):
     for argv in (["inspect", str(tmp_path)], ["run", str(tmp_path)]):
         assert main(argv) == 2
         assert "Is a directory" in capsys.readouterr().err
+    text, image = tmp_path / "t.txt", tmp_path / "image.npy"
+    text.write_text("not an array")
+    np.save(image, example_inputs()["image"])
+    fixture = str(ROOT / "tests/fixtures/every_op.ieg")
+    for argv, message in ((["run", fixture, "-i", f"image={text}"], "not a .npy array"),
+                          (["run", fixture, "-i", f"image={image}", "-i", f"image={image}"], "'image' is given twice"),
+                          (["run", fixture, "-o", str(tmp_path)], "give a FILE.npz")):
+        assert main(argv) == 2
+        assert message in capsys.readouterr().err
+
+
+def test_session_misuse_is_a_clear_type_error(every_op_path):
+    s = Session(every_op_path)
+    with pytest.raises(TypeError, match=r"inputs must be a dict \{input name: array\}"):
+        s.run(example_inputs()["image"])
+    with pytest.raises(TypeError, match="model must be a path or a .ieg file's bytes, got int"):
+        Session(5)
+    with pytest.raises(ValueError, match=r"unknown ISA 'neon_i8mm' \(known: scalar, avx2, .*neon-i8mm\)"):
+        Session(every_op_path, isa="neon_i8mm")
 
 
 def test_no_stray_binaries_are_committed():

@@ -66,6 +66,8 @@ class Session:
 
     def __init__(self, model: str | Path | bytes, threads: int = 1, isa: str | None = None, profile: bool = False,
                  check_finite: bool = True, max_arena_bytes: int = 0):
+        if not isinstance(model, str | Path | bytes | bytearray):
+            raise TypeError(f"model must be a path or a .ieg file's bytes, got {type(model).__name__}")
         if not isinstance(model, bytes | bytearray):
             model = str(model)
             if not Path(model).exists():
@@ -88,6 +90,9 @@ class Session:
 
     def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Run on named inputs of exactly the graph's dtypes and shapes; returns {output name: array}."""
+        if not isinstance(inputs, dict):
+            raise TypeError(f"inputs must be a dict {{input name: array}} (this graph takes "
+                            f"{[t.name for t in self.inputs]}), got {type(inputs).__name__}")
         names = [t.name for t in self.inputs]
         missing, unknown = sorted(set(names) - set(inputs)), sorted(set(inputs) - set(names))
         if missing or unknown:

@@ -20,7 +20,11 @@ Status ChooseIsa(const std::string& requested, Isa* isa) {
     return Status::Ok();
   }
   Isa wanted;
-  if (!ParseIsa(name, &wanted)) return MakeError(IE_ERR_INVALID_ARGUMENT, "unknown ISA '%s'", name.c_str());
+  if (!ParseIsa(name, &wanted)) {
+    return MakeError(IE_ERR_INVALID_ARGUMENT,
+                     "unknown ISA '%s' (known: scalar, avx2, avxvnni, avx512vnni, neon, neon-dotprod, neon-i8mm)",
+                     name.c_str());
+  }
   for (Isa s : supported) {
     if (s == wanted) {
       *isa = wanted;
