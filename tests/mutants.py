@@ -13,11 +13,13 @@ validators and the engine get to judge it.
 from __future__ import annotations
 
 import copy
+import re
 import sys
 from dataclasses import replace
 
 import numpy as np
 
+from intedge.ir import IegFormatError
 from intedge.ir.graph import DTYPES, NUMPY_DTYPE, Graph, Op
 from intedge.ir.opspec import BY_KIND, OPTION_RANGES, VECTOR_TYPES
 
@@ -237,6 +239,14 @@ class Mutator:
         elif lst:
             lst.append(lst[0])
         return f"graph {which}: {what}", False
+
+
+def verdict(judge, data: bytes):
+    """(judge's result, None) if judge accepts the file, else (None, its message without a source prefix)."""
+    try:
+        return judge(data), None
+    except IegFormatError as e:
+        return None, re.sub(r"^<bytes>: ", "", str(e))
 
 
 def _copy(g: Graph) -> Graph:
