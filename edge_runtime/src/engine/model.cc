@@ -61,11 +61,7 @@ Status Model::FromFile(const char* path, std::unique_ptr<Model>* out) {
   IE_CHECK_OR_RETURN(map != MAP_FAILED, IE_ERR_OUT_OF_MEMORY, "cannot mmap: %s", std::strerror(errno));
   std::unique_ptr<Model> m(new Model());
   m->mapping_ = map;
-  m->bytes_ = static_cast<const uint8_t*>(map);
-  m->size_ = size;
-  IE_RETURN_IF_ERROR(m->Decode());
-  *out = std::move(m);
-  return Status::Ok();
+  return Adopt(std::move(m), static_cast<const uint8_t*>(map), size, out);
 }
 
 Status Model::FromBuffer(const void* data, size_t size, std::unique_ptr<Model>* out) {
@@ -76,18 +72,17 @@ Status Model::FromBuffer(const void* data, size_t size, std::unique_ptr<Model>* 
   m->owned_.resize((size + 7) / 8 + 8);
   auto* base = reinterpret_cast<uint8_t*>(m->owned_.data());
   if (size) std::memcpy(base, data, size);
-  m->bytes_ = base;
-  m->size_ = size;
-  IE_RETURN_IF_ERROR(m->Decode());
-  *out = std::move(m);
-  return Status::Ok();
+  return Adopt(std::move(m), base, size, out);
 }
 
 Status Model::Borrow(const void* data, size_t size, std::unique_ptr<Model>* out) {
   if (reinterpret_cast<uintptr_t>(data) % 8 != 0) return FromBuffer(data, size, out);
   IE_CHECK_OR_RETURN(data != nullptr || size == 0, IE_ERR_INVALID_ARGUMENT, "null buffer");
-  std::unique_ptr<Model> m(new Model());
-  m->bytes_ = static_cast<const uint8_t*>(data);
+  return Adopt(std::unique_ptr<Model>(new Model()), static_cast<const uint8_t*>(data), size, out);
+}
+
+Status Model::Adopt(std::unique_ptr<Model> m, const uint8_t* bytes, size_t size, std::unique_ptr<Model>* out) {
+  m->bytes_ = bytes;
   m->size_ = size;
   IE_RETURN_IF_ERROR(m->Decode());
   *out = std::move(m);

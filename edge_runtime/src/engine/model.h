@@ -34,6 +34,8 @@ class Model {
 
  private:
   Model() = default;
+  // m reads `bytes` (its mapping, its copy or the caller's); decodes it into *out.
+  static Status Adopt(std::unique_ptr<Model> m, const uint8_t* bytes, size_t size, std::unique_ptr<Model>* out);
   Status Decode();
 
   const uint8_t* bytes_ = nullptr;
