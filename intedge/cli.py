@@ -274,8 +274,6 @@ def _smooth_alpha(text: str) -> float:
     return value
 
 
-ISAS = ("scalar", "avx2", "avxvnni", "avx512vnni", "neon", "neon-dotprod", "neon-i8mm")
-
 
 def _add_conversion_flags(p) -> None:
     p.add_argument("--weights", choices=["w8", "w4"], default="w8", help="weight width: W8A8 or W4A8 (default w8)")
@@ -295,6 +293,8 @@ def _add_conversion_flags(p) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from intedge.runtime import known_isas
+
     parser = argparse.ArgumentParser(prog="intedge", description="Integer-only transformers for phones and boards.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -363,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=_at_least(1), default=30, help="timed runs per engine (default 30)")
     p.add_argument("--warmup", type=_at_least(0), default=5, help="untimed runs per engine first (default 5)")
     p.add_argument("--engines", metavar="A,B", help="a comma-separated subset of the engines (default: all)")
-    p.add_argument("--isa", choices=ISAS, help="force intedge's kernel path (default: the best this CPU has)")
+    p.add_argument("--isa", choices=known_isas(), help="force intedge's kernel path (default: the best this CPU has)")
     p.add_argument("--save", type=Path, metavar="DIR",
                    help="keep the converted .ieg files and exported .onnx files in DIR (to rerun with intedge-bench)")
     p.add_argument("--json", action="store_true",

@@ -23,9 +23,14 @@ const char* IsaName(Isa isa) {
   return "?";
 }
 
+const std::vector<Isa>& KnownIsas() {
+  static const std::vector<Isa> all = {Isa::kScalar, Isa::kAvx2,        Isa::kAvxVnni, Isa::kAvx512Vnni,
+                                       Isa::kNeon,   Isa::kNeonDotprod, Isa::kNeonI8mm};
+  return all;
+}
+
 bool ParseIsa(const std::string& name, Isa* isa) {
-  for (Isa i : {Isa::kScalar, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kNeon, Isa::kNeonDotprod,
-                Isa::kNeonI8mm}) {
+  for (Isa i : KnownIsas()) {
     if (name == IsaName(i)) {
       *isa = i;
       return true;

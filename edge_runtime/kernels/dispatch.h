@@ -17,6 +17,8 @@ enum class Isa { kScalar, kAvx2, kAvxVnni, kAvx512Vnni, kNeon, kNeonDotprod, kNe
 
 const char* IsaName(Isa isa);
 bool ParseIsa(const std::string& name, Isa* isa);
+// Every ISA this library knows by name, on any CPU.
+const std::vector<Isa>& KnownIsas();
 // The ISAs this build and this CPU can run, scalar first, best last.
 std::vector<Isa> SupportedIsas();
 

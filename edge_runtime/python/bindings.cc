@@ -524,9 +524,14 @@ PYBIND11_MODULE(_runtime, m) {
       .def_property_readonly("weight_bytes", &PySession::weight_bytes)
       .def("run", &PySession::Run, py::arg("inputs"))
       .def("ops", &PySession::Ops);
+  m.def("known_isas", [] {
+    std::vector<std::string> names;
+    for (int32_t i = 0; const char* isa = ie_isa_name(i); ++i) names.push_back(isa);
+    return names;
+  });
   m.def("supported_isas", [] {
     std::vector<std::string> names;
-    for (const char* isa : {"scalar", "avx2", "avxvnni", "avx512vnni", "neon", "neon-dotprod", "neon-i8mm"}) {
+    for (int32_t i = 0; const char* isa = ie_isa_name(i); ++i) {
       if (ie_isa_supported(isa)) names.push_back(isa);
     }
     return names;

@@ -129,6 +129,11 @@ void ie_session_options_init(ie_session_options* options) {
   options->max_arena_bytes = 0;
 }
 
+const char* ie_isa_name(int32_t index) {
+  const auto& all = intedge::KnownIsas();
+  return index >= 0 && static_cast<size_t>(index) < all.size() ? intedge::IsaName(all[static_cast<size_t>(index)]) : nullptr;
+}
+
 int32_t ie_isa_supported(const char* isa) {
   intedge::Isa chosen;
   return isa && intedge::ChooseIsa(isa, &chosen).ok() ? 1 : 0;

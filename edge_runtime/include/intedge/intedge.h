@@ -88,6 +88,8 @@ void ie_session_options_init(ie_session_options* options);
 
 /* Non-zero when this build and this CPU run kernels for `isa`. */
 int32_t ie_isa_supported(const char* isa);
+/* The name of the index-th ISA this library knows (scalar first), on any CPU; NULL past the last. */
+const char* ie_isa_name(int32_t index);
 
 /* Open a session on a .ieg file (mmap'd; weights are used in place) or on a
  * buffer (copied). Verifies the container and every op against the op spec

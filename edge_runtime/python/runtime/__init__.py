@@ -26,6 +26,11 @@ from intedge.reference import ExecutionError
 kernels = _runtime.kernels
 
 
+def known_isas() -> list[str]:
+    """Every kernel path this library knows by name, on any CPU (scalar first)."""
+    return list(_runtime.known_isas())
+
+
 def supported_isas() -> list[str]:
     """Kernel paths this build runs on this CPU, scalar first, best last (INTEDGE_ISA picks one)."""
     return list(_runtime.supported_isas())
@@ -114,4 +119,4 @@ class Session:
         return [OpTime(**d) for d in self._s.ops()]
 
 
-__all__ = ["Session", "TensorSpec", "OpTime", "supported_isas", "kernels"]
+__all__ = ["Session", "TensorSpec", "OpTime", "known_isas", "supported_isas", "kernels"]

@@ -20,10 +20,13 @@ Status ChooseIsa(const std::string& requested, Isa* isa) {
     return Status::Ok();
   }
   Isa wanted;
+  auto names = [](const std::vector<Isa>& isas) {
+    std::string s;
+    for (Isa i : isas) s += std::string(s.empty() ? "" : ", ") + IsaName(i);
+    return s;
+  };
   if (!ParseIsa(name, &wanted)) {
-    return MakeError(IE_ERR_INVALID_ARGUMENT,
-                     "unknown ISA '%s' (known: scalar, avx2, avxvnni, avx512vnni, neon, neon-dotprod, neon-i8mm)",
-                     name.c_str());
+    return MakeError(IE_ERR_INVALID_ARGUMENT, "unknown ISA '%s' (known: %s)", name.c_str(), names(KnownIsas()).c_str());
   }
   for (Isa s : supported) {
     if (s == wanted) {
@@ -31,10 +34,8 @@ Status ChooseIsa(const std::string& requested, Isa* isa) {
       return Status::Ok();
     }
   }
-  std::string have;
-  for (Isa s : supported) have += std::string(have.empty() ? "" : ", ") + IsaName(s);
   return MakeError(IE_ERR_INVALID_ARGUMENT, "ISA '%s' is not available on this CPU (have: %s)", name.c_str(),
-                   have.c_str());
+                   names(supported).c_str());
 }
 
 // The graph-level rules, worded as intedge/ir/validate.py words them (ops
