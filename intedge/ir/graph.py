@@ -16,8 +16,9 @@ import numpy as np
 
 from .errors import InvalidGraphError
 from .opspec import coerce_options
+from .spec_lang import DTYPE_NAMES
 
-DTYPES = ("int8", "uint8", "int16", "int32", "int64", "float32", "int4")
+DTYPES = DTYPE_NAMES  # in the file's DType code order
 NUMPY_DTYPE = {d: np.dtype(d) for d in DTYPES if d != "int4"} | {"int4": np.dtype(np.int8)}
 
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-DTYPE_NAMES = ("int8", "uint8", "int16", "int32", "int64", "float32", "int4")
+DTYPE_NAMES = ("int8", "uint8", "int16", "int32", "int64", "float32", "int4")  # the file's DType codes, in order
 TENSOR_ATTRS = ("rank", "shape", "dtype", "constant", "present", "scale", "name")
 
 # The helpers a rule may call; spec_support.h has their C++ twins, generate_ops.py the mapping.
