@@ -58,8 +58,8 @@ def _print_ops(path, g) -> None:
         return f"{t.name}:{t.dtype}{list(t.shape)}"
 
     for k, (op, (_, kernel)) in enumerate(zip(g.ops, session.kernels)):
-        roles = BY_KIND[op.kind].inputs
-        ins = ", ".join(f"{roles[min(j, len(roles) - 1)].name}={show(t)}" for j, t in enumerate(op.inputs) if t != -1)
+        spec = BY_KIND[op.kind]
+        ins = ", ".join(f"{spec.role(j).name}={show(t)}" for j, t in enumerate(op.inputs) if t != -1)
         print(f"  {k:4} {op.kind:16} {op.name}")
         print(f"       {ins} -> {', '.join(show(t) for t in op.outputs)}   kernel: {kernel}")
 

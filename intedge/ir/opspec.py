@@ -84,6 +84,10 @@ class OpSpec:
         """The FlatBuffers option table's name, or None when the op takes no options."""
         return self.camel + "Options" if self.options else None
 
+    def role(self, j: int) -> Input:
+        """The role of an op's input j (every input of a `many` role is that role)."""
+        return self.inputs[min(j, len(self.inputs) - 1)]
+
     @property
     def min_inputs(self) -> int:
         return sum(not i.optional for i in self.inputs)

@@ -118,7 +118,7 @@ def check_op(g: Graph, k: int, op, spec: OpSpec) -> None:
     else:
         check(lo <= len(op.inputs) <= hi, f"takes {lo} to {hi} inputs, got {len(op.inputs)}")
     for j, tid in enumerate(op.inputs):
-        role = spec.inputs[min(j, len(spec.inputs) - 1)]
+        role = spec.role(j)
         check(tid != -1 or role.optional, f"input {j} ({role.name}) is required")
     most = spec.output.many
     check(1 <= len(op.outputs) <= most, f"has 1 to {most} outputs, got {len(op.outputs)}" if most > 1
@@ -127,7 +127,7 @@ def check_op(g: Graph, k: int, op, spec: OpSpec) -> None:
     for j, tid in enumerate(op.inputs):
         if tid == -1:
             continue
-        role, t = spec.inputs[min(j, len(spec.inputs) - 1)], g.tensors[tid]
+        role, t = spec.role(j), g.tensors[tid]
         check(t.dtype in role.dtypes, f"{role.name} '{t.name}' must be {_dtype_list(role.dtypes)}, got {t.dtype}")
         check(t.is_constant or not role.constant, f"{role.name} '{t.name}' must be a constant")
     names = op_names(g, op, spec, lambda tid: _view(g.tensors[tid]))
