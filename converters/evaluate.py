@@ -18,7 +18,7 @@ import torch
 from tqdm import tqdm
 
 from intedge import reference
-from intedge.extras import MissingExtraError, require
+from intedge.extras import MissingExtraError
 from intedge.ir.graph import NUMPY_DTYPE
 from intedge.runtime import Session
 
@@ -105,11 +105,12 @@ def evaluate(name: str, calib: int = 64, limit: int | None = None, batch: int = 
     zoo model's own defaults.
     """
     if peers:  # before minutes of scoring, not after
-        for module in ("onnx", "onnxscript", "onnxruntime"):
-            try:
-                require(module, "peers", "the ONNX Runtime peer")
-            except MissingExtraError as e:
-                raise MissingExtraError(f"{e} (or leave the peer out: --no-peers)") from None
+        from intedge.profilers.peers import require_ort
+
+        try:
+            require_ort("the ONNX Runtime peer")
+        except MissingExtraError as e:
+            raise MissingExtraError(f"{e} (or leave the peer out: --no-peers)") from None
     spec = zoo.get(name)
     times = {}
     t0 = time.perf_counter()

@@ -54,6 +54,12 @@ def export_onnx(model: torch.nn.Module, example: tuple[np.ndarray, ...], path: P
     return path
 
 
+def require_ort(feature: str) -> None:
+    """What the ONNX Runtime peers need (the export and the runtime), checked up front."""
+    for module in ("onnx", "onnxscript", "onnxruntime"):
+        require(module, "peers", feature)
+
+
 def quantize_onnx(path: Path) -> Path:
     """ORT's quantize_dynamic of an ONNX model (QInt8 weights, activations quantized per run), written
     beside it as *.int8.onnx."""
