@@ -1,19 +1,24 @@
 """Capture: torch.export's ATen graph → the float graph of transformer building blocks.
 
-Each ATen node becomes one of three things:
+Each ATen node becomes one of four things:
 * a constant, when it depends only on parameters and literals (folded here:
-  class-token expands, position-id slices, weight transposes);
+  class-token expands, position-id slices, weight transposes, causal masks);
 * a mask expression, when it depends on an integer input that is not used as
   token ids (HF's attention-mask plumbing); it is checked by probing, then
   absorbed into the Softmax it masks or the masked sum it weights;
-* a float-graph node (float_graph.KINDS) over activations.
+* part of a pointwise region (pointwise.py): an elementwise function of one
+  activation, emitted as one node where something else uses it;
+* a float-graph node (float_graph.KINDS) over activations, or over integer
+  values computed from token ids (RoBERTa's position ids), which stay integer.
 Anything else is an UnsupportedOpError naming the op and the line of the
 user's model it came from: nothing falls back to float.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
+import math
 import operator
 import os
 import re
@@ -22,7 +27,9 @@ from dataclasses import dataclass
 import torch
 
 from .errors import CaptureError, UnsupportedOpError
+from . import pointwise
 from .float_graph import FloatGraph, FNode, GraphInput
+from .pointwise import Pointwise
 from .simplify import fold_transpose_pairs
 
 aten = torch.ops.aten
@@ -30,6 +37,8 @@ _TORCH_DIR = os.path.dirname(torch.__file__)
 _IDENTITY = {aten.contiguous.default, aten.clone.default, aten.dropout.default, aten.alias.default,
              aten.detach.default, aten.lift_fresh_copy.default, aten.feature_dropout.default}
 _IGNORED = {aten._assert_tensor_metadata.default, aten.sym_size.int}
+_SDPA = aten.scaled_dot_product_attention.default
+MASK_DROP = -1e4  # an additive attention mask at or below this drops the key (HF uses finfo.min, Swin −100: a bias)
 
 
 @dataclass
@@ -80,6 +89,7 @@ class _Translator:
         self.env: dict[torch.fx.Node, object] = {}  # node → torch.Tensor (const) | str (act) | _Mask | _Masked | list
         self.names = itertools.count()
         self.param_names: dict[torch.fx.Node, str] = {}  # placeholder → the model's parameter name
+        self.materialized: dict[torch.fx.Node, str] = {}  # a pointwise region's last node → its emitted value
 
     # --- values -----------------------------------------------------------------------------------
 
@@ -147,7 +157,7 @@ class _Translator:
 
     def _outputs(self, n):
         for k, v in enumerate(torch.utils._pytree.tree_leaves(n.args[0])):
-            value = self.env[v]
+            value = self._materialize(self.env[v])
             if not isinstance(value, str):
                 raise UnsupportedOpError(f"graph output {k} is not computed from the inputs (a constant or a mask)")
             self.graph.outputs.append(value)
@@ -159,22 +169,55 @@ class _Translator:
         if n.target in _IGNORED:
             return
         if any(isinstance(a, (_Mask, _Masked)) for a in leaves):
-            self.env[n] = self._mask_op(n, args)
+            self.env[n] = self._mask_op(n, args, kwargs)
             return
-        if not any(isinstance(a, str) for a in leaves):
+        if not any(isinstance(a, (str, Pointwise)) for a in leaves):
             if n.target is operator.getitem:
                 self.env[n] = args[0][args[1]]
                 return
             self.env[n] = n.target(*args, **kwargs)  # constant folding
             return
-        handler = _HANDLERS.get(n.target)
+        if n.target in pointwise.TRANSPARENT and isinstance(args[0], Pointwise):
+            self.env[n] = args[0]
+            return
+        root = pointwise.region_root(n, self.env)
+        if root is not None:
+            self.env[n] = Pointwise(*root, n)
+            return
+        args, kwargs = torch.fx.node.map_aggregate((args, kwargs), self._materialize)
+        on_ints = any(isinstance(self.env[a], str) and not _is_float(a) for a in n.all_input_nodes)
+        handler = (_INT_HANDLERS if on_ints else _HANDLERS).get(n.target)
         if handler is None:
-            self._unsupported(n, "no integer lowering for this op")
+            self._unsupported(n, "no integer lowering for this op" + (" on integer values" if on_ints else ""))
         self.env[n] = handler(self, n, *args, **kwargs)
+
+    def _materialize(self, v):
+        """A pointwise region as the one node that computes it (other values unchanged)."""
+        if not isinstance(v, Pointwise):
+            return v
+        if v.node not in self.materialized:
+            n = v.node
+            factor = pointwise.scalar_factor(v, self.env)
+            if factor is not None:
+                out = self._emit("scale", [v.root], n, {"factor": factor})
+            elif pointwise.is_exact_gelu(v):
+                out = self._emit("gelu", [v.root], n)
+            elif not n.meta["val"].dtype.is_floating_point:
+                self._unsupported(n, "a comparison of an activation is used other than inside an elementwise "
+                                     "function (torch.where)")
+            else:
+                out = self._emit("elementwise", [v.root], n, {"fn": functools.partial(pointwise.evaluate, v, env=self.env),
+                                                             "ops": pointwise.describe(v, self.env)})
+            self.materialized[v.node] = out
+        return self.materialized[v.node]
 
     # --- masks ------------------------------------------------------------------------------------
 
-    def _mask_op(self, n, args):
+    def _mask_op(self, n, args, kwargs):
+        if n.target == _SDPA:
+            args, kwargs = torch.fx.node.map_aggregate((args, kwargs), self._materialize)
+            return _sdpa(self, n, *args, **kwargs)
+        args = [self._materialize(a) for a in args]
         masks = [a for a in args if isinstance(a, _Mask)]
         acts = [a for a in args if isinstance(a, str)]
         if isinstance(args[0], _Masked) and n.target == aten.sum.dim_IntList:
@@ -216,15 +259,25 @@ class _Translator:
             p.view(-1, shape[-1])[:, 0] = 1  # every row keeps at least one token
         return probes
 
-    def _softmax_mask(self, n, masked: _Masked) -> list:
-        """Check that the mask expression is 0 where mask != 0 and ≤ −1e4 elsewhere, broadcast over queries."""
-        bshape = (self.graph.shapes[masked.mask.input][0], 1, 1, self.graph.shapes[masked.mask.input][-1])
-        for p in self._probe_masks(masked.mask):
-            bias = self._probe(masked.mask, p).float()
-            keep = (p.reshape(bshape) != 0).expand_as(bias)
-            if not (torch.all(bias[keep] == 0) and torch.all(bias[~keep] <= -1e4)):
-                self._unsupported(n, "the additive attention mask is not 0 (keep) / very negative (drop) per key")
-        return [masked.act, masked.mask.input], {"mask_shape": bshape}
+    def key_mask_shape(self, n, mask: _Mask) -> tuple[int, ...]:
+        """The [B, 1, 1, S] shape the mask input takes as an attention mask, after checking (by probing)
+        that the expression keeps key k where mask[b, k] != 0 and drops it elsewhere, for every query:
+        as a bool mask (True keeps) or an additive one (0 keeps, ≤ MASK_DROP drops)."""
+        bshape = (self.graph.shapes[mask.input][0], 1, 1, self.graph.shapes[mask.input][-1])
+        for p in self._probe_masks(mask):
+            m = self._probe(mask, p)
+            try:
+                keep = (p.reshape(bshape) != 0).expand_as(m)
+            except RuntimeError:
+                keep = None
+            if m.dtype == torch.bool:
+                ok = keep is not None and torch.equal(m, keep)
+            else:
+                ok = keep is not None and bool(torch.all(m[keep] == 0) and torch.all(m[~keep] <= MASK_DROP))
+            if not ok:
+                self._unsupported(n, "the attention mask is not keep/drop per key (bool, or 0 / very negative) "
+                                     "from the mask input")
+        return bshape
 
     def _masked_sum(self, n, masked: _Masked, dims):
         shape = self.graph.shapes[masked.act]
@@ -242,6 +295,55 @@ class _Translator:
 
 def _shape(t: _Translator, v) -> tuple[int, ...]:
     return t.graph.shapes[v]
+
+
+def _is_float(node: torch.fx.Node) -> bool:
+    return node.meta["val"].dtype.is_floating_point
+
+
+def _swap_last(shape) -> tuple[int, ...]:
+    return tuple(shape[:-2]) + (shape[-1], shape[-2])
+
+
+def _sdpa(t, n, q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False):
+    """Attention as F.scaled_dot_product_attention computes it: Q·Kᵀ (int32) · scale, masked Shiftmax, ·V.
+    A mask from the mask input masks the Shiftmax; a constant one is split into what it drops (a
+    constant Shiftmax mask) and what it adds (a bias on the int32 scores: Swin's relative positions)."""
+    qs, ks = _shape(t, q), _shape(t, k)
+    if enable_gqa or qs[:-2] != ks[:-2] or qs[:-2] != _shape(t, v)[:-2]:
+        t._unsupported(n, "attention whose query, key and value differ in batch or head count (grouped-query)")
+    perm = tuple(range(len(ks) - 2)) + (len(ks) - 1, len(ks) - 2)
+    kt = t._emit("transpose", [k], n, {"perm": perm}, shape=_swap_last(ks), suffix="_keys_t")
+    scores_shape = qs[:-1] + (ks[-2],)
+    s = t._emit("matmul", [q, kt], n, shape=scores_shape, suffix="_scores")
+    factor = 1.0 / math.sqrt(qs[-1]) if scale is None else float(scale)
+    s = t._emit("scale", [s], n, {"factor": factor}, shape=scores_shape, suffix="_scaled")
+    keep = None  # which keys each query may see, when a constant mask or is_causal says so
+    inputs, attrs = [s], {}
+    if isinstance(attn_mask, _Mask):
+        if is_causal:
+            t._unsupported(n, "is_causal together with a mask from the mask input")
+        inputs, attrs = [s, attn_mask.input], {"mask_shape": t.key_mask_shape(n, attn_mask)}
+    elif isinstance(attn_mask, torch.Tensor):
+        if attn_mask.dtype == torch.bool:
+            keep = attn_mask
+        else:
+            keep = attn_mask > MASK_DROP
+            bias = torch.where(keep, attn_mask, 0.0).float()
+            if bias.any():
+                s = t._emit("add", [s, t._act_or_const(n, bias, n.name + ".attn_bias")], n, shape=scores_shape,
+                            suffix="_biased")
+                inputs = [s]
+    elif attn_mask is not None:
+        t._unsupported(n, "an attention mask computed from activations")
+    if is_causal:
+        causal = torch.ones(qs[-2], ks[-2], dtype=torch.bool).tril()
+        keep = causal if keep is None else keep & causal
+    if keep is not None and not bool(keep.all()):
+        inputs = [s, t._act_or_const(n, keep.float(), n.name + ".attn_keep")]
+        attrs = {"mask_shape": tuple(keep.shape)}
+    p = t._emit("softmax", inputs, n, attrs, shape=scores_shape, suffix="_probs")
+    return t._emit("matmul", [p, v], n)
 
 
 def _linear(t, n, x, w, b=None):
@@ -291,7 +393,7 @@ def _softmax(t, n, x, dim, *rest):
     if isinstance(x, _Masked):
         if x.how != "add":
             t._unsupported(n, "softmax of a mask-multiplied value")
-        inputs, attrs = t._softmax_mask(n, x)
+        inputs, attrs = [x.act, x.mask.input], {"mask_shape": t.key_mask_shape(n, x.mask)}
     if dim not in (-1, len(_shape(t, inputs[0])) - 1):
         t._unsupported(n, f"softmax over axis {dim}: only the last axis is supported")
     return t._emit("softmax", inputs, n, attrs)
@@ -349,9 +451,49 @@ def _expand(t, n, x, size, *rest):
 
 
 def _identity(t, n, x, *rest, **kw):
-    if n.target in (aten.to.dtype, aten.to.dtype_layout, aten._to_copy.default) and not n.meta["val"].dtype.is_floating_point:
+    if not _is_float(n) and _is_float(n.args[0]):
         t._unsupported(n, "cast of an activation to an integer type")
-    return x
+    if _is_float(n) and not _is_float(n.args[0]):
+        t._unsupported(n, "an integer value (computed from token ids) used as a float")
+    return x  # int → int casts keep the value: integer values are int32 throughout
+
+
+def _int_binary(op: str):
+    """a ∘ b on integer values (RoBERTa's `ids != pad`, `cumsum(...) * mask + pad`): int32 in the graph."""
+    flipped = {"lt": "gt", "gt": "lt", "le": "ge", "ge": "le"}
+
+    def handler(t, n, a, b, alpha=1):
+        if alpha != 1:
+            t._unsupported(n, "integer add/sub with alpha")
+        name = op
+        if not isinstance(a, str):  # a constant or scalar first: put the value first
+            if name == "sub":  # c − x = (x · −1) + c
+                neg = t._emit("int_binary", [b, t._act_or_const(n, torch.tensor([-1.0]), n.name + ".minus_one")], n,
+                              {"op": "mul"}, shape=_shape(t, b), suffix="_neg")
+                a, b, name = neg, a, "add"
+            else:
+                a, b, name = b, a, flipped.get(name, name)
+        if not isinstance(b, str):
+            b = torch.as_tensor(b, dtype=torch.float32)
+            b = b.reshape(1) if b.dim() == 0 else b
+        b = t._act_or_const(n, b, n.name + ".const")
+        if tuple(n.meta["val"].shape) != _shape(t, a):
+            t._unsupported(n, "integer op whose first operand broadcasts")
+        return t._emit("int_binary", [a, b], n, {"op": name})
+    return handler
+
+
+def _int_gather(t, n, table, dim, index, *rest, **kw):
+    """torch.gather from a constant whose entries are all equal is that constant (RoBERTa's buffered
+    token-type ids, all zero, gathered at the position ids)."""
+    if not isinstance(table, torch.Tensor) or not isinstance(index, str) or table.numel() == 0 \
+            or not bool((table == table.reshape(-1)[0]).all()):
+        t._unsupported(n, "gather from an activation or a non-uniform table (only embedding lookups)")
+    return torch.full(tuple(n.meta["val"].shape), table.reshape(-1)[0].item(), dtype=n.meta["val"].dtype)
+
+
+def _cumsum(t, n, x, dim, *rest, **kw):
+    return t._emit("cumsum", [x], n, {"axis": dim % len(_shape(t, x))})
 
 
 def _cat(t, n, xs, dim=0):
@@ -415,6 +557,50 @@ def _mean(t, n, x, dims, keepdim=False, *rest, **kw):
     return t._emit("reshape", [y], n, {"shape": tuple(n.meta["val"].shape)}) if keepdim else y
 
 
+def _roll(t, n, x, shifts, dims=()):
+    """torch.roll as slices and a concat per rolled axis (Swin's cyclic shift)."""
+    if len(dims) != len(shifts) or not dims:
+        t._unsupported(n, "roll of the flattened tensor (give dims)")
+    for k, (shift, dim) in enumerate(zip(shifts, dims)):
+        dim = dim % len(_shape(t, x))
+        size = _shape(t, x)[dim]
+        shift %= size
+        if shift:
+            tail = _slice_node(t, n, x, dim, size - shift, size, 1, suffix=f"_roll{k}_tail")
+            head = _slice_node(t, n, x, dim, 0, size - shift, 1, suffix=f"_roll{k}_head")
+            x = t._emit("concat", [tail, head], n, {"axis": dim}, shape=_shape(t, x), suffix=f"_roll{k}")
+    return x
+
+
+def _pad(t, n, x, pad, mode="constant", value=None):
+    """Zero padding as a concat with zero constants, one axis at a time from the last."""
+    if mode != "constant" or value not in (None, 0, 0.0):
+        t._unsupported(n, "padding other than with zeros")
+    for k in range(len(pad) // 2):
+        before, after = pad[2 * k], pad[2 * k + 1]
+        dim = len(_shape(t, x)) - 1 - k
+        if before < 0 or after < 0:
+            t._unsupported(n, "negative padding (cropping)")
+        parts = []
+        for side, width in (("before", before), ("after", after)):
+            if width:
+                shape = list(_shape(t, x))
+                shape[dim] = width
+                parts.append((side, t._act_or_const(n, torch.zeros(shape), f"{n.name}.pad{k}_{side}")))
+        if parts:
+            inputs = [p for side, p in parts if side == "before"] + [x] + [p for side, p in parts if side == "after"]
+            shape = list(_shape(t, x))
+            shape[dim] += before + after
+            x = t._emit("concat", inputs, n, {"axis": dim}, shape=tuple(shape), suffix=f"_pad{k}")
+    return x
+
+
+def _adaptive_avg_pool1d(t, n, x, output_size):
+    if list(output_size) != [1]:
+        t._unsupported(n, "adaptive average pooling to more than one output")
+    return _mean(t, n, x, [-1], keepdim=True)
+
+
 def _upsample_nearest(t, n, x, *rest, **kw):
     (h, w), (oh, ow) = _shape(t, x)[-2:], tuple(n.meta["val"].shape)[-2:]
     if oh % h or ow % w:
@@ -427,6 +613,7 @@ _HANDLERS = {
     aten.conv2d.default: _conv2d,
     aten.matmul.default: _matmul,
     aten.bmm.default: _matmul,
+    _SDPA: _sdpa,
     aten.softmax.int: _softmax,
     aten._softmax.default: _softmax,
     aten.gelu.default: lambda t, n, x, **kw: t._emit("gelu", [x], n),
@@ -435,6 +622,7 @@ _HANDLERS = {
     aten.mul.Tensor: _scale,
     aten.div.Tensor: _scale,
     aten.view.default: _reshape,
+    aten.unflatten.int: _reshape,
     aten.reshape.default: _reshape,
     aten._unsafe_view.default: _reshape,
     aten.flatten.using_ints: _reshape,
@@ -455,8 +643,35 @@ _HANDLERS = {
     aten.mean.dim: _mean,
     aten.upsample_nearest2d.vec: _upsample_nearest,
     aten.upsample_nearest2d.default: _upsample_nearest,
+    aten.roll.default: _roll,
+    aten.pad.default: _pad,
+    aten.constant_pad_nd.default: _pad,
+    aten.adaptive_avg_pool1d.default: _adaptive_avg_pool1d,
     aten.to.dtype: _identity,
     aten.to.dtype_layout: _identity,
     aten._to_copy.default: _identity,
+    aten.type_as.default: _identity,
     **{op: _identity for op in _IDENTITY},
+}
+
+_SHAPE_OPS = (aten.view.default, aten.reshape.default, aten._unsafe_view.default, aten.flatten.using_ints,
+              aten.unsqueeze.default, aten.squeeze.dim, aten.squeeze.dims, aten.permute.default, aten.transpose.int,
+              aten.slice.Tensor, aten.select.int, aten.cat.default, aten.unflatten.int, aten.expand.default,
+              operator.getitem, aten.to.dtype, aten.to.dtype_layout, aten._to_copy.default, aten.type_as.default,
+              aten.embedding.default, *_IDENTITY)
+# ops on integer values (computed from token ids): the shape ops as for activations, and exact int32 arithmetic
+_INT_HANDLERS = {
+    **{op: _HANDLERS[op] for op in _SHAPE_OPS},
+    **{op: _int_binary(name) for name, ops in {
+        "add": (aten.add.Tensor, aten.add.Scalar), "sub": (aten.sub.Tensor, aten.sub.Scalar),
+        "mul": (aten.mul.Tensor, aten.mul.Scalar), "eq": (aten.eq.Scalar, aten.eq.Tensor),
+        "ne": (aten.ne.Scalar, aten.ne.Tensor), "lt": (aten.lt.Scalar, aten.lt.Tensor),
+        "le": (aten.le.Scalar, aten.le.Tensor), "gt": (aten.gt.Scalar, aten.gt.Tensor),
+        "ge": (aten.ge.Scalar, aten.ge.Tensor),
+        "and": (aten.__and__.Tensor, aten.bitwise_and.Tensor, aten.logical_and.default),
+        "or": (aten.__or__.Tensor, aten.bitwise_or.Tensor, aten.logical_or.default),
+        "min": (aten.minimum.default,), "max": (aten.maximum.default,),
+    }.items() for op in ops},
+    aten.cumsum.default: _cumsum,
+    aten.gather.default: _int_gather,
 }

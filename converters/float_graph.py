@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
+from intedge import integer_ops as iops
+
 # kind → number of value inputs (None: any)
 KINDS = {
     "linear": 1,  # consts: weight [N, K], bias [N] or None
@@ -33,6 +35,9 @@ KINDS = {
     "mean": 1,  # attrs: axis
     "masked_sum": 2,  # x [B, S, D], mask input [B, S] (0/1) → Σ_s mask·x [B, D]
     "upsample": 1,  # attrs: factor_h, factor_w (nearest, last two axes)
+    "elementwise": 1,  # attrs: fn (tensor → tensor, elementwise), ops (its ATen ops, for messages)
+    "int_binary": 2,  # attrs: op (integer_ops.INT_BINARY_OPS' name); integer values, b may be a constant
+    "cumsum": 1,  # attrs: axis; an integer value
 }
 
 
@@ -97,6 +102,9 @@ FLOAT_OPS: dict[str, Callable] = {
     "mean": lambda n, c, x: x.mean(n.attrs["axis"]),
     "masked_sum": lambda n, c, x, mask: (x * mask.to(x.dtype).unsqueeze(-1)).sum(1),
     "upsample": lambda n, c, x: x.repeat_interleave(n.attrs["factor_h"], -2).repeat_interleave(n.attrs["factor_w"], -1),
+    "elementwise": lambda n, c, x: n.attrs["fn"](x),
+    "int_binary": lambda n, c, a, b: iops.int_binary(a.long(), b.long(), iops.INT_BINARY_CODES[n.attrs["op"]]),
+    "cumsum": lambda n, c, x: iops.cumsum(x.long(), n.attrs["axis"]),
 }
 
 

@@ -91,10 +91,16 @@ def _accepts_wide(g: FloatGraph, v: str, consumers) -> bool:
     return True
 
 
-def _feeds_only_softmax(v: str, consumers) -> bool:
+def _is_score_bias(g: FloatGraph, n: FNode) -> bool:
+    """A constant added to attention scores (Swin's relative position bias): an int32 add before Shiftmax."""
+    return n.kind == "add" and n.inputs[1] in g.consts
+
+
+def _feeds_only_softmax(g: FloatGraph, v: str, consumers) -> bool:
     uses = consumers.get(v, [])
     return bool(uses) and all(n.kind == "softmax" and n.inputs[0] == v or
-                              n.kind in PASS_THROUGH and _feeds_only_softmax(n.output, consumers) for n in uses)
+                              (n.kind in PASS_THROUGH or _is_score_bias(g, n) and n.inputs[0] == v)
+                              and _feeds_only_softmax(g, n.output, consumers) for n in uses)
 
 
 def plan(g: FloatGraph, ranges: Ranges, config: QuantConfig) -> QuantPlan:
@@ -123,14 +129,18 @@ def plan(g: FloatGraph, ranges: Ranges, config: QuantConfig) -> QuantPlan:
             p.dtypes[v], p.scales[v] = forced[n.output]
         elif n.kind == "softmax":
             p.dtypes[v], p.scales[v] = "uint8", OUT_SCALE
-        elif n.kind == "matmul" and _feeds_only_softmax(v, consumers):
+        elif n.kind == "matmul" and _feeds_only_softmax(g, v, consumers):
             p.dtypes[v], p.scales[v] = "int32", p.scales[n.inputs[0]] * p.scales[n.inputs[1]]
+        elif n.kind == "add" and p.dtypes.get(x) == "int32":  # a score bias (see _is_score_bias)
+            p.dtypes[v], p.scales[v] = "int32", p.scales[x]
+        elif n.kind in ("int_binary", "cumsum"):
+            p.dtypes[v], p.scales[v] = "int32", 1.0
         elif n.kind == "masked_sum":
             p.dtypes[v], p.scales[v] = "int32", p.scales[x]
         elif n.kind == "embedding":  # the table is stored at the output's dtype and scale
             dtype = "int16" if config.wide_residual and _accepts_wide(g, v, consumers) else "int8"
             p.dtypes[v], p.scales[v] = dtype, float(g.consts[n.consts["weight"]].abs().max()) / QMAX[dtype] or 1.0
-        else:  # linear, matmul, gelu, layernorm, add, mean
+        else:  # linear, matmul, gelu, elementwise, layernorm, add, mean
             anchor(v, wide_ok=n.kind in ("linear", "add", "mean", "layernorm"))
         if n.kind == "gelu" and config.gelu == "lambda":
             q = np.clip(np.rint(ranges.samples(x) / p.scales[x]), -128, 127).astype(np.int64)
@@ -285,7 +295,10 @@ def _emit_transpose(e: _Emitter, n: FNode):
 
 def _emit_softmax(e: _Emitter, n: FNode):
     inputs = [e.tid[n.inputs[0]]]
-    if len(n.inputs) > 1:
+    if len(n.inputs) > 1 and n.inputs[1] in e.g.consts:  # a constant mask (causal, Swin's shifted windows)
+        keep = e.const(n.inputs[1]).reshape(n.attrs["mask_shape"]) != 0
+        inputs.append(e.ir.add_constant(n.inputs[1], keep.astype(np.int8), "int8"))
+    elif len(n.inputs) > 1:
         mask = e.ir.add_tensor(n.output + ".mask", "int8", n.attrs["mask_shape"])
         e.ir.add_op("reshape", [e.tid[n.inputs[1]]], [mask], name=n.output + ".mask")
         inputs.append(mask)
@@ -312,6 +325,11 @@ def _emit_layernorm(e: _Emitter, n: FNode):
 
 def _emit_add(e: _Emitter, n: FNode):
     a, b = n.inputs
+    if e.p.dtypes[n.output] == "int32":  # a score bias: the constant at the int32 scores' scale, added exactly
+        bias = np.clip(np.rint(e.const(b) / e.p.scales[a]), -(2**30), 2**30)
+        bid = e.ir.add_constant(b, bias.astype(np.int32), "int32")
+        e.ir.add_op("int_binary", [e.tid[a], bid], [_out(e, n)], name=n.output, op=iops.INT_BINARY_CODES["add"])
+        return
     if b in e.g.consts:
         dtype = e.p.dtypes[n.output]
         amax = float(e.consts[b].abs().max())
@@ -362,6 +380,23 @@ def _emit_masked_sum(e: _Emitter, n: FNode):
     e.ir.add_op("reshape", [summed], [_out(e, n)], name=n.output + ".flatten")
 
 
+def _emit_elementwise(e: _Emitter, n: FNode):
+    x = n.inputs[0]
+    if e.p.dtypes[x] != "int8":
+        raise ConversionError(f"{n.source}: the elementwise function {n.attrs['ops']} needs an int8 input, "
+                              f"not {e.p.dtypes[x]}")
+    fn = n.attrs["fn"]
+    table = iops.table_for(lambda v: fn(torch.from_numpy(v)).double().numpy(), e.p.scales[x], e.p.scales[n.output])
+    tid = e.ir.add_constant(n.output + ".table", table, "int8")
+    e.ir.add_op("lookup", [e.tid[x], tid], [_out(e, n)], name=n.output)
+
+
+def _emit_int_binary(e: _Emitter, n: FNode):
+    a, b = n.inputs
+    bid = e.ir.add_constant(b, np.rint(e.const(b)).astype(np.int32), "int32") if b in e.g.consts else e.tid[b]
+    e.ir.add_op("int_binary", [e.tid[a], bid], [_out(e, n)], name=n.output, op=iops.INT_BINARY_CODES[n.attrs["op"]])
+
+
 _EMIT = {
     "linear": _emit_linear,
     "matmul": _emit_matmul,
@@ -378,4 +413,7 @@ _EMIT = {
     "embedding": _emit_embedding,
     "mean": _emit_mean,
     "masked_sum": _emit_masked_sum,
+    "elementwise": _emit_elementwise,
+    "int_binary": _emit_int_binary,
+    "cumsum": _emit_shape("cumsum", lambda n: {"axis": n.attrs["axis"]}),
 }

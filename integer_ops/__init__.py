@@ -15,6 +15,7 @@ from .gelu import (
     shiftgelu,
     shiftgelu_params,
 )
+from .index_math import INT_BINARY_CODES, INT_BINARY_OPS, cumsum, int_binary
 from .layernorm import ilayernorm, ilayernorm_params, isqrt
 from .matmul import qlinear, qmatmul
 from .pooling import meanpool
@@ -33,8 +34,15 @@ from .quantize import (
 from .requant import QuantizationError, dyadic, dyadic_shared, requantize
 from .residual import qadd
 from .shiftmax import shiftmax, shiftmax_params
+from .table import lookup, table_for
 
 __all__ = [
+    "INT_BINARY_CODES",
+    "INT_BINARY_OPS",
+    "cumsum",
+    "int_binary",
+    "lookup",
+    "table_for",
     "QuantizationError",
     "dequantize_output",
     "dyadic",

@@ -40,6 +40,14 @@ class _NumpyOps:
         return x.sum(axis=axis, keepdims=True, dtype=np.int64)
 
     @staticmethod
+    def cumsum(x, axis: int):
+        return np.cumsum(x, axis=axis, dtype=np.int64)
+
+    @staticmethod
+    def take(table, index):
+        return np.asarray(table)[index]
+
+    @staticmethod
     def matmul(a, b):
         """Exact int64 matmul via float64 BLAS.
 
@@ -115,6 +123,12 @@ class _TorchOps:
 
     def sum(self, x, axis: int):
         return self.torch.sum(x, dim=axis, keepdim=True, dtype=self.torch.int64)
+
+    def cumsum(self, x, axis: int):
+        return self.torch.cumsum(x, dim=axis, dtype=self.torch.int64)
+
+    def take(self, table, index):
+        return self.torch.as_tensor(table)[index]
 
     def matmul(self, a, b):
         # Same exactness argument as the numpy version.

@@ -30,6 +30,7 @@ from functools import cached_property
 
 import numpy as np
 
+from intedge.integer_ops.index_math import INT_BINARY_OPS
 from intedge.integer_ops.layernorm import MAX_CHANNELS
 
 from .spec_lang import DTYPE_NAMES, Expr, Message, parse, parse_message
@@ -296,7 +297,7 @@ OPS: list[OpSpec] = [
     ),
     OpSpec(
         "meanpool", 10, "MeanPool", "The mean over one axis, 1/L folded into the requant.",
-        inputs=(Input("x", ACT),),
+        inputs=(Input("x", ACT + ("uint8",)),),
         output=Output("y", ACT, "x.shape[:axis] + x.shape[axis + 1:]"),
         options=(Option("axis", "int"), Option("multiplier", "int"), Option("shift", "byte")),
         rules=(_axis(), *_requant()),
@@ -371,6 +372,35 @@ OPS: list[OpSpec] = [
         options=(Option("axis", "int"),),
         rules=(_axis(),),
         reference="argmax(x, axis)",
+    ),
+    OpSpec(
+        "lookup", 18, "Lookup", "Any function of one int8 as a table: y = table[x + 128] (ReLU, tanh, SiLU, GELU's tanh form, "
+        "...; the converter computes the 256 entries from the float function at the tensors' scales).",
+        inputs=(Input("x", ("int8",)), Input("table", ("int8",), constant=True)),
+        output=Output("y", ("int8",), "x.shape"),
+        rules=(("table.shape == [256]", "table must be [256], not {table.shape}"),),
+        reference="lookup(x, table)",
+    ),
+    OpSpec(
+        "int_binary", 19, "IntBinary",
+        "Integer index arithmetic: y = a ∘ b (b broadcasts to a) in int64, saturated to int32. op: 0 add, 1 sub, "
+        "2 mul, 3 eq, 4 ne, 5 lt, 6 le, 7 gt, 8 ge, 9 and, 10 or (logical: 0 or 1), 11 min, 12 max.",
+        inputs=(Input("a", INTS), Input("b", INTS)),
+        output=Output("y", ("int32",), "a.shape"),
+        options=(Option("op", "byte", doc="which operation (see above)"),),
+        rules=(
+            (f"0 <= op <= {len(INT_BINARY_OPS) - 1}", f"op {{op}} outside [0, {len(INT_BINARY_OPS) - 1}]"),
+            ("broadcasts(b.shape, a.shape)", "input b {b.shape} does not broadcast to {a.shape}"),
+        ),
+        reference="int_binary(a, b, op)",
+    ),
+    OpSpec(
+        "cumsum", 20, "CumSum", "The running sum along an axis, in int64, each result saturated to int32.",
+        inputs=(Input("x", INTS),),
+        output=Output("y", ("int32",), "x.shape"),
+        options=(Option("axis", "int"),),
+        rules=(_axis(),),
+        reference="cumsum(x, axis)",
     ),
 ]
 
