@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .errors import CaptureError, UnsupportedOpError
 from . import pointwise
+from .errors import CaptureError, UnsupportedOpError
 from .float_graph import FloatGraph, FNode, GraphInput
 from .pointwise import Pointwise
 from .simplify import fold_transpose_pairs
@@ -361,21 +361,57 @@ def _param_hint(t, n, weight_arg: int = 1) -> str:
     return name.rsplit(".", 1)[0] if name else n.name
 
 
+def _pair(v) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else tuple(v) * (2 if len(v) == 1 else 1)
+
+
 def _conv2d(t, n, x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
-    d, c, kh, kw = w.shape
-    bsz, _, h, wd = _shape(t, x)
-    if list(stride) != [kh, kw] or any(padding) or list(dilation) != [1, 1] or groups != 1 or h % kh or wd % kw:
-        t._unsupported(n, "only patch-embedding convolutions (stride = kernel, no padding, no groups) are supported")
+    """Conv2d as im2col (strided slices of the zero-padded input, one per kernel tap) and the int8 GEMM.
+    Grouped and depthwise convolutions use a block-diagonal weight: exact, at groups × the GEMM's work."""
+    if not isinstance(w, torch.Tensor) or isinstance(padding, str):
+        t._unsupported(n, "convolution weights must be parameters and padding numbers")
+    (sh, sw), (ph, pw), (dh, dw) = _pair(stride), _pair(padding), _pair(dilation)
+    d, cg, kh, kw = w.shape
+    bsz, c, h, wd = _shape(t, x)
+    oh, ow = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    if (sh, sw) == (kh, kw) and not (ph or pw) and (dh, dw) == (1, 1) and groups == 1 and not (h % kh or wd % kw):
+        taps = _patches(t, n, x, kh, kw)  # patch embedding: one reshape and transpose
+    else:
+        x = _pad(t, n, x, [pw, pw, ph, ph])
+        padded = _shape(t, x)
+        cols = []
+        for i in range(kh):
+            for j in range(kw):
+                r = x
+                for dim, start, size, step in ((2, i * dh, oh, sh), (3, j * dw, ow, sw)):
+                    if (start, size, step) != (0, padded[dim], 1):
+                        r = _slice_node(t, n, r, dim, start, start + (size - 1) * step + 1, step, suffix=f"_tap{i}_{j}_{dim}")
+                cols.append(t._emit("reshape", [r], n, {"shape": (bsz, c, 1, oh, ow)}, shape=(bsz, c, 1, oh, ow),
+                                    suffix=f"_tap{i}_{j}"))
+        cols = cols[0] if len(cols) == 1 else t._emit("concat", cols, n, {"axis": 2}, shape=(bsz, c, kh * kw, oh, ow),
+                                                      suffix="_taps")
+        cols = t._emit("transpose", [cols], n, {"perm": (0, 3, 4, 1, 2)}, shape=(bsz, oh, ow, c, kh * kw), suffix="_im2col1")
+        taps = t._emit("reshape", [cols], n, {"shape": (bsz, oh * ow, c * kh * kw)}, shape=(bsz, oh * ow, c * kh * kw),
+                       suffix="_im2col2")
+    dense = torch.zeros(d, c, kh * kw)
+    for g in range(groups):  # output channels of group g see its input channels only
+        dense[g * d // groups:(g + 1) * d // groups, g * cg:(g + 1) * cg] = w[g * d // groups:(g + 1) * d // groups].reshape(-1, cg, kh * kw)
+    hint = _param_hint(t, n)
+    consts = {"weight": t._add_const(dense.reshape(d, -1), hint + ".weight"),
+              "bias": None if b is None else t._add_const(b, hint + ".bias")}
+    y = t._emit("linear", [taps], n, consts=consts, shape=(bsz, oh * ow, d), suffix="_gemm")
+    y = t._emit("reshape", [y], n, {"shape": (bsz, oh, ow, d)}, shape=(bsz, oh, ow, d), suffix="_nhwc")
+    return t._emit("transpose", [y], n, {"perm": (0, 3, 1, 2)})
+
+
+def _patches(t, n, x, kh, kw):
+    """Non-overlapping kh × kw patches of x [B, C, H, W] as rows [B, (H/kh)·(W/kw), C·kh·kw]."""
+    bsz, c, h, wd = _shape(t, x)
     gh, gw = h // kh, wd // kw
     cols = t._emit("reshape", [x], n, {"shape": (bsz, c, gh, kh, gw, kw)}, shape=(bsz, c, gh, kh, gw, kw), suffix="_im2col0")
     cols = t._emit("transpose", [cols], n, {"perm": (0, 2, 4, 1, 3, 5)}, shape=(bsz, gh, gw, c, kh, kw), suffix="_im2col1")
-    cols = t._emit("reshape", [cols], n, {"shape": (bsz, gh * gw, c * kh * kw)}, shape=(bsz, gh * gw, c * kh * kw), suffix="_im2col2")
-    hint = _param_hint(t, n)
-    consts = {"weight": t._add_const(w.reshape(d, -1), hint + ".weight"),
-              "bias": None if b is None else t._add_const(b, hint + ".bias")}
-    y = t._emit("linear", [cols], n, consts=consts, shape=(bsz, gh * gw, d), suffix="_gemm")
-    y = t._emit("reshape", [y], n, {"shape": (bsz, gh, gw, d)}, shape=(bsz, gh, gw, d), suffix="_nhwc")
-    return t._emit("transpose", [y], n, {"perm": (0, 3, 1, 2)})
+    return t._emit("reshape", [cols], n, {"shape": (bsz, gh * gw, c * kh * kw)}, shape=(bsz, gh * gw, c * kh * kw),
+                   suffix="_im2col2")
 
 
 def _matmul(t, n, a, b):
@@ -418,14 +454,9 @@ def _add(t, n, a, b, alpha=1):
     return t._emit("add", [a, t._act_or_const(n, b, n.name + ".const")], n)
 
 
-def _scale(t, n, x, factor):
-    if isinstance(factor, torch.Tensor):
-        if factor.numel() != 1:
-            t._unsupported(n, "elementwise multiply by a tensor (only by a positive scalar)")
-        factor = float(factor)
-    if isinstance(x, torch.Tensor) or not isinstance(factor, (int, float)) or factor <= 0:
-        t._unsupported(n, "multiply by a non-positive or non-scalar factor (only x · c with c > 0)")
-    return t._emit("scale", [x], n, {"factor": float(factor) if n.target != aten.div.Tensor else 1.0 / factor})
+def _product(t, n, *args, **kw):
+    t._unsupported(n, "elementwise product of two activations, or by a tensor of constants (only functions of "
+                      "one activation, and x · c for a scalar c)")
 
 
 def _reshape(t, n, x, *rest, **kw):
@@ -601,6 +632,27 @@ def _adaptive_avg_pool1d(t, n, x, output_size):
     return _mean(t, n, x, [-1], keepdim=True)
 
 
+def _upsample_bilinear(t, n, x, output_size, align_corners, scale_factors=None):
+    """Bilinear resizing is linear in each axis: y = A_H · x · A_Wᵀ, each a GEMM by a constant [out, in]
+    interpolation matrix (int8 per row, like any weight), read off PyTorch's own op on one-hot rows."""
+    (h, w), (oh, ow) = _shape(t, x)[-2:], tuple(n.meta["val"].shape)[-2:]
+
+    def matrix(size, out, k):  # [out, size]: output j's weights on the inputs along axis k (0: H, 1: W)
+        eye = torch.eye(size).reshape(size, 1, 1, size) if k == 1 else torch.eye(size).reshape(size, 1, size, 1)
+        scales = None if scale_factors is None else [scale_factors[0], 1.0][::1 if k == 0 else -1]
+        sizes = None if scale_factors is not None else ([out, 1] if k == 0 else [1, out])
+        return n.target(eye, sizes, align_corners, scales).reshape(size, out).t().contiguous()
+
+    lead = _shape(t, x)[:-2]
+    y = t._emit("linear", [x], n, consts={"weight": t._add_const(matrix(w, ow, 1), n.name + ".resize_w"), "bias": None},
+                shape=lead + (h, ow), suffix="_w")
+    y = t._emit("transpose", [y], n, {"perm": tuple(range(len(lead))) + (len(lead) + 1, len(lead))},
+                shape=lead + (ow, h), suffix="_wt")
+    y = t._emit("linear", [y], n, consts={"weight": t._add_const(matrix(h, oh, 0), n.name + ".resize_h"), "bias": None},
+                shape=lead + (ow, oh), suffix="_h")
+    return t._emit("transpose", [y], n, {"perm": tuple(range(len(lead))) + (len(lead) + 1, len(lead))})
+
+
 def _upsample_nearest(t, n, x, *rest, **kw):
     (h, w), (oh, ow) = _shape(t, x)[-2:], tuple(n.meta["val"].shape)[-2:]
     if oh % h or ow % w:
@@ -616,11 +668,10 @@ _HANDLERS = {
     _SDPA: _sdpa,
     aten.softmax.int: _softmax,
     aten._softmax.default: _softmax,
-    aten.gelu.default: lambda t, n, x, **kw: t._emit("gelu", [x], n),
     aten.layer_norm.default: _layer_norm,
     aten.add.Tensor: _add,
-    aten.mul.Tensor: _scale,
-    aten.div.Tensor: _scale,
+    aten.mul.Tensor: _product,
+    aten.div.Tensor: _product,
     aten.view.default: _reshape,
     aten.unflatten.int: _reshape,
     aten.reshape.default: _reshape,
@@ -643,6 +694,7 @@ _HANDLERS = {
     aten.mean.dim: _mean,
     aten.upsample_nearest2d.vec: _upsample_nearest,
     aten.upsample_nearest2d.default: _upsample_nearest,
+    aten.upsample_bilinear2d.vec: _upsample_bilinear,
     aten.roll.default: _roll,
     aten.pad.default: _pad,
     aten.constant_pad_nd.default: _pad,
@@ -674,4 +726,36 @@ _INT_HANDLERS = {
     }.items() for op in ops},
     aten.cumsum.default: _cumsum,
     aten.gather.default: _int_gather,
+}
+
+# How each handler lowers its ops, for the README's supported-op table (supported_ops.py).
+LOWERED_AS = {
+    _linear: "`qlinear` (W8A8, or W4A8 with int4 groups)",
+    _conv2d: "im2col (strided `slice`s of the zero-padded input, `concat`) + `qlinear`; grouped and depthwise "
+             "as a block-diagonal weight; stride = kernel (patch embedding) as `reshape` + `transpose`",
+    _matmul: "`qmatmul` (Q·Kᵀ in int32 straight into Shiftmax), or `qlinear` by a constant",
+    _sdpa: "`qmatmul` → `shiftmax` → `qmatmul`; masks from the mask input, `is_causal` or a constant bool mask "
+           "mask the Shiftmax; a constant float mask adds an int32 bias (`int_binary`)",
+    _softmax: "`shiftmax` (I-ViT) over the last axis, masked by an attention mask",
+    _layer_norm: "`ilayernorm` (I-LayerNorm) over the last axis",
+    _add: "`qadd` (a constant side is quantized too); added to attention scores: `int_binary` in int32",
+    _product: "only inside an elementwise function of one activation (below); else refused",
+    _reshape: "`reshape` (an alias: no work)",
+    _permute: "`transpose`",
+    _transpose: "`transpose`, or none: a Kᵀ read by `qmatmul` with transpose_b",
+    _expand: "none (an expand that changes no shape); constants are folded",
+    _cat: "`concat` (inputs requantized to one scale)",
+    _slice: "`slice`",
+    _select: "`slice` + `reshape`",
+    _unbind: "`slice` + `reshape` per part",
+    _split: "`slice` per part",
+    _getitem: "none (picks a part)",
+    _embedding: "`gather` from the quantized table",
+    _mean: "`meanpool` (1/L folded into the requant)",
+    _upsample_nearest: "`upsample_nearest` (integer factors)",
+    _upsample_bilinear: "`qlinear` by constant interpolation matrices along W, then H",
+    _roll: "`slice` + `concat` per axis",
+    _pad: "`concat` with zero constants",
+    _adaptive_avg_pool1d: "`meanpool` (output size 1)",
+    _identity: "none (dropout, clone, casts that keep the value)",
 }

@@ -56,8 +56,7 @@ def is_scalar(v) -> bool:
 def region_root(n: torch.fx.Node, env: dict) -> tuple[str, torch.fx.Node] | None:
     """The common root when n extends a pointwise region: every activation operand is a region of one
     root (or that root itself), and every other operand is a scalar."""
-    dtype = n.meta["val"].dtype
-    if n.target not in POINTWISE or not (dtype.is_floating_point or dtype == torch.bool):
+    if n.target not in POINTWISE or not (n.meta["val"].dtype.is_floating_point or n.meta["val"].dtype == torch.bool):
         return None
     roots = set()
     for a in n.all_input_nodes:

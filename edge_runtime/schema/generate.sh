@@ -38,6 +38,13 @@ rm -rf "$out/intedge/ir/fb"
 mkdir -p "$out/intedge/ir"
 mv "$tmp/py/intedge/ir/fb" "$out/intedge/ir/fb"
 
+if [ "$out" = "$root" ]; then
+  python3 -m intedge.converters.supported_ops "$root/README.md"
+elif ! python3 -m intedge.converters.supported_ops "$root/README.md" --check; then
+  echo "README's supported-op table is stale: run edge_runtime/schema/generate.sh" >&2
+  exit 1
+fi
+
 if [ "$out" != "$root" ]; then
   stale=0
   for f in edge_runtime/schema/ieg.fbs edge_runtime/schema/ieg_generated.h edge_runtime/src/ops/op_checks_generated.cc \

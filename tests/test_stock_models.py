@@ -1,0 +1,225 @@
+"""Stock classes as users bring them: `transformers` and `torch.nn` models with small random configs and
+their default settings (SDPA attention), converted at W8 and W4. Each runs in the engine on every ISA
+bit for bit with the reference, and stays within a stated error of the float model."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from intedge import reference
+from intedge.converters.capture import capture
+from intedge.converters.convert import Converter
+from intedge.converters.errors import UnsupportedOpError
+from intedge.ir.graph import NUMPY_DTYPE
+from intedge.runtime import Session, supported_isas
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+transformers = pytest.importorskip("transformers")
+
+BATCH, SEQ, VOCAB = 2, 16, 100
+TEXT = dict(vocab_size=VOCAB, hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128,
+            max_position_embeddings=64)
+VISION = dict(image_size=32, patch_size=8, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+              intermediate_size=128, num_labels=10)
+
+
+def _tokens(g: torch.Generator):
+    ids = torch.randint(3, VOCAB, (BATCH, SEQ), generator=g)
+    mask = torch.ones(BATCH, SEQ, dtype=torch.int64)
+    mask[1, int(torch.randint(4, SEQ, (1,), generator=g)):] = 0
+    return ids, mask
+
+
+def _image(g: torch.Generator):
+    return (torch.randn(BATCH, 3, 32, 32, generator=g),)
+
+
+def _sequence(g: torch.Generator):
+    return (torch.randn(BATCH, SEQ, 64, generator=g),)
+
+
+class LastHiddenState(nn.Module):
+    """The text models' last hidden state: the issue's measure (cosine ≥ 0.99 at W8)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask):
+        return self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+
+class Mlp(nn.Module):
+    def __init__(self, act):
+        super().__init__()
+        self.fc1, self.fc2, self.act = nn.Linear(64, 128), nn.Linear(128, 64), act
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class LeakyWhere(nn.Module):
+    def forward(self, x):
+        return torch.where(x > 0, x, 0.1 * x)
+
+
+class HybridConvNet(nn.Module):
+    """A conv stem (3×3 stride 2, depthwise, pointwise), one attention block and a bilinear head."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 32, 3, stride=2, padding=1), nn.ReLU6(),
+                                  nn.Conv2d(32, 32, 3, padding=1, groups=32), nn.Hardswish(), nn.Conv2d(32, 64, 1))
+        self.block = nn.TransformerEncoderLayer(64, 4, 128, batch_first=True, norm_first=True)
+        self.head = nn.Conv2d(64, 5, 1)
+
+    def forward(self, x):
+        f = self.stem(x)  # [B, 64, 16, 16]
+        b, c, h, w = f.shape
+        f = self.block(f.flatten(2).transpose(1, 2)).transpose(1, 2).reshape(b, c, h, w)
+        return nn.functional.interpolate(self.head(f), scale_factor=2, mode="bilinear")
+
+
+def _tenc(norm_first):
+    layer = nn.TransformerEncoderLayer(64, 4, 128, batch_first=True, norm_first=norm_first)
+    return nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+
+
+# name → (model factory, inputs from a generator, cosine bound at W8, at W4). The text models' bound at W8 is
+# the issue's; random-init classifiers have near-uniform logits, where cosine is a harsher measure.
+STOCK = {
+    "BertModel": (lambda t: LastHiddenState(t.BertModel(t.BertConfig(**TEXT))), _tokens, 0.99, 0.98),
+    "RobertaModel": (lambda t: LastHiddenState(t.RobertaModel(t.RobertaConfig(**TEXT))), _tokens, 0.99, 0.98),
+    "DistilBertModel": (lambda t: LastHiddenState(t.DistilBertModel(t.DistilBertConfig(
+        vocab_size=VOCAB, dim=64, n_layers=2, n_heads=4, hidden_dim=128, max_position_embeddings=64))), _tokens, 0.99, 0.98),
+    "BertModel+pooler": (lambda t: t.BertModel(t.BertConfig(**TEXT)), _tokens, 0.99, 0.98),
+    "ViTForImageClassification": (lambda t: t.ViTForImageClassification(t.ViTConfig(**VISION)), _image, 0.98, 0.9),
+    "DeiTForImageClassification": (lambda t: t.DeiTForImageClassification(t.DeiTConfig(**VISION)), _image, 0.98, 0.9),
+    "SwinForImageClassification": (lambda t: t.SwinForImageClassification(t.SwinConfig(
+        image_size=32, patch_size=2, embed_dim=16, depths=[2, 2], num_heads=[2, 4], window_size=4, num_labels=10)),
+        _image, 0.99, 0.95),
+    "TransformerEncoder-post-norm": (lambda t: _tenc(False), _sequence, 0.99, 0.98),
+    "TransformerEncoder-pre-norm": (lambda t: _tenc(True), _sequence, 0.99, 0.98),
+    "MultiheadAttention": (lambda t: nn.MultiheadAttention(64, 4, batch_first=True), lambda g: _sequence(g) * 3, 0.99, 0.98),
+    "ReLU-MLP": (lambda t: Mlp(nn.ReLU()), _sequence, 0.99, 0.98),
+    "SiLU-MLP": (lambda t: Mlp(nn.SiLU()), _sequence, 0.99, 0.98),
+    "tanh-GELU-MLP": (lambda t: Mlp(nn.GELU(approximate="tanh")), _sequence, 0.99, 0.98),
+    "where-MLP": (lambda t: Mlp(LeakyWhere()), _sequence, 0.99, 0.98),
+    "hybrid-conv": (lambda t: HybridConvNet(), _image, 0.99, 0.95),
+}
+
+
+def _build(name):
+    torch.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return STOCK[name][0](transformers).eval()
+
+
+def _items(name, n, seed):
+    g = torch.Generator().manual_seed(seed)
+    return [STOCK[name][1](g) for _ in range(n)]
+
+
+def _feed(graph, item):
+    return {graph.tensors[t].name: np.asarray(x).astype(NUMPY_DTYPE[graph.tensors[t].dtype])
+            for t, x in zip(graph.inputs, item)}
+
+
+def _cosine(a, b) -> float:
+    a, b = np.ravel(a).astype(np.float64), np.ravel(b).astype(np.float64)
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+@pytest.mark.parametrize("weights", ["w8", "w4"])
+@pytest.mark.parametrize("name", STOCK)
+def test_stock_class_converts_runs_exactly_on_every_isa_and_stays_close_to_float(name, weights, tmp_path):
+    model, calibration = _build(name), _items(name, 4, seed=0)
+    graph = Converter.calibrate(model, calibration[0], calibration, weights, progress=False).graph()
+    graph.save(tmp_path / "g.ieg")
+    sessions = {isa: Session(tmp_path / "g.ieg", isa=isa) for isa in supported_isas()}
+    bound = STOCK[name][2 if weights == "w8" else 3]
+    for item in _items(name, 2, seed=1):
+        expected = reference.run(graph, _feed(graph, item))
+        for isa, session in sessions.items():
+            got = session.run(_feed(graph, item))
+            assert all(np.array_equal(got[k], v) for k, v in expected.items()), isa
+        with torch.no_grad():
+            floats = [t for t in torch.utils._pytree.tree_leaves(model(*item)) if isinstance(t, torch.Tensor)]
+        for out, ref in zip(expected.values(), floats, strict=True):
+            assert _cosine(out, ref.numpy()) >= bound, (name, weights)
+
+
+@pytest.mark.parametrize("act", [nn.ReLU(), nn.Tanh(), nn.Sigmoid(), nn.SiLU(), nn.Hardswish(), nn.GELU("tanh"),
+                                 LeakyWhere()], ids=lambda a: type(a).__name__)
+def test_an_elementwise_function_is_the_best_int8_answer_for_every_input(act, tmp_path):
+    """y = f(x) alone: the engine's output is round(f(x̂) / s_y) for every one of the 256 inputs x̂."""
+    x = torch.linspace(-4, 4, 256).reshape(1, 256)
+    graph = Converter.calibrate(nn.Sequential(act), (x,), [(x,)], progress=False).graph()
+    quantize, lookup = graph.ops[0], graph.ops[1]
+    assert lookup.kind == "lookup"
+    s_x, s_y = graph.tensors[quantize.outputs[0]].scale, graph.tensors[lookup.outputs[0]].scale
+    q = np.arange(-128, 128, dtype=np.int8).reshape(1, 256)
+    best = np.clip(np.rint(act(torch.from_numpy(q * s_x)).double().numpy() / s_y), -128, 127)
+    graph.save(tmp_path / "g.ieg")
+    for isa in supported_isas():
+        y = Session(tmp_path / "g.ieg", isa=isa).run({graph.tensors[graph.inputs[0]].name: (q * s_x).astype(np.float32)})
+        y = y["output"]
+        assert np.array_equal(np.rint(y / s_y), best), isa
+
+
+class RobertaEmbeddings(nn.Module):
+    """RoBERTa's embeddings: token ids, and position ids from them (cumsum of ids != pad, times the
+    same, plus pad), each looked up in its table."""
+
+    def __init__(self):
+        super().__init__()
+        self.words, self.positions = nn.Embedding(VOCAB, 8), nn.Embedding(2 * SEQ + 2, 8)
+
+    def forward(self, ids):
+        keep = ids.ne(1).int()
+        return self.words(ids) + self.positions((torch.cumsum(keep, dim=1).type_as(keep) * keep).long() + 1)
+
+
+def test_index_arithmetic_stays_integer_and_exact(tmp_path):
+    ids = torch.tensor([[5, 7, 9, 1, 1, 1, 4, 3] * 2, [1, 1, 8, 8, 8, 8, 8, 1] * 2])
+    graph = Converter.calibrate(RobertaEmbeddings().eval(), (ids,), [(ids,)], progress=False).graph()
+    assert {"int_binary", "cumsum"} <= {op.kind for op in graph.ops}
+    assert all(t.dtype != "float32" for t in graph.tensors if t.name != "output")
+    gathers = [op for op in graph.ops if op.kind == "gather"]
+    positions = graph.tensors[gathers[1].inputs[1]].name
+    keep = (ids != 1).long()
+    feeds = {graph.tensors[graph.inputs[0]].name: ids.numpy().astype(np.int32)}
+    out = reference.run(graph, feeds, keep_intermediates=True)
+    assert np.array_equal(out[positions], (torch.cumsum(keep, 1) * keep + 1).numpy())
+    graph.save(tmp_path / "g.ieg")
+    for isa in supported_isas():
+        assert np.array_equal(Session(tmp_path / "g.ieg", isa=isa).run(feeds)["output"], out["output"])
+
+
+class TwoActivationProduct(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Linear(8, 8), nn.Linear(8, 8)
+
+    def forward(self, x):
+        return self.a(x) * self.b(x)
+
+
+class GroupedQueryAttention(nn.Module):
+    def forward(self, q, kv):
+        return nn.functional.scaled_dot_product_attention(q, kv, kv, enable_gqa=True)
+
+
+def test_what_is_not_supported_is_named_with_the_models_line():
+    with pytest.raises(UnsupportedOpError, match=r"mul\.Tensor.*test_stock_models\.py:\d+: return self\.a\(x\) \* self\.b"):
+        capture(TwoActivationProduct(), (torch.randn(1, 8),))
+    with pytest.raises(UnsupportedOpError, match=r"grouped-query.*scaled_dot_product_attention"):
+        capture(GroupedQueryAttention(), (torch.randn(1, 4, 8, 16), torch.randn(1, 2, 8, 16)))
+
