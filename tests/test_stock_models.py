@@ -16,6 +16,7 @@ from intedge import reference
 from intedge.converters.capture import capture
 from intedge.converters.convert import Converter
 from intedge.converters.errors import UnsupportedOpError
+from intedge.converters.twin import QATTwin
 from intedge.ir.graph import NUMPY_DTYPE
 from intedge.runtime import Session, supported_isas
 
@@ -86,6 +87,20 @@ class HybridConvNet(nn.Module):
         return nn.functional.interpolate(self.head(f), scale_factor=2, mode="bilinear")
 
 
+class CausalSelfAttention(nn.Module):
+    """GPT-style attention written with F.scaled_dot_product_attention: is_causal, an explicit scale."""
+
+    def __init__(self):
+        super().__init__()
+        self.qkv, self.out = nn.Linear(64, 192), nn.Linear(64, 64)
+
+    def forward(self, x):
+        b, s, _ = x.shape
+        q, k, v = self.qkv(x).view(b, s, 3, 4, 16).permute(2, 0, 3, 1, 4)
+        y = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True, scale=0.2)
+        return self.out(y.transpose(1, 2).reshape(b, s, 64))
+
+
 def _tenc(norm_first):
     layer = nn.TransformerEncoderLayer(64, 4, 128, batch_first=True, norm_first=norm_first)
     return nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
@@ -99,6 +114,8 @@ STOCK = {
     "DistilBertModel": (lambda t: LastHiddenState(t.DistilBertModel(t.DistilBertConfig(
         vocab_size=VOCAB, dim=64, n_layers=2, n_heads=4, hidden_dim=128, max_position_embeddings=64))), _tokens, 0.99, 0.98),
     "BertModel+pooler": (lambda t: t.BertModel(t.BertConfig(**TEXT)), _tokens, 0.99, 0.98),
+    "BertModel-eager": (lambda t: LastHiddenState(t.BertModel(t.BertConfig(**TEXT, attn_implementation="eager"))),
+                        _tokens, 0.99, 0.98),
     "ViTForImageClassification": (lambda t: t.ViTForImageClassification(t.ViTConfig(**VISION)), _image, 0.98, 0.9),
     "DeiTForImageClassification": (lambda t: t.DeiTForImageClassification(t.DeiTConfig(**VISION)), _image, 0.98, 0.9),
     "SwinForImageClassification": (lambda t: t.SwinForImageClassification(t.SwinConfig(
@@ -107,6 +124,7 @@ STOCK = {
     "TransformerEncoder-post-norm": (lambda t: _tenc(False), _sequence, 0.99, 0.98),
     "TransformerEncoder-pre-norm": (lambda t: _tenc(True), _sequence, 0.99, 0.98),
     "MultiheadAttention": (lambda t: nn.MultiheadAttention(64, 4, batch_first=True), lambda g: _sequence(g) * 3, 0.99, 0.98),
+    "sdpa-causal": (lambda t: CausalSelfAttention(), _sequence, 0.99, 0.98),
     "ReLU-MLP": (lambda t: Mlp(nn.ReLU()), _sequence, 0.99, 0.98),
     "SiLU-MLP": (lambda t: Mlp(nn.SiLU()), _sequence, 0.99, 0.98),
     "tanh-GELU-MLP": (lambda t: Mlp(nn.GELU(approximate="tanh")), _sequence, 0.99, 0.98),
@@ -141,18 +159,23 @@ def _cosine(a, b) -> float:
 @pytest.mark.parametrize("name", STOCK)
 def test_stock_class_converts_runs_exactly_on_every_isa_and_stays_close_to_float(name, weights, tmp_path):
     model, calibration = _build(name), _items(name, 4, seed=0)
-    graph = Converter.calibrate(model, calibration[0], calibration, weights, progress=False).graph()
+    converter = Converter.calibrate(model, calibration[0], calibration, weights, progress=False)
+    graph = converter.graph()
+    twin = QATTwin(converter) if weights == "w8" else None  # the QAT twin computes the graph's very integers
     graph.save(tmp_path / "g.ieg")
     sessions = {isa: Session(tmp_path / "g.ieg", isa=isa) for isa in supported_isas()}
     bound = STOCK[name][2 if weights == "w8" else 3]
     for item in _items(name, 2, seed=1):
-        expected = reference.run(graph, _feed(graph, item))
+        expected = reference.run(graph, _feed(graph, item), keep_intermediates=twin is not None)
         for isa, session in sessions.items():
             got = session.run(_feed(graph, item))
-            assert all(np.array_equal(got[k], v) for k, v in expected.items()), isa
+            assert all(np.array_equal(v, expected[k]) for k, v in got.items()), isa
+        if twin is not None:
+            dequantized = [graph.tensors[op.inputs[0]].name for op in graph.ops if op.kind == "dequantize"]
+            assert all(np.array_equal(a, expected[d]) for a, d in zip(twin.integer_outputs(*item), dequantized, strict=True))
         with torch.no_grad():
             floats = [t for t in torch.utils._pytree.tree_leaves(model(*item)) if isinstance(t, torch.Tensor)]
-        for out, ref in zip(expected.values(), floats, strict=True):
+        for out, ref in zip((expected[graph.tensors[t].name] for t in graph.outputs), floats, strict=True):
             assert _cosine(out, ref.numpy()) >= bound, (name, weights)
 
 
