@@ -19,7 +19,7 @@ from tqdm import tqdm
 from intedge.ir.graph import Graph
 
 from . import calibrate as cal
-from . import lower, smooth
+from . import float_graph, lower, smooth
 from .capture import capture
 from .errors import ConversionError
 from .float_graph import FloatGraph
@@ -70,9 +70,18 @@ class Converter:
         inputs = tuple(x[:1].expand(batch, *x.shape[1:]).contiguous() for x in self.example_inputs)
         g = capture(self.model, inputs)
         g = smooth.prepare(g) if self.smoothed else g
-        if [n.output for n in g.nodes] != [n.output for n in self.float_graph.nodes]:
+        if [n.output for n in g.nodes] != [n.output for n in self.float_graph.nodes] or not self._same_constants(g):
             raise ConversionError(f"the model traces differently at batch {batch}; convert at that batch size")
         return g
+
+    def _same_constants(self, g: FloatGraph) -> bool:
+        """Whether every constant whose shape depends on the batch is the captured one at g's batch
+        (float_graph.at_batch: what emitting at that batch will use)."""
+        try:
+            return all(torch.equal(float_graph.at_batch(self.float_graph.consts[k], g.shapes[k]), c)
+                       for k, c in g.consts.items() if k in g.shapes and g.shapes[k] != self.float_graph.shapes[k])
+        except ValueError:
+            return False
 
 
 def convert(model: torch.nn.Module, example_inputs, calibration, weights="w8", **options) -> Graph:

@@ -113,11 +113,24 @@ def node_consts(g: FloatGraph, n: FNode, consts: dict[str, torch.Tensor] | None 
     return {role: consts[name] for role, name in n.consts.items() if name is not None}
 
 
+def at_batch(c: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    """A constant captured at batch 1, at its shape in the graph captured at another batch: broadcast (a
+    class token), or repeated along the first axis (Swin's per-window masks, batch-major: [B · windows, ...])."""
+    shape = tuple(shape)
+    if tuple(c.shape) == shape:
+        return c
+    if c.dim() == len(shape) and all(a in (1, b) for a, b in zip(c.shape, shape)):
+        return c.expand(shape)
+    if c.dim() == len(shape) and shape[0] % c.shape[0] == 0 and tuple(c.shape[1:]) == shape[1:]:
+        return c.repeat(shape[0] // c.shape[0], *[1] * (len(shape) - 1))
+    raise ValueError(f"a constant of shape {tuple(c.shape)} has no counterpart of shape {shape}")
+
+
 def value_of(g: FloatGraph, values: dict, name: str, consts: dict[str, torch.Tensor] | None = None):
     if name in values:
         return values[name]
     c = (g.consts if consts is None else consts)[name]
-    return c.expand(g.shapes[name]) if name in g.shapes and tuple(c.shape) != g.shapes[name] else c  # another batch size
+    return at_batch(c, g.shapes[name]) if name in g.shapes else c
 
 
 def run(g: FloatGraph, inputs: dict[str, torch.Tensor], observe: Callable[[str, torch.Tensor], None] | None = None,

@@ -31,7 +31,7 @@ from intedge.ir.graph import Graph
 
 from .calibrate import Ranges
 from .errors import ConversionError
-from .float_graph import FloatGraph, FNode
+from .float_graph import FloatGraph, FNode, at_batch
 
 WEIGHT_BITS = ("w8", "w4")
 PASS_THROUGH = ("reshape", "transpose", "slice", "upsample", "scale")
@@ -187,7 +187,9 @@ class _Emitter:
         self.views: dict[str, list[int]] = {}
 
     def const(self, name: str) -> np.ndarray:
-        return self.consts[name].detach().double().numpy()
+        """A constant as float64, at its shape in this graph (which may be at another batch size)."""
+        c = self.consts[name].detach()
+        return (at_batch(c, self.g.shapes[name]) if name in self.g.shapes else c).double().numpy()
 
     def value(self, v: str, shape=None) -> int:
         return self.ir.add_tensor(v, self.p.dtypes[v], shape or self.g.shapes[v], self.p.scales[v])

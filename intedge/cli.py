@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from intedge.converters import ZOO_NAMES
+
 
 def _inspect(args) -> int:
     from intedge.ir import load
@@ -318,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("convert", help="convert a zoo model or file.py:factory to an integer-only .ieg",
                        description="Capture a PyTorch model with torch.export, calibrate it, and write its "
-                       "integer-only graph. MODEL is a zoo name (vit-fmnist, segmenter-fmnist, minilm) or "
+                       f"integer-only graph. MODEL is a zoo name ({', '.join(ZOO_NAMES)}) or "
                        "file.py:factory, where factory() returns (model, calibration) and calibration is a list "
                        "of input tuples shaped like the model's inputs (the first is the example input).")
     p.add_argument("model", metavar="MODEL")
@@ -329,8 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("eval", help="float vs integer accuracy of a zoo model on its test set",
                        description="Convert a zoo model and score the float model, the integer graph (C++ "
                        "engine) and ONNX Runtime's quantize_dynamic on the same test inputs: top-1 % for "
-                       "vit-fmnist, mIoU % for segmenter-fmnist, mean cosine to the float embeddings for minilm.")
-    p.add_argument("model", metavar="MODEL", choices=["vit-fmnist", "segmenter-fmnist", "minilm"])
+                       "vit-fmnist and swin-fmnist, mIoU % for segmenter-fmnist, mean cosine to the float embeddings "
+                       "for minilm.")
+    p.add_argument("model", metavar="MODEL", choices=ZOO_NAMES)
     _add_conversion_flags(p)
     p.add_argument("--limit", type=_at_least(1), metavar="N", help="score only the first N test samples")
     p.add_argument("--batch", type=_at_least(1), default=50, help="batch size of the evaluation graph (default 50)")

@@ -1,5 +1,5 @@
 """The aarch64 build under qemu gives the reference executor's integers: the fixture and every
-zoo model, W8 and W4, on the three emulated cores (cortex-a57: baseline NEON; cortex-a76: dotprod;
+zoo model, W8 and W4, and stock classes, on the three emulated cores (cortex-a57: baseline NEON; cortex-a76: dotprod;
 max: i8mm) with 1, 2 and 4 threads. tests/run.sh cross-builds intedge-bench and points
 INTEDGE_AARCH64_BENCH at it; CI always does, so there the test may not skip."""
 
@@ -11,6 +11,7 @@ import subprocess
 
 import numpy as np
 import pytest
+from test_stock_models import convert_stock, stock_feeds
 from zoo_graphs import zoo_graph
 
 import intedge
@@ -62,3 +63,14 @@ def test_zoo_models_under_qemu(name, weights, tmp_path):
     for cpu in CPUS:
         for threads in (1, 2, 4):
             assert run_under_qemu(path, g, feeds[0], cpu, threads, tmp_path) == want, (cpu, threads)
+
+
+@pytest.mark.parametrize("name", ["RobertaModel", "BertModel+pooler", "SwinForImageClassification", "hybrid-conv"])
+def test_stock_models_under_qemu(name, tmp_path):
+    """Stock classes bring the table lookups, index arithmetic, score biases and im2col to the NEON paths."""
+    g = convert_stock(name, "w4")[1].graph()
+    g.save(tmp_path / "g.ieg")
+    feed = stock_feeds(name, g, 1)[0]
+    want = expected(g, feed)
+    for cpu in CPUS:
+        assert run_under_qemu(tmp_path / "g.ieg", g, feed, cpu, 2, tmp_path) == want, cpu

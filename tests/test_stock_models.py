@@ -155,11 +155,21 @@ def _cosine(a, b) -> float:
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
+def convert_stock(name: str, weights: str):
+    """(model, its Converter) for a stock class, calibrated on four random inputs."""
+    model, calibration = _build(name), _items(name, 4, seed=0)
+    return model, Converter.calibrate(model, calibration[0], calibration, weights, progress=False)
+
+
+def stock_feeds(name: str, graph, n: int = 2) -> list[dict]:
+    """n held-out inputs for the graph of a stock class."""
+    return [_feed(graph, item) for item in _items(name, n, seed=1)]
+
+
 @pytest.mark.parametrize("weights", ["w8", "w4"])
 @pytest.mark.parametrize("name", STOCK)
 def test_stock_class_converts_runs_exactly_on_every_isa_and_stays_close_to_float(name, weights, tmp_path):
-    model, calibration = _build(name), _items(name, 4, seed=0)
-    converter = Converter.calibrate(model, calibration[0], calibration, weights, progress=False)
+    model, converter = convert_stock(name, weights)
     graph = converter.graph()
     twin = QATTwin(converter) if weights == "w8" else None  # the QAT twin computes the graph's very integers
     graph.save(tmp_path / "g.ieg")

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from intedge.converters import ZOO_NAMES
 from intedge.converters.data import fashion_mnist as fm
 
 CHECKPOINTS = Path(__file__).parent / "checkpoints"
@@ -107,6 +108,12 @@ def _segmenter():
     return segmenter_fmnist()
 
 
+def _swin():
+    from .swin import SwinLogits
+
+    return SwinLogits()
+
+
 def _minilm_entry():
     from . import minilm
 
@@ -123,8 +130,15 @@ ZOO: dict[str, ZooModel] = {
                                  "Segmenter (ViT 4 layers + mask transformer) on Fashion-MNIST scenes 48×48",
                                  _segmenter, "mIoU", _scenes_calibration, _scenes_test, _scenes_training,
                                  mean_iou),
+    "swin-fmnist": ZooModel("swin-fmnist", "stock transformers SwinForImageClassification (2 stages, dim 32, "
+                            "window 7) on Fashion-MNIST 28×28", _swin, "top-1", _fmnist_calibration, _fmnist_test,
+                            _fmnist_training, top1),
     "minilm": _minilm_entry(),
 }
+
+
+if tuple(ZOO) != ZOO_NAMES:
+    raise RuntimeError(f"intedge.converters.ZOO_NAMES {ZOO_NAMES} must list the zoo's entries {tuple(ZOO)}")
 
 
 def get(name: str) -> ZooModel:
