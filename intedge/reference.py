@@ -44,8 +44,8 @@ def _cpp_kernels() -> dict:
             y = k.qlinear(x, weight, bias, multiplier, shift, out_dtype)
         return shape_ops.split_heads(y, head_dim)
 
-    def qadd(a, b, *args):  # the kernel takes equal shapes; broadcasting is the executor's job
-        return k.qadd(a, np.broadcast_to(b, a.shape), *args)
+    def broadcasting_b(kernel):  # qadd's and int_binary's kernels take equal shapes: b is broadcast here
+        return lambda a, b, *args: kernel(a, np.broadcast_to(b, a.shape), *args)
 
     def shiftmax(x, multiplier, shift, mask=None):
         keep = None if mask is None else np.broadcast_to(mask != 0, x.shape).astype(np.uint8)
@@ -55,7 +55,8 @@ def _cpp_kernels() -> dict:
         return k.upsample_nearest(x, *shape_ops.upsample_factors(x, shape))
 
     kernels = {name: getattr(k, name) for name in dir(k) if not name.startswith("_")}
-    return vars(shape_ops) | kernels | {"qlinear": qlinear, "qadd": qadd, "shiftmax": shiftmax,
+    return vars(shape_ops) | kernels | {"qlinear": qlinear, "qadd": broadcasting_b(k.qadd),
+                                        "int_binary": broadcasting_b(k.int_binary), "shiftmax": shiftmax,
                                         "upsample_nearest": upsample_nearest}
 
 

@@ -9,9 +9,11 @@ import pytest
 from zoo_graphs import zoo_graph
 
 import intedge
+from intedge import integer_ops as iops
 from intedge import reference
 from intedge.converters import zoo
 from intedge.examples.every_op import example_inputs
+from intedge.ir import Graph, write_ieg
 from intedge.ir.errors import IegFormatError
 from intedge.reference import ExecutionError
 from intedge.runtime import Session, supported_isas
@@ -42,6 +44,24 @@ def test_every_op_fixture_matches_the_reference(every_op_path, isa):
         assert s.isa == isa and s.threads == threads
         assert_same(s.run(x), ref)
         assert_same(s.run(x), ref)  # and again: no state leaks between runs
+
+
+@pytest.mark.parametrize("channels", [1, 96])
+def test_both_forms_of_lambda_shiftgelu_match_the_reference(channels):
+    """One output requant makes λ-ShiftGELU a byte table, run as the lookup op runs; one requant per
+    channel, a table lookup and a requant (the fixture has only the first)."""
+    g = Graph(name="gelu")
+    x = g.add_tensor("x", "int8", (3, 96), 0.05)
+    y = g.add_tensor("y", "int8", (3, 96), 0.05)
+    g.inputs, g.outputs = [x], [y]
+    params = iops.lambda_shiftgelu_params(0.05, np.linspace(0.01, 0.08, channels))
+    g.add_op("lambda_shiftgelu", [x], [y], name="gelu", **params)
+    data, feed = write_ieg(g.validate()), {"x": (np.arange(3 * 96) % 256 - 128).astype(np.int8).reshape(3, 96)}
+    ref = reference.run(g, feed)
+    for isa in ISAS:
+        s = Session(data, threads=2, isa=isa)
+        assert_same(s.run(feed), ref)
+        assert dict(s.kernels)["gelu"].startswith("lookup256" if channels == 1 else "table_requant"), isa
 
 
 @pytest.mark.parametrize("weights", ["w8", pytest.param("w4", marks=pytest.mark.slow)])

@@ -1,11 +1,14 @@
 """The integer spec itself: exactness claims and measured error bounds against float."""
 
 import math
+import operator
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from strategies import INT_DTYPES, int_arrays
 
 from intedge import integer_ops as iops
 from intedge.integer_ops import gelu, layernorm
@@ -160,3 +163,82 @@ def test_ilayernorm_error_bound(dtype, channels, seed):
 def test_quantize_input_edges():
     x = np.array([np.nan, np.inf, -np.inf, 0.5, 1.5, -0.5, 1e30], np.float32)
     assert iops.quantize_input(x, 1.0).tolist() == [0, 127, -128, 0, 2, 0, 127]
+
+
+# --- index arithmetic and table lookups, one element at a time in Python integers ------------
+
+# Each op code's meaning, by Python's operators: independent of index_math's array expressions.
+BINARY_BY_CODE = {
+    "add": operator.add, "sub": operator.sub, "mul": operator.mul, "eq": operator.eq, "ne": operator.ne,
+    "lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge,
+    "and": lambda u, v: u != 0 and v != 0, "or": lambda u, v: u != 0 or v != 0, "min": min, "max": max,
+}
+
+
+def _int32(v) -> int:
+    return max(-(2**31), min(2**31 - 1, int(v)))
+
+
+def test_int_binary_codes_are_the_files():
+    """The codes are stored in files: they are the spec's doc order, forever."""
+    assert [name for name, _ in iops.INT_BINARY_OPS] == list(BINARY_BY_CODE)
+    assert iops.INT_BINARY_CODES == {name: code for code, name in enumerate(BINARY_BY_CODE)}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data(), st.sampled_from(INT_DTYPES), st.sampled_from(INT_DTYPES), st.sampled_from(list(BINARY_BY_CODE)))
+def test_int_binary_matches_python_integers(data, a_dtype, b_dtype, name):
+    a_shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=4, max_side=4))
+    kept = a_shape[len(a_shape) - data.draw(st.integers(0, len(a_shape))):]  # b: a suffix of a's dims, some 1
+    b_shape = tuple(d if data.draw(st.booleans()) else 1 for d in kept)
+    a, b = data.draw(int_arrays(a_dtype, a_shape)), data.draw(int_arrays(b_dtype, b_shape))
+    y = iops.int_binary(a, b, iops.INT_BINARY_CODES[name])
+    assert y.dtype == np.int32 and y.shape == a.shape
+    lead = len(a_shape) - len(b_shape)
+    for i in np.ndindex(a_shape):
+        j = tuple(0 if n == 1 else k for k, n in zip(i[lead:], b_shape))
+        assert y[i] == _int32(BINARY_BY_CODE[name](int(a[i]), int(b[j]))), (i, a[i], b[j])
+
+
+def test_int_binary_saturates_the_int64_result():
+    hi, lo = 2**31 - 1, -(2**31)
+    a, b = np.array([hi, lo, lo, hi], np.int32), np.array([hi, hi, lo, -1], np.int32)
+    code = iops.INT_BINARY_CODES
+    assert iops.int_binary(a, b, code["add"]).tolist() == [hi, -1, lo, hi - 1]
+    assert iops.int_binary(a, b, code["sub"]).tolist() == [0, lo, 0, hi]
+    assert iops.int_binary(a, b, code["mul"]).tolist() == [hi, lo, hi, -hi]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data(), st.sampled_from(INT_DTYPES))
+def test_cumsum_matches_python_integers(data, dtype):
+    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=6))
+    axis = data.draw(st.integers(0, len(shape) - 1))
+    x = data.draw(int_arrays(dtype, shape))
+    y = iops.cumsum(x, axis)
+    assert y.dtype == np.int32 and y.shape == x.shape
+    for i in np.ndindex(shape):
+        line = [int(x[i[:axis] + (k,) + i[axis + 1 :]]) for k in range(i[axis] + 1)]
+        assert y[i] == _int32(sum(line))
+
+
+def test_cumsum_saturates_each_result_not_the_running_sum():
+    hi, lo = 2**31 - 1, -(2**31)
+    assert iops.cumsum(np.array([hi, hi, lo, lo], np.int32), 0).tolist() == [hi, hi, 2**31 - 2, -2]
+
+
+@given(hnp.arrays(np.int8, hnp.array_shapes(min_dims=0, max_dims=3)), hnp.arrays(np.int8, 256))
+def test_lookup_is_the_table_entry(x, table):
+    y = iops.lookup(x, table)
+    assert y.dtype == np.int8 and y.shape == x.shape
+    assert all(y[i] == table[int(x[i]) + 128] for i in np.ndindex(x.shape))
+
+
+@pytest.mark.parametrize("fn", [np.tanh, lambda v: np.maximum(v, 0), lambda v: v / (1 + np.exp(-v)), np.exp])
+@pytest.mark.parametrize("scales", [(0.05, 1 / 127), (0.02, 0.02), (0.1, 0.5)])
+def test_table_for_gives_the_nearest_int8(fn, scales):
+    s_in, s_out = scales
+    table = iops.table_for(fn, s_in, s_out)
+    for q, t in zip(range(-128, 128), table.tolist()):
+        want = min(127.0, max(-128.0, float(fn(np.float64(q * s_in))) / s_out))
+        assert abs(t - want) <= 0.5, (q, t, want)

@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from strategies import INT_DTYPES, int_arrays
 
 from intedge import _runtime
 from intedge import integer_ops as iops
@@ -12,13 +13,6 @@ from intedge.integer_ops import shape_ops
 
 K = _runtime.kernels
 SETTINGS = settings(max_examples=60, deadline=None)
-
-
-def int_arrays(dtype, shape):
-    """Random arrays that favour the extremes: min, max, 0 and equal runs."""
-    info = np.iinfo(dtype)
-    elems = st.one_of(st.integers(int(info.min), int(info.max)), st.sampled_from(sorted({int(info.min), int(info.max), 0, 1, max(int(info.min), -1)})))
-    return hnp.arrays(dtype, shape, elements=elems)
 
 
 multipliers = st.one_of(st.integers(0, 2**31 - 1), st.sampled_from([0, 1, 2**30, 2**31 - 1]))
@@ -129,7 +123,7 @@ def test_requantize(data, dtype, out):
 
 
 @SETTINGS
-@given(st.data(), st.sampled_from([np.int8, np.int16]), st.integers(0, 2))
+@given(st.data(), st.sampled_from([np.int8, np.int16, np.uint8]), st.integers(0, 2))
 def test_meanpool(data, dtype, axis):
     x = data.draw(int_arrays(dtype, (3, 200, 5)))
     m, s = data.draw(multipliers), data.draw(shifts)
@@ -159,8 +153,38 @@ def test_index_ops():
     assert np.array_equal(K.upsample_nearest(x, 2, 3), shape_ops.upsample_nearest(x, x.shape[:-2] + (x.shape[-2] * 2, x.shape[-1] * 3)))
 
 
+@SETTINGS
+@given(st.data(), st.sampled_from(INT_DTYPES), st.sampled_from(INT_DTYPES))
+def test_int_binary(data, a_dtype, b_dtype):
+    a = data.draw(int_arrays(a_dtype, (3, 17)))
+    b = data.draw(int_arrays(b_dtype, (3, 17)))
+    for op in range(len(iops.INT_BINARY_OPS)):
+        assert np.array_equal(K.int_binary(a, b, op), iops.int_binary(a, b, op)), iops.INT_BINARY_OPS[op][0]
+
+
+@SETTINGS
+@given(st.data(), st.sampled_from(INT_DTYPES), st.integers(0, 2))
+def test_cumsum(data, dtype, axis):
+    x = data.draw(int_arrays(dtype, (3, 40, 4)))
+    assert np.array_equal(K.cumsum(x, axis), iops.cumsum(x, axis))
+
+
+@SETTINGS
+@given(int_arrays(np.int8, (5, 77)), int_arrays(np.int8, 256))
+def test_lookup(x, table):
+    assert np.array_equal(K.lookup(x, table), iops.lookup(x, table))
+
+
 def test_kernels_reject_bad_dtypes():
     with pytest.raises(TypeError):
         K.shiftmax(np.zeros((2, 2), np.int16), 1, 1)
     with pytest.raises(ValueError):
         K.qlinear(np.zeros((1, 3), np.int8), np.zeros((2, 4), np.int8), None, np.ones(2, np.int32), np.ones(2, np.int8))
+    with pytest.raises(TypeError):
+        K.lookup(np.zeros(4, np.int16), np.zeros(256, np.int8))
+    with pytest.raises(ValueError, match="256"):
+        K.lookup(np.zeros(4, np.int8), np.zeros(255, np.int8))
+    with pytest.raises(ValueError, match="13"):
+        K.int_binary(np.zeros(4, np.int32), np.zeros(4, np.int32), len(iops.INT_BINARY_OPS))
+    with pytest.raises(TypeError):
+        K.cumsum(np.zeros(4, np.int64), 0)

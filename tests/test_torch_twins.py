@@ -65,6 +65,29 @@ def test_layernorm_and_linear_twins(seed, dtype):
     assert np.array_equal(a, b)
 
 
+@SETTINGS
+@given(st.integers(0, 2**32 - 1), st.sampled_from([np.int8, np.uint8, np.int16, np.int32]))
+def test_index_math_lookup_and_uint8_meanpool_twins(seed, dtype):
+    rng = np.random.default_rng(seed)
+    info = np.iinfo(dtype)
+    x = rng.integers(info.min, info.max, (3, 4, 5), endpoint=True).astype(dtype)
+    x[0, 0, :2] = (info.min, info.max)
+    b = rng.integers(-(2**31), 2**31, (4, 1)).astype(np.int32)  # broadcast over x's last axis
+    b[0, 0] = -(2**31)
+    for op in range(len(iops.INT_BINARY_OPS)):
+        a, t = _both(iops.int_binary, x, b, op)
+        assert np.array_equal(a, t), iops.INT_BINARY_OPS[op][0]
+    for axis in range(3):
+        a, t = _both(iops.cumsum, x, axis)
+        assert np.array_equal(a, t)
+    x8 = rng.integers(-128, 128, (4, 64)).astype(np.int8)
+    a, t = _both(iops.lookup, x8, rng.integers(-128, 128, 256).astype(np.int8))
+    assert np.array_equal(a, t)
+    u8 = rng.integers(0, 256, (2, 12, 3)).astype(np.uint8)
+    a, t = _both(iops.meanpool, u8, 0, 2**30, 31, "int8")
+    assert np.array_equal(a, t)
+
+
 @pytest.mark.parametrize(
     "module, x",
     [

@@ -45,8 +45,8 @@ void table_requant_scalar(const int8_t* x, int64_t rows, int64_t C, const int32_
 void table_requant_avx512(const int8_t* x, int64_t rows, int64_t C, const int32_t* table, const int32_t* mult,
                           const int8_t* shift, int64_t n_mult, int8_t* y);
 
-// With one requant for the tensor, the two steps are one int8 → int8 table:
-// y = table[x + 128] (x86/lookup_vbmi.cc, arm/lookup_neon.cc).
+// With one requant for the tensor, the two steps are one int8 → int8 table,
+// as the lookup op is: y = table[x + 128] (x86/lookup_vbmi.cc, arm/lookup_neon.cc).
 void lookup256_scalar(const int8_t* x, int64_t n, const int8_t* table, int8_t* y);
 void lookup256_vbmi(const int8_t* x, int64_t n, const int8_t* table, int8_t* y);
 void table_requant_vbmi(const int8_t* x, int64_t rows, int64_t C, const int32_t* table, const int32_t* mult,
@@ -87,7 +87,7 @@ template <typename In, typename Out>  // arm/layernorm_neon.cc
 void ilayernorm_neon(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias, int shift,
                      Out* y);
 
-// Mean over the middle axis of x [outer, len, inner] → y [outer, inner].
+// Mean over the middle axis of x [outer, len, inner] → y [outer, inner] (In: int8, int16 or uint8).
 template <typename In, typename Out>
 void meanpool_scalar(const In* x, int64_t outer, int64_t len, int64_t inner, int32_t mult, int shift, Out* y);
 
@@ -106,5 +106,14 @@ template <typename T>
 void argmax_scalar(const T* x, int64_t outer, int64_t len, int64_t inner, int32_t* y);
 template <typename T>
 void upsample_nearest_scalar(const T* x, int64_t outer, int64_t H, int64_t W, int64_t fh, int64_t fw, T* y);
+
+// Index arithmetic (integer_ops/index_math.py), in int64 and saturated to
+// int32: y = a ∘ b elementwise, op a code of INT_BINARY_OPS (a, b, y [n]);
+// the running sum along the middle axis of x [outer, len, inner].
+constexpr int kIntBinaryOps = 13;  // codes 0 .. 12, as the op spec numbers them
+template <typename A, typename B>
+void int_binary_scalar(const A* a, const B* b, int64_t n, int op, int32_t* y);
+template <typename T>
+void cumsum_scalar(const T* x, int64_t outer, int64_t len, int64_t inner, int32_t* y);
 
 }  // namespace intedge::kernels

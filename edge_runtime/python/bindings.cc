@@ -251,13 +251,13 @@ py::array MeanPool(const py::array& x, int axis, int32_t mult, int shift, const 
     return DispatchOut(out_dtype, [&](auto to) -> py::array {
       using In = std::decay_t<decltype(ti)>;
       using Out = std::decay_t<decltype(to)>;
-      if constexpr (kActivation<In> && kActivation<Out>) {
+      if constexpr (!std::is_same_v<In, int32_t> && kActivation<Out>) {
         Arr<In> xc = x.cast<Arr<In>>();
         py::array_t<Out> y(DropAxis(x, axis));
         k::meanpool_scalar<In, Out>(xc.data(), outer, len, inner, mult, shift, y.mutable_data());
         return y;
       } else {
-        throw py::type_error("meanpool takes int8/int16");
+        throw py::type_error("meanpool takes int8/int16/uint8 to int8/int16");
       }
     });
   });
@@ -333,6 +333,41 @@ py::array UpsampleNearest(const py::array& x, int64_t fh, int64_t fw) {
                                   y.mutable_data());
     return y;
   });
+}
+
+py::array Lookup(const py::array& x, const py::array& table) {
+  if (!Is(x, "int8") || !Is(table, "int8")) throw py::type_error("lookup takes an int8 x and table");
+  if (table.ndim() != 1 || table.size() != 256) throw py::value_error("table must be [256]");
+  py::array_t<int8_t> y(Shape(x));
+  k::lookup256_scalar(x.cast<Arr<int8_t>>().data(), x.size(), table.cast<Arr<int8_t>>().data(), y.mutable_data());
+  return y;
+}
+
+py::array IntBinary(const py::array& a, const py::array& b, int op) {
+  if (a.size() != b.size()) throw py::value_error("int_binary kernel takes equal shapes (broadcast beforehand)");
+  if (op < 0 || op >= k::kIntBinaryOps) throw py::value_error("int_binary op " + std::to_string(op) + " is unknown");
+  py::array_t<int32_t> y(Shape(a));
+  DispatchInt(a, "a", [&](auto ta) {
+    return DispatchInt(b, "b", [&](auto tb) {
+      using A = std::decay_t<decltype(ta)>;
+      using B = std::decay_t<decltype(tb)>;
+      k::int_binary_scalar<A, B>(a.cast<Arr<A>>().data(), b.cast<Arr<B>>().data(), a.size(), op, y.mutable_data());
+      return 0;
+    });
+  });
+  return y;
+}
+
+py::array CumSum(const py::array& x, int axis) {
+  int64_t outer, len, inner;
+  AxisView(x, axis, &outer, &len, &inner);
+  py::array_t<int32_t> y(Shape(x));
+  DispatchInt(x, "x", [&](auto t) {
+    using T = std::decay_t<decltype(t)>;
+    k::cumsum_scalar<T>(x.cast<Arr<T>>().data(), outer, len, inner, y.mutable_data());
+    return 0;
+  });
+  return y;
 }
 
 void VerifyIeg(const py::bytes& data) {
@@ -562,4 +597,7 @@ PYBIND11_MODULE(_runtime, m) {
   kern.def("gather", &Gather, py::arg("table"), py::arg("indices"));
   kern.def("argmax", &ArgMax, py::arg("x"), py::arg("axis"));
   kern.def("upsample_nearest", &UpsampleNearest, py::arg("x"), py::arg("factor_h"), py::arg("factor_w"));
+  kern.def("lookup", &Lookup, py::arg("x"), py::arg("table"));
+  kern.def("int_binary", &IntBinary, py::arg("a"), py::arg("b"), py::arg("op"));
+  kern.def("cumsum", &CumSum, py::arg("x"), py::arg("axis"));
 }

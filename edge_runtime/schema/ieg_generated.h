@@ -62,6 +62,12 @@ struct SliceOptionsBuilder;
 struct ArgMaxOptions;
 struct ArgMaxOptionsBuilder;
 
+struct IntBinaryOptions;
+struct IntBinaryOptionsBuilder;
+
+struct CumSumOptions;
+struct CumSumOptionsBuilder;
+
 struct Tensor;
 struct TensorBuilder;
 
@@ -138,11 +144,14 @@ enum class OpKind : uint16_t {
   GATHER = 15,
   UPSAMPLE_NEAREST = 16,
   ARGMAX = 17,
+  LOOKUP = 18,
+  INT_BINARY = 19,
+  CUMSUM = 20,
   MIN = QUANTIZE,
-  MAX = ARGMAX
+  MAX = CUMSUM
 };
 
-inline const OpKind (&EnumValuesOpKind())[18] {
+inline const OpKind (&EnumValuesOpKind())[21] {
   static const OpKind values[] = {
     OpKind::QUANTIZE,
     OpKind::DEQUANTIZE,
@@ -161,13 +170,16 @@ inline const OpKind (&EnumValuesOpKind())[18] {
     OpKind::SLICE,
     OpKind::GATHER,
     OpKind::UPSAMPLE_NEAREST,
-    OpKind::ARGMAX
+    OpKind::ARGMAX,
+    OpKind::LOOKUP,
+    OpKind::INT_BINARY,
+    OpKind::CUMSUM
   };
   return values;
 }
 
 inline const char * const *EnumNamesOpKind() {
-  static const char * const names[19] = {
+  static const char * const names[22] = {
     "QUANTIZE",
     "DEQUANTIZE",
     "REQUANT",
@@ -186,13 +198,16 @@ inline const char * const *EnumNamesOpKind() {
     "GATHER",
     "UPSAMPLE_NEAREST",
     "ARGMAX",
+    "LOOKUP",
+    "INT_BINARY",
+    "CUMSUM",
     nullptr
   };
   return names;
 }
 
 inline const char *EnumNameOpKind(OpKind e) {
-  if (::flatbuffers::IsOutRange(e, OpKind::QUANTIZE, OpKind::ARGMAX)) return "";
+  if (::flatbuffers::IsOutRange(e, OpKind::QUANTIZE, OpKind::CUMSUM)) return "";
   const size_t index = static_cast<size_t>(e);
   return EnumNamesOpKind()[index];
 }
@@ -214,11 +229,13 @@ enum class OpOptions : uint8_t {
   ConcatOptions = 13,
   SliceOptions = 14,
   ArgMaxOptions = 15,
+  IntBinaryOptions = 16,
+  CumSumOptions = 17,
   MIN = NONE,
-  MAX = ArgMaxOptions
+  MAX = CumSumOptions
 };
 
-inline const OpOptions (&EnumValuesOpOptions())[16] {
+inline const OpOptions (&EnumValuesOpOptions())[18] {
   static const OpOptions values[] = {
     OpOptions::NONE,
     OpOptions::QuantizeOptions,
@@ -235,13 +252,15 @@ inline const OpOptions (&EnumValuesOpOptions())[16] {
     OpOptions::TransposeOptions,
     OpOptions::ConcatOptions,
     OpOptions::SliceOptions,
-    OpOptions::ArgMaxOptions
+    OpOptions::ArgMaxOptions,
+    OpOptions::IntBinaryOptions,
+    OpOptions::CumSumOptions
   };
   return values;
 }
 
 inline const char * const *EnumNamesOpOptions() {
-  static const char * const names[17] = {
+  static const char * const names[19] = {
     "NONE",
     "QuantizeOptions",
     "DequantizeOptions",
@@ -258,13 +277,15 @@ inline const char * const *EnumNamesOpOptions() {
     "ConcatOptions",
     "SliceOptions",
     "ArgMaxOptions",
+    "IntBinaryOptions",
+    "CumSumOptions",
     nullptr
   };
   return names;
 }
 
 inline const char *EnumNameOpOptions(OpOptions e) {
-  if (::flatbuffers::IsOutRange(e, OpOptions::NONE, OpOptions::ArgMaxOptions)) return "";
+  if (::flatbuffers::IsOutRange(e, OpOptions::NONE, OpOptions::CumSumOptions)) return "";
   const size_t index = static_cast<size_t>(e);
   return EnumNamesOpOptions()[index];
 }
@@ -331,6 +352,14 @@ template<> struct OpOptionsTraits<intedge::ir::fb::SliceOptions> {
 
 template<> struct OpOptionsTraits<intedge::ir::fb::ArgMaxOptions> {
   static const OpOptions enum_value = OpOptions::ArgMaxOptions;
+};
+
+template<> struct OpOptionsTraits<intedge::ir::fb::IntBinaryOptions> {
+  static const OpOptions enum_value = OpOptions::IntBinaryOptions;
+};
+
+template<> struct OpOptionsTraits<intedge::ir::fb::CumSumOptions> {
+  static const OpOptions enum_value = OpOptions::CumSumOptions;
 };
 
 template <bool B = false>
@@ -1242,6 +1271,90 @@ inline ::flatbuffers::Offset<ArgMaxOptions> CreateArgMaxOptions(
   return builder_.Finish();
 }
 
+struct IntBinaryOptions FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
+  typedef IntBinaryOptionsBuilder Builder;
+  enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
+    VT_OP = 4
+  };
+  int8_t op() const {
+    return GetField<int8_t>(VT_OP, 0);
+  }
+  template <bool B = false>
+  bool Verify(::flatbuffers::VerifierTemplate<B> &verifier) const {
+    return VerifyTableStart(verifier) &&
+           VerifyField<int8_t>(verifier, VT_OP, 1) &&
+           verifier.EndTable();
+  }
+};
+
+struct IntBinaryOptionsBuilder {
+  typedef IntBinaryOptions Table;
+  ::flatbuffers::FlatBufferBuilder &fbb_;
+  ::flatbuffers::uoffset_t start_;
+  void add_op(int8_t op) {
+    fbb_.AddElement<int8_t>(IntBinaryOptions::VT_OP, op, 0);
+  }
+  explicit IntBinaryOptionsBuilder(::flatbuffers::FlatBufferBuilder &_fbb)
+        : fbb_(_fbb) {
+    start_ = fbb_.StartTable();
+  }
+  ::flatbuffers::Offset<IntBinaryOptions> Finish() {
+    const auto end = fbb_.EndTable(start_);
+    auto o = ::flatbuffers::Offset<IntBinaryOptions>(end);
+    return o;
+  }
+};
+
+inline ::flatbuffers::Offset<IntBinaryOptions> CreateIntBinaryOptions(
+    ::flatbuffers::FlatBufferBuilder &_fbb,
+    int8_t op = 0) {
+  IntBinaryOptionsBuilder builder_(_fbb);
+  builder_.add_op(op);
+  return builder_.Finish();
+}
+
+struct CumSumOptions FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
+  typedef CumSumOptionsBuilder Builder;
+  enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
+    VT_AXIS = 4
+  };
+  int32_t axis() const {
+    return GetField<int32_t>(VT_AXIS, 0);
+  }
+  template <bool B = false>
+  bool Verify(::flatbuffers::VerifierTemplate<B> &verifier) const {
+    return VerifyTableStart(verifier) &&
+           VerifyField<int32_t>(verifier, VT_AXIS, 4) &&
+           verifier.EndTable();
+  }
+};
+
+struct CumSumOptionsBuilder {
+  typedef CumSumOptions Table;
+  ::flatbuffers::FlatBufferBuilder &fbb_;
+  ::flatbuffers::uoffset_t start_;
+  void add_axis(int32_t axis) {
+    fbb_.AddElement<int32_t>(CumSumOptions::VT_AXIS, axis, 0);
+  }
+  explicit CumSumOptionsBuilder(::flatbuffers::FlatBufferBuilder &_fbb)
+        : fbb_(_fbb) {
+    start_ = fbb_.StartTable();
+  }
+  ::flatbuffers::Offset<CumSumOptions> Finish() {
+    const auto end = fbb_.EndTable(start_);
+    auto o = ::flatbuffers::Offset<CumSumOptions>(end);
+    return o;
+  }
+};
+
+inline ::flatbuffers::Offset<CumSumOptions> CreateCumSumOptions(
+    ::flatbuffers::FlatBufferBuilder &_fbb,
+    int32_t axis = 0) {
+  CumSumOptionsBuilder builder_(_fbb);
+  builder_.add_axis(axis);
+  return builder_.Finish();
+}
+
 struct Tensor FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
   typedef TensorBuilder Builder;
   enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
@@ -1442,6 +1555,12 @@ struct Op FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
   const intedge::ir::fb::ArgMaxOptions *options_as_ArgMaxOptions() const {
     return options_type() == intedge::ir::fb::OpOptions::ArgMaxOptions ? static_cast<const intedge::ir::fb::ArgMaxOptions *>(options()) : nullptr;
   }
+  const intedge::ir::fb::IntBinaryOptions *options_as_IntBinaryOptions() const {
+    return options_type() == intedge::ir::fb::OpOptions::IntBinaryOptions ? static_cast<const intedge::ir::fb::IntBinaryOptions *>(options()) : nullptr;
+  }
+  const intedge::ir::fb::CumSumOptions *options_as_CumSumOptions() const {
+    return options_type() == intedge::ir::fb::OpOptions::CumSumOptions ? static_cast<const intedge::ir::fb::CumSumOptions *>(options()) : nullptr;
+  }
   template <bool B = false>
   bool Verify(::flatbuffers::VerifierTemplate<B> &verifier) const {
     return VerifyTableStart(verifier) &&
@@ -1517,6 +1636,14 @@ template<> inline const intedge::ir::fb::SliceOptions *Op::options_as<intedge::i
 
 template<> inline const intedge::ir::fb::ArgMaxOptions *Op::options_as<intedge::ir::fb::ArgMaxOptions>() const {
   return options_as_ArgMaxOptions();
+}
+
+template<> inline const intedge::ir::fb::IntBinaryOptions *Op::options_as<intedge::ir::fb::IntBinaryOptions>() const {
+  return options_as_IntBinaryOptions();
+}
+
+template<> inline const intedge::ir::fb::CumSumOptions *Op::options_as<intedge::ir::fb::CumSumOptions>() const {
+  return options_as_CumSumOptions();
 }
 
 struct OpBuilder {
@@ -1846,6 +1973,14 @@ inline bool VerifyOpOptions(::flatbuffers::VerifierTemplate<B> &verifier, const 
     }
     case OpOptions::ArgMaxOptions: {
       auto ptr = reinterpret_cast<const intedge::ir::fb::ArgMaxOptions *>(obj);
+      return verifier.VerifyTable(ptr);
+    }
+    case OpOptions::IntBinaryOptions: {
+      auto ptr = reinterpret_cast<const intedge::ir::fb::IntBinaryOptions *>(obj);
+      return verifier.VerifyTable(ptr);
+    }
+    case OpOptions::CumSumOptions: {
+      auto ptr = reinterpret_cast<const intedge::ir::fb::CumSumOptions *>(obj);
       return verifier.VerifyTable(ptr);
     }
     default: return true;

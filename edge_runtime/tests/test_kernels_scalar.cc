@@ -46,5 +46,33 @@ int main() {
   std::vector<int8_t> out(16);
   k::ilayernorm_scalar<int16_t>(flat.data(), 1, 16, m.data(), b.data(), 40, out.data());
   CHECK(out[0] == 5 && out[15] == 5);
+
+  // Index arithmetic: int64 results saturated to int32 (add, sub, mul), 0/1
+  // logic, and a running sum saturated per result, not along the way.
+  const int32_t hi = 2147483647, lo = -2147483647 - 1;
+  const int32_t ia[4] = {hi, lo, lo, hi}, ib[4] = {hi, hi, lo, -1};
+  int32_t iy[4];
+  k::int_binary_scalar<int32_t, int32_t>(ia, ib, 4, 0, iy);  // add
+  CHECK(iy[0] == hi && iy[1] == -1 && iy[2] == lo && iy[3] == hi - 1);
+  k::int_binary_scalar<int32_t, int32_t>(ia, ib, 4, 2, iy);  // mul
+  CHECK(iy[0] == hi && iy[1] == lo && iy[2] == hi && iy[3] == -hi);
+  const uint8_t ua[4] = {0, 0, 255, 7};
+  const int8_t sb[4] = {0, -1, 0, -128};
+  k::int_binary_scalar<uint8_t, int8_t>(ua, sb, 4, 10, iy);  // or
+  CHECK(iy[0] == 0 && iy[1] == 1 && iy[2] == 1 && iy[3] == 1);
+  k::int_binary_scalar<uint8_t, int8_t>(ua, sb, 4, 5, iy);  // lt: uint8 255 is not below int8 0
+  CHECK(iy[0] == 0 && iy[1] == 0 && iy[2] == 0 && iy[3] == 0);
+  k::int_binary_scalar<uint8_t, int8_t>(ua, sb, 4, 11, iy);  // min
+  CHECK(iy[0] == 0 && iy[1] == -1 && iy[2] == 0 && iy[3] == -128);
+  const int32_t run[4] = {hi, hi, lo, lo};
+  int32_t sums[4];
+  k::cumsum_scalar<int32_t>(run, 1, 4, 1, sums);
+  CHECK(sums[0] == hi && sums[1] == hi && sums[2] == hi - 1 && sums[3] == -2);
+
+  // Mean-pool of uint8 (attention probabilities): 255 and 255 average to 255, then saturate to int8.
+  const uint8_t probs[4] = {255, 1, 255, 2};
+  int8_t mean[2];
+  k::meanpool_scalar<uint8_t, int8_t>(probs, 1, 2, 2, 1 << 30, 31, mean);
+  CHECK(mean[0] == 127 && mean[1] == 2);
   return intedge::test::Finish();
 }

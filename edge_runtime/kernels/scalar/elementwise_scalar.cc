@@ -47,6 +47,9 @@ void dequantize_scalar(const In* x, int64_t n, float scale, float* y) {
 
 template void meanpool_scalar<int8_t, int8_t>(const int8_t*, int64_t, int64_t, int64_t, int32_t, int, int8_t*);
 template void meanpool_scalar<int8_t, int16_t>(const int8_t*, int64_t, int64_t, int64_t, int32_t, int, int16_t*);
+template void meanpool_scalar<uint8_t, int8_t>(const uint8_t*, int64_t, int64_t, int64_t, int32_t, int, int8_t*);
+template void meanpool_scalar<uint8_t, int16_t>(const uint8_t*, int64_t, int64_t, int64_t, int32_t, int,
+                                                int16_t*);
 template void meanpool_scalar<int16_t, int8_t>(const int16_t*, int64_t, int64_t, int64_t, int32_t, int, int8_t*);
 template void meanpool_scalar<int16_t, int16_t>(const int16_t*, int64_t, int64_t, int64_t, int32_t, int,
                                                 int16_t*);

@@ -1,8 +1,6 @@
 // The float edges (quantize, dequantize), requant and the residual qadd.
 // Each op is a template over its dtypes, instantiated by Prepare, which
 // also picks its kernel for the session's ISA once.
-#include <vector>
-
 #include "kernels/kernels.h"
 #include "ops/broadcast.h"
 #include "ops/dtype_switch.h"
@@ -79,25 +77,9 @@ class QAdd final : public Op {
 
   Status Run(const TensorData& t, ThreadPool& pool) const override {
     const auto* a = As<const A>(t[a_]);
-    const auto* b = As<const B>(t[b_]);
     auto* y = As<Y>(t[y_]);
-    const int64_t len = bc_.run_length();
-    if (bc_.runs() == 1 && bc_.small_step()) {  // same shapes (the residual add): split the elements
-      pool.ParallelFor(len, kElementGrain, [&](int64_t e0, int64_t e1) {
-        kernel_.fn(a + e0, b + e0, e1 - e0, ma_, mb_, shift_, y + e0);
-      });
-      return Status::Ok();
-    }
-    pool.ParallelFor(bc_.runs(), 1, [&](int64_t r0, int64_t r1) {
-      std::vector<B> repeated(bc_.small_step() ? 0 : static_cast<size_t>(len));
-      for (int64_t r = r0; r < r1; ++r) {
-        const B* br = b + bc_.SmallOffset(r);
-        if (!bc_.small_step()) {
-          std::fill(repeated.begin(), repeated.end(), *br);
-          br = repeated.data();
-        }
-        kernel_.fn(a + r * len, br, len, ma_, mb_, shift_, y + r * len);
-      }
+    ForEachRun(bc_, As<const B>(t[b_]), pool, kElementGrain, [&](int64_t at, const B* b, int64_t n) {
+      kernel_.fn(a + at, b, n, ma_, mb_, shift_, y + at);
     });
     return Status::Ok();
   }

@@ -1,6 +1,7 @@
 // Shiftmax, ShiftGELU, λ-ShiftGELU, I-LayerNorm and mean pooling: row-wise
-// integer ops, parallel over rows. Each is a template over its dtypes,
-// instantiated by Prepare, which also picks its kernel once.
+// integer ops, parallel over rows; and the 256-entry table lookup, parallel
+// over elements. Each is a template over its dtypes, instantiated by
+// Prepare, which also picks its kernel once.
 #include <algorithm>
 #include <vector>
 
@@ -125,34 +126,48 @@ class ShiftGelu final : public Op {
   int shift_;
 };
 
-// λ-ShiftGELU is a pure function of each int8 before its (per-channel)
-// output requant, so Prepare tabulates its 256 values once with the oracle,
-// and Run only looks values up and requantizes: exact by construction. With
-// one requant for the tensor, Prepare tabulates the requantized bytes too,
-// and Run is a byte lookup.
-class LambdaShiftGelu final : public Op {
+// y = table[x + 128]: the lookup op, and λ-ShiftGELU with one requant for
+// the tensor (its bytes tabulated by Prepare). The 256 bytes are copied in,
+// so each op holds its table beside its kernel.
+class Lookup final : public Op {
  public:
-  LambdaShiftGelu(int x, int y, int64_t rows, int64_t cols, int32_t slope_mult, int slope_shift, const int32_t* mult,
-                  const int8_t* shift, int64_t n_mult, Isa isa)
-      : x_(x), y_(y), rows_(rows), cols_(cols), mult_(mult), shift_(shift), n_mult_(n_mult),
-        lookup_(Lookup256For(isa)), table_requant_(TableRequantFor(isa)) {
-    kernels::lambda_shiftgelu_table(slope_mult, slope_shift, table_);
-    int8_t every[256];
-    for (int v = 0; v < 256; ++v) every[v] = static_cast<int8_t>(v - 128);
-    if (n_mult_ == 1) kernels::table_requant_scalar(every, 1, 256, table_, mult_, shift_, 1, bytes_);
+  Lookup(int x, int y, int64_t n, const int8_t* table, Isa isa) : x_(x), y_(y), n_(n), kernel_(Lookup256For(isa)) {
+    std::copy(table, table + 256, table_);
   }
   bool InPlaceOnInput0() const override { return true; }
-  std::string kernel() const override { return n_mult_ == 1 ? lookup_.name : table_requant_.name; }
-
+  std::string kernel() const override { return kernel_.name; }
   Status Run(const TensorData& t, ThreadPool& pool) const override {
     const auto* x = As<const int8_t>(t[x_]);
     auto* y = As<int8_t>(t[y_]);
-    if (n_mult_ == 1) {
-      pool.ParallelFor(rows_ * cols_, kElementGrain, [&](int64_t b, int64_t e) { lookup_.fn(x + b, e - b, bytes_, y + b); });
-      return Status::Ok();
-    }
+    pool.ParallelFor(n_, kElementGrain, [&](int64_t b, int64_t e) { kernel_.fn(x + b, e - b, table_, y + b); });
+    return Status::Ok();
+  }
+
+ private:
+  int x_, y_;
+  int64_t n_;
+  decltype(Lookup256For(Isa::kScalar)) kernel_;
+  int8_t table_[256];
+};
+
+// λ-ShiftGELU is a pure function of each int8 before its per-channel output
+// requant, so Prepare tabulates its 256 values once with the oracle, and Run
+// only looks values up and requantizes: exact by construction.
+class LambdaShiftGelu final : public Op {
+ public:
+  LambdaShiftGelu(int x, int y, int64_t rows, int64_t cols, const int32_t* table, const int32_t* mult,
+                  const int8_t* shift, int64_t n_mult, Isa isa)
+      : x_(x), y_(y), rows_(rows), cols_(cols), mult_(mult), shift_(shift), n_mult_(n_mult),
+        kernel_(TableRequantFor(isa)) {
+    std::copy(table, table + 256, table_);
+  }
+  bool InPlaceOnInput0() const override { return true; }
+  std::string kernel() const override { return kernel_.name; }
+
+  Status Run(const TensorData& t, ThreadPool& pool) const override {
     pool.ParallelFor(rows_, RowGrain(cols_), [&](int64_t r0, int64_t r1) {
-      table_requant_.fn(x + r0 * cols_, r1 - r0, cols_, table_, mult_, shift_, n_mult_, y + r0 * cols_);
+      kernel_.fn(As<const int8_t>(t[x_]) + r0 * cols_, r1 - r0, cols_, table_, mult_, shift_, n_mult_,
+                 As<int8_t>(t[y_]) + r0 * cols_);
     });
     return Status::Ok();
   }
@@ -163,10 +178,8 @@ class LambdaShiftGelu final : public Op {
   const int32_t* mult_;
   const int8_t* shift_;
   int64_t n_mult_;
-  decltype(Lookup256For(Isa::kScalar)) lookup_;
-  decltype(TableRequantFor(Isa::kScalar)) table_requant_;
+  decltype(TableRequantFor(Isa::kScalar)) kernel_;
   int32_t table_[256];
-  int8_t bytes_[256] = {};  // the requantized table, when n_mult_ == 1
 };
 
 // One affine map of an I-LayerNorm: output tensor and its constants.
@@ -281,10 +294,24 @@ Status PrepareShiftGelu(const OpContext& ctx, std::unique_ptr<Op>* out) {
 Status PrepareLambdaShiftGelu(const OpContext& ctx, std::unique_ptr<Op>* out) {
   const TensorInfo& x = ctx.input(0);
   const auto* o = ctx.op().options_as_LambdaShiftGeluOptions();
-  *out = std::make_unique<LambdaShiftGelu>(ctx.input_id(0), ctx.output_id(0), Rows(x), LastDim(x),
-                                           o->slope_multiplier(), o->slope_shift(), o->multiplier()->data(),
-                                           o->shift()->data(), static_cast<int64_t>(o->multiplier()->size()),
-                                           ctx.kernels().isa);
+  const auto n_mult = static_cast<int64_t>(o->multiplier()->size());
+  int32_t table[256];
+  kernels::lambda_shiftgelu_table(o->slope_multiplier(), o->slope_shift(), table);
+  if (n_mult == 1) {  // one requant: both steps are one byte table
+    int8_t every[256], bytes[256];
+    for (int v = 0; v < 256; ++v) every[v] = static_cast<int8_t>(v - 128);
+    kernels::table_requant_scalar(every, 1, 256, table, o->multiplier()->data(), o->shift()->data(), 1, bytes);
+    *out = std::make_unique<Lookup>(ctx.input_id(0), ctx.output_id(0), x.numel, bytes, ctx.kernels().isa);
+    return Status::Ok();
+  }
+  *out = std::make_unique<LambdaShiftGelu>(ctx.input_id(0), ctx.output_id(0), Rows(x), LastDim(x), table,
+                                           o->multiplier()->data(), o->shift()->data(), n_mult, ctx.kernels().isa);
+  return Status::Ok();
+}
+
+Status PrepareLookup(const OpContext& ctx, std::unique_ptr<Op>* out) {
+  *out = std::make_unique<Lookup>(ctx.input_id(0), ctx.output_id(0), ctx.input(0).numel,
+                                  As<const int8_t>(ctx.input(1).constant), ctx.kernels().isa);
   return Status::Ok();
 }
 
@@ -318,11 +345,13 @@ Status PrepareMeanPool(const OpContext& ctx, std::unique_ptr<Op>* out) {
   const TensorInfo& x = ctx.input(0);
   const auto* o = ctx.op().options_as_MeanPoolOptions();
   const int axis = o->axis();
-  WithActType(x.dtype, [&](auto tx) {
+  WithIntType(x.dtype, [&](auto tx) {
     WithActType(ctx.output().dtype, [&](auto ty) {
-      *out = std::make_unique<MeanPool<decltype(tx), decltype(ty)>>(ctx.input_id(0), ctx.output_id(0), x.Span(0, axis),
-                                                                    x.dim(axis), x.Span(axis + 1, x.rank),
-                                                                    o->multiplier(), o->shift());
+      if constexpr (!std::is_same_v<decltype(tx), int32_t>) {  // the spec admits int8/int16/uint8 in
+        *out = std::make_unique<MeanPool<decltype(tx), decltype(ty)>>(
+            ctx.input_id(0), ctx.output_id(0), x.Span(0, axis), x.dim(axis), x.Span(axis + 1, x.rank), o->multiplier(),
+            o->shift());
+      }
     });
   });
   return Status::Ok();

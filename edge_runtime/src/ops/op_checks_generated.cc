@@ -611,6 +611,65 @@ Status Check_argmax(const OpContext& ctx) {
   return Status::Ok();
 }
 
+Status Check_lookup(const OpContext& ctx) {
+  [[maybe_unused]] const Tensor x = ctx.Role(0);
+  [[maybe_unused]] const Tensor table = ctx.Role(1);
+  [[maybe_unused]] const Tensor y = ctx.Result(0);
+  {
+    Ev e;
+    const bool ok = ((table.shape(e) == Dims{int64_t{256}}));
+    if (!ok || e.bad) return ctx.Fail(std::string("table must be [256], not ") + Place([&]([[maybe_unused]] Ev& m) { return FmtDims(table.shape(m)); }));
+  }
+  {
+    Ev e;
+    const Dims want = x.shape(e);
+    IE_RETURN_IF_ERROR(ctx.CheckOutputShapes(!e.bad, want));
+  }
+  return Status::Ok();
+}
+
+Status Check_int_binary(const OpContext& ctx) {
+  const auto* o = ctx.op().options_as_IntBinaryOptions();
+  [[maybe_unused]] const Tensor a = ctx.Role(0);
+  [[maybe_unused]] const Tensor b = ctx.Role(1);
+  [[maybe_unused]] const Tensor y = ctx.Result(0);
+  [[maybe_unused]] const int64_t op = o->op();
+  {
+    Ev e;
+    const bool ok = ((int64_t{0} <= op) && (op <= int64_t{12}));
+    if (!ok || e.bad) return ctx.Fail(std::string("op ") + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(op); }) + " outside [0, 12]");
+  }
+  {
+    Ev e;
+    const bool ok = Broadcasts(b.shape(e), a.shape(e));
+    if (!ok || e.bad) return ctx.Fail(std::string("input b ") + Place([&]([[maybe_unused]] Ev& m) { return FmtDims(b.shape(m)); }) + " does not broadcast to " + Place([&]([[maybe_unused]] Ev& m) { return FmtDims(a.shape(m)); }));
+  }
+  {
+    Ev e;
+    const Dims want = a.shape(e);
+    IE_RETURN_IF_ERROR(ctx.CheckOutputShapes(!e.bad, want));
+  }
+  return Status::Ok();
+}
+
+Status Check_cumsum(const OpContext& ctx) {
+  const auto* o = ctx.op().options_as_CumSumOptions();
+  [[maybe_unused]] const Tensor x = ctx.Role(0);
+  [[maybe_unused]] const Tensor y = ctx.Result(0);
+  [[maybe_unused]] const int64_t axis = o->axis();
+  {
+    Ev e;
+    const bool ok = ((int64_t{0} <= axis) && (axis < x.rank(e)));
+    if (!ok || e.bad) return ctx.Fail(std::string("axis ") + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(axis); }) + " outside [0, " + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(x.rank(m)); }) + ")");
+  }
+  {
+    Ev e;
+    const Dims want = x.shape(e);
+    IE_RETURN_IF_ERROR(ctx.CheckOutputShapes(!e.bad, want));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 const OpSignature* SignatureOf(ir::fb::OpKind kind) {
@@ -625,7 +684,7 @@ const OpSignature* SignatureOf(ir::fb::OpKind kind) {
     {"shiftgelu", ir::fb::OpOptions::ShiftGeluOptions, 1, 1, 1, {{"x", 0x01, false, false}}, "y", 0x01, 1, nullptr},
     {"lambda_shiftgelu", ir::fb::OpOptions::LambdaShiftGeluOptions, 1, 1, 1, {{"x", 0x01, false, false}}, "y", 0x01, 1, nullptr},
     {"ilayernorm", ir::fb::OpOptions::ILayerNormOptions, 1, 1, 1, {{"x", 0x05, false, false}}, "ys", 0x05, 2, [](const ir::fb::Op& op) { const auto* o = op.options_as_ILayerNormOptions(); return Aligned8(o->bias()); }},
-    {"meanpool", ir::fb::OpOptions::MeanPoolOptions, 1, 1, 1, {{"x", 0x05, false, false}}, "y", 0x05, 1, nullptr},
+    {"meanpool", ir::fb::OpOptions::MeanPoolOptions, 1, 1, 1, {{"x", 0x07, false, false}}, "y", 0x05, 1, nullptr},
     {"reshape", ir::fb::OpOptions::NONE, 1, 1, 1, {{"x", 0x3f, false, false}}, "y", 0, 1, nullptr},
     {"transpose", ir::fb::OpOptions::TransposeOptions, 1, 1, 1, {{"x", 0x3f, false, false}}, "y", 0, 1, nullptr},
     {"concat", ir::fb::OpOptions::ConcatOptions, 1, -1, 1, {{"xs", 0x3f, false, false}}, "y", 0, 1, nullptr},
@@ -633,9 +692,12 @@ const OpSignature* SignatureOf(ir::fb::OpKind kind) {
     {"gather", ir::fb::OpOptions::NONE, 2, 2, 2, {{"table", 0x05, false, false}, {"indices", 0x08, false, false}}, "y", 0, 1, nullptr},
     {"upsample_nearest", ir::fb::OpOptions::NONE, 1, 1, 1, {{"x", 0x0f, false, false}}, "y", 0, 1, nullptr},
     {"argmax", ir::fb::OpOptions::ArgMaxOptions, 1, 1, 1, {{"x", 0x0f, false, false}}, "y", 0x08, 1, nullptr},
+    {"lookup", ir::fb::OpOptions::NONE, 2, 2, 2, {{"x", 0x01, false, false}, {"table", 0x01, true, false}}, "y", 0x01, 1, nullptr},
+    {"int_binary", ir::fb::OpOptions::IntBinaryOptions, 2, 2, 2, {{"a", 0x0f, false, false}, {"b", 0x0f, false, false}}, "y", 0x08, 1, nullptr},
+    {"cumsum", ir::fb::OpOptions::CumSumOptions, 1, 1, 1, {{"x", 0x0f, false, false}}, "y", 0x08, 1, nullptr},
   };
   const auto k = static_cast<int>(kind);
-  return k >= 0 && k <= 17 && kSignatures[k].kind ? &kSignatures[k] : nullptr;
+  return k >= 0 && k <= 20 && kSignatures[k].kind ? &kSignatures[k] : nullptr;
 }
 
 Status CheckOpRules(const OpContext& ctx) {
@@ -658,6 +720,9 @@ Status CheckOpRules(const OpContext& ctx) {
     case 15: return Check_gather(ctx);
     case 16: return Check_upsample_nearest(ctx);
     case 17: return Check_argmax(ctx);
+    case 18: return Check_lookup(ctx);
+    case 19: return Check_int_binary(ctx);
+    case 20: return Check_cumsum(ctx);
   }
   return ctx.Fail("unknown op kind");
 }
@@ -680,6 +745,9 @@ Status PrepareSlice(const OpContext& ctx, std::unique_ptr<Op>* out);  // ops/*_o
 Status PrepareGather(const OpContext& ctx, std::unique_ptr<Op>* out);  // ops/*_ops.cc
 Status PrepareUpsampleNearest(const OpContext& ctx, std::unique_ptr<Op>* out);  // ops/*_ops.cc
 Status PrepareArgMax(const OpContext& ctx, std::unique_ptr<Op>* out);  // ops/*_ops.cc
+Status PrepareLookup(const OpContext& ctx, std::unique_ptr<Op>* out);  // ops/*_ops.cc
+Status PrepareIntBinary(const OpContext& ctx, std::unique_ptr<Op>* out);  // ops/*_ops.cc
+Status PrepareCumSum(const OpContext& ctx, std::unique_ptr<Op>* out);  // ops/*_ops.cc
 
 Status PrepareOp(const OpContext& ctx, std::unique_ptr<Op>* out) {
   switch (static_cast<int>(ctx.op().kind())) {
@@ -701,6 +769,9 @@ Status PrepareOp(const OpContext& ctx, std::unique_ptr<Op>* out) {
     case 15: return PrepareGather(ctx, out);
     case 16: return PrepareUpsampleNearest(ctx, out);
     case 17: return PrepareArgMax(ctx, out);
+    case 18: return PrepareLookup(ctx, out);
+    case 19: return PrepareIntBinary(ctx, out);
+    case 20: return PrepareCumSum(ctx, out);
   }
   return ctx.Fail("unknown op kind");
 }

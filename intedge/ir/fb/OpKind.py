@@ -21,3 +21,6 @@ class OpKind(object):
     GATHER = 15
     UPSAMPLE_NEAREST = 16
     ARGMAX = 17
+    LOOKUP = 18
+    INT_BINARY = 19
+    CUMSUM = 20

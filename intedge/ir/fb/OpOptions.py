@@ -19,3 +19,5 @@ class OpOptions(object):
     ConcatOptions = 13
     SliceOptions = 14
     ArgMaxOptions = 15
+    IntBinaryOptions = 16
+    CumSumOptions = 17
