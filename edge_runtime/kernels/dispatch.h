@@ -154,6 +154,7 @@ inline auto TableRequantFor(Isa isa) {
 inline auto Lookup256For(Isa isa) {
 #if defined(INTEDGE_X86_KERNELS)
   if (isa == Isa::kAvx512Vnni && CpuHasAvx512Vbmi()) return INTEDGE_KERNEL(lookup256, vbmi);
+  if (isa != Isa::kScalar) return INTEDGE_KERNEL(lookup256, avx2);  // AVX-512 CPUs have AVX2 as well
 #elif defined(__aarch64__)
   if (isa != Isa::kScalar) return INTEDGE_KERNEL(lookup256, neon);
 #endif

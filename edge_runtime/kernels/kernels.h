@@ -48,6 +48,7 @@ void table_requant_avx512(const int8_t* x, int64_t rows, int64_t C, const int32_
 // With one requant for the tensor, the two steps are one int8 → int8 table,
 // as the lookup op is: y = table[x + 128] (x86/lookup_vbmi.cc, arm/lookup_neon.cc).
 void lookup256_scalar(const int8_t* x, int64_t n, const int8_t* table, int8_t* y);
+void lookup256_avx2(const int8_t* x, int64_t n, const int8_t* table, int8_t* y);  // x86/lookup_avx2.cc
 void lookup256_vbmi(const int8_t* x, int64_t n, const int8_t* table, int8_t* y);
 void table_requant_vbmi(const int8_t* x, int64_t rows, int64_t C, const int32_t* table, const int32_t* mult,
                         const int8_t* shift, int64_t n_mult, int8_t* y);

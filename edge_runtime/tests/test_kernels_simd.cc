@@ -3,8 +3,8 @@
 // (W8, W4, qmatmul operands, int8/int16/int32 out, ragged shapes), Shiftmax
 // (int8/int32 rows, extreme values, masks with empty rows), the portable
 // loops as each ISA compiles them (requant, residual add, I-LayerNorm),
-// λ-ShiftGELU's table requant and byte lookup, and the float → int quantize
-// (NaN, ±inf, exact halves).
+// λ-ShiftGELU's table requant and the byte lookup (the lookup op's too), and
+// the float → int quantize (NaN, ±inf, exact halves).
 #include <cstring>
 #include <limits>
 #include <random>
@@ -243,6 +243,21 @@ void CheckTableRequantAndQuantize(Isa isa) {
   }
 }
 
+// The byte lookup (λ-ShiftGELU with one requant, and the lookup op) on every
+// index at every position of a vector step: x walks all 256 values seven
+// times, each time from another offset.
+void CheckLookupEveryIndex(Isa isa) {
+  const auto table = Random<int8_t>(256, -128, 127);
+  std::vector<int8_t> x(256 * 7 + 13);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<int8_t>((i * 37 + i / 256) % 256 - 128);
+  std::vector<int8_t> want(x.size()), got(x.size());
+  for (const size_t n : {x.size(), size_t{31}, size_t{33}, size_t{1}}) {
+    intedge::kernels::lookup256_scalar(x.data(), static_cast<int64_t>(n), table.data(), want.data());
+    intedge::Lookup256For(isa).fn(x.data(), static_cast<int64_t>(n), table.data(), got.data());
+    CHECK(std::memcmp(got.data(), want.data(), n) == 0);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -258,6 +273,7 @@ int main() {
     CheckQAdd<int8_t, int16_t, int16_t>(isa);
     CheckQAdd<int8_t, int8_t, int8_t>(isa);
     CheckTableRequantAndQuantize(isa);
+    CheckLookupEveryIndex(isa);
   }
   return intedge::test::Finish();
 }
