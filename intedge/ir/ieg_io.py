@@ -26,7 +26,7 @@ from .graph import NUMPY_DTYPE, Graph, Tensor
 from .opspec import BY_KIND, OPS, VECTOR_TYPES
 
 MAGIC = b"\x89IEG\r\n\x1a\n"
-VERSION_MAJOR, VERSION_MINOR = 2, 1
+VERSION_MAJOR, VERSION_MINOR = 2, 1  # 2.1: dynamic dimensions; a graph without one is written as 2.0
 HEADER = struct.Struct("<8sHHIQQQQQII")
 HEADER_SIZE = 64
 ALIGN = 64
@@ -182,7 +182,7 @@ def write_ieg(g: Graph, data: tuple[bytes, dict[int, int]] | None = None) -> byt
     total = data_offset + len(data)
     head = bytearray(data_offset)  # header, graph, padding: the data section is copied once, below
     head[HEADER_SIZE : HEADER_SIZE + len(fb_bytes)] = fb_bytes
-    HEADER.pack_into(head, 0, MAGIC, VERSION_MAJOR, VERSION_MINOR, HEADER_SIZE, HEADER_SIZE, len(fb_bytes), data_offset, len(data), total, 0, 0)
+    HEADER.pack_into(head, 0, MAGIC, VERSION_MAJOR, VERSION_MINOR if g.dynamic is not None else 0, HEADER_SIZE, HEADER_SIZE, len(fb_bytes), data_offset, len(data), total, 0, 0)
     struct.pack_into("<I", head, CRC_OFFSET, zlib.crc32(data, zlib.crc32(head)))
     return b"".join((head, data))
 
