@@ -84,6 +84,78 @@ class Converter:
             return False
 
 
-def convert(model: torch.nn.Module, example_inputs, calibration, weights="w8", **options) -> Graph:
-    """An integer-only graph of `model` (see Converter.calibrate for the options)."""
-    return Converter.calibrate(model, example_inputs, calibration, weights, **options).graph()
+    def graph_at_length(self, length: int, axis: int = 1, name: str = "model") -> Graph:
+        """The integer graph with every input cut to its first `length` entries along `axis` (the
+        sequence), emitted from the same plan: the scales the bound's calibration chose."""
+        inputs = tuple(x.narrow(axis, 0, length).contiguous() for x in self.example_inputs)
+        g = capture(self.model, inputs)
+        g = smooth.prepare(g) if self.smoothed else g
+        if [n.kind for n in g.nodes] != [n.kind for n in self.float_graph.nodes]:
+            raise ConversionError(f"the model traces differently at length {length}; convert at that length")
+        # Weights are the bound's (smoothed, GPTQ-rounded); constants folded from the length (position
+        # embeddings, masks) are this capture's.
+        consts = {k: g.consts[k] if k in g.consts and tuple(g.consts[k].shape) != tuple(v.shape) else v
+                  for k, v in self.consts.items()}
+        return fuse(lower.emit(g, self.plan, consts | {k: v for k, v in g.consts.items() if k not in consts},
+                               name).graph).validate()
+
+    def dynamic_graph(self, axis: int = 1, dim_name: str = "seq", name: str = "model") -> Graph:
+        """The integer graph at the inputs' length L (their size along `axis`), with a dynamic dimension
+        of bound L: runs at any length s ≤ L.
+
+        Which axes follow the length is read off the graph itself: it is emitted again at a shorter
+        length s₂, and every axis whose size differs must be k·L at L and k·s₂ at s₂. Then the bound's
+        graph cut to s₂ (Graph.at_length: constants sliced, options kept) must equal the graph emitted
+        at s₂ in every shape, constant and option, or the conversion fails: a model whose integers
+        depend on the length otherwise (a mean whose 1/L is folded into a requant, a slice ending at
+        L − 1) is refused, never converted wrong.
+        """
+        bound = self.example_inputs[0].shape[axis]
+        if bound < 2:
+            raise ConversionError(f"a dynamic length needs example inputs longer than 1 along axis {axis}")
+        full = self.graph(name=name)
+        short_len = max(1, bound // 2 - 1)  # not a divisor pattern of L: k·L and k·s₂ differ for every k
+        short = self.graph_at_length(short_len, axis, name)
+        if len(short.tensors) != len(full.tensors) or [o.kind for o in short.ops] != [o.kind for o in full.ops]:
+            raise ConversionError(f"the graph at length {short_len} differs in structure from the one at {bound}")
+        for t, u in zip(full.tensors, short.tensors):
+            axes = []
+            for a, (d, e) in enumerate(zip(t.shape, u.shape)):
+                if d == e:
+                    continue
+                if d % bound or e != d // bound * short_len:
+                    raise ConversionError(f"tensor '{t.name}' axis {a} is {d} at length {bound} and {e} at "
+                                          f"{short_len}: not proportional to the length")
+                axes.append(a)
+            t.dynamic_axes = tuple(axes)
+        full.dynamic = (dim_name, int(bound))
+        _same_graph(full.at_length(short_len), short, short_len)
+        return full.validate()
+
+
+def _same_graph(a: Graph, b: Graph, length: int) -> None:
+    """a (the bound's graph cut to `length`) and b (emitted at `length`) are the same integers."""
+    import numpy as np
+
+    for t, u in zip(a.tensors, b.tensors):
+        same = t.dtype == u.dtype and t.shape == u.shape and (t.data is None) == (u.data is None)
+        if same and t.data is not None:
+            same = np.array_equal(t.data, u.data)
+        if not same:
+            raise ConversionError(f"tensor '{u.name}' at length {length} is not the bound's cut to that length: "
+                                  "the model's integers depend on the length")
+    for k, (o, p) in enumerate(zip(a.ops, b.ops)):
+        same = o.inputs == p.inputs and o.outputs == p.outputs and o.options.keys() == p.options.keys() and all(
+            np.array_equal(o.options[key], p.options[key]) for key in o.options)
+        if not same:
+            raise ConversionError(f"op {k} ({o.name or o.kind}) at length {length} differs from the bound's: "
+                                  "its options depend on the length")
+
+
+def convert(model: torch.nn.Module, example_inputs, calibration, weights="w8", dynamic_seq: bool = False,
+            **options) -> Graph:
+    """An integer-only graph of `model` (see Converter.calibrate for the options). dynamic_seq: axis 1 of
+    every input is a sequence whose length the graph takes at run time, up to the example's (the bound;
+    Converter.dynamic_graph)."""
+    c = Converter.calibrate(model, example_inputs, calibration, weights, **options)
+    return c.dynamic_graph() if dynamic_seq else c.graph()

@@ -241,8 +241,11 @@ def _bench(args) -> int:
     if unknown:
         print(f"intedge bench: error: unknown engines {unknown}; known: {', '.join(bench.ENGINES)}", file=sys.stderr)
         return 2
+    if args.seq is not None and (args.model != "minilm" or not 1 <= args.seq <= 128):
+        print("intedge bench: error: --seq is for minilm, 1 to 128", file=sys.stderr)
+        return 2
     results = bench.run(args.model, args.threads, runs=args.runs, warmup=args.warmup, engines=engines, isa=args.isa,
-                        progress=not args.json, save=args.save)
+                        progress=not args.json, save=args.save, seq=args.seq)
     print("\n\n".join(bench.format_table(r) for r in results))
     if args.json:
         for r in results:
@@ -366,6 +369,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=_at_least(1), default=30, help="timed runs per engine (default 30)")
     p.add_argument("--warmup", type=_at_least(0), default=5, help="untimed runs per engine first (default 5)")
     p.add_argument("--engines", metavar="A,B", help="a comma-separated subset of the engines (default: all)")
+    p.add_argument("--seq", type=_at_least(1), metavar="N",
+                   help="minilm: time the first N tokens (1 to 128); intedge runs one graph of dynamic length, "
+                   "bound 128, at N; the peers a model exported at N")
     p.add_argument("--isa", choices=known_isas(), help="force intedge's kernel path (default: the best this CPU has)")
     p.add_argument("--save", type=Path, metavar="DIR",
                    help="keep the converted .ieg files and exported .onnx files in DIR (to rerun with intedge-bench)")

@@ -103,7 +103,9 @@ def run(graph: Graph, inputs: dict[str, np.ndarray], kernels: str = "numpy", kee
     inputs must match each graph input's dtype and shape exactly (no silent
     casts: a float image for an int8 input is a caller's bug worth hearing
     about). check_finite refuses float inputs holding NaN or ±inf, as the
-    engine does; without it NaN quantizes to 0 and ±inf saturates. With
+    engine does; without it NaN quantizes to 0 and ±inf saturates. A graph
+    with a dynamic dimension runs at the length its inputs carry (1 to its
+    bound): Graph.at_length. With
     keep_intermediates, every tensor's value is returned.
     """
     if kernels not in _KERNEL_SETS:
@@ -115,6 +117,13 @@ def run(graph: Graph, inputs: dict[str, np.ndarray], kernels: str = "numpy", kee
     unknown = sorted(set(inputs) - set(names))
     if missing or unknown:
         raise ExecutionError(f"inputs: missing {missing}, unexpected {unknown}")
+    if graph.dynamic is not None:  # run the static graph of the inputs' length
+        try:
+            s = graph.length_of({tid: np.shape(inputs[name]) for name, tid in names.items()})
+        except ValueError as e:
+            raise ExecutionError(str(e)) from None
+        graph = graph.at_length(s)
+        values = {i: t.data for i, t in enumerate(graph.tensors) if t.is_constant}
     for name, tid in names.items():
         t, x = graph.tensors[tid], np.asarray(inputs[name])
         if x.dtype != NUMPY_DTYPE[t.dtype] or tuple(x.shape) != t.shape:

@@ -122,11 +122,13 @@ def _feed(session, example: tuple[np.ndarray, ...]) -> dict[str, np.ndarray]:
 class _Artifacts:
     """Each engine's model file, built once per `intedge bench` and shared by every thread count."""
 
-    def __init__(self, spec: BenchModel, engines: list[str], work: Path, progress: bool):
+    def __init__(self, spec: BenchModel, engines: list[str], work: Path, progress: bool, seq: int | None = None):
         from intedge.converters.convert import Converter
 
         self.model = spec.build()
         self.example = spec.example()
+        if seq is not None:  # intedge: one graph of dynamic length (bound: the example's), run at seq; peers at seq
+            self.example = tuple(np.ascontiguousarray(x[:, :seq]) for x in self.example)
         self.paths: dict[str, Path] = {}
         self.skipped: dict[str, str] = {}
         self.executorch: bytes | None = None
@@ -140,7 +142,8 @@ class _Artifacts:
                 conv = Converter.calibrate(self.model, tuple(torch.from_numpy(x) for x in calibration[0]), calibration,
                                            progress=False, **(spec.conversion | {"weights": weights}))
                 self.paths[engine] = work / f"{spec.name}-{weights}.ieg"
-                conv.graph(name=f"{spec.name}-{weights}").save(self.paths[engine])
+                name = f"{spec.name}-{weights}"
+                (conv.dynamic_graph(name=name) if seq is not None else conv.graph(name=name)).save(self.paths[engine])
             else:
                 try:  # a peer whose extra is not installed is left out, and the table says why
                     onnx = self._peer(engine, spec, work, onnx)
@@ -207,9 +210,12 @@ def _nonlinear_share(path: Path, example, threads: int, isa: str | None, runs: i
 
 
 def run(model: str, threads: list[int], runs: int = 30, warmup: int = 5, engines: list[str] | None = None,
-        isa: str | None = None, progress: bool = True, save: Path | None = None) -> list[BenchResult]:
+        isa: str | None = None, progress: bool = True, save: Path | None = None,
+        seq: int | None = None) -> list[BenchResult]:
     """Benchmark `model` ("deit-tiny" or "minilm") on each thread count; one BenchResult per count.
-    save: a folder to keep the converted and exported models in (default: a temporary one)."""
+    save: a folder to keep the converted and exported models in (default: a temporary one). seq (minilm):
+    the first seq tokens of the example; intedge runs one graph of dynamic length (bound 128) at seq,
+    the peers a model exported at seq."""
     from intedge.runtime import supported_isas
 
     spec = MODELS[model]()
@@ -218,7 +224,7 @@ def run(model: str, threads: list[int], runs: int = 30, warmup: int = 5, engines
     with tempfile.TemporaryDirectory() as d:
         work = Path(save or d)
         work.mkdir(parents=True, exist_ok=True)
-        art = _Artifacts(spec, engines, work, progress)
+        art = _Artifacts(spec, engines, work, progress, seq)
         ours = {e: path for e, path in art.paths.items() if e.startswith("intedge-")}
         weight_bytes = {e: linear_weight_bytes(path) for e, path in ours.items()}  # the same for every count
         file_bytes = {e: path.stat().st_size for e, path in ours.items()}
@@ -227,7 +233,9 @@ def run(model: str, threads: list[int], runs: int = 30, warmup: int = 5, engines
             runners = {e: art.runner(e, n, isa) for e in active}
             times = _interleaved(runners, runs, warmup, progress, f"{model}, {n} thread{'s' * (n > 1)}")
             del runners  # drop sessions (and their thread pools) before the next count
-            result = BenchResult(model, spec.description, n, runs, isa or supported_isas()[-1],
+            description = spec.description if seq is None else (
+                spec.description.replace("sequence length 128", f"sequence length {seq} (intedge: dynamic, bound 128)"))
+            result = BenchResult(model, description, n, runs, isa or supported_isas()[-1],
                                  [EngineTime(e, float(np.median(t)), float(np.percentile(t, 90)))
                                   for e, t in times.items()], linear_weight_bytes=dict(weight_bytes),
                                  file_bytes=dict(file_bytes),

@@ -484,7 +484,36 @@ class PySession {
                                sizeof message);
     }
     if (st != IE_OK) Raise(st, message);
+    for (int32_t i = 0; i < n_out; ++i) {  // a dynamic graph's outputs at the run's length
+      const ie_tensor& t = outs[static_cast<size_t>(i)];
+      py::array a = out[static_cast<size_t>(i)].cast<py::array>();
+      if (static_cast<size_t>(a.nbytes()) == t.bytes) continue;
+      py::array b(a.dtype(), std::vector<int64_t>(t.shape, t.shape + t.rank));
+      std::memcpy(b.mutable_data(), t.data, t.bytes);
+      out[static_cast<size_t>(i)] = b;
+    }
     return out;
+  }
+
+  // (name, bound) of the graph's dynamic dimension, or None.
+  py::object Dynamic() const {
+    const char* name = nullptr;
+    const int64_t bound = ie_session_dynamic_dim(s_, &name);
+    if (bound == 0) return py::none();
+    return py::make_tuple(Text(name), bound);
+  }
+  // Per graph input: its dynamic axes.
+  py::list InputDynamicAxes() const {
+    py::list l;
+    for (int32_t i = 0; i < ie_session_input_count(s_); ++i) {
+      py::list axes;
+      const uint32_t mask = ie_session_input_dynamic_axes(s_, i);
+      for (int a = 0; a < 32; ++a) {
+        if (mask >> a & 1u) axes.append(a);
+      }
+      l.append(py::tuple(axes));
+    }
+    return l;
   }
 
   // The kernel table: per op, kind, name, kernel and (profile=True) time.
@@ -553,6 +582,8 @@ PYBIND11_MODULE(_runtime, m) {
            py::arg("max_arena_bytes") = 0)
       .def_property_readonly("inputs", &PySession::Inputs)
       .def_property_readonly("outputs", &PySession::Outputs)
+      .def_property_readonly("dynamic", &PySession::Dynamic)
+      .def_property_readonly("input_dynamic_axes", &PySession::InputDynamicAxes)
       .def_property_readonly("isa", &PySession::isa)
       .def_property_readonly("threads", &PySession::threads)
       .def_property_readonly("arena_bytes", &PySession::arena_bytes)

@@ -77,6 +77,9 @@ struct OpBuilder;
 struct KeyValue;
 struct KeyValueBuilder;
 
+struct DynamicDim;
+struct DynamicDimBuilder;
+
 struct Graph;
 struct GraphBuilder;
 
@@ -1364,7 +1367,8 @@ struct Tensor FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
     VT_SCALE = 10,
     VT_IS_CONSTANT = 12,
     VT_DATA_OFFSET = 14,
-    VT_DATA_SIZE = 16
+    VT_DATA_SIZE = 16,
+    VT_DYNAMIC_AXES = 18
   };
   const ::flatbuffers::String *name() const {
     return GetPointer<const ::flatbuffers::String *>(VT_NAME);
@@ -1387,6 +1391,9 @@ struct Tensor FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
   uint64_t data_size() const {
     return GetField<uint64_t>(VT_DATA_SIZE, 0);
   }
+  const ::flatbuffers::Vector<int32_t> *dynamic_axes() const {
+    return GetPointer<const ::flatbuffers::Vector<int32_t> *>(VT_DYNAMIC_AXES);
+  }
   template <bool B = false>
   bool Verify(::flatbuffers::VerifierTemplate<B> &verifier) const {
     return VerifyTableStart(verifier) &&
@@ -1399,6 +1406,8 @@ struct Tensor FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
            VerifyField<uint8_t>(verifier, VT_IS_CONSTANT, 1) &&
            VerifyField<uint64_t>(verifier, VT_DATA_OFFSET, 8) &&
            VerifyField<uint64_t>(verifier, VT_DATA_SIZE, 8) &&
+           VerifyOffset(verifier, VT_DYNAMIC_AXES) &&
+           verifier.VerifyVector(dynamic_axes()) &&
            verifier.EndTable();
   }
 };
@@ -1428,6 +1437,9 @@ struct TensorBuilder {
   void add_data_size(uint64_t data_size) {
     fbb_.AddElement<uint64_t>(Tensor::VT_DATA_SIZE, data_size, 0);
   }
+  void add_dynamic_axes(::flatbuffers::Offset<::flatbuffers::Vector<int32_t>> dynamic_axes) {
+    fbb_.AddOffset(Tensor::VT_DYNAMIC_AXES, dynamic_axes);
+  }
   explicit TensorBuilder(::flatbuffers::FlatBufferBuilder &_fbb)
         : fbb_(_fbb) {
     start_ = fbb_.StartTable();
@@ -1447,11 +1459,13 @@ inline ::flatbuffers::Offset<Tensor> CreateTensor(
     double scale = 0.0,
     bool is_constant = false,
     uint64_t data_offset = 0,
-    uint64_t data_size = 0) {
+    uint64_t data_size = 0,
+    ::flatbuffers::Offset<::flatbuffers::Vector<int32_t>> dynamic_axes = 0) {
   TensorBuilder builder_(_fbb);
   builder_.add_data_size(data_size);
   builder_.add_data_offset(data_offset);
   builder_.add_scale(scale);
+  builder_.add_dynamic_axes(dynamic_axes);
   builder_.add_shape(shape);
   builder_.add_name(name);
   builder_.add_is_constant(is_constant);
@@ -1467,9 +1481,11 @@ inline ::flatbuffers::Offset<Tensor> CreateTensorDirect(
     double scale = 0.0,
     bool is_constant = false,
     uint64_t data_offset = 0,
-    uint64_t data_size = 0) {
+    uint64_t data_size = 0,
+    const std::vector<int32_t> *dynamic_axes = nullptr) {
   auto name__ = name ? _fbb.CreateString(name) : 0;
   auto shape__ = shape ? _fbb.CreateVector<int64_t>(*shape) : 0;
+  auto dynamic_axes__ = dynamic_axes ? _fbb.CreateVector<int32_t>(*dynamic_axes) : 0;
   return intedge::ir::fb::CreateTensor(
       _fbb,
       name__,
@@ -1478,7 +1494,8 @@ inline ::flatbuffers::Offset<Tensor> CreateTensorDirect(
       scale,
       is_constant,
       data_offset,
-      data_size);
+      data_size,
+      dynamic_axes__);
 }
 
 struct Op FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
@@ -1784,6 +1801,70 @@ inline ::flatbuffers::Offset<KeyValue> CreateKeyValueDirect(
       value__);
 }
 
+struct DynamicDim FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
+  typedef DynamicDimBuilder Builder;
+  enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
+    VT_NAME = 4,
+    VT_BOUND = 6
+  };
+  const ::flatbuffers::String *name() const {
+    return GetPointer<const ::flatbuffers::String *>(VT_NAME);
+  }
+  int64_t bound() const {
+    return GetField<int64_t>(VT_BOUND, 0);
+  }
+  template <bool B = false>
+  bool Verify(::flatbuffers::VerifierTemplate<B> &verifier) const {
+    return VerifyTableStart(verifier) &&
+           VerifyOffset(verifier, VT_NAME) &&
+           verifier.VerifyString(name()) &&
+           VerifyField<int64_t>(verifier, VT_BOUND, 8) &&
+           verifier.EndTable();
+  }
+};
+
+struct DynamicDimBuilder {
+  typedef DynamicDim Table;
+  ::flatbuffers::FlatBufferBuilder &fbb_;
+  ::flatbuffers::uoffset_t start_;
+  void add_name(::flatbuffers::Offset<::flatbuffers::String> name) {
+    fbb_.AddOffset(DynamicDim::VT_NAME, name);
+  }
+  void add_bound(int64_t bound) {
+    fbb_.AddElement<int64_t>(DynamicDim::VT_BOUND, bound, 0);
+  }
+  explicit DynamicDimBuilder(::flatbuffers::FlatBufferBuilder &_fbb)
+        : fbb_(_fbb) {
+    start_ = fbb_.StartTable();
+  }
+  ::flatbuffers::Offset<DynamicDim> Finish() {
+    const auto end = fbb_.EndTable(start_);
+    auto o = ::flatbuffers::Offset<DynamicDim>(end);
+    return o;
+  }
+};
+
+inline ::flatbuffers::Offset<DynamicDim> CreateDynamicDim(
+    ::flatbuffers::FlatBufferBuilder &_fbb,
+    ::flatbuffers::Offset<::flatbuffers::String> name = 0,
+    int64_t bound = 0) {
+  DynamicDimBuilder builder_(_fbb);
+  builder_.add_bound(bound);
+  builder_.add_name(name);
+  return builder_.Finish();
+}
+
+inline ::flatbuffers::Offset<DynamicDim> CreateDynamicDimDirect(
+    ::flatbuffers::FlatBufferBuilder &_fbb,
+    const char *name = nullptr,
+    int64_t bound = 0) {
+  auto name__ = name ? _fbb.CreateString(name) : 0;
+  return intedge::ir::fb::CreateDynamicDim(
+      _fbb,
+      name__,
+      bound);
+}
+
 struct Graph FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
   typedef GraphBuilder Builder;
   enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
@@ -1792,7 +1873,8 @@ struct Graph FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
     VT_OPS = 8,
     VT_INPUTS = 10,
     VT_OUTPUTS = 12,
-    VT_METADATA = 14
+    VT_METADATA = 14,
+    VT_DYNAMIC_DIM = 16
   };
   const ::flatbuffers::String *name() const {
     return GetPointer<const ::flatbuffers::String *>(VT_NAME);
@@ -1812,6 +1894,9 @@ struct Graph FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
   const ::flatbuffers::Vector<::flatbuffers::Offset<intedge::ir::fb::KeyValue>> *metadata() const {
     return GetPointer<const ::flatbuffers::Vector<::flatbuffers::Offset<intedge::ir::fb::KeyValue>> *>(VT_METADATA);
   }
+  const intedge::ir::fb::DynamicDim *dynamic_dim() const {
+    return GetPointer<const intedge::ir::fb::DynamicDim *>(VT_DYNAMIC_DIM);
+  }
   template <bool B = false>
   bool Verify(::flatbuffers::VerifierTemplate<B> &verifier) const {
     return VerifyTableStart(verifier) &&
@@ -1830,6 +1915,8 @@ struct Graph FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
            VerifyOffset(verifier, VT_METADATA) &&
            verifier.VerifyVector(metadata()) &&
            verifier.VerifyVectorOfTables(metadata()) &&
+           VerifyOffset(verifier, VT_DYNAMIC_DIM) &&
+           verifier.VerifyTable(dynamic_dim()) &&
            verifier.EndTable();
   }
 };
@@ -1856,6 +1943,9 @@ struct GraphBuilder {
   void add_metadata(::flatbuffers::Offset<::flatbuffers::Vector<::flatbuffers::Offset<intedge::ir::fb::KeyValue>>> metadata) {
     fbb_.AddOffset(Graph::VT_METADATA, metadata);
   }
+  void add_dynamic_dim(::flatbuffers::Offset<intedge::ir::fb::DynamicDim> dynamic_dim) {
+    fbb_.AddOffset(Graph::VT_DYNAMIC_DIM, dynamic_dim);
+  }
   explicit GraphBuilder(::flatbuffers::FlatBufferBuilder &_fbb)
         : fbb_(_fbb) {
     start_ = fbb_.StartTable();
@@ -1874,8 +1964,10 @@ inline ::flatbuffers::Offset<Graph> CreateGraph(
     ::flatbuffers::Offset<::flatbuffers::Vector<::flatbuffers::Offset<intedge::ir::fb::Op>>> ops = 0,
     ::flatbuffers::Offset<::flatbuffers::Vector<int32_t>> inputs = 0,
     ::flatbuffers::Offset<::flatbuffers::Vector<int32_t>> outputs = 0,
-    ::flatbuffers::Offset<::flatbuffers::Vector<::flatbuffers::Offset<intedge::ir::fb::KeyValue>>> metadata = 0) {
+    ::flatbuffers::Offset<::flatbuffers::Vector<::flatbuffers::Offset<intedge::ir::fb::KeyValue>>> metadata = 0,
+    ::flatbuffers::Offset<intedge::ir::fb::DynamicDim> dynamic_dim = 0) {
   GraphBuilder builder_(_fbb);
+  builder_.add_dynamic_dim(dynamic_dim);
   builder_.add_metadata(metadata);
   builder_.add_outputs(outputs);
   builder_.add_inputs(inputs);
@@ -1892,7 +1984,8 @@ inline ::flatbuffers::Offset<Graph> CreateGraphDirect(
     const std::vector<::flatbuffers::Offset<intedge::ir::fb::Op>> *ops = nullptr,
     const std::vector<int32_t> *inputs = nullptr,
     const std::vector<int32_t> *outputs = nullptr,
-    const std::vector<::flatbuffers::Offset<intedge::ir::fb::KeyValue>> *metadata = nullptr) {
+    const std::vector<::flatbuffers::Offset<intedge::ir::fb::KeyValue>> *metadata = nullptr,
+    ::flatbuffers::Offset<intedge::ir::fb::DynamicDim> dynamic_dim = 0) {
   auto name__ = name ? _fbb.CreateString(name) : 0;
   auto tensors__ = tensors ? _fbb.CreateVector<::flatbuffers::Offset<intedge::ir::fb::Tensor>>(*tensors) : 0;
   auto ops__ = ops ? _fbb.CreateVector<::flatbuffers::Offset<intedge::ir::fb::Op>>(*ops) : 0;
@@ -1906,7 +1999,8 @@ inline ::flatbuffers::Offset<Graph> CreateGraphDirect(
       ops__,
       inputs__,
       outputs__,
-      metadata__);
+      metadata__,
+      dynamic_dim);
 }
 
 template <bool B>

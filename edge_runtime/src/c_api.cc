@@ -66,8 +66,53 @@ const intedge::TensorInfo* GraphTensor(const ie_session* s, const std::vector<in
   return &s->impl->model().tensors()[static_cast<size_t>(ids[static_cast<size_t>(index)])];
 }
 
-// Graph input i is exactly inputs[i] (dtype, shape, and name where given); collects the data pointers.
-intedge::Status CheckInputs(const ie_session* s, const ie_tensor* inputs, int32_t input_count,
+// t with its dynamic axes at `length` (0 or no dynamic dimension: t itself).
+intedge::TensorInfo AtLength(const ie_session* s, const intedge::TensorInfo& t, int64_t length) {
+  const int64_t bound = s->impl->model().dynamic_bound();
+  intedge::TensorInfo r = t;
+  if (length == 0 || bound == 0 || !t.dynamic_axes) return r;
+  for (int a = 0; a < r.rank; ++a) {
+    if (r.dynamic_axes >> a & 1u) r.dims[static_cast<size_t>(a)] = r.dims[static_cast<size_t>(a)] / bound * length;
+  }
+  r.numel = r.Span(0, r.rank);
+  r.bytes = r.numel * intedge::ElementBytes(r.dtype);
+  return r;
+}
+
+// The dynamic dimension's length that inputs[i]'s shapes carry (a dynamic axis of k·bound holds k·s; 0
+// for a graph without one); leaves the exact check to CheckInputs.
+intedge::Status InputLength(const ie_session* s, const ie_tensor* inputs, int32_t input_count, int64_t* length) {
+  using intedge::MakeError;
+  const intedge::Model& m = s->impl->model();
+  const int64_t bound = m.dynamic_bound();
+  *length = 0;
+  if (bound == 0 || input_count != static_cast<int32_t>(m.inputs().size()) || !inputs) return intedge::Status::Ok();
+  for (int32_t i = 0; i < input_count; ++i) {
+    const intedge::TensorInfo& t = *GraphTensor(s, m.inputs(), i);
+    if (inputs[i].rank != t.rank) continue;  // CheckInputs reports it
+    for (int d = 0; d < t.rank; ++d) {
+      if (!(t.dynamic_axes >> d & 1u)) continue;
+      const int64_t k = t.dim(d) / bound, got = inputs[i].shape[d];
+      if (got % k != 0 || got / k < 1 || got / k > bound) {
+        return MakeError(IE_ERR_INVALID_ARGUMENT,
+                         "input '%s': dimension %d is %lld; the dynamic dimension '%s' takes lengths 1 to %lld%s",
+                         t.name.c_str(), d, static_cast<long long>(got), m.dynamic_name().c_str(),
+                         static_cast<long long>(bound), k > 1 ? (" (times " + std::to_string(k) + ")").c_str() : "");
+      }
+      if (*length != 0 && *length != got / k) {
+        return MakeError(IE_ERR_INVALID_ARGUMENT, "inputs disagree on the dynamic dimension '%s': lengths %lld and %lld",
+                         m.dynamic_name().c_str(), static_cast<long long>(std::min(*length, got / k)),
+                         static_cast<long long>(std::max(*length, got / k)));
+      }
+      *length = got / k;
+    }
+  }
+  if (*length == 0) *length = bound;
+  return intedge::Status::Ok();
+}
+
+// Graph input i is exactly inputs[i] (dtype, shape at `length`, and name where given); collects the data pointers.
+intedge::Status CheckInputs(const ie_session* s, const ie_tensor* inputs, int32_t input_count, int64_t length,
                             std::vector<const void*>* data) {
   using intedge::MakeError;
   const auto& ids = s->impl->model().inputs();
@@ -75,7 +120,7 @@ intedge::Status CheckInputs(const ie_session* s, const ie_tensor* inputs, int32_
     return MakeError(IE_ERR_INVALID_ARGUMENT, "the graph takes %zu inputs, got %d", ids.size(), input_count);
   }
   for (int32_t i = 0; i < input_count; ++i) {
-    const intedge::TensorInfo& t = *GraphTensor(s, ids, i);
+    const intedge::TensorInfo t = AtLength(s, *GraphTensor(s, ids, i), length);
     const ie_tensor& x = inputs[i];
     bool same = x.dtype == static_cast<ie_dtype>(t.dtype) && x.rank == t.rank && x.bytes == static_cast<size_t>(t.bytes);
     for (int d = 0; same && d < t.rank; ++d) same = x.shape[d] == t.dim(d);
@@ -99,15 +144,15 @@ intedge::Status CheckInputs(const ie_session* s, const ie_tensor* inputs, int32_
   return intedge::Status::Ok();
 }
 
-// Each outputs[i] has room for graph output i.
-intedge::Status CheckOutputs(const ie_session* s, const ie_tensor* outputs, int32_t output_count) {
+// Each outputs[i] has room for graph output i at `length`.
+intedge::Status CheckOutputs(const ie_session* s, const ie_tensor* outputs, int32_t output_count, int64_t length) {
   const auto& ids = s->impl->model().outputs();
   if (output_count != static_cast<int32_t>(ids.size())) {
     return intedge::MakeError(IE_ERR_INVALID_ARGUMENT, "the graph has %zu outputs, got room for %d", ids.size(),
                               output_count);
   }
   for (int32_t i = 0; i < output_count; ++i) {
-    const intedge::TensorInfo& t = *GraphTensor(s, ids, i);
+    const intedge::TensorInfo t = AtLength(s, *GraphTensor(s, ids, i), length);
     if (!outputs[i].data || outputs[i].bytes < static_cast<size_t>(t.bytes)) {
       return intedge::MakeError(IE_ERR_INVALID_ARGUMENT, "output '%s' needs %lld bytes, got room for %zu",
                                 t.name.c_str(), static_cast<long long>(t.bytes), outputs[i].data ? outputs[i].bytes : 0);
@@ -191,14 +236,19 @@ ie_status ie_session_run_copy(ie_session* s, const ie_tensor* inputs, int32_t in
   using intedge::MakeError;
   if (!s) return Report(MakeError(IE_ERR_INVALID_ARGUMENT, "null session"), message, message_capacity);
   std::vector<const void*> data;
-  intedge::Status st = CheckInputs(s, inputs, input_count, &data);
-  if (st.ok() && outputs) st = CheckOutputs(s, outputs, output_count);
+  int64_t length = 0;
+  intedge::Status st = InputLength(s, inputs, input_count, &length);
+  if (st.ok()) st = CheckInputs(s, inputs, input_count, length, &data);
+  if (st.ok() && outputs) st = CheckOutputs(s, outputs, output_count, length);
   if (!st.ok()) return Report(st, message, message_capacity);
   std::lock_guard<std::mutex> lock(s->run);
-  st = s->impl->Run(data);
+  st = s->impl->Run(data, length);
   for (int32_t i = 0; st.ok() && outputs && i < output_count; ++i) {
-    const intedge::TensorInfo& t = *GraphTensor(s, s->impl->model().outputs(), i);
+    const intedge::TensorInfo t = AtLength(s, *GraphTensor(s, s->impl->model().outputs(), i), length);
     std::memcpy(outputs[i].data, s->impl->output(i), static_cast<size_t>(t.bytes));
+    outputs[i].rank = t.rank;  // the shape at the run's length
+    for (int d = 0; d < t.rank; ++d) outputs[i].shape[d] = t.dim(d);
+    outputs[i].bytes = static_cast<size_t>(t.bytes);
   }
   return Report(st, message, message_capacity);
 }
@@ -206,9 +256,19 @@ ie_status ie_session_run_copy(ie_session* s, const ie_tensor* inputs, int32_t in
 ie_status ie_session_output(const ie_session* s, int32_t index, ie_tensor* output) {
   const intedge::TensorInfo* t = s ? GraphTensor(s, s->impl->model().outputs(), index) : nullptr;
   if (!t || !output) return IE_ERR_INVALID_ARGUMENT;
-  Describe(*t, output);
+  Describe(s->impl->tensor_at_last_run(s->impl->model().outputs()[static_cast<size_t>(index)]), output);
   output->data = const_cast<uint8_t*>(s->impl->output(index));
   return IE_OK;
+}
+
+int64_t ie_session_dynamic_dim(const ie_session* s, const char** name) {
+  if (name) *name = s ? s->impl->model().dynamic_name().c_str() : "";
+  return s ? s->impl->model().dynamic_bound() : 0;
+}
+
+uint32_t ie_session_input_dynamic_axes(const ie_session* s, int32_t index) {
+  const intedge::TensorInfo* t = s ? GraphTensor(s, s->impl->model().inputs(), index) : nullptr;
+  return t ? t->dynamic_axes : 0;
 }
 
 const char* ie_session_isa(const ie_session* s) { return s ? intedge::IsaName(s->impl->isa()) : ""; }

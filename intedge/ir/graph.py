@@ -34,6 +34,7 @@ class Tensor:
     shape: tuple[int, ...]
     scale: float = 0.0
     data: np.ndarray | None = None
+    dynamic_axes: tuple[int, ...] = ()  # axes proportional to the graph's dynamic dimension (Graph.dynamic)
 
     @property
     def is_constant(self) -> bool:
@@ -61,6 +62,7 @@ class Graph:
     outputs: list[int] = field(default_factory=list)
     name: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
+    dynamic: tuple[str, int] | None = None  # (name, bound L): a tensor's dynamic axes hold k·L, k·s at length s
 
     # --- building -----------------------------------------------------------
 
@@ -84,6 +86,47 @@ class Graph:
         op = Op(kind, [int(i) for i in inputs], [int(o) for o in outputs], coerce_options(kind, options, where), name)
         self.ops.append(op)
         return op
+
+    def length_of(self, shapes: dict[int, tuple[int, ...]]) -> int:
+        """The actual length s that graph inputs of these shapes (by tensor id) carry; ValueError when
+        they carry none in [1, L] or disagree."""
+        name, bound = self.dynamic
+        seen = {}
+        for tid, shape in shapes.items():
+            t = self.tensors[tid]
+            if len(shape) != len(t.shape):
+                raise ValueError(f"input '{t.name}': expected rank {len(t.shape)}, got shape {tuple(shape)}")
+            for a, (want, got) in enumerate(zip(t.shape, shape)):
+                if a not in t.dynamic_axes:
+                    if got != want:
+                        raise ValueError(f"input '{t.name}': dimension {a} is {got}, expected {want}")
+                    continue
+                k = want // bound
+                if got % k or not 1 <= got // k <= bound:
+                    raise ValueError(f"input '{t.name}': dimension {a} is {got}; the dynamic dimension '{name}' "
+                                     f"takes lengths 1 to {bound}" + (f" (times {k})" if k > 1 else ""))
+                seen.setdefault(got // k, f"'{t.name}' dimension {a}")
+        if len(seen) > 1:
+            raise ValueError(f"inputs disagree on the dynamic dimension '{name}': lengths {sorted(seen)}")
+        return next(iter(seen)) if seen else bound
+
+    def at_length(self, s: int) -> Graph:
+        """The static graph this one is at length s (1 ≤ s ≤ L): every dynamic axis k·L becomes k·s, and
+        constants keep their first k·s entries along it. Ops and options are shared, not copied."""
+        name, bound = self.dynamic
+        if not 1 <= s <= bound:
+            raise ValueError(f"length {s} for the dynamic dimension '{name}' is outside [1, {bound}]")
+        g = Graph(ops=self.ops, inputs=self.inputs, outputs=self.outputs, name=self.name, metadata=self.metadata)
+        for t in self.tensors:
+            if not t.dynamic_axes:
+                g.tensors.append(t)
+                continue
+            shape = tuple(d // bound * s if a in t.dynamic_axes else d for a, d in enumerate(t.shape))
+            data = None
+            if t.data is not None:
+                data = t.data[tuple(slice(0, n) for n in shape)]
+            g.tensors.append(Tensor(t.name, t.dtype, shape, t.scale, data))
+        return g
 
     def tensor_id(self, name: str) -> int:
         for i, t in enumerate(self.tensors):

@@ -26,7 +26,7 @@ from .graph import NUMPY_DTYPE, Graph, Tensor
 from .opspec import BY_KIND, OPS, VECTOR_TYPES
 
 MAGIC = b"\x89IEG\r\n\x1a\n"
-VERSION_MAJOR, VERSION_MINOR = 2, 0
+VERSION_MAJOR, VERSION_MINOR = 2, 1  # 2.1: dynamic dimensions; a graph without one is written as 2.0
 HEADER = struct.Struct("<8sHHIQQQQQII")
 HEADER_SIZE = 64
 ALIGN = 64
@@ -109,6 +109,7 @@ def write_ieg(g: Graph, data: tuple[bytes, dict[int, int]] | None = None) -> byt
     for i, t in enumerate(g.tensors):
         name = b.CreateString(t.name)
         shape = _vector(b, np.asarray(t.shape, np.int64))
+        dyn = _vector(b, np.asarray(t.dynamic_axes, np.int32)) if t.dynamic_axes else None
         T.Start(b)
         T.AddName(b, name)
         T.AddDtype(b, _DTYPE_CODES[t.dtype])
@@ -118,6 +119,8 @@ def write_ieg(g: Graph, data: tuple[bytes, dict[int, int]] | None = None) -> byt
             T.AddIsConstant(b, True)
             T.AddDataOffset(b, offsets[i])
             T.AddDataSize(b, t.nbytes)
+        if dyn is not None:
+            T.AddDynamicAxes(b, dyn)
         tensor_offs.append(T.End(b))
     op_offs = []
     for op in g.ops:
@@ -154,6 +157,15 @@ def write_ieg(g: Graph, data: tuple[bytes, dict[int, int]] | None = None) -> byt
     gin = _vector(b, np.asarray(g.inputs, np.int32))
     gout = _vector(b, np.asarray(g.outputs, np.int32))
     name = b.CreateString(g.name)
+    dynamic = None
+    if g.dynamic is not None:
+        from .fb import DynamicDim as DD
+
+        dname = b.CreateString(g.dynamic[0])
+        DD.Start(b)
+        DD.AddName(b, dname)
+        DD.AddBound(b, int(g.dynamic[1]))
+        dynamic = DD.End(b)
     G.Start(b)
     G.AddName(b, name)
     G.AddTensors(b, tensors)
@@ -161,6 +173,8 @@ def write_ieg(g: Graph, data: tuple[bytes, dict[int, int]] | None = None) -> byt
     G.AddInputs(b, gin)
     G.AddOutputs(b, gout)
     G.AddMetadata(b, meta)
+    if dynamic is not None:
+        G.AddDynamicDim(b, dynamic)
     b.Finish(G.End(b), file_identifier=FILE_IDENTIFIER)
     fb_bytes = bytes(b.Output())
 
@@ -168,7 +182,7 @@ def write_ieg(g: Graph, data: tuple[bytes, dict[int, int]] | None = None) -> byt
     total = data_offset + len(data)
     head = bytearray(data_offset)  # header, graph, padding: the data section is copied once, below
     head[HEADER_SIZE : HEADER_SIZE + len(fb_bytes)] = fb_bytes
-    HEADER.pack_into(head, 0, MAGIC, VERSION_MAJOR, VERSION_MINOR, HEADER_SIZE, HEADER_SIZE, len(fb_bytes), data_offset, len(data), total, 0, 0)
+    HEADER.pack_into(head, 0, MAGIC, VERSION_MAJOR, VERSION_MINOR if g.dynamic is not None else 0, HEADER_SIZE, HEADER_SIZE, len(fb_bytes), data_offset, len(data), total, 0, 0)
     struct.pack_into("<I", head, CRC_OFFSET, zlib.crc32(data, zlib.crc32(head)))
     return b"".join((head, data))
 
@@ -201,6 +215,9 @@ def _c_string(raw: bytes | None, absent: str) -> str:
 
 def _decode(fbg: FbGraph, buf: bytes, data_off: int) -> Graph:
     g = Graph(name=(fbg.Name() or b"").decode("utf-8", "replace"))
+    dd = fbg.DynamicDim()
+    if dd is not None:
+        g.dynamic = (_c_string(dd.Name(), ""), int(dd.Bound()))
     for i in range(fbg.TensorsLength()):
         t = fbg.Tensors(i)
         dtype = _DTYPE_NAMES[t.Dtype()]
@@ -217,7 +234,8 @@ def _decode(fbg: FbGraph, buf: bytes, data_off: int) -> Graph:
                 little = NUMPY_DTYPE[dtype].newbyteorder("<")
                 data = np.frombuffer(buf, little, int(np.prod(shape, dtype=np.int64)), start).reshape(shape)
         name = _c_string(t.Name(), f"tensor{i}")
-        g.tensors.append(Tensor(name, dtype, shape, float(t.Scale()), data))
+        dyn = tuple(int(a) for a in t.DynamicAxesAsNumpy()) if t.DynamicAxesLength() else ()
+        g.tensors.append(Tensor(name, dtype, shape, float(t.Scale()), data, dyn))
     for i in range(fbg.OpsLength()):
         op = fbg.Ops(i)
         kind = _KIND_NAMES[op.Kind()]

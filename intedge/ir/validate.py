@@ -43,8 +43,12 @@ def op_where(k: int, kind: str, name: str) -> str:
 
 def validate(g: Graph) -> None:
     n = len(g.tensors)
+    if g.dynamic is not None:
+        _Check("graph")(1 <= g.dynamic[1] < MAX_DIM,
+                        f"dynamic dimension '{g.dynamic[0]}': bound {g.dynamic[1]} outside [1, 2^31)")
     for i, t in enumerate(g.tensors):
         check_tensor(i, t)
+        check_dynamic_axes(i, t, g.dynamic)
     for lst, what in ((g.inputs, "graph input"), (g.outputs, "graph output")):
         for tid in lst:
             _Check(what)(0 <= tid < n, f"tensor id {tid} out of range [0, {n})")
@@ -65,6 +69,30 @@ def validate(g: Graph) -> None:
         _Check("graph output")(tid in available, f"tensor '{g.tensors[tid].name}' is never produced")
     for k, op in enumerate(g.ops):
         check_op(g, k, op, BY_KIND[op.kind])
+    if g.dynamic is not None and g.dynamic[1] > 1:
+        # Checked at the bound above and at length 1 here: every rule and shape is linear in s along
+        # each axis, so both ends hold the lengths between. The engine checks each length it runs at.
+        short = g.at_length(1)
+        try:
+            for k, op in enumerate(short.ops):
+                check_op(short, k, op, BY_KIND[op.kind])
+        except InvalidGraphError as e:
+            raise InvalidGraphError(f"at {g.dynamic[0]} = 1: {e}") from None
+
+
+def check_dynamic_axes(i: int, t, dynamic) -> None:
+    """The same checks, with the same words, as the C++ container verifier (CheckTensor in ieg_file.cc)."""
+    if not t.dynamic_axes:
+        return
+    check = _Check(f"tensor {i}")
+    check(dynamic is not None, "has dynamic axes but the graph declares no dynamic dimension")
+    check(t.dtype != "int4", "int4 tensors cannot have dynamic axes")
+    axes = list(t.dynamic_axes)
+    check(all(0 <= a < len(t.shape) for a in axes), f"dynamic axis outside [0, {len(t.shape)})")
+    check(all(a < b for a, b in zip(axes, axes[1:])), "dynamic axes must be strictly increasing")
+    for a in axes:
+        check(t.shape[a] % dynamic[1] == 0,
+              f"dynamic axis {a} has size {t.shape[a]}, not a multiple of the bound {dynamic[1]}")
 
 
 def check_tensor(i: int, t) -> None:

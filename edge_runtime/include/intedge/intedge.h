@@ -108,7 +108,11 @@ ie_status ie_session_input_info(const ie_session* session, int32_t index, ie_ten
 ie_status ie_session_output_info(const ie_session* session, int32_t index, ie_tensor* info);
 
 /* Run once. inputs[i] must match graph input i's dtype and shape exactly
- * (name may be NULL; when set it must match too). Runs on one session are
+ * (name may be NULL; when set it must match too). A graph with a dynamic
+ * dimension (ie_session_dynamic_dim) takes inputs whose dynamic axes hold
+ * k·s instead of k·bound, for one length s in [1, bound]: it runs at s, and
+ * its outputs have their shapes at s (ie_session_output; ie_session_run_copy
+ * writes them into outputs[i].shape, rank and bytes). Runs on one session are
  * serialized (it has one arena): calls from several threads are correct,
  * one at a time; open a session per thread to run them side by side. */
 ie_status ie_session_run(ie_session* session, const ie_tensor* inputs, int32_t input_count, char* message,
@@ -116,6 +120,11 @@ ie_status ie_session_run(ie_session* session, const ie_tensor* inputs, int32_t i
 /* Output `index` of the last run: info plus data pointing into the session,
  * valid until the next run or close. With several threads on one session,
  * use ie_session_run_copy instead: another thread's run may come between. */
+/* The graph's dynamic dimension: its bound L (0: the graph has none) and,
+ * when name is not NULL, its name (owned by the session). */
+int64_t ie_session_dynamic_dim(const ie_session* session, const char** name);
+/* Bit a set: axis a of graph input `index` follows the dynamic dimension. */
+uint32_t ie_session_input_dynamic_axes(const ie_session* session, int32_t index);
 ie_status ie_session_output(const ie_session* session, int32_t index, ie_tensor* output);
 /* Run once and copy every output into outputs[i].data (outputs[i].bytes:
  * the room there, at least output i's size) before the next run may start:

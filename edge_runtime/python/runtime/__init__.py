@@ -40,8 +40,9 @@ def supported_isas() -> list[str]:
 class TensorSpec:
     name: str
     dtype: str
-    shape: tuple[int, ...]
+    shape: tuple[int, ...]  # a dynamic graph's: at the bound
     scale: float
+    dynamic_axes: tuple[int, ...] = ()  # axes that follow the graph's dynamic dimension (Session.dynamic)
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,11 @@ class Session:
         else:
             model = bytes(model)
         self._s = _runtime.Session(model, threads, isa or "", profile, check_finite, max_arena_bytes)
-        self.inputs = [TensorSpec(**d) for d in self._s.inputs]
+        self.inputs = [TensorSpec(**d, dynamic_axes=a) for d, a in zip(self._s.inputs, self._s.input_dynamic_axes)]
         self.outputs = [TensorSpec(**d) for d in self._s.outputs]
+        # (name, bound L) of the graph's dynamic dimension, or None: inputs whose dynamic axes hold k·s
+        # for any s in [1, L] run at s, and the outputs come back at s.
+        self.dynamic: tuple[str, int] | None = self._s.dynamic
 
     isa = property(lambda self: self._s.isa, doc="the kernel path this session runs")
     threads = property(lambda self: self._s.threads)
@@ -94,7 +98,8 @@ class Session:
         return [(d["name"] or d["kind"], d["kernel"]) for d in self._s.ops()]
 
     def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Run on named inputs of exactly the graph's dtypes and shapes; returns {output name: array}."""
+        """Run on named inputs of exactly the graph's dtypes and shapes (a dynamic graph: at any one length
+        up to its bound); returns {output name: array}."""
         if not isinstance(inputs, dict):
             raise TypeError(f"inputs must be a dict {{input name: array}} (this graph takes "
                             f"{[t.name for t in self.inputs]}), got {type(inputs).__name__}")
@@ -105,7 +110,9 @@ class Session:
         arrays = []
         for spec in self.inputs:
             x = np.asarray(inputs[spec.name])
-            if x.dtype != np.dtype(spec.dtype) or tuple(x.shape) != spec.shape:
+            same = len(x.shape) == len(spec.shape) and all(
+                a in spec.dynamic_axes or got == want for a, (got, want) in enumerate(zip(x.shape, spec.shape)))
+            if x.dtype != np.dtype(spec.dtype) or not same:  # the engine checks the dynamic axes' lengths
                 raise ExecutionError(f"input {spec.name!r}: expected {spec.dtype}{list(spec.shape)}, got {x.dtype}{list(x.shape)}")
             arrays.append(x)
         try:

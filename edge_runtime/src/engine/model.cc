@@ -111,6 +111,13 @@ Status Model::Decode() {
     IE_CHECK_OR_RETURN(info.bytes >= 0, IE_ERR_INVALID_FILE, "tensor %d (%s): too large", i, info.name.c_str());
     info.scale = t->scale();
     if (t->is_constant()) info.constant = view_.data + t->data_offset();
+    if (t->dynamic_axes()) {
+      for (int32_t a : *t->dynamic_axes()) info.dynamic_axes |= 1u << a;
+    }
+  }
+  if (const auto* dyn = view_.graph->dynamic_dim()) {
+    dynamic_bound_ = dyn->bound();
+    dynamic_name_ = dyn->name() ? dyn->name()->c_str() : "";
   }
   auto ids = [](const flatbuffers::Vector<int32_t>* v) {
     return v ? std::vector<int>(v->begin(), v->end()) : std::vector<int>();

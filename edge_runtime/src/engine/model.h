@@ -31,6 +31,9 @@ class Model {
   const std::vector<int>& inputs() const { return inputs_; }
   const std::vector<int>& outputs() const { return outputs_; }
   size_t file_bytes() const { return size_; }
+  // The graph's dynamic dimension: its bound L (0: none) and name.
+  int64_t dynamic_bound() const { return dynamic_bound_; }
+  const std::string& dynamic_name() const { return dynamic_name_; }
 
  private:
   Model() = default;
@@ -45,6 +48,8 @@ class Model {
   IegView view_;
   std::vector<TensorInfo> tensors_;
   std::vector<int> inputs_, outputs_;
+  int64_t dynamic_bound_ = 0;
+  std::string dynamic_name_;
 };
 
 }  // namespace intedge

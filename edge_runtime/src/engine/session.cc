@@ -1,5 +1,6 @@
 #include "engine/session.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -74,6 +75,13 @@ Status CheckGraph(const Model& model) {
   for (int k = 0; k < n_ops; ++k) {
     IE_RETURN_IF_ERROR(CheckOp(OpContext(k, ops->Get(static_cast<flatbuffers::uoffset_t>(k)), tensors, none)));
   }
+  // A dynamic graph: at length 1 too (intedge/ir/validate.py does the same; each rule is linear in the length
+  // along an axis, so both ends hold the lengths between). A session checks every length it prepares again.
+  if (model.dynamic_bound() > 1) {
+    LengthTensors at;
+    IE_RETURN_IF_ERROR(ResolveAtLength(model, 1, &at));
+    IE_RETURN_IF_ERROR(CheckOpsAtLength(model, at));
+  }
   return Status::Ok();
 }
 
@@ -88,11 +96,12 @@ Status Session::Open(std::unique_ptr<Model> model, const SessionOptions& options
   const auto& tensors = s->model_->tensors();
   const auto* ops = s->model_->graph().ops();
   const int n_ops = ops ? static_cast<int>(ops->size()) : 0;
-  std::vector<PlanOp> plan_ops;
+  std::vector<PlanOp>& plan_ops = s->plan_ops_;
   std::vector<bool> replaced(tensors.size(), false);
+  s->gemms_.resize(static_cast<size_t>(n_ops));
   for (int k = 0; k < n_ops; ++k) {
     const auto* fb_op = ops->Get(static_cast<flatbuffers::uoffset_t>(k));
-    const OpContext ctx(k, fb_op, tensors, s->kernels_);
+    const OpContext ctx(k, fb_op, tensors, s->kernels_, &s->gemms_[static_cast<size_t>(k)]);
     std::unique_ptr<Op> op;
     IE_RETURN_IF_ERROR(PrepareOp(ctx, &op));
     PlanOp p;
@@ -100,7 +109,7 @@ Status Session::Open(std::unique_ptr<Model> model, const SessionOptions& options
     for (int i = 0; i < ctx.num_outputs(); ++i) p.outputs.push_back(ctx.output_id(i));
     p.alias = op->IsAlias();
     p.in_place = op->InPlaceOnInput0();
-    plan_ops.push_back(std::move(p));
+    plan_ops.push_back(p);
     s->weight_bytes_ += op->packed_bytes();
     for (int t : op->packed_constants()) replaced[static_cast<size_t>(t)] = true;
     s->entries_.push_back({SignatureOf(fb_op->kind())->kind, fb_op->name() ? fb_op->name()->c_str() : "",
@@ -137,10 +146,46 @@ Status Session::Open(std::unique_ptr<Model> model, const SessionOptions& options
   return Status::Ok();
 }
 
-Status Session::CheckFinite(const std::vector<const void*>& inputs) const {
+Status Session::PrepareLength(int64_t length, LengthPlan** out) {
+  auto found = lengths_.find(length);
+  if (found != lengths_.end()) {
+    *out = found->second.get();
+    return Status::Ok();
+  }
+  auto plan = std::make_unique<LengthPlan>();
+  IE_RETURN_IF_ERROR(ResolveAtLength(*model_, length, &plan->at));
+  IE_RETURN_IF_ERROR(CheckOpsAtLength(*model_, plan->at));
+  const auto& tensors = plan->at.tensors;
+  const auto* ops = model_->graph().ops();
+  for (size_t k = 0; k < ops_.size(); ++k) {
+    const OpContext ctx(static_cast<int>(k), ops->Get(static_cast<flatbuffers::uoffset_t>(k)), tensors, kernels_,
+                        &gemms_[k]);
+    std::unique_ptr<Op> op;
+    IE_RETURN_IF_ERROR(PrepareOp(ctx, &op));
+    // The bound's arena serves every length (each buffer only shrinks) only if the buffers are shared alike.
+    IE_CHECK_OR_RETURN(op->IsAlias() == plan_ops_[k].alias && op->InPlaceOnInput0() == plan_ops_[k].in_place,
+                       IE_ERR_INTERNAL, "op %zu: its buffers at length %lld differ from the bound's", k,
+                       static_cast<long long>(length));
+    plan->ops.push_back(std::move(op));
+  }
+  plan->data = data_;
+  for (size_t t = 0; t < tensors.size(); ++t) {
+    const auto r = static_cast<size_t>(plan_.root[t]);
+    if (tensors[r].constant) plan->data[t] = const_cast<uint8_t*>(tensors[r].constant);
+  }
+  *out = plan.get();
+  lengths_[length] = std::move(plan);
+  return Status::Ok();
+}
+
+const TensorInfo& Session::tensor_at_last_run(int t) const {
+  return (last_ ? last_->at.tensors : model_->tensors())[static_cast<size_t>(t)];
+}
+
+Status Session::CheckFinite(const std::vector<const void*>& inputs, const std::vector<TensorInfo>& tensors) const {
   const auto& ids = model_->inputs();
   for (size_t i = 0; i < ids.size(); ++i) {
-    const TensorInfo& t = model_->tensors()[static_cast<size_t>(ids[i])];
+    const TensorInfo& t = tensors[static_cast<size_t>(ids[i])];
     if (t.dtype != DType::FLOAT32) continue;
     const auto* x = static_cast<const float*>(inputs[i]);
     for (int64_t e = 0; e < t.numel; ++e) {
@@ -154,22 +199,36 @@ Status Session::CheckFinite(const std::vector<const void*>& inputs) const {
   return Status::Ok();
 }
 
-Status Session::Run(const std::vector<const void*>& inputs) {
+Status Session::Run(const std::vector<const void*>& inputs, int64_t length) {
   const auto& ids = model_->inputs();
+  const int64_t bound = model_->dynamic_bound();
+  IE_CHECK_OR_RETURN(length == 0 || (length >= 1 && length <= std::max<int64_t>(bound, 1) && (bound > 0 || length == 1)),
+                     IE_ERR_INVALID_ARGUMENT, "length %lld is outside [1, %lld] for the dynamic dimension '%s'",
+                     static_cast<long long>(length), static_cast<long long>(bound), model_->dynamic_name().c_str());
+  const LengthPlan* plan = nullptr;
+  if (length != 0 && length != bound && bound > 0) {
+    LengthPlan* p = nullptr;
+    IE_RETURN_IF_ERROR(PrepareLength(length, &p));
+    plan = p;
+  }
+  last_ = plan;
+  const std::vector<TensorInfo>& tensors = plan ? plan->at.tensors : model_->tensors();
+  const TensorData& data = plan ? plan->data : data_;
+  const std::vector<std::unique_ptr<Op>>& ops = plan ? plan->ops : ops_;
   IE_CHECK_OR_RETURN(inputs.size() == ids.size(), IE_ERR_INVALID_ARGUMENT, "expected %zu inputs, got %zu", ids.size(),
                      inputs.size());
   for (size_t i = 0; i < ids.size(); ++i) {
     IE_CHECK_OR_RETURN(inputs[i] != nullptr, IE_ERR_INVALID_ARGUMENT, "input '%s': null data",
                        model_->tensors()[static_cast<size_t>(ids[i])].name.c_str());
   }
-  if (check_finite_) IE_RETURN_IF_ERROR(CheckFinite(inputs));
+  if (check_finite_) IE_RETURN_IF_ERROR(CheckFinite(inputs, tensors));
   for (size_t i = 0; i < ids.size(); ++i) {
-    const TensorInfo& t = model_->tensors()[static_cast<size_t>(ids[i])];
-    std::memcpy(data_[static_cast<size_t>(ids[i])], inputs[i], static_cast<size_t>(t.bytes));
+    const TensorInfo& t = tensors[static_cast<size_t>(ids[i])];
+    std::memcpy(data[static_cast<size_t>(ids[i])], inputs[i], static_cast<size_t>(t.bytes));
   }
-  for (size_t k = 0; k < ops_.size(); ++k) {
+  for (size_t k = 0; k < ops.size(); ++k) {
     const auto t0 = profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
-    IE_RETURN_IF_ERROR(ops_[k]->Run(data_, *pool_));
+    IE_RETURN_IF_ERROR(ops[k]->Run(data, *pool_));
     if (profiling_) {
       entries_[k].total_us += std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
       ++entries_[k].runs;

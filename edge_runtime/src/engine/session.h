@@ -4,11 +4,13 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
+#include "engine/dynamic.h"
 #include "engine/memory_plan.h"
 #include "engine/model.h"
 #include "engine/thread_pool.h"
@@ -44,17 +46,33 @@ class Session {
   // constants that are used in place.
   int64_t weight_bytes() const { return weight_bytes_; }
 
-  // inputs[i]: the bytes of graph input i (exactly its dtype and shape); the
-  // caller has checked dtype and shape (the C API does). One run at a time.
-  Status Run(const std::vector<const void*>& inputs);
+  // inputs[i]: the bytes of graph input i (exactly its dtype and shape at
+  // `length`); the caller has checked dtype and shape (the C API does). One
+  // run at a time. length: the dynamic dimension's actual size, 1 to
+  // dynamic_bound() (0: the bound). The first run at a length prepares the
+  // ops for it (checked against the op spec at that length); later runs
+  // reuse them. Every length shares the packed weights and the bound's arena.
+  Status Run(const std::vector<const void*>& inputs, int64_t length = 0);
   // Output i's bytes, valid until the next Run.
   const uint8_t* output(int i) const;
+  // Graph tensor t as the last run saw it (its shape at that run's length).
+  const TensorInfo& tensor_at_last_run(int t) const;
+  int64_t dynamic_bound() const { return model_->dynamic_bound(); }
+  // The lengths prepared so far (the bound's included), for tests and tools.
+  size_t prepared_lengths() const { return lengths_.size() + 1; }
   // Every op in graph order: kind, name, kernel, and its time when profiling.
   const std::vector<OpEntry>& ops() const { return entries_; }
 
  private:
   Session() = default;
-  Status CheckFinite(const std::vector<const void*>& inputs) const;
+  Status CheckFinite(const std::vector<const void*>& inputs, const std::vector<TensorInfo>& tensors) const;
+  // The ops of one length below the bound, prepared on its first run.
+  struct LengthPlan {
+    LengthTensors at;
+    std::vector<std::unique_ptr<Op>> ops;
+    TensorData data;
+  };
+  Status PrepareLength(int64_t length, LengthPlan** out);
 
   std::unique_ptr<Model> model_;
   KernelSet kernels_;
@@ -67,6 +85,10 @@ class Session {
   TensorData data_;
   std::unique_ptr<ThreadPool> pool_;
   int64_t weight_bytes_ = 0;
+  std::vector<std::shared_ptr<GemmKernel>> gemms_;  // per op: a qlinear's packed weights, shared by every length
+  std::vector<PlanOp> plan_ops_;                     // the bound's alias and in-place choices
+  std::map<int64_t, std::unique_ptr<LengthPlan>> lengths_;
+  const LengthPlan* last_ = nullptr;                 // the last run's length (null: the bound)
 };
 
 // Every rule a session checks before it prepares anything: the graph's

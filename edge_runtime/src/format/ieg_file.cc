@@ -61,7 +61,7 @@ Status CheckCrc(const uint8_t* data, size_t size, uint32_t stored) {
   return Status::Ok();
 }
 
-Status CheckTensor(int index, const ir::fb::Tensor* t, uint64_t data_size) {
+Status CheckTensor(int index, const ir::fb::Tensor* t, uint64_t data_size, int64_t bound) {
   const auto dtype = static_cast<int>(t->dtype());
   IE_CHECK_OR_RETURN(dtype >= static_cast<int>(DType::MIN) && dtype <= static_cast<int>(DType::MAX),
                      IE_ERR_INVALID_FILE, "tensor %d: unknown dtype code %d", index, dtype);
@@ -92,6 +92,26 @@ Status CheckTensor(int index, const ir::fb::Tensor* t, uint64_t data_size) {
   // Int4 is a packing of constant weights; no op reads or writes an int4 activation.
   IE_CHECK_OR_RETURN(t->dtype() != DType::INT4 || t->is_constant(), IE_ERR_INVALID_FILE,
                      "tensor %d: int4 tensors must be constants", index);
+  // Dynamic axes (format 2.1): the same checks, in the same words, as intedge/ir/validate.py's check_dynamic_axes.
+  if (const auto* axes = t->dynamic_axes(); axes && axes->size() > 0) {
+    IE_CHECK_OR_RETURN(bound > 0, IE_ERR_INVALID_FILE,
+                       "tensor %d: has dynamic axes but the graph declares no dynamic dimension", index);
+    IE_CHECK_OR_RETURN(t->dtype() != DType::INT4, IE_ERR_INVALID_FILE, "tensor %d: int4 tensors cannot have dynamic axes",
+                       index);
+    for (int32_t a : *axes) {
+      IE_CHECK_OR_RETURN(a >= 0 && static_cast<size_t>(a) < rank, IE_ERR_INVALID_FILE,
+                         "tensor %d: dynamic axis outside [0, %zu)", index, rank);
+    }
+    for (flatbuffers::uoffset_t i = 1; i < axes->size(); ++i) {
+      IE_CHECK_OR_RETURN(axes->Get(i - 1) < axes->Get(i), IE_ERR_INVALID_FILE,
+                         "tensor %d: dynamic axes must be strictly increasing", index);
+    }
+    for (int32_t a : *axes) {
+      IE_CHECK_OR_RETURN(dims[a] % bound == 0, IE_ERR_INVALID_FILE,
+                         "tensor %d: dynamic axis %d has size %lld, not a multiple of the bound %lld", index, a,
+                         static_cast<long long>(dims[a]), static_cast<long long>(bound));
+    }
+  }
   if (!t->is_constant()) return Status::Ok();
   const int64_t expected = StorageBytes(t->dtype(), dims, rank);
   IE_CHECK_OR_RETURN(expected >= 0 && t->data_size() == static_cast<uint64_t>(expected), IE_ERR_INVALID_FILE,
@@ -153,9 +173,17 @@ Status VerifyIeg(const uint8_t* data, size_t size, IegView* view) {
                      "graph FlatBuffer failed verification (offsets or sizes out of bounds)");
   const ir::fb::Graph* g = ir::fb::GetGraph(fb);
 
+  int64_t bound = 0;
+  if (const auto* dyn = g->dynamic_dim()) {
+    const char* name = dyn->name() ? dyn->name()->c_str() : "";
+    IE_CHECK_OR_RETURN(dyn->bound() >= 1 && dyn->bound() < (int64_t{1} << 31), IE_ERR_INVALID_FILE,
+                       "graph: dynamic dimension '%s': bound %lld outside [1, 2^31)", name,
+                       static_cast<long long>(dyn->bound()));
+    bound = dyn->bound();
+  }
   const auto* tensors = g->tensors();
   const int32_t n = tensors ? static_cast<int32_t>(tensors->size()) : 0;
-  for (int32_t i = 0; i < n; ++i) IE_RETURN_IF_ERROR(CheckTensor(i, tensors->Get(i), h.data_size));
+  for (int32_t i = 0; i < n; ++i) IE_RETURN_IF_ERROR(CheckTensor(i, tensors->Get(i), h.data_size, bound));
   IE_RETURN_IF_ERROR(CheckIds("graph input", 0, g->inputs(), n, false));
   IE_RETURN_IF_ERROR(CheckIds("graph output", 0, g->outputs(), n, false));
   if (const auto* ops = g->ops()) {

@@ -22,17 +22,18 @@ constexpr int64_t kGemmRowGrain = 24;  // rows per chunk: a multiple of every SI
 class QLinear final : public Op {
  public:
   QLinear(int x, int y, int64_t rows, int64_t N, int64_t head_dim, int64_t out_bytes, std::vector<int> constants,
-          std::unique_ptr<GemmKernel> gemm)
+          std::shared_ptr<GemmKernel> gemm)
       : x_(x), y_(y), rows_(rows), N_(N), head_dim_(head_dim), out_bytes_(out_bytes),
         constants_(std::move(constants)), gemm_(std::move(gemm)) {
-    if (head_dim_ > 0 && !gemm_->SetOutputBlocks(rows_, head_dim_)) {
-      scratch_.resize(static_cast<size_t>(rows_ * N_ * out_bytes_));
-    }
+    blocks_ = head_dim_ > 0 && gemm_->SetOutputBlocks(rows_, head_dim_);
+    if (head_dim_ > 0 && !blocks_) scratch_.resize(static_cast<size_t>(rows_ * N_ * out_bytes_));
   }
 
   Status Run(const TensorData& t, ThreadPool& pool) const override {
     const auto* x = As<const int8_t>(t[x_]);
     uint8_t* y = scratch_.empty() ? t[y_] : scratch_.data();
+    // The packed weights may serve other lengths of a dynamic graph (rows differ): set this one's block layout.
+    if (blocks_) gemm_->SetOutputBlocks(rows_, head_dim_);
     std::atomic<bool> ok{true};
     pool.ParallelFor(rows_, kGemmRowGrain, [&](int64_t m0, int64_t m1) {
       if (!gemm_->Run(x, m0, m1, y)) ok = false;
@@ -62,7 +63,8 @@ class QLinear final : public Op {
   int x_, y_;
   int64_t rows_, N_, head_dim_, out_bytes_;
   std::vector<int> constants_;  // weight, bias, group scales
-  std::unique_ptr<GemmKernel> gemm_;
+  std::shared_ptr<GemmKernel> gemm_;
+  bool blocks_ = false;
   // A session runs one inference at a time (the C API serializes runs), so one scratch serves every run.
   mutable std::vector<uint8_t> scratch_;
 };
@@ -173,8 +175,11 @@ Status PrepareQLinear(const OpContext& ctx, std::unique_ptr<Op>* out) {
   for (int j = 1; j < ctx.num_inputs(); ++j) {
     if (ctx.input_id(j) >= 0) constants.push_back(ctx.input_id(j));
   }
+  std::shared_ptr<GemmKernel> gemm = ctx.gemm_slot() ? *ctx.gemm_slot() : nullptr;
+  if (!gemm) gemm = MakeGemm(ctx.kernels().isa, gw);
+  if (ctx.gemm_slot()) *ctx.gemm_slot() = gemm;
   *out = std::make_unique<QLinear>(ctx.input_id(0), ctx.output_id(0), x.numel / gw.K, gw.N, o->head_dim(),
-                                   gw.out_bits / 8, std::move(constants), MakeGemm(ctx.kernels().isa, gw));
+                                   gw.out_bits / 8, std::move(constants), std::move(gemm));
   return Status::Ok();
 }
 

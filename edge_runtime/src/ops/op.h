@@ -45,12 +45,15 @@ class Op {
 // What the checks and Prepare see: the op in the file, the tensor table, the kernel set.
 class OpContext {
  public:
-  OpContext(int index, const ir::fb::Op* op, const std::vector<TensorInfo>& tensors, const KernelSet& kernels)
-      : index_(index), op_(op), tensors_(tensors), kernels_(kernels) {}
+  // gemm_slot: where a qlinear keeps its packed weights, shared by every length a session prepares (null: unshared).
+  OpContext(int index, const ir::fb::Op* op, const std::vector<TensorInfo>& tensors, const KernelSet& kernels,
+            std::shared_ptr<GemmKernel>* gemm_slot = nullptr)
+      : index_(index), op_(op), tensors_(tensors), kernels_(kernels), gemm_slot_(gemm_slot) {}
 
   int index() const { return index_; }
   const ir::fb::Op& op() const { return *op_; }
   const KernelSet& kernels() const { return kernels_; }
+  std::shared_ptr<GemmKernel>* gemm_slot() const { return gemm_slot_; }
   int num_inputs() const { return op_->inputs() ? static_cast<int>(op_->inputs()->size()) : 0; }
   int num_outputs() const { return op_->outputs() ? static_cast<int>(op_->outputs()->size()) : 0; }
   // Tensor id of input j, or -1 when absent (j past the end or marked -1).
@@ -79,6 +82,7 @@ class OpContext {
   const ir::fb::Op* op_;
   const std::vector<TensorInfo>& tensors_;
   const KernelSet& kernels_;
+  std::shared_ptr<GemmKernel>* gemm_slot_;
 };
 
 // Prepares an op of any kind that CheckOp has passed (the switch is

@@ -164,8 +164,19 @@ class Graph(object):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
         return o == 0
 
+    # Graph
+    def DynamicDim(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(16))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            from intedge.ir.fb.DynamicDim import DynamicDim
+            obj = DynamicDim()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
 def GraphStart(builder):
-    builder.StartObject(6)
+    builder.StartObject(7)
 
 def Start(builder):
     GraphStart(builder)
@@ -235,6 +246,12 @@ def GraphStartMetadataVector(builder, numElems):
 
 def StartMetadataVector(builder, numElems):
     return GraphStartMetadataVector(builder, numElems)
+
+def GraphAddDynamicDim(builder, dynamicDim):
+    builder.PrependUOffsetTRelativeSlot(6, flatbuffers.number_types.UOffsetTFlags.py_type(dynamicDim), 0)
+
+def AddDynamicDim(builder, dynamicDim):
+    GraphAddDynamicDim(builder, dynamicDim)
 
 def GraphEnd(builder):
     return builder.EndObject()

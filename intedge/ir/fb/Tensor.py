@@ -97,8 +97,35 @@ class Tensor(object):
             return self._tab.Get(flatbuffers.number_types.Uint64Flags, o + self._tab.Pos)
         return 0
 
+    # Tensor
+    def DynamicAxes(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(18))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # Tensor
+    def DynamicAxesAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(18))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Int32Flags, o)
+        return 0
+
+    # Tensor
+    def DynamicAxesLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(18))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # Tensor
+    def DynamicAxesIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(18))
+        return o == 0
+
 def TensorStart(builder):
-    builder.StartObject(7)
+    builder.StartObject(8)
 
 def Start(builder):
     TensorStart(builder)
@@ -150,6 +177,18 @@ def TensorAddDataSize(builder, dataSize):
 
 def AddDataSize(builder, dataSize):
     TensorAddDataSize(builder, dataSize)
+
+def TensorAddDynamicAxes(builder, dynamicAxes):
+    builder.PrependUOffsetTRelativeSlot(7, flatbuffers.number_types.UOffsetTFlags.py_type(dynamicAxes), 0)
+
+def AddDynamicAxes(builder, dynamicAxes):
+    TensorAddDynamicAxes(builder, dynamicAxes)
+
+def TensorStartDynamicAxesVector(builder, numElems):
+    return builder.StartVector(4, numElems, 4)
+
+def StartDynamicAxesVector(builder, numElems):
+    return TensorStartDynamicAxesVector(builder, numElems)
 
 def TensorEnd(builder):
     return builder.EndObject()
