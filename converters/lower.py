@@ -142,6 +142,11 @@ def plan(g: FloatGraph, ranges: Ranges, config: QuantConfig) -> QuantPlan:
             p.dtypes[v], p.scales[v] = dtype, float(g.consts[n.consts["weight"]].abs().max()) / QMAX[dtype] or 1.0
         else:  # linear, matmul, gelu, elementwise, layernorm, add, mean
             anchor(v, wide_ok=n.kind in ("linear", "add", "mean", "layernorm"))
+        if n.kind == "add" and n.inputs[1] in g.consts and p.dtypes[v] != "int32":
+            # a constant operand's scale is fixed here, once: emitting at another length (a dynamic
+            # graph's shorter position table) must give the same integers for the entries both have
+            amax = float(g.consts[n.inputs[1]].abs().max())
+            p.scales[n.inputs[1]] = amax / QMAX[p.dtypes[v]] if amax else 1.0
         if n.kind == "gelu" and config.gelu == "lambda":
             q = np.clip(np.rint(ranges.samples(x) / p.scales[x]), -128, 127).astype(np.int64)
             hist = np.bincount(q + 128, minlength=256)
@@ -333,12 +338,10 @@ def _emit_add(e: _Emitter, n: FNode):
         e.ir.add_op("int_binary", [e.tid[a], bid], [_out(e, n)], name=n.output, op=iops.INT_BINARY_CODES["add"])
         return
     if b in e.g.consts:
-        dtype = e.p.dtypes[n.output]
-        amax = float(e.consts[b].abs().max())
-        bid = e.quantized_const(b, dtype, amax / QMAX[dtype] if amax else 1.0)
-        s_b = e.ir.tensors[bid].scale
+        bid = e.quantized_const(b, e.p.dtypes[n.output], e.p.scales[b])
     else:
-        bid, s_b = e.tid[b], e.p.scales[b]
+        bid = e.tid[b]
+    s_b = e.p.scales[b]
     s_out = e.p.scales[n.output]
     (ma, mb), s = iops.dyadic_shared([e.p.scales[a] / s_out, s_b / s_out])
     e.ir.add_op("qadd", [e.tid[a], bid], [_out(e, n)], name=n.output, multiplier_a=ma, multiplier_b=mb, shift=s)
