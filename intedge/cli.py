@@ -20,15 +20,20 @@ def _inspect(args) -> int:
     g = load(args.model)
     s = g.summary()
     if args.json:
-        tensors = [{"name": g.tensors[i].name, "dtype": g.tensors[i].dtype, "shape": list(g.tensors[i].shape)}
-                   for i in g.inputs + g.outputs]
-        print(json.dumps({"name": g.name, "inputs": tensors[:len(g.inputs)], "outputs": tensors[len(g.inputs):],
+        tensors = [{"name": g.tensors[i].name, "dtype": g.tensors[i].dtype, "shape": list(g.tensors[i].shape),
+                    "dynamic_axes": list(g.tensors[i].dynamic_axes)} for i in g.inputs + g.outputs]
+        dynamic = {"dynamic": {"name": g.dynamic[0], "bound": g.dynamic[1]}} if g.dynamic else {}
+        print(json.dumps({"name": g.name, **dynamic, "inputs": tensors[:len(g.inputs)], "outputs": tensors[len(g.inputs):],
                           "op_count": len(g.ops), "tensor_count": len(g.tensors), **s}))
         return 0
     print(f"{args.model}: graph {g.name!r}, {len(g.ops)} ops, {len(g.tensors)} tensors")
+    if g.dynamic:
+        print(f"  dynamic dimension {g.dynamic[0]!r}: any length 1 to {g.dynamic[1]} (shapes below at the bound; "
+              f"* marks the axes that follow it)")
     for kind, tids in (("input", g.inputs), ("output", g.outputs)):
         for t in (g.tensors[i] for i in tids):
-            print(f"  {kind:6} {t.name:24} {t.dtype:8} {list(t.shape)}")
+            shape = ", ".join(f"{d}*" if a in t.dynamic_axes else str(d) for a, d in enumerate(t.shape))
+            print(f"  {kind:6} {t.name:24} {t.dtype:8} [{shape}]")
     print("ops:")
     for kind, n in sorted(s["ops"].items(), key=lambda kv: -kv[1]):
         print(f"  {kind:18} {n}")
@@ -163,7 +168,7 @@ def _convert(args) -> int:
     conv = Converter.calibrate(model, example, items, **(defaults | _conversion_options(args)))
     if args.qat:
         finetune(conv, training_set(QAT_SAMPLES), epochs=args.qat)
-    g = conv.graph(name=Path(args.output).stem)
+    g = conv.dynamic_graph(name=Path(args.output).stem) if args.dynamic_seq else conv.graph(name=Path(args.output).stem)
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     g.save(out)
@@ -328,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
                        "of input tuples shaped like the model's inputs (the first is the example input).")
     p.add_argument("model", metavar="MODEL")
     p.add_argument("-o", "--output", required=True, metavar="FILE.ieg")
+    p.add_argument("--dynamic-seq", action="store_true",
+                   help="axis 1 of every input is a sequence: the graph runs at any length up to the example's")
     _add_conversion_flags(p)
     p.set_defaults(func=_convert)
 

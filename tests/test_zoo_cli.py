@@ -67,6 +67,28 @@ def test_convert_a_zoo_model_and_a_user_factory(tmp_path, capsys):
     assert reference.run(g, {"x": x})["output"].shape == (1, 3)
 
 
+def test_convert_a_stock_text_model_with_a_dynamic_sequence(tmp_path, capsys):
+    pytest.importorskip("transformers")
+    user = tmp_path / "roberta.py"
+    user.write_text(
+        "import torch\n"
+        "from transformers import RobertaConfig, RobertaModel\n"
+        "def factory():\n"
+        "    torch.manual_seed(0)\n"
+        "    m = RobertaModel(RobertaConfig(vocab_size=50, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,\n"
+        "                                   intermediate_size=64, max_position_embeddings=40))\n"
+        "    return m, [(torch.randint(3, 50, (1, 12)), torch.ones(1, 12, dtype=torch.long)) for _ in range(3)]\n")
+    out = tmp_path / "r.ieg"
+    assert main(["convert", f"{user}:factory", "-o", str(out), "--dynamic-seq"]) == 0
+    capsys.readouterr()
+    assert main(["inspect", str(out)]) == 0
+    listing = capsys.readouterr().out
+    assert "any length 1 to 12" in listing and "[1, 12*]" in listing
+    g = load(out)
+    ids, mask = np.full((1, 5), 7, np.int32), np.ones((1, 5), np.int8)
+    assert reference.run(g, {"input_ids": ids, "attention_mask": mask})["output0"].shape == (1, 5, 32)
+
+
 def test_cli_conversion_errors_exit_2(tmp_path, capsys):
     assert main(["convert", "no-such-model", "-o", str(tmp_path / "x.ieg")]) == 2
     assert "neither a zoo model" in capsys.readouterr().err
