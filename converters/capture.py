@@ -16,8 +16,10 @@ user's model it came from: nothing falls back to float.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
+import logging
 import math
 import operator
 import os
@@ -66,6 +68,16 @@ def source_line(node: torch.fx.Node) -> str:
     return f"{frames[-1][0]}:{frames[-1][1]}: {frames[-1][2].strip()}" if frames else "(no source line recorded)"
 
 
+@contextlib.contextmanager
+def _muted(logger: str):
+    log = logging.getLogger(logger)
+    disabled, log.disabled = log.disabled, True
+    try:
+        yield
+    finally:
+        log.disabled = disabled
+
+
 def capture(model: torch.nn.Module, example_inputs: tuple) -> FloatGraph:
     """The float graph of `model` at the shapes of `example_inputs` (a tuple of tensors)."""
     if not isinstance(example_inputs, tuple):
@@ -76,7 +88,8 @@ def capture(model: torch.nn.Module, example_inputs: tuple) -> FloatGraph:
         if x.is_floating_point() and not torch.isfinite(x).all():
             raise CaptureError(f"example input {k} contains NaN or Inf")
     try:
-        ep = torch.export.export(model.eval(), example_inputs)
+        with _muted("torch._subclasses.fake_tensor"):  # it logs a traceback of what the CaptureError says
+            ep = torch.export.export(model.eval(), example_inputs)
     except Exception as e:  # noqa: BLE001 - export raises many kinds; the user needs its message
         raise CaptureError(f"torch.export could not capture the model: {type(e).__name__}: {e}") from e
     return fold_transpose_pairs(_Translator(ep).run())

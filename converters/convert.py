@@ -84,11 +84,28 @@ class Converter:
             return False
 
 
+    def _source(self, name: str) -> str:
+        """'file:line: code: ' of the model line that made the value or op `name` ('' if none)."""
+        nodes = {n.output: n.source for n in self.float_graph.nodes}
+        while name and name not in nodes:  # an op's helper tensors extend its value's name (x.mask, x.table)
+            name = name.rpartition(".")[0]
+        return f"{nodes[name]}: " if name else ""
+
+    def int8_fallbacks(self) -> list[str]:
+        """The linears asked for W4 that stay int8 (K not a multiple of 32 and of the group size), with K."""
+        out = []
+        for n in self.float_graph.nodes:
+            name = n.consts.get("weight") if n.kind == "linear" else None
+            if name is not None and self.plan.config.weight_bits(name.removesuffix(".weight")) == "w4":
+                k = self.consts[name].shape[1]
+                if not self.plan.config.int4(name, k):
+                    out.append(f"{name.removesuffix('.weight')} (K={k})")
+        return out
+
     def graph_at_length(self, length: int, axis: int = 1, name: str = "model") -> Graph:
         """The integer graph with every input cut to its first `length` entries along `axis` (the
         sequence), emitted from the same plan: the scales the bound's calibration chose."""
-        inputs = tuple(x.narrow(axis, 0, length).contiguous() for x in self.example_inputs)
-        g = capture(self.model, inputs)
+        g = capture_at_length(self.model, self.example_inputs, length, axis)
         g = smooth.prepare(g) if self.smoothed else g
         if [n.kind for n in g.nodes] != [n.kind for n in self.float_graph.nodes]:
             raise ConversionError(f"the model traces differently at length {length}; convert at that length")
@@ -111,10 +128,8 @@ class Converter:
         L − 1) is refused, never converted wrong.
         """
         bound = self.example_inputs[0].shape[axis]
-        if bound < 2:
-            raise ConversionError(f"a dynamic length needs example inputs longer than 1 along axis {axis}")
         full = self.graph(name=name)
-        short_len = max(1, bound // 2 - 1)  # not a divisor pattern of L: k·L and k·s₂ differ for every k
+        short_len = short_length(bound, axis)
         short = self.graph_at_length(short_len, axis, name)
         if len(short.tensors) != len(full.tensors) or [o.kind for o in short.ops] != [o.kind for o in full.ops]:
             raise ConversionError(f"the graph at length {short_len} differs in structure from the one at {bound}")
@@ -124,16 +139,16 @@ class Converter:
                 if d == e:
                     continue
                 if d % bound or e != d // bound * short_len:
-                    raise ConversionError(f"tensor '{t.name}' axis {a} is {d} at length {bound} and {e} at "
-                                          f"{short_len}: not proportional to the length")
+                    raise ConversionError(f"{self._source(t.name)}tensor '{t.name}' axis {a} is {d} at length {bound} "
+                                          f"and {e} at {short_len}: not proportional to the length. {_FIXED_LENGTH}")
                 axes.append(a)
             t.dynamic_axes = tuple(axes)
         full.dynamic = (dim_name, int(bound))
-        _same_graph(full.at_length(short_len), short, short_len)
+        _same_graph(full.at_length(short_len), short, short_len, self._source)
         return full.validate()
 
 
-def _same_graph(a: Graph, b: Graph, length: int) -> None:
+def _same_graph(a: Graph, b: Graph, length: int, source) -> None:
     """a (the bound's graph cut to `length`) and b (emitted at `length`) are the same integers."""
     import numpy as np
 
@@ -142,14 +157,39 @@ def _same_graph(a: Graph, b: Graph, length: int) -> None:
         if same and t.data is not None:
             same = np.array_equal(t.data, u.data)
         if not same:
-            raise ConversionError(f"tensor '{u.name}' at length {length} is not the bound's cut to that length: "
-                                  "the model's integers depend on the length")
+            raise ConversionError(f"{source(u.name)}tensor '{u.name}' at length {length} is not the bound's cut to that "
+                                  f"length: the model's integers depend on the length. {_FIXED_LENGTH}")
     for k, (o, p) in enumerate(zip(a.ops, b.ops)):
         same = o.inputs == p.inputs and o.outputs == p.outputs and o.options.keys() == p.options.keys() and all(
             np.array_equal(o.options[key], p.options[key]) for key in o.options)
         if not same:
-            raise ConversionError(f"op {k} ({o.name or o.kind}) at length {length} differs from the bound's: "
-                                  "its options depend on the length")
+            raise ConversionError(f"{source(o.name)}op {k} ({o.name or o.kind}) at length {length} differs from the "
+                                  f"bound's: its options depend on the length. {_FIXED_LENGTH}")
+
+
+_FIXED_LENGTH = ("Pool or slice by the length outside the graph (return the hidden states; mean pooling "
+                 "becomes a masked sum), or convert without a dynamic length.")
+
+
+def short_length(bound: int, axis: int = 1) -> int:
+    """The second length a dynamic graph is emitted at, to find the axes that follow the length."""
+    if bound < 3:
+        raise ConversionError(f"a dynamic sequence needs example inputs at least 3 long along axis {axis}, "
+                              f"not {bound} (the example's length is the bound)")
+    return max(2, bound // 2 - 1)  # not a divisor pattern of L: k·L and k·s₂ differ for every k
+
+
+def capture_at_length(model, example_inputs: tuple, length: int, axis: int = 1):
+    """The float graph with every input cut to its first `length` entries along `axis`; a model that
+    does not take another length there (an image, a fixed feature size) gets a ConversionError that says so."""
+    shapes = ", ".join(str(tuple(x.shape)) for x in example_inputs)
+    if any(x.dim() <= axis for x in example_inputs):
+        raise ConversionError(f"a dynamic sequence is axis {axis} of every input; the inputs are {shapes}")
+    try:
+        return capture(model, tuple(x.narrow(axis, 0, length).contiguous() for x in example_inputs))
+    except ConversionError as e:
+        raise ConversionError(f"a dynamic sequence is axis {axis} of every input, but the model does not take the "
+                              f"inputs {shapes} at length {length} there: {e}") from None
 
 
 def convert(model: torch.nn.Module, example_inputs, calibration, weights="w8", dynamic_seq: bool = False,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 
 import numpy as np
@@ -130,16 +132,33 @@ def _load_factory(spec: str):
     if module_spec is None or not Path(path).exists():
         raise FileNotFoundError(f"no such file: {path}")
     module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
+    with _user_code(path, "importing"):
+        module_spec.loader.exec_module(module)
     factory = getattr(module, func, None)
     if not callable(factory):
         names = sorted(n for n, v in vars(module).items() if callable(v) and not n.startswith("_"))
         raise ConversionError(f"{path} has no function {func!r} (it has: {', '.join(names) or 'none'})")
-    made = factory()
+    with _user_code(path, f"{func}()"):
+        made = factory()
     if not (isinstance(made, tuple) and len(made) == 2):
         raise ConversionError(f"{path}:{func}() must return (model, calibration inputs), got {type(made).__name__}")
     model, calibration = made
-    return model, lambda n: list(calibration)[:n], {}, None
+    # an input tuple per item; a bare tensor is a model's one input
+    items = [x if isinstance(x, (tuple, list)) else (x,) for x in calibration]
+    return model, lambda n: items[:n], {}, None
+
+
+@contextlib.contextmanager
+def _user_code(path: str, what: str):
+    """Errors raised by the user's file become one line naming it and its line, not a traceback."""
+    from intedge.converters.errors import ConversionError
+
+    try:
+        yield
+    except Exception as e:  # noqa: BLE001 - whatever the user's code raises
+        frames = [f for f in traceback.extract_tb(e.__traceback__) if Path(f.filename).resolve() == Path(path).resolve()]
+        where = f" at {path}:{frames[-1].lineno}: {frames[-1].line}" if frames else ""
+        raise ConversionError(f"{what} of {path} raised {type(e).__name__}: {e}{where}") from None
 
 
 def _conversion_options(args) -> dict:
@@ -152,7 +171,7 @@ def _conversion_options(args) -> dict:
 def _convert(args) -> int:
     import torch
 
-    from intedge.converters.convert import Converter
+    from intedge.converters.convert import Converter, capture_at_length, short_length
     from intedge.converters.errors import CalibrationError, ConversionError
     from intedge.converters.evaluate import QAT_SAMPLES
     from intedge.converters.qat import finetune
@@ -164,8 +183,14 @@ def _convert(args) -> int:
     if not items:
         raise CalibrationError(f"the calibration set is empty: {args.model} gave no calibration inputs")
     example = tuple(torch.as_tensor(x) for x in items[0])
+    if args.dynamic_seq:  # before minutes of calibration: does the model take another length at all?
+        capture_at_length(model, example, short_length(example[0].shape[1] if example[0].dim() > 1 else 1))
     t0 = time.perf_counter()
     conv = Converter.calibrate(model, example, items, **(defaults | _conversion_options(args)))
+    stay = conv.int8_fallbacks()
+    if stay:
+        print(f"note: {len(stay)} linear layer(s) stay int8, as W4 needs K a multiple of 32 and of the group size: "
+              f"{', '.join(stay)}", file=sys.stderr)
     if args.qat:
         finetune(conv, training_set(QAT_SAMPLES), epochs=args.qat)
     g = conv.dynamic_graph(name=Path(args.output).stem) if args.dynamic_seq else conv.graph(name=Path(args.output).stem)
@@ -334,7 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("model", metavar="MODEL")
     p.add_argument("-o", "--output", required=True, metavar="FILE.ieg")
     p.add_argument("--dynamic-seq", action="store_true",
-                   help="axis 1 of every input is a sequence: the graph runs at any length up to the example's")
+                   help="axis 1 of every input is a sequence: the graph runs at any length up to the example's "
+                   "(its bound; pad every calibration input to it, the attention mask marking the padding)")
     _add_conversion_flags(p)
     p.set_defaults(func=_convert)
 

@@ -27,6 +27,14 @@ class ExecutionError(RuntimeError):
     """Bad inputs to run(), or a data-dependent fault (an index out of range)."""
 
 
+def check_input_names(names: list[str], inputs: dict) -> None:
+    """Refuse inputs whose names are not the graph's, saying which are missing and which are not its."""
+    missing, unknown = sorted(set(names) - set(inputs)), sorted(set(inputs) - set(names))
+    problems = ([f"missing {missing}"] if missing else []) + ([f"not the graph's {unknown}"] if unknown else [])
+    if problems:
+        raise ExecutionError(f"inputs: {', '.join(problems)} (the graph takes {names})")
+
+
 def _numpy_kernels() -> dict:
     return vars(iops) | vars(shape_ops)
 
@@ -113,10 +121,7 @@ def run(graph: Graph, inputs: dict[str, np.ndarray], kernels: str = "numpy", kee
     table = _KERNEL_SETS[kernels]()
     values: dict[int, np.ndarray] = {i: t.data for i, t in enumerate(graph.tensors) if t.is_constant}
     names = {graph.tensors[i].name: i for i in graph.inputs}
-    missing = sorted(set(names) - set(inputs))
-    unknown = sorted(set(inputs) - set(names))
-    if missing or unknown:
-        raise ExecutionError(f"inputs: missing {missing}, unexpected {unknown}")
+    check_input_names(list(names), inputs)
     if graph.dynamic is not None:  # run the static graph of the inputs' length
         try:
             s = graph.length_of({tid: np.shape(inputs[name]) for name, tid in names.items()})

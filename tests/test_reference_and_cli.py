@@ -31,7 +31,7 @@ def test_mask_changes_attention(every_op_path):
     "change, message",
     [
         (lambda x: x.pop("mask"), "missing"),
-        (lambda x: x.update(extra=np.zeros(1)), "unexpected"),
+        (lambda x: x.update(extra=np.zeros(1)), "not the graph.s"),
         (lambda x: x.update(image=x["image"].astype(np.float64)), "expected float32"),
         (lambda x: x.update(image=x["image"][..., :4]), r"\[1, 1, 8, 4\]"),
         (lambda x: x.update(tokens=np.full((1, 5), 99, np.int32)), "gather index 99"),

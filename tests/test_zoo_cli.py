@@ -89,6 +89,24 @@ def test_convert_a_stock_text_model_with_a_dynamic_sequence(tmp_path, capsys):
     assert reference.run(g, {"input_ids": ids, "attention_mask": mask})["output0"].shape == (1, 5, 32)
 
 
+def test_user_factory_errors_and_notes(tmp_path, capsys):
+    user = tmp_path / "m.py"
+    user.write_text(
+        "import torch\n"
+        "def mlp():\n"
+        "    m = torch.nn.Sequential(torch.nn.Linear(16, 64), torch.nn.SiLU(), torch.nn.Linear(64, 16))\n"
+        "    return m, [torch.randn(4, 16) for _ in range(3)]  # bare tensors: one input each\n"
+        "def broken():\n"
+        "    raise ValueError('no weights here')\n")
+    assert main(["convert", f"{user}:mlp", "-o", str(tmp_path / "w4.ieg"), "--weights", "w4"]) == 0
+    assert "1 linear layer(s) stay int8" in capsys.readouterr().err  # the first: K = 16
+    assert main(["convert", f"{user}:broken", "-o", str(tmp_path / "x.ieg")]) == 2
+    assert f"broken() of {user} raised ValueError: no weights here at {user}:6" in capsys.readouterr().err
+    assert main(["convert", f"{user}:mlp", "-o", str(tmp_path / "x.ieg"), "--dynamic-seq"]) == 2
+    err = capsys.readouterr().err
+    assert "does not take the inputs (4, 16) at length 7" in err and "Traceback" not in err
+
+
 def test_cli_conversion_errors_exit_2(tmp_path, capsys):
     assert main(["convert", "no-such-model", "-o", str(tmp_path / "x.ieg")]) == 2
     assert "neither a zoo model" in capsys.readouterr().err

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from intedge import _runtime
-from intedge.reference import ExecutionError
+from intedge.reference import ExecutionError, check_input_names
 
 kernels = _runtime.kernels
 
@@ -103,10 +103,7 @@ class Session:
         if not isinstance(inputs, dict):
             raise TypeError(f"inputs must be a dict {{input name: array}} (this graph takes "
                             f"{[t.name for t in self.inputs]}), got {type(inputs).__name__}")
-        names = [t.name for t in self.inputs]
-        missing, unknown = sorted(set(names) - set(inputs)), sorted(set(inputs) - set(names))
-        if missing or unknown:
-            raise ExecutionError(f"inputs: missing {missing}, unexpected {unknown}")
+        check_input_names([t.name for t in self.inputs], inputs)
         arrays = []
         for spec in self.inputs:
             x = np.asarray(inputs[spec.name])
