@@ -107,6 +107,11 @@ int32_t ie_session_output_count(const ie_session* session);
 ie_status ie_session_input_info(const ie_session* session, int32_t index, ie_tensor* info);
 ie_status ie_session_output_info(const ie_session* session, int32_t index, ie_tensor* info);
 
+/* The graph's dynamic dimension: its bound L (0: the graph has none) and,
+ * when name is not NULL, its name (owned by the session). */
+int64_t ie_session_dynamic_dim(const ie_session* session, const char** name);
+/* Bit a set: axis a of graph input `index` follows the dynamic dimension. */
+uint32_t ie_session_input_dynamic_axes(const ie_session* session, int32_t index);
 /* Run once. inputs[i] must match graph input i's dtype and shape exactly
  * (name may be NULL; when set it must match too). A graph with a dynamic
  * dimension (ie_session_dynamic_dim) takes inputs whose dynamic axes hold
@@ -120,11 +125,6 @@ ie_status ie_session_run(ie_session* session, const ie_tensor* inputs, int32_t i
 /* Output `index` of the last run: info plus data pointing into the session,
  * valid until the next run or close. With several threads on one session,
  * use ie_session_run_copy instead: another thread's run may come between. */
-/* The graph's dynamic dimension: its bound L (0: the graph has none) and,
- * when name is not NULL, its name (owned by the session). */
-int64_t ie_session_dynamic_dim(const ie_session* session, const char** name);
-/* Bit a set: axis a of graph input `index` follows the dynamic dimension. */
-uint32_t ie_session_input_dynamic_axes(const ie_session* session, int32_t index);
 ie_status ie_session_output(const ie_session* session, int32_t index, ie_tensor* output);
 /* Run once and copy every output into outputs[i].data (outputs[i].bytes:
  * the room there, at least output i's size) before the next run may start:

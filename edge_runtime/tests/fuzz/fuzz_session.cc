@@ -15,13 +15,22 @@ namespace {
 
 constexpr size_t kCrcOffset = 56;
 
-void RunOnce(ie_session* s, const uint8_t* data, size_t size) {
+// Runs once at length s of the graph's dynamic dimension (bound: 0 when it has none, s ignored).
+void RunOnce(ie_session* s, const uint8_t* data, size_t size, int64_t bound, int64_t length) {
   const int32_t n = ie_session_input_count(s);
   std::vector<ie_tensor> inputs(static_cast<size_t>(n));
   std::vector<std::vector<uint8_t>> storage(static_cast<size_t>(n));
   for (int32_t i = 0; i < n; ++i) {
     ie_tensor& t = inputs[static_cast<size_t>(i)];
     ie_session_input_info(s, i, &t);
+    const uint32_t dynamic = bound ? ie_session_input_dynamic_axes(s, i) : 0u;
+    int64_t numel = 1, numel_at_length = 1;
+    for (int32_t a = 0; a < t.rank; ++a) {
+      numel *= t.shape[a];
+      if (dynamic >> a & 1u) t.shape[a] = t.shape[a] / bound * length;
+      numel_at_length *= t.shape[a];
+    }
+    if (numel) t.bytes = t.bytes / static_cast<size_t>(numel) * static_cast<size_t>(numel_at_length);
     // The file's own bytes, repeated, as input values: NaNs, huge floats and out-of-range token ids included.
     auto& buf = storage[static_cast<size_t>(i)];
     buf.resize(t.bytes);
@@ -41,7 +50,9 @@ void OpenAndRun(const uint8_t* data, size_t size) {
   ie_session* s = nullptr;
   char msg[256];
   if (ie_session_open_buffer(data, size, &o, &s, msg, sizeof msg) != IE_OK) return;
-  RunOnce(s, data, size);
+  const int64_t bound = ie_session_dynamic_dim(s, nullptr);
+  RunOnce(s, data, size, bound, bound);
+  if (bound > 1) RunOnce(s, data, size, bound, 1 + (size ? data[size / 2] : 0) % bound);  // another length
   ie_session_close(s);
 }
 
