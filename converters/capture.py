@@ -494,12 +494,21 @@ def _expand(t, n, x, size, *rest):
     return x
 
 
+_WIDE_INTS = (torch.int32, torch.int64)
+
+
 def _identity(t, n, x, *rest, **kw):
     if not _is_float(n) and _is_float(n.args[0]):
         t._unsupported(n, "cast of an activation to an integer type")
     if _is_float(n) and not _is_float(n.args[0]):
         t._unsupported(n, "an integer value (computed from token ids) used as a float")
-    return x  # int → int casts keep the value: integer values are int32 throughout
+    out, into = n.args[0].meta["val"].dtype, n.meta["val"].dtype
+    if into == torch.bool and out != torch.bool:  # x.bool() is x != 0
+        zero = t._act_or_const(n, torch.zeros(1), n.name + ".zero")
+        return t._emit("int_binary", [x, zero], n, {"op": "ne"})
+    if not _is_float(n) and into not in _WIDE_INTS + (torch.bool,) and out != into:
+        t._unsupported(n, f"a narrowing cast of an integer value to {into} (it would wrap)")
+    return x  # int32/int64 casts keep the value: integer values are int32 throughout
 
 
 def _int_binary(op: str):
@@ -509,6 +518,12 @@ def _int_binary(op: str):
     def handler(t, n, a, b, alpha=1):
         if alpha != 1:
             t._unsupported(n, "integer add/sub with alpha")
+        operands = [a for a in n.all_input_nodes if isinstance(t.env[a], (str, Pointwise))]
+        constants = [v for v in (a, b) if not isinstance(v, str)]
+        if _is_float(n) or any(_is_float(a) for a in operands) or any(
+                float(c) != int(c) for v in constants for c in torch.as_tensor(v).reshape(-1)):
+            t._unsupported(n, "arithmetic mixing an integer value (from token ids) with an activation or a "
+                              "non-integer constant")
         name = op
         if not isinstance(a, str):  # a constant or scalar first: put the value first
             if name == "sub":  # c − x = (x · −1) + c
@@ -618,6 +633,8 @@ def _roll(t, n, x, shifts, dims=()):
 
 def _pad(t, n, x, pad, mode="constant", value=None):
     """Zero padding as a concat with zero constants, one axis at a time from the last."""
+    if not isinstance(mode, str):  # constant_pad_nd(x, pad, value)
+        mode, value = "constant", mode
     if mode != "constant" or value not in (None, 0, 0.0):
         t._unsupported(n, "padding other than with zeros")
     for k in range(len(pad) // 2):
@@ -652,7 +669,7 @@ def _upsample_bilinear(t, n, x, output_size, align_corners, scale_factors=None):
 
     def matrix(size, out, k):  # [out, size]: output j's weights on the inputs along axis k (0: H, 1: W)
         eye = torch.eye(size).reshape(size, 1, 1, size) if k == 1 else torch.eye(size).reshape(size, 1, size, 1)
-        scales = None if scale_factors is None else [scale_factors[0], 1.0][::1 if k == 0 else -1]
+        scales = None if scale_factors is None else ([scale_factors[0], 1.0] if k == 0 else [1.0, scale_factors[1]])
         sizes = None if scale_factors is not None else ([out, 1] if k == 0 else [1, out])
         return n.target(eye, sizes, align_corners, scales).reshape(size, out).t().contiguous()
 

@@ -109,12 +109,33 @@ class Converter:
         g = smooth.prepare(g) if self.smoothed else g
         if [n.kind for n in g.nodes] != [n.kind for n in self.float_graph.nodes]:
             raise ConversionError(f"the model traces differently at length {length}; convert at that length")
+        self._same_at_length(g, length)
         # Weights are the bound's (smoothed, GPTQ-rounded); constants folded from the length (position
         # embeddings, masks) are this capture's.
         consts = {k: g.consts[k] if k in g.consts and tuple(g.consts[k].shape) != tuple(v.shape) else v
                   for k, v in self.consts.items()}
         return fuse(lower.emit(g, self.plan, consts | {k: v for k, v in g.consts.items() if k not in consts},
                                name).graph).validate()
+
+    def _same_at_length(self, g: FloatGraph, length: int) -> None:
+        """What the plan and the IR comparison cannot see must not change with the length: a node's own
+        constants of one shape (a mean of position embeddings) and attributes (a scale of 4 / L)."""
+        for k, c in g.consts.items():
+            bound_value = self.float_graph.consts.get(k)
+            if bound_value is not None and bound_value.shape == c.shape and not torch.equal(bound_value, c):
+                raise ConversionError(f"{self._source_of_const(k)}constant '{k}' differs at length {length}: "
+                                      f"the model's values depend on the length. {_FIXED_LENGTH}")
+        for a, b in zip(self.float_graph.nodes, g.nodes):
+            if {k: v for k, v in a.attrs.items() if k not in _LENGTH_ATTRS} != \
+                    {k: v for k, v in b.attrs.items() if k not in _LENGTH_ATTRS}:
+                raise ConversionError(f"{a.source}: {a.kind} {a.output} computes differently at length {length} "
+                                      f"({a.attrs} vs {b.attrs}). {_FIXED_LENGTH}")
+
+    def _source_of_const(self, const: str) -> str:
+        for n in self.float_graph.nodes:
+            if const in n.inputs or const in n.consts.values():
+                return f"{n.source}: "
+        return ""
 
     def dynamic_graph(self, axis: int = 1, dim_name: str = "seq", name: str = "model") -> Graph:
         """The integer graph at the inputs' length L (their size along `axis`), with a dynamic dimension
@@ -127,7 +148,7 @@ class Converter:
         depend on the length otherwise (a mean whose 1/L is folded into a requant, a slice ending at
         L − 1) is refused, never converted wrong.
         """
-        bound = self.example_inputs[0].shape[axis]
+        bound = sequence_bound(self.example_inputs, axis)
         full = self.graph(name=name)
         short_len = short_length(bound, axis)
         short = self.graph_at_length(short_len, axis, name)
@@ -167,8 +188,25 @@ def _same_graph(a: Graph, b: Graph, length: int, source) -> None:
                                   f"bound's: its options depend on the length. {_FIXED_LENGTH}")
 
 
+# attributes that follow the length by design: target shapes (checked on the IR), and functions (compared
+# through their tables, which the IR holds)
+_LENGTH_ATTRS = {"shape", "mask_shape", "fn", "start", "end"}
 _FIXED_LENGTH = ("Pool or slice by the length outside the graph (return the hidden states; mean pooling "
                  "becomes a masked sum), or convert without a dynamic length.")
+
+
+def check_dynamic_sequence(model, example_inputs: tuple, axis: int = 1) -> None:
+    """Before calibration: refuse a model whose inputs have no sequence axis, or that does not take
+    another length there, with a message that says so."""
+    capture_at_length(model, example_inputs, short_length(sequence_bound(example_inputs, axis), axis), axis)
+
+
+def sequence_bound(example_inputs: tuple, axis: int = 1) -> int:
+    """The inputs' length along the sequence axis: a dynamic graph's bound."""
+    if any(x.dim() <= axis for x in example_inputs):
+        shapes = ", ".join(str(tuple(x.shape)) for x in example_inputs)
+        raise ConversionError(f"a dynamic sequence is axis {axis} of every input; the inputs are {shapes}")
+    return example_inputs[0].shape[axis]
 
 
 def short_length(bound: int, axis: int = 1) -> int:
@@ -183,8 +221,6 @@ def capture_at_length(model, example_inputs: tuple, length: int, axis: int = 1):
     """The float graph with every input cut to its first `length` entries along `axis`; a model that
     does not take another length there (an image, a fixed feature size) gets a ConversionError that says so."""
     shapes = ", ".join(str(tuple(x.shape)) for x in example_inputs)
-    if any(x.dim() <= axis for x in example_inputs):
-        raise ConversionError(f"a dynamic sequence is axis {axis} of every input; the inputs are {shapes}")
     try:
         return capture(model, tuple(x.narrow(axis, 0, length).contiguous() for x in example_inputs))
     except ConversionError as e:

@@ -171,7 +171,7 @@ def _conversion_options(args) -> dict:
 def _convert(args) -> int:
     import torch
 
-    from intedge.converters.convert import Converter, capture_at_length, short_length
+    from intedge.converters.convert import Converter, check_dynamic_sequence
     from intedge.converters.errors import CalibrationError, ConversionError
     from intedge.converters.evaluate import QAT_SAMPLES
     from intedge.converters.qat import finetune
@@ -184,7 +184,7 @@ def _convert(args) -> int:
         raise CalibrationError(f"the calibration set is empty: {args.model} gave no calibration inputs")
     example = tuple(torch.as_tensor(x) for x in items[0])
     if args.dynamic_seq:  # before minutes of calibration: does the model take another length at all?
-        capture_at_length(model, example, short_length(example[0].shape[1] if example[0].dim() > 1 else 1))
+        check_dynamic_sequence(model, example)
     t0 = time.perf_counter()
     conv = Converter.calibrate(model, example, items, **(defaults | _conversion_options(args)))
     stay = conv.int8_fallbacks()

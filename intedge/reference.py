@@ -127,7 +127,12 @@ def run(graph: Graph, inputs: dict[str, np.ndarray], kernels: str = "numpy", kee
             s = graph.length_of({tid: np.shape(inputs[name]) for name, tid in names.items()})
         except ValueError as e:
             raise ExecutionError(str(e)) from None
+        dim = graph.dynamic[0]
         graph = graph.at_length(s)
+        try:  # the rules hold at the bound and at length 1, not always between (a broadcast): as the engine, check
+            graph.validate()
+        except InvalidGraphError as e:
+            raise ExecutionError(f"at {dim} = {s}: {e}") from None
         values = {i: t.data for i, t in enumerate(graph.tensors) if t.is_constant}
     for name, tid in names.items():
         t, x = graph.tensors[tid], np.asarray(inputs[name])

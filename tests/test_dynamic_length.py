@@ -13,6 +13,7 @@ pytest.importorskip("transformers")
 from test_converter import feed, tiny_bert, token_items  # noqa: E402
 
 import intedge  # noqa: E402
+from intedge.converters.errors import ConversionError  # noqa: E402
 from intedge.ir import read_ieg  # noqa: E402
 from intedge.reference import ExecutionError  # noqa: E402
 from intedge.runtime import Session, supported_isas  # noqa: E402
@@ -149,3 +150,68 @@ def test_a_length_dependent_option_is_caught_at_length_1(converted):
     g.outputs.append(y)
     py, cpp = _refusal(g)
     assert py.startswith("at seq = 1: op") and py in cpp, (py, cpp)
+
+
+def test_a_weight_that_follows_the_length_is_packed_per_length():
+    """qlinear with K on the dynamic axis: the engine must not reuse the bound's packing at a shorter length."""
+    from intedge.ir.graph import Graph
+
+    bound, n = 64, 8
+    rng = np.random.default_rng(0)
+    g = Graph(name="dynamic_k")
+    x = g.add_tensor("x", "int8", (1, bound), 0.1)
+    w = g.add_constant("w", rng.integers(-127, 128, (n, bound)).astype(np.int8), "int8")
+    g.tensors[x].dynamic_axes = g.tensors[w].dynamic_axes = (1,)
+    y = g.add_tensor("y", "int8", (1, n), 0.1)
+    g.add_op("qlinear", [x, w, -1], [y], name="fc", multiplier=np.full(n, 1 << 20), shift=np.full(n, 30, np.int8))
+    g.inputs, g.outputs, g.dynamic = [x], [y], ("seq", bound)
+    for isa in supported_isas():
+        s = Session(g.validate().to_bytes(), isa=isa)
+        s.run({"x": rng.integers(-128, 128, (1, bound)).astype(np.int8)})  # the arena holds the bound's data
+        for length in (3, 17):
+            feeds = {"x": rng.integers(-128, 128, (1, length)).astype(np.int8)}
+            assert np.array_equal(s.run(feeds)["y"], intedge.reference.run(g, feeds)["y"]), (isa, length)
+
+
+def test_a_broadcast_valid_only_at_the_ends_is_refused_between_by_both():
+    """b [1, s] against a [1, 4] broadcasts at s = 1 and s = 4 only: both executors refuse s = 2."""
+    from intedge.ir.graph import Graph
+
+    g = Graph(name="middle")
+    a, b, y = g.add_tensor("a", "int32", (1, 4)), g.add_tensor("b", "int32", (1, 4)), g.add_tensor("y", "int32", (1, 4))
+    g.tensors[b].dynamic_axes = (1,)
+    g.add_op("int_binary", [a, b], [y], name="add", op=0)
+    g.inputs, g.outputs, g.dynamic = [a, b], [y], ("seq", 4)
+    session = Session(g.validate().to_bytes())
+    feeds = {"a": np.arange(4, dtype=np.int32)[None], "b": np.arange(2, dtype=np.int32)[None]}
+    for run in (lambda: intedge.reference.run(g, feeds), lambda: session.run(feeds)):
+        with pytest.raises(ExecutionError, match=r"at seq = 2: .*does not broadcast"):
+            run()
+
+
+class _MeanOfPositions(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb, self.pos, self.fc = torch.nn.Embedding(20, 8), torch.nn.Parameter(torch.randn(32, 8)), torch.nn.Linear(8, 8)
+
+    def forward(self, ids):
+        return self.fc(self.emb(ids) + self.pos[:ids.shape[1]].mean(0))
+
+
+class _ScaledByLength(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb, self.fc = torch.nn.Embedding(20, 8), torch.nn.Linear(8, 8)
+
+    def forward(self, ids):
+        return self.fc(self.emb(ids) * (4.0 / ids.shape[1]))
+
+
+@pytest.mark.parametrize("model, message", [(_MeanOfPositions, "constant 'add.const' differs at length 7"),
+                                            (_ScaledByLength, "computes differently at length 7")])
+def test_values_that_depend_on_the_length_are_refused_with_the_models_line(model, message):
+    torch.manual_seed(0)
+    ids = torch.randint(1, 20, (1, 16), dtype=torch.int32)
+    with pytest.raises(ConversionError, match=message + r".*test_dynamic_length\.py:\d+|test_dynamic_length\.py:\d+.*"
+                       + message):
+        intedge.convert(model().eval(), (ids,), calibration=[(ids,)], dynamic_seq=True, progress=False)

@@ -269,6 +269,47 @@ class GroupedQueryAttention(nn.Module):
         return nn.functional.scaled_dot_product_attention(q, kv, kv, enable_gqa=True)
 
 
+class BoolFlag(nn.Module):
+    """x.bool() changes the value (any nonzero id → 1): it must become ids != 0, not a no-op."""
+
+    def __init__(self):
+        super().__init__()
+        self.words, self.flags = nn.Embedding(10, 8), nn.Embedding(2, 8)
+
+    def forward(self, ids):
+        return self.words(ids) + self.flags(ids.bool().int())
+
+
+class MaskTimesActivation(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.words = nn.Embedding(10, 8)
+
+    def forward(self, ids):
+        return self.words(ids) + (ids != 0).unsqueeze(-1)
+
+
+def test_integer_casts_keep_their_meaning_and_do_not_mix_with_activations():
+    ids = torch.tensor([[1, 2, 0, 3]], dtype=torch.int32)
+    torch.manual_seed(0)
+    model = BoolFlag().eval()
+    graph = Converter.calibrate(model, (ids,), [(ids,)], progress=False).graph()
+    out = reference.run(graph, {graph.tensors[graph.inputs[0]].name: ids.numpy()})["output"]
+    with torch.no_grad():
+        assert np.abs(out - model(ids).numpy()).max() < 0.05  # a wrong flag lookup is off by the table's scale
+    with pytest.raises(UnsupportedOpError, match=r"mixing an integer value.*aten\.add\.Tensor"):
+        capture(MaskTimesActivation(), (ids,))
+
+
+def test_bilinear_resizing_by_a_different_factor_per_axis():
+    x = torch.randn(1, 2, 5, 4)
+    resize = nn.Upsample(scale_factor=(2, 3), mode="bilinear")
+    g = capture(resize, (x,))
+    from intedge.converters import float_graph
+
+    assert torch.allclose(next(iter(float_graph.run(g, {g.inputs[0].name: x}).values())), resize(x), atol=1e-6)
+
+
 def test_what_is_not_supported_is_named_with_the_models_line():
     with pytest.raises(UnsupportedOpError, match=r"mul\.Tensor.*test_stock_models\.py:\d+: return self\.a\(x\) \* self\.b"):
         capture(TwoActivationProduct(), (torch.randn(1, 8),))

@@ -70,8 +70,9 @@ def validate(g: Graph) -> None:
     for k, op in enumerate(g.ops):
         check_op(g, k, op, BY_KIND[op.kind])
     if g.dynamic is not None and g.dynamic[1] > 1:
-        # Checked at the bound above and at length 1 here: every rule and shape is linear in s along
-        # each axis, so both ends hold the lengths between. The engine checks each length it runs at.
+        # Checked at the bound above and at length 1 here: most files that fail at some length fail at
+        # one of these. Not all (a broadcast of a dynamic axis against a fixed one holds at 1 and at L
+        # only): both executors check each length again before they run at it.
         short = g.at_length(1)
         try:
             for k, op in enumerate(short.ops):

@@ -110,7 +110,9 @@ class Session:
             same = len(x.shape) == len(spec.shape) and all(
                 a in spec.dynamic_axes or got == want for a, (got, want) in enumerate(zip(x.shape, spec.shape)))
             if x.dtype != np.dtype(spec.dtype) or not same:  # the engine checks the dynamic axes' lengths
-                want = ", ".join(f"1..{d}" if a in spec.dynamic_axes else str(d) for a, d in enumerate(spec.shape))
+                bound = self.dynamic[1] if self.dynamic else 1
+                want = ", ".join((f"{d // bound}·" if d != bound else "") + f"(1..{bound})" if a in spec.dynamic_axes
+                                 else str(d) for a, d in enumerate(spec.shape))
                 raise ExecutionError(f"input {spec.name!r}: expected {spec.dtype}[{want}], got {x.dtype}{list(x.shape)}")
             arrays.append(x)
         try:

@@ -75,8 +75,9 @@ Status CheckGraph(const Model& model) {
   for (int k = 0; k < n_ops; ++k) {
     IE_RETURN_IF_ERROR(CheckOp(OpContext(k, ops->Get(static_cast<flatbuffers::uoffset_t>(k)), tensors, none)));
   }
-  // A dynamic graph: at length 1 too (intedge/ir/validate.py does the same; each rule is linear in the length
-  // along an axis, so both ends hold the lengths between). A session checks every length it prepares again.
+  // A dynamic graph: at length 1 too, as intedge/ir/validate.py does. The two ends catch most files that fail
+  // at some length but not all (a dynamic axis broadcast against a fixed one), so a session checks every
+  // length it prepares again.
   if (model.dynamic_bound() > 1) {
     LengthTensors at;
     IE_RETURN_IF_ERROR(ResolveAtLength(model, 1, &at));

@@ -58,8 +58,6 @@ class Session {
   // Graph tensor t as the last run saw it (its shape at that run's length).
   const TensorInfo& tensor_at_last_run(int t) const;
   int64_t dynamic_bound() const { return model_->dynamic_bound(); }
-  // The lengths prepared so far (the bound's included), for tests and tools.
-  size_t prepared_lengths() const { return lengths_.size() + 1; }
   // Every op in graph order: kind, name, kernel, and its time when profiling.
   const std::vector<OpEntry>& ops() const { return entries_; }
 

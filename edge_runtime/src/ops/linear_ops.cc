@@ -172,12 +172,16 @@ Status PrepareQLinear(const OpContext& ctx, std::unique_ptr<Op>* out) {
   gw.shift = o->shift()->data();
   gw.out_bits = ctx.output().dtype == DType::INT16 ? 16 : 8;
   std::vector<int> constants;
+  bool fixed_constants = true;  // packed weights serve every length, unless one follows the length (K shrinks)
   for (int j = 1; j < ctx.num_inputs(); ++j) {
-    if (ctx.input_id(j) >= 0) constants.push_back(ctx.input_id(j));
+    if (ctx.input_id(j) < 0) continue;
+    constants.push_back(ctx.input_id(j));
+    fixed_constants = fixed_constants && !ctx.input(j).dynamic_axes;
   }
-  std::shared_ptr<GemmKernel> gemm = ctx.gemm_slot() ? *ctx.gemm_slot() : nullptr;
+  std::shared_ptr<GemmKernel>* slot = fixed_constants ? ctx.gemm_slot() : nullptr;
+  std::shared_ptr<GemmKernel> gemm = slot ? *slot : nullptr;
   if (!gemm) gemm = MakeGemm(ctx.kernels().isa, gw);
-  if (ctx.gemm_slot()) *ctx.gemm_slot() = gemm;
+  if (slot) *slot = gemm;
   *out = std::make_unique<QLinear>(ctx.input_id(0), ctx.output_id(0), x.numel / gw.K, gw.N, o->head_dim(),
                                    gw.out_bits / 8, std::move(constants), std::move(gemm));
   return Status::Ok();
