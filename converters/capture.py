@@ -787,5 +787,5 @@ LOWERED_AS = {
     _roll: "`slice` + `concat` per axis",
     _pad: "`concat` with zero constants",
     _adaptive_avg_pool1d: "`meanpool` (output size 1)",
-    _identity: "none (dropout, clone, casts that keep the value)",
+    _identity: "none (dropout, clone, casts that keep the value); `x.bool()` of an integer value: `int_binary` ne 0",
 }
