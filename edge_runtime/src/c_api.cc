@@ -4,6 +4,7 @@
 #include <mutex>
 #include <vector>
 
+#include "engine/dynamic.h"
 #include "engine/session.h"
 #include "format/ieg_file.h"
 #include "intedge/intedge.h"
@@ -70,12 +71,7 @@ const intedge::TensorInfo* GraphTensor(const ie_session* s, const std::vector<in
 intedge::TensorInfo AtLength(const ie_session* s, const intedge::TensorInfo& t, int64_t length) {
   const int64_t bound = s->impl->model().dynamic_bound();
   intedge::TensorInfo r = t;
-  if (length == 0 || bound == 0 || !t.dynamic_axes) return r;
-  for (int a = 0; a < r.rank; ++a) {
-    if (r.dynamic_axes >> a & 1u) r.dims[static_cast<size_t>(a)] = r.dims[static_cast<size_t>(a)] / bound * length;
-  }
-  r.numel = r.Span(0, r.rank);
-  r.bytes = r.numel * intedge::ElementBytes(r.dtype);
+  if (length != 0 && bound != 0 && t.dynamic_axes) intedge::ScaleToLength(&r, bound, length);
   return r;
 }
 

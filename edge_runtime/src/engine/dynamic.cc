@@ -28,6 +28,14 @@ void CopyLeading(const uint8_t* src, const int64_t* from, const int64_t* to, int
 
 }  // namespace
 
+void ScaleToLength(TensorInfo* t, int64_t bound, int64_t s) {
+  for (int a = 0; a < t->rank; ++a) {
+    if (t->dynamic_axes >> a & 1u) t->dims[static_cast<size_t>(a)] = t->dims[static_cast<size_t>(a)] / bound * s;
+  }
+  t->numel = t->Span(0, t->rank);
+  t->bytes = t->numel * ElementBytes(t->dtype);  // never int4 (the verifier refuses dynamic int4)
+}
+
 Status ResolveAtLength(const Model& model, int64_t s, LengthTensors* out) {
   const int64_t bound = model.dynamic_bound();
   out->length = s;
@@ -36,11 +44,7 @@ Status ResolveAtLength(const Model& model, int64_t s, LengthTensors* out) {
   for (TensorInfo& t : out->tensors) {
     if (!t.dynamic_axes) continue;
     const auto stored = t.dims;
-    for (int a = 0; a < t.rank; ++a) {
-      if (t.dynamic_axes >> a & 1u) t.dims[static_cast<size_t>(a)] = t.dims[static_cast<size_t>(a)] / bound * s;
-    }
-    t.numel = t.Span(0, t.rank);
-    t.bytes = t.numel * ElementBytes(t.dtype);  // never int4 (the verifier refuses dynamic int4)
+    ScaleToLength(&t, bound, s);
     if (t.constant) {
       std::unique_ptr<uint8_t[]> buf(new (std::nothrow) uint8_t[static_cast<size_t>(t.bytes + 64)]);
       IE_CHECK_OR_RETURN(buf, IE_ERR_OUT_OF_MEMORY, "no memory for constant '%s' at length %lld", t.name.c_str(),

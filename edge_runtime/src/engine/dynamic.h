@@ -18,6 +18,10 @@ struct LengthTensors {
   std::vector<std::unique_ptr<uint8_t[]>> storage;  // the compacted constants
 };
 
+// t at length s of a dynamic dimension of `bound`: each dynamic axis k·bound becomes k·s, and numel and
+// bytes follow (t's data pointer is left as it is).
+void ScaleToLength(TensorInfo* t, int64_t bound, int64_t s);
+
 // The tensor table of `model` at length s (the caller has checked 1 <= s <= bound).
 Status ResolveAtLength(const Model& model, int64_t s, LengthTensors* out);
 

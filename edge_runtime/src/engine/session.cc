@@ -1,6 +1,5 @@
 #include "engine/session.h"
 
-#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -134,12 +133,7 @@ Status Session::Open(std::unique_ptr<Model> model, const SessionOptions& options
                      static_cast<long long>(arena));
   const auto base = reinterpret_cast<uintptr_t>(s->arena_storage_.get());
   s->arena_ = s->arena_storage_.get() + (kArenaAlignment - base % kArenaAlignment) % kArenaAlignment;
-  s->data_.resize(tensors.size());
-  for (size_t t = 0; t < tensors.size(); ++t) {
-    const auto r = static_cast<size_t>(s->plan_.root[t]);
-    s->data_[t] = tensors[r].constant ? const_cast<uint8_t*>(tensors[r].constant)
-                                      : (s->plan_.offset[r] >= 0 ? s->arena_ + s->plan_.offset[r] : nullptr);
-  }
+  s->data_ = s->Bind(tensors);
   s->profiling_ = options.profile;
   s->check_finite_ = options.check_finite;
   s->pool_ = std::make_unique<ThreadPool>(options.threads);
@@ -169,14 +163,20 @@ Status Session::PrepareLength(int64_t length, LengthPlan** out) {
                        static_cast<long long>(length));
     plan->ops.push_back(std::move(op));
   }
-  plan->data = data_;
-  for (size_t t = 0; t < tensors.size(); ++t) {
-    const auto r = static_cast<size_t>(plan_.root[t]);
-    if (tensors[r].constant) plan->data[t] = const_cast<uint8_t*>(tensors[r].constant);
-  }
+  plan->data = Bind(tensors);
   *out = plan.get();
   lengths_[length] = std::move(plan);
   return Status::Ok();
+}
+
+TensorData Session::Bind(const std::vector<TensorInfo>& tensors) const {
+  TensorData data(tensors.size());
+  for (size_t t = 0; t < tensors.size(); ++t) {
+    const auto r = static_cast<size_t>(plan_.root[t]);
+    data[t] = tensors[r].constant ? const_cast<uint8_t*>(tensors[r].constant)
+                                  : (plan_.offset[r] >= 0 ? arena_ + plan_.offset[r] : nullptr);
+  }
+  return data;
 }
 
 const TensorInfo& Session::tensor_at_last_run(int t) const {
@@ -203,7 +203,8 @@ Status Session::CheckFinite(const std::vector<const void*>& inputs, const std::v
 Status Session::Run(const std::vector<const void*>& inputs, int64_t length) {
   const auto& ids = model_->inputs();
   const int64_t bound = model_->dynamic_bound();
-  IE_CHECK_OR_RETURN(length == 0 || (length >= 1 && length <= std::max<int64_t>(bound, 1) && (bound > 0 || length == 1)),
+  const bool in_range = bound > 0 ? 1 <= length && length <= bound : length == 1;
+  IE_CHECK_OR_RETURN(length == 0 || in_range,
                      IE_ERR_INVALID_ARGUMENT, "length %lld is outside [1, %lld] for the dynamic dimension '%s'",
                      static_cast<long long>(length), static_cast<long long>(bound), model_->dynamic_name().c_str());
   const LengthPlan* plan = nullptr;

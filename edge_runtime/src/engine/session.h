@@ -71,6 +71,8 @@ class Session {
     TensorData data;
   };
   Status PrepareLength(int64_t length, LengthPlan** out);
+  // Each tensor's memory: its constant's bytes, or its place in the arena (the bound's plan serves every length).
+  TensorData Bind(const std::vector<TensorInfo>& tensors) const;
 
   std::unique_ptr<Model> model_;
   KernelSet kernels_;
