@@ -318,6 +318,11 @@ def _swap_last(shape) -> tuple[int, ...]:
     return tuple(shape[:-2]) + (shape[-1], shape[-2])
 
 
+def _swap_last_perm(rank: int) -> tuple[int, ...]:
+    """The transpose of the last two axes of a rank-`rank` tensor."""
+    return _swap_last(tuple(range(rank)))
+
+
 def _sdpa(t, n, q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False):
     """Attention as F.scaled_dot_product_attention computes it: Q·Kᵀ (int32) · scale, masked Shiftmax, ·V.
     A mask from the mask input masks the Shiftmax; a constant one is split into what it drops (a
@@ -325,8 +330,7 @@ def _sdpa(t, n, q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, scale=N
     qs, ks = _shape(t, q), _shape(t, k)
     if enable_gqa or qs[:-2] != ks[:-2] or qs[:-2] != _shape(t, v)[:-2]:
         t._unsupported(n, "attention whose query, key and value differ in batch or head count (grouped-query)")
-    perm = tuple(range(len(ks) - 2)) + (len(ks) - 1, len(ks) - 2)
-    kt = t._emit("transpose", [k], n, {"perm": perm}, shape=_swap_last(ks), suffix="_keys_t")
+    kt = t._emit("transpose", [k], n, {"perm": _swap_last_perm(len(ks))}, shape=_swap_last(ks), suffix="_keys_t")
     scores_shape = qs[:-1] + (ks[-2],)
     s = t._emit("matmul", [q, kt], n, shape=scores_shape, suffix="_scores")
     factor = 1.0 / math.sqrt(qs[-1]) if scale is None else float(scale)
@@ -407,8 +411,10 @@ def _conv2d(t, n, x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), 
         taps = t._emit("reshape", [cols], n, {"shape": (bsz, oh * ow, c * kh * kw)}, shape=(bsz, oh * ow, c * kh * kw),
                        suffix="_im2col2")
     dense = torch.zeros(d, c, kh * kw)
+    per_group = d // groups
     for g in range(groups):  # output channels of group g see its input channels only
-        dense[g * d // groups:(g + 1) * d // groups, g * cg:(g + 1) * cg] = w[g * d // groups:(g + 1) * d // groups].reshape(-1, cg, kh * kw)
+        rows = slice(g * per_group, (g + 1) * per_group)
+        dense[rows, g * cg:(g + 1) * cg] = w[rows].reshape(per_group, cg, kh * kw)
     hint = _param_hint(t, n)
     consts = {"weight": t._add_const(dense.reshape(d, -1), hint + ".weight"),
               "bias": None if b is None else t._add_const(b, hint + ".bias")}
@@ -518,9 +524,9 @@ def _int_binary(op: str):
     def handler(t, n, a, b, alpha=1):
         if alpha != 1:
             t._unsupported(n, "integer add/sub with alpha")
-        operands = [a for a in n.all_input_nodes if isinstance(t.env[a], (str, Pointwise))]
+        operands = [node for node in n.all_input_nodes if isinstance(t.env[node], (str, Pointwise))]
         constants = [v for v in (a, b) if not isinstance(v, str)]
-        if _is_float(n) or any(_is_float(a) for a in operands) or any(
+        if _is_float(n) or any(_is_float(node) for node in operands) or any(
                 float(c) != int(c) for v in constants for c in torch.as_tensor(v).reshape(-1)):
             t._unsupported(n, "arithmetic mixing an integer value (from token ids) with an activation or a "
                               "non-integer constant")
@@ -642,18 +648,22 @@ def _pad(t, n, x, pad, mode="constant", value=None):
         dim = len(_shape(t, x)) - 1 - k
         if before < 0 or after < 0:
             t._unsupported(n, "negative padding (cropping)")
-        parts = []
-        for side, width in (("before", before), ("after", after)):
-            if width:
-                shape = list(_shape(t, x))
-                shape[dim] = width
-                parts.append((side, t._act_or_const(n, torch.zeros(shape), f"{n.name}.pad{k}_{side}")))
-        if parts:
-            inputs = [p for side, p in parts if side == "before"] + [x] + [p for side, p in parts if side == "after"]
+        inputs = (_zeros_like_along(t, n, x, dim, before, f"{n.name}.pad{k}_before") + [x]
+                  + _zeros_like_along(t, n, x, dim, after, f"{n.name}.pad{k}_after"))
+        if len(inputs) > 1:
             shape = list(_shape(t, x))
             shape[dim] += before + after
             x = t._emit("concat", inputs, n, {"axis": dim}, shape=tuple(shape), suffix=f"_pad{k}")
     return x
+
+
+def _zeros_like_along(t, n, x, dim: int, width: int, name: str) -> list[str]:
+    """[a zero constant shaped like x but `width` wide along dim], or [] for width 0."""
+    if not width:
+        return []
+    shape = list(_shape(t, x))
+    shape[dim] = width
+    return [t._act_or_const(n, torch.zeros(shape), name)]
 
 
 def _adaptive_avg_pool1d(t, n, x, output_size):
@@ -676,11 +686,10 @@ def _upsample_bilinear(t, n, x, output_size, align_corners, scale_factors=None):
     lead = _shape(t, x)[:-2]
     y = t._emit("linear", [x], n, consts={"weight": t._add_const(matrix(w, ow, 1), n.name + ".resize_w"), "bias": None},
                 shape=lead + (h, ow), suffix="_w")
-    y = t._emit("transpose", [y], n, {"perm": tuple(range(len(lead))) + (len(lead) + 1, len(lead))},
-                shape=lead + (ow, h), suffix="_wt")
+    y = t._emit("transpose", [y], n, {"perm": _swap_last_perm(len(lead) + 2)}, shape=lead + (ow, h), suffix="_wt")
     y = t._emit("linear", [y], n, consts={"weight": t._add_const(matrix(h, oh, 0), n.name + ".resize_h"), "bias": None},
                 shape=lead + (ow, oh), suffix="_h")
-    return t._emit("transpose", [y], n, {"perm": tuple(range(len(lead))) + (len(lead) + 1, len(lead))})
+    return t._emit("transpose", [y], n, {"perm": _swap_last_perm(len(lead) + 2)})
 
 
 def _upsample_nearest(t, n, x, *rest, **kw):

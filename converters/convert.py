@@ -83,13 +83,17 @@ class Converter:
         except ValueError:
             return False
 
-
     def _source(self, name: str) -> str:
-        """'file:line: code: ' of the model line that made the value or op `name` ('' if none)."""
-        nodes = {n.output: n.source for n in self.float_graph.nodes}
-        while name and name not in nodes:  # an op's helper tensors extend its value's name (x.mask, x.table)
+        """'file:line: code: ' of the model line that made the value or op `name`, or that reads the
+        constant `name` ('' if none)."""
+        nodes = self.float_graph.nodes
+        if name in self.float_graph.consts:  # the line that reads it first
+            readers = [n.source for n in nodes if name in n.inputs or name in n.consts.values()]
+            return f"{readers[0]}: " if readers else ""
+        made = {n.output: n.source for n in nodes}
+        while name and name not in made:  # an op's helper tensors extend its value's name (x.mask, x.table)
             name = name.rpartition(".")[0]
-        return f"{nodes[name]}: " if name else ""
+        return f"{made[name]}: " if name else ""
 
     def int8_fallbacks(self) -> list[str]:
         """The linears asked for W4 that stay int8 (K not a multiple of 32 and of the group size), with K."""
@@ -123,19 +127,13 @@ class Converter:
         for k, c in g.consts.items():
             bound_value = self.float_graph.consts.get(k)
             if bound_value is not None and bound_value.shape == c.shape and not torch.equal(bound_value, c):
-                raise ConversionError(f"{self._source_of_const(k)}constant '{k}' differs at length {length}: "
+                raise ConversionError(f"{self._source(k)}constant '{k}' differs at length {length}: "
                                       f"the model's values depend on the length. {_FIXED_LENGTH}")
         for a, b in zip(self.float_graph.nodes, g.nodes):
             if {k: v for k, v in a.attrs.items() if k not in _LENGTH_ATTRS} != \
                     {k: v for k, v in b.attrs.items() if k not in _LENGTH_ATTRS}:
                 raise ConversionError(f"{a.source}: {a.kind} {a.output} computes differently at length {length} "
                                       f"({a.attrs} vs {b.attrs}). {_FIXED_LENGTH}")
-
-    def _source_of_const(self, const: str) -> str:
-        for n in self.float_graph.nodes:
-            if const in n.inputs or const in n.consts.values():
-                return f"{n.source}: "
-        return ""
 
     def dynamic_graph(self, axis: int = 1, dim_name: str = "seq", name: str = "model") -> Graph:
         """The integer graph at the inputs' length L (their size along `axis`), with a dynamic dimension

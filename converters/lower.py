@@ -91,15 +91,16 @@ def _accepts_wide(g: FloatGraph, v: str, consumers) -> bool:
     return True
 
 
-def _is_score_bias(g: FloatGraph, n: FNode) -> bool:
-    """A constant added to attention scores (Swin's relative position bias): an int32 add before Shiftmax."""
+def _adds_constant(g: FloatGraph, n: FNode) -> bool:
+    """x + a constant: a position table in the residual stream, or, added to attention scores (Swin's
+    relative position bias), an int32 add before Shiftmax."""
     return n.kind == "add" and n.inputs[1] in g.consts
 
 
 def _feeds_only_softmax(g: FloatGraph, v: str, consumers) -> bool:
     uses = consumers.get(v, [])
     return bool(uses) and all(n.kind == "softmax" and n.inputs[0] == v or
-                              (n.kind in PASS_THROUGH or _is_score_bias(g, n) and n.inputs[0] == v)
+                              (n.kind in PASS_THROUGH or _adds_constant(g, n) and n.inputs[0] == v)
                               and _feeds_only_softmax(g, n.output, consumers) for n in uses)
 
 
@@ -131,7 +132,7 @@ def plan(g: FloatGraph, ranges: Ranges, config: QuantConfig) -> QuantPlan:
             p.dtypes[v], p.scales[v] = "uint8", OUT_SCALE
         elif n.kind == "matmul" and _feeds_only_softmax(g, v, consumers):
             p.dtypes[v], p.scales[v] = "int32", p.scales[n.inputs[0]] * p.scales[n.inputs[1]]
-        elif n.kind == "add" and p.dtypes.get(x) == "int32":  # a score bias (see _is_score_bias)
+        elif n.kind == "add" and p.dtypes.get(x) == "int32":  # a score bias (see _adds_constant)
             p.dtypes[v], p.scales[v] = "int32", p.scales[x]
         elif n.kind in ("int_binary", "cumsum"):
             p.dtypes[v], p.scales[v] = "int32", 1.0
@@ -142,7 +143,7 @@ def plan(g: FloatGraph, ranges: Ranges, config: QuantConfig) -> QuantPlan:
             p.dtypes[v], p.scales[v] = dtype, float(g.consts[n.consts["weight"]].abs().max()) / QMAX[dtype] or 1.0
         else:  # linear, matmul, gelu, elementwise, layernorm, add, mean
             anchor(v, wide_ok=n.kind in ("linear", "add", "mean", "layernorm"))
-        if n.kind == "add" and n.inputs[1] in g.consts and p.dtypes[v] != "int32":
+        if _adds_constant(g, n) and p.dtypes[v] != "int32":
             # a constant operand's scale is fixed here, once: emitting at another length (a dynamic
             # graph's shorter position table) must give the same integers for the entries both have
             amax = float(g.consts[n.inputs[1]].abs().max())

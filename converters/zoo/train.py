@@ -56,15 +56,14 @@ def _train(model: nn.Module, x, y, epochs: int, lr: float, batch: int, loss_fn) 
     model.eval()
 
 
-def train(name: str, epochs: int, images: int | None = None) -> None:
+def train(name: str, epochs: int) -> None:
     torch.manual_seed(0)
     spec = registry.ZOO[name]
     model = spec.build(weights=False).train()
     t0 = time.time()
     if name in ("vit-fmnist", "swin-fmnist"):
-        x, labels = fm.load("train")
-        pick = slice(None) if images is None else np.random.default_rng(0).permutation(len(x))[:images]
-        _train(model, fm.normalize(x[pick]), labels[pick], epochs, 1e-3, 128, nn.CrossEntropyLoss(label_smoothing=0.1))
+        images, labels = fm.load("train")
+        _train(model, fm.normalize(images), labels, epochs, 1e-3, 128, nn.CrossEntropyLoss(label_smoothing=0.1))
     elif name == "segmenter-fmnist":
         canvas, labels = fm.scenes("train", SCENES_TRAIN)
         _train(model, fm.normalize(canvas), labels, epochs, 1e-3, 64, nn.CrossEntropyLoss())
@@ -84,9 +83,8 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("model", choices=["vit-fmnist", "segmenter-fmnist", "swin-fmnist"])
     p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--images", type=int, default=None, help="train on this many Fashion-MNIST images (default: all)")
     args = p.parse_args(argv)
-    train(args.model, args.epochs, args.images)
+    train(args.model, args.epochs)
 
 
 if __name__ == "__main__":
