@@ -4,6 +4,7 @@
     g = intedge.load("m.ieg"); g.save("m2.ieg")
     out = intedge.reference.run(g, {"input": x})
     g = intedge.convert(model, example_inputs, calibration=batches, weights="w8")   # needs torch
+    intedge.export(g, "m.onnx")                      # or .pte / .tflite: intedge.exporters
 """
 
 import importlib.util as _util
@@ -20,7 +21,7 @@ from . import reference  # noqa: E402 - after the check above
 from .ir import Graph, IegFormatError, InvalidGraphError, load  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["Graph", "IegFormatError", "InvalidGraphError", "__version__", "convert", "load", "reference"]
+__all__ = ["Graph", "IegFormatError", "InvalidGraphError", "__version__", "convert", "export", "load", "reference"]
 
 
 def convert(model, example_inputs, calibration, weights="w8", **options) -> Graph:
@@ -28,3 +29,10 @@ def convert(model, example_inputs, calibration, weights="w8", **options) -> Grap
     from intedge.converters.convert import convert as _convert
 
     return _convert(model, example_inputs, calibration, weights, **options)
+
+
+def export(graph: Graph, path, format: str | None = None):
+    """Write graph as a .pte, .tflite or .onnx that its stock runtime runs exactly; see intedge.exporters."""
+    from intedge.exporters import export as _export
+
+    return _export(graph, path, format)

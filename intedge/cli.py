@@ -203,6 +203,82 @@ def _convert(args) -> int:
     return 0
 
 
+def _export_source(args):
+    """(graph, real feeds): a .ieg with the -i inputs, or a zoo model converted here with its first test inputs."""
+    from intedge.converters import zoo
+    from intedge.ir import load
+    from intedge.ir.graph import NUMPY_DTYPE
+
+    if args.model in zoo.ZOO:
+        import torch
+
+        from intedge.converters.convert import Converter
+
+        z = zoo.get(args.model)
+        items = z.calibration_set(args.calib)
+        conv = Converter.calibrate(z.build(), tuple(torch.as_tensor(x) for x in items[0]), items, progress=False,
+                                   **(z.conversion | {"weights": args.weights}))
+        g = conv.graph(batch=1, name=f"{args.model}-{args.weights}")
+        inputs, _ = z.test_set()
+        feeds = [{g.tensors[t].name: x[k:k + 1].astype(NUMPY_DTYPE[g.tensors[t].dtype]) for t, x in zip(g.inputs, inputs)}
+                 for k in range(args.feeds)]
+        return g, feeds
+    g = load(args.model)
+    return g, [_load_inputs(g, args.input)] if args.input else []
+
+
+def _export_paths(args, stem: str, formats: list[str]) -> dict[str, Path]:
+    """-o is the file for one format whose suffix it carries, else a folder for every format (default: .)."""
+    from intedge.exporters import ExportError
+
+    out = Path(args.output) if args.output else Path(".")
+    if len(formats) == 1 and out.suffix == f".{formats[0]}":
+        return {formats[0]: out}
+    if out.suffix in (".pte", ".tflite", ".onnx"):
+        raise ExportError(f"-o {out}: a {out.suffix} file for --to {','.join(formats)}; give a folder, or one format")
+    return {f: out / f"{stem}{'-delegate' if args.delegate else ''}.{f}" for f in formats}
+
+
+def _export(args) -> int:
+    from intedge import exporters
+    from intedge.exporters import ExportError
+
+    formats = list(exporters.FORMATS) if args.to == "all" else args.to.split(",")
+    unknown = sorted(set(formats) - set(exporters.FORMATS))
+    if unknown or (args.delegate and formats != ["pte"]):
+        why = f"unknown format(s) {unknown}" if unknown else "--delegate is for --to pte"
+        raise ExportError(f"{why}; --to takes {', '.join(exporters.FORMATS)} or all, comma-separated")
+    g, real = _export_source(args)
+    if g.dynamic is not None:
+        print(f"note: {g.dynamic[0]!r} is dynamic; the exports are static at its bound, {g.dynamic[1]}", file=sys.stderr)
+        g = g.at_length(g.dynamic[1])
+    paths = _export_paths(args, Path(args.model).stem if args.model.endswith(".ieg") else g.name, formats)
+    feeds = exporters.random_feeds(g, args.feeds) + real
+    failed = False
+    for fmt, path in paths.items():
+        t0 = time.perf_counter()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if args.delegate:
+            from intedge.exporters.executorch_delegate import export_delegated
+
+            export_delegated(g, path)
+        else:
+            exporters.export(g, path, fmt)
+        print(f"wrote {path} ({path.stat().st_size:,} bytes) in {time.perf_counter() - t0:.1f} s")
+        if not args.check:
+            continue
+        problems = exporters.check(g, exporters.load(path), feeds)
+        kinds = f"{args.feeds} random" + (f" + {len(real)} real" if real else "")
+        if problems:
+            failed = True
+            print(f"  check FAILED on {kinds} inputs: {len(problems)} output(s) differ from the reference:")
+            for line in problems[:20]:
+                print(f"    {line}")
+        else:
+            print(f"  check: bit-exact with the reference executor on {kinds} inputs ({len(g.outputs)} outputs)")
+    return 1 if failed else 0
+
+
 def _print_eval(r) -> None:
     unit = "" if r.metric == "cosine" else " %"
     rows = [("float (PyTorch fp32)", r.float), (f"intedge integer-only {r.weights.upper()}A8", r.integer)]
@@ -266,6 +342,8 @@ def _bench(args) -> int:
         if args.json:
             print(json.dumps({"model": "gemm", "results": rows}))
         return 0
+    if args.model == "exports":
+        return _bench_exports(args)
     engines = args.engines.split(",") if args.engines else None
     unknown = sorted(set(engines or []) - set(bench.ENGINES))
     if unknown:
@@ -281,6 +359,26 @@ def _bench(args) -> int:
         for r in results:
             print(json.dumps(r.json()))
     return 0
+
+
+def _bench_exports(args) -> int:
+    from intedge import exporters
+    from intedge.converters import zoo
+    from intedge.exporters import ExportError
+    from intedge.profilers import exports_bench
+
+    models = args.zoo.split(",") if args.zoo else list(exports_bench.MODELS)
+    formats = args.to.split(",") if args.to else list(exporters.FORMATS)
+    weights = args.weights.split(",") if args.weights else list(exports_bench.WEIGHTS)
+    for kind, given, known in (("model", models, zoo.ZOO), ("format", formats, exporters.FORMATS),
+                               ("weights", weights, exports_bench.WEIGHTS)):
+        if set(given) - set(known):
+            raise ExportError(f"unknown {kind} {sorted(set(given) - set(known))}; known: {', '.join(known)}")
+    rows = exports_bench.run(models, weights, formats, runs=args.runs, limit=args.limit or 100, progress=not args.json)
+    print(exports_bench.format_tables(rows))
+    if args.json:
+        print(json.dumps(exports_bench.json_rows(rows)))
+    return 0 if all(r.exact for r in rows) else 1
 
 
 def _at_least(low: int):
@@ -395,8 +493,14 @@ def main(argv: list[str] | None = None) -> int:
                        "noise hits all alike; the table gives medians and ratios to ORT int8, W4/W8 weight bytes and "
                        "the share of nonlinear ops. MODEL gemm instead runs the int8 GEMM micro-benchmark (GMAC/s "
                        "and the fraction of the core's int8 peak).")
-    p.add_argument("model", metavar="MODEL", choices=["deit-tiny", "minilm", "gemm"],
-                   help="deit-tiny (224×224, random weights), minilm (sequence 128) or gemm")
+    p.add_argument("model", metavar="MODEL", choices=["deit-tiny", "minilm", "gemm", "exports"],
+                   help="deit-tiny (224×224, random weights), minilm (sequence 128), gemm, or exports: each zoo "
+                   "model's .pte/.tflite/.onnx in its runtime vs intedge's engine vs the runtime's own int8 path "
+                   "(bit-exact, bytes, 1-thread latency, accuracy: the README's export tables)")
+    p.add_argument("--zoo", metavar="A,B", help="exports: the zoo models (default: vit-fmnist,segmenter-fmnist,minilm)")
+    p.add_argument("--to", metavar="A,B", help="exports: the formats (default: pte,tflite,onnx)")
+    p.add_argument("--weights", metavar="A,B", help="exports: w8, w4 or both (default)")
+    p.add_argument("--limit", type=_at_least(1), metavar="N", help="exports: test samples to score (default 100)")
     p.add_argument("--threads", type=_at_least(1), nargs="+", default=[1, 2], metavar="N",
                    help="thread counts to run, each a separate table (default: 1 2)")
     p.add_argument("--runs", type=_at_least(1), default=30, help="timed runs per engine (default 30)")
@@ -413,6 +517,32 @@ def main(argv: list[str] | None = None) -> int:
                    "p90_ms}], ...}")
     p.set_defaults(func=_bench)
 
+    p = sub.add_parser("export", help="write a .ieg as ExecuTorch .pte, LiteRT .tflite or ONNX, exact in each runtime",
+                       description="Export an integer graph to the runtimes phones carry. The artifact computes, in "
+                       "the stock runtime (ExecuTorch's portable kernels, the LiteRT interpreter, ONNX Runtime), "
+                       "exactly the integers of intedge's reference executor: no float op between the input "
+                       "quantizer and the output dequantizer (docs/exports.md). MODEL is a .ieg file, or a zoo name "
+                       f"({', '.join(ZOO_NAMES)}) converted first. Exit status 1 when --check finds a mismatch.")
+    p.add_argument("model", metavar="MODEL", help="a .ieg file, or a zoo name")
+    p.add_argument("--to", required=True, metavar="FORMAT",
+                   help="pte, tflite, onnx, a comma-separated list of them, or all")
+    p.add_argument("-o", "--output", metavar="OUT",
+                   help="the file (for one format, with its suffix), else the folder to write into (default: .)")
+    p.add_argument("--check", action="store_true",
+                   help="run each artifact in its runtime and compare every output with the reference executor's "
+                   "(==) on random inputs and the real ones (-i, or a zoo model's test inputs)")
+    p.add_argument("--feeds", type=_at_least(1), default=2, metavar="N",
+                   help="random inputs for --check, and a zoo model's test inputs (default 2 each)")
+    p.add_argument("--input", "-i", action="append", default=[], metavar="[NAME=]FILE.npy",
+                   help="a real input for --check; repeat for each graph input")
+    p.add_argument("--delegate", action="store_true",
+                   help="pte: delegate the whole graph to intedge's engine (the ExecuTorch IntedgeBackend, "
+                   "docs/exports.md) instead of the portable kernels")
+    p.add_argument("--weights", choices=["w8", "w4"], default="w8", help="a zoo model's weights (default w8)")
+    p.add_argument("--calib", type=_at_least(1), default=8, metavar="N",
+                   help="a zoo model's calibration inputs (default 8)")
+    p.set_defaults(func=_export)
+
     args = parser.parse_args(argv)
     from intedge.extras import MissingExtraError, require
     from intedge.integer_ops import QuantizationError
@@ -427,6 +557,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     # OSError: a path that is missing, a directory, unreadable; MissingExtraError: a feature's extra
     user_errors = (InvalidGraphError, ExecutionError, OSError, QuantizationError, MissingExtraError)
+    if args.command in ("export", "bench"):  # a bad --to or -o; an exporter's refusal
+        from intedge.exporters import ExportError
+
+        user_errors += (ExportError,)
     if args.command in ("convert", "eval", "demo"):
         from intedge.converters.errors import ConversionError
 

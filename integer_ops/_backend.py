@@ -95,25 +95,25 @@ class _TorchOps:
         self.torch = torch
 
     def int64(self, x):
-        return self.torch.as_tensor(x).to(self.torch.int64)
+        t = self.torch
+        if isinstance(x, t.Tensor):  # no as_tensor or same-dtype .to: each would be a no-op node in an export
+            return x if x.dtype == t.int64 else x.to(t.int64)
+        return t.as_tensor(x, dtype=t.int64)
 
     def cast(self, x, dtype: str):
         return x.to(getattr(self.torch, dtype))
 
     def where(self, c, a, b):
-        t = self.torch
-        return t.where(c, t.as_tensor(a, dtype=t.int64), t.as_tensor(b, dtype=t.int64))
+        return self.torch.where(c, self.int64(a), self.int64(b))
 
     def clip(self, x, lo, hi):
         return self.torch.clamp(x, lo, hi)
 
     def maximum(self, a, b):
-        t = self.torch
-        return t.maximum(t.as_tensor(a, dtype=t.int64), t.as_tensor(b, dtype=t.int64))
+        return self.torch.maximum(self.int64(a), self.int64(b))
 
     def minimum(self, a, b):
-        t = self.torch
-        return t.minimum(t.as_tensor(a, dtype=t.int64), t.as_tensor(b, dtype=t.int64))
+        return self.torch.minimum(self.int64(a), self.int64(b))
 
     def abs(self, x):
         return self.torch.abs(x)
@@ -131,8 +131,12 @@ class _TorchOps:
         return self.torch.as_tensor(table)[index]
 
     def matmul(self, a, b):
-        # Same exactness argument as the numpy version.
         t = self.torch
+        if t.compiler.is_exporting():
+            # An exported program runs where float64 BLAS may not exist: there the product is an int32
+            # matmul, which every runtime has, exact because a valid graph's accumulators fit int32.
+            return t.matmul(a.to(t.int32), b.to(t.int32)).to(t.int64)
+        # Same exactness argument as the numpy version.
         return t.round(t.matmul(a.to(t.float64), b.to(t.float64))).to(t.int64)
 
     def transpose(self, x, perm):

@@ -155,4 +155,4 @@ def quantize_input(x, inv_scale: float, dtype: str = "int8") -> np.ndarray:
 
 
 def dequantize_output(q, scale: float) -> np.ndarray:
-    return np.asarray(q).astype(np.float32) * np.float32(scale)
+    return ops_for(q).float32(q) * np.float32(scale)

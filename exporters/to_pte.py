@@ -1,0 +1,42 @@
+"""`.pte`: the traced spec (torch_program.py) on ExecuTorch's portable kernels.
+
+Every op of the program is an integer ATen op with a portable kernel, so
+the file runs in any ExecuTorch runtime with the portable (or optimized)
+kernel library linked — no delegate, no custom op. It is the fallback that
+runs anywhere; executorch_delegate.py makes the fast one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from intedge.extras import require
+from intedge.ir.graph import Graph
+
+SUFFIX = ".pte"
+
+
+def export(graph: Graph, path: Path) -> None:
+    require("torch", "torch", "the .pte export")
+    require("executorch", "peers", "the .pte export")
+    from executorch.exir import EdgeCompileConfig, to_edge
+
+    from .torch_program import SHIFT_OPS, traced
+
+    edge = to_edge(traced(graph), compile_config=EdgeCompileConfig(_core_aten_ops_exception_list=list(SHIFT_OPS)))
+    Path(path).write_bytes(edge.to_executorch().buffer)
+
+
+def load(path: Path, threads: int = 1):
+    """A callable running the file's forward method in ExecuTorch's Python runtime: list of arrays in the
+    graph's input order → list of arrays in its output order. ExecuTorch's portable kernels use one thread."""
+    import torch
+
+    Runtime = require("executorch.runtime", "peers", "running a .pte").Runtime
+
+    method = Runtime.get().load_program(Path(path)).load_method("forward")
+
+    def run(inputs):
+        return [t.numpy() for t in method.execute([torch.from_numpy(x) for x in inputs])]
+
+    return run

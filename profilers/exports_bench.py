@@ -1,0 +1,193 @@
+"""`intedge bench exports`: each export in its stock runtime, beside intedge's engine and that runtime's own int8 path.
+
+For each zoo model and weight width: convert (batch 1), export to every format, check the artifact against
+the reference executor (==) on the model's real test inputs and random ones, and time, at one thread in
+this one process, interleaved: the artifact in its runtime, the .ieg in intedge's engine, and the standard
+int8 path the runtime's ecosystem offers for the same float model (ExecuTorch XNNPACK pt2e static int8 for
+W8 and 8da4w for W4; ONNX Runtime quantize_dynamic; LiteRT dynamic int8). The standard paths are also scored
+on the test set: an exact export scores what intedge's graph scores, so its accuracy is the graph's.
+The README's export tables are this command's output.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from intedge.extras import MissingExtraError
+
+from . import peers
+from .bench import _interleaved
+
+MODELS = ("vit-fmnist", "segmenter-fmnist", "minilm")
+WEIGHTS = ("w8", "w4")
+CALIBRATION = 8
+
+
+@dataclass
+class ExportRow:
+    model: str
+    weights: str
+    format: str
+    exact: bool
+    problems: list[str]
+    artifact_bytes: int
+    ieg_bytes: int
+    export_s: float
+    runtime_ms: float
+    engine_ms: float
+    standard: str | None = None  # the runtime's own int8 path for the float model
+    standard_ms: float | None = None
+    standard_bytes: int | None = None
+    accuracy: float | None = None  # intedge's graph (every exact artifact's too)
+    standard_accuracy: float | None = None
+    float_accuracy: float | None = None
+    metric: str = ""
+
+
+@dataclass
+class _Standard:
+    label: str
+    artifact: bytes | Path
+    runner: Callable[[tuple[np.ndarray, ...]], Callable[[], object]]  # batch-1 input → a 1-thread call
+
+
+def _ort_int8(model, example, calibration, work: Path, weights: str) -> _Standard:
+    path = peers.quantize_onnx(peers.export_onnx(model, example, work / "float.onnx"))
+    return _Standard("ONNX Runtime int8 (quantize_dynamic)", path, lambda x: peers.ort_runner(path, x, 1))
+
+
+# format → builder of its standard int8 path (model, example, calibration, work folder, weights)
+STANDARD_PATHS: dict[str, Callable[..., _Standard]] = {"onnx": _ort_int8}
+
+
+@dataclass
+class _Model:
+    """One zoo model's float module, test inputs and scorer, shared by its W8 and W4 rows."""
+
+    name: str
+    module: torch.nn.Module
+    spec: object
+    inputs: tuple[np.ndarray, ...]
+    targets: np.ndarray | None
+    float_pred: np.ndarray = field(init=False)
+
+    def __post_init__(self):
+        from intedge.converters.evaluate import predict_torch
+
+        self.float_pred = predict_torch(self.module, self.inputs, 50)
+
+    def score(self, pred: np.ndarray) -> float:
+        return float(self.spec.evaluate(pred, self.float_pred if self.spec.metric == "cosine" else self.targets))
+
+
+def _predict(make_runner: Callable[[tuple[np.ndarray, ...]], Callable[[], object]], inputs) -> np.ndarray:
+    """A batch-1 runner over every test input, its first output stacked (what the zoo's scorers take)."""
+    preds = []
+    for k in range(len(inputs[0])):
+        out = make_runner(tuple(np.ascontiguousarray(x[k:k + 1]) for x in inputs))()
+        first = out[0] if isinstance(out, (list, tuple)) else next(iter(out.values()))
+        preds.append(np.asarray(first.numpy() if hasattr(first, "numpy") else first))
+    return np.concatenate(preds)
+
+
+def run(models=MODELS, weights=WEIGHTS, formats=None, runs: int = 20, limit: int = 100,
+        progress: bool = True) -> list[ExportRow]:
+    from intedge import exporters
+    from intedge.converters import zoo
+
+    formats = list(formats or exporters.FORMATS)
+    rows = []
+    torch.set_num_threads(1)
+    with tempfile.TemporaryDirectory() as d:
+        for name in models:
+            spec = zoo.get(name)
+            inputs, targets = spec.test_set()
+            m = _Model(name, spec.build(), spec, tuple(x[:limit] for x in inputs),
+                       None if targets is None else targets[:limit])
+            for w in weights:
+                rows += _rows(m, w, formats, Path(d), runs, progress)
+    return rows
+
+
+def _rows(m: _Model, weights: str, formats: list[str], work: Path, runs: int, progress: bool) -> list[ExportRow]:
+    """One model at one weight width: convert, then export, check and time each format."""
+    from intedge import exporters
+    from intedge.converters.convert import Converter
+    from intedge.converters.evaluate import predict_graph
+    from intedge.ir.graph import NUMPY_DTYPE
+    from intedge.runtime import Session
+
+    calibration = m.spec.calibration_set(CALIBRATION)
+    conv = Converter.calibrate(m.module, tuple(torch.from_numpy(x) for x in calibration[0]), calibration,
+                               progress=False, **(m.spec.conversion | {"weights": weights}))
+    g = conv.graph(batch=1, name=f"{m.name}-{weights}")
+    ieg = work / f"{g.name}.ieg"
+    g.save(ieg)
+    accuracy = m.score(predict_graph(conv.graph(batch=50), m.inputs, 50, progress=False))
+    example = [x[:1].astype(NUMPY_DTYPE[g.tensors[t].dtype]) for t, x in zip(g.inputs, m.inputs)]
+    real = [{g.tensors[t].name: x for t, x in zip(g.inputs, example)}]
+    session = Session(ieg, threads=1)
+    feed = dict(zip((s.name for s in session.inputs), example))
+    rows = []
+    for fmt in tqdm(formats, desc=g.name, disable=not progress, leave=False):
+        t0 = time.perf_counter()
+        path = exporters.export(g, work / f"{g.name}.{fmt}")
+        export_s = time.perf_counter() - t0
+        artifact = exporters.load(path, threads=1)
+        problems = exporters.check(g, artifact, real + exporters.random_feeds(g, 1))
+        row = ExportRow(m.name, weights, fmt, not problems, problems, path.stat().st_size, ieg.stat().st_size,
+                        export_s, 0.0, 0.0, accuracy=accuracy, metric=m.spec.metric,
+                        float_accuracy=m.score(m.float_pred))
+        runners = {"artifact": lambda: artifact(example), "engine": lambda: session.run(feed)}  # noqa: B023 - used now
+        standard = _standard(fmt, m, calibration, work, weights)
+        if standard is not None:
+            runners["standard"] = standard.runner(tuple(np.ascontiguousarray(x[:1]) for x in m.inputs))
+            row.standard = standard.label
+            row.standard_bytes = (len(standard.artifact) if isinstance(standard.artifact, bytes)
+                                  else standard.artifact.stat().st_size)
+            row.standard_accuracy = m.score(_predict(standard.runner, m.inputs))
+        times = _interleaved(runners, runs, 3, False, "")
+        row.runtime_ms, row.engine_ms = float(np.median(times["artifact"])), float(np.median(times["engine"]))
+        row.standard_ms = float(np.median(times["standard"])) if "standard" in times else None
+        rows.append(row)
+    return rows
+
+
+def _standard(fmt: str, m: _Model, calibration, work: Path, weights: str) -> _Standard | None:
+    build = STANDARD_PATHS.get(fmt)
+    if build is None:
+        return None
+    try:
+        return build(m.module, tuple(x[:1] for x in m.inputs), calibration, work, weights)
+    except MissingExtraError:
+        return None
+
+
+def format_tables(rows: list[ExportRow]) -> str:
+    """One Markdown table per format."""
+    out = []
+    for fmt in dict.fromkeys(r.format for r in rows):
+        out += [f"**.{fmt}** (1 thread, batch 1, medians; accuracy on the first test samples)", "",
+                "| model | weights | bit-exact | bytes (.ieg) | runtime ms | intedge engine ms | standard int8 path | "
+                "its ms | its bytes | accuracy: float / intedge / standard |",
+                "|---|---|---|---|---|---|---|---|---|---|"]
+        for r in (r for r in rows if r.format == fmt):
+            std = (f"{r.standard} | {r.standard_ms:.2f} | {r.standard_bytes:,}" if r.standard else "— | — | —")
+            acc = f"{r.float_accuracy:.3f} / {r.accuracy:.3f} / " + (
+                f"{r.standard_accuracy:.3f}" if r.standard_accuracy is not None else "—")
+            out.append(f"| {r.model} | {r.weights.upper()}A8 | {'yes' if r.exact else 'NO'} | {r.artifact_bytes:,} "
+                       f"({r.ieg_bytes:,}) | {r.runtime_ms:.2f} | {r.engine_ms:.2f} | {std} | {acc} ({r.metric}) |")
+        out.append("")
+    return "\n".join(out)
+
+
+def json_rows(rows: list[ExportRow]) -> list[dict]:
+    return [asdict(r) for r in rows]
