@@ -1,0 +1,1 @@
+"""Exports of intedge graphs to other runtimes' formats."""
