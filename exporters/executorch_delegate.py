@@ -142,8 +142,8 @@ def _check_one_call(program, inputs: int) -> None:
 
 def export_delegated(graph: Graph, path, threads: int | None = None) -> None:
     """Write `graph` to `path` as a .pte whose whole method is one IntedgeBackend call on its .ieg.
-    threads: the engine's thread count, stored as a compile spec ($INTEDGE_THREADS wins at run time;
-    default 1)."""
+    threads: the engine's thread count, stored as a compile spec (at load time, a `threads` given to
+    DelegatedProgram or $INTEDGE_THREADS wins; without any, 1)."""
     if graph.dynamic is not None:
         raise ExportError(f"graph '{graph.name}' has a dynamic dimension {graph.dynamic[0]!r} (bound "
                           f"{graph.dynamic[1]}): the delegate takes static shapes; export graph.at_length(n)")
@@ -172,6 +172,7 @@ def export_delegated(graph: Graph, path, threads: int | None = None) -> None:
 # ---- the runtime side ------------------------------------------------------------------------------
 
 _lock = threading.Lock()
+_threads_lock = threading.Lock()
 _loaded: ctypes.CDLL | None = None
 
 
@@ -254,6 +255,7 @@ def load_backend_library() -> Path:
             except OSError as e:
                 raise BackendBuildError(f"loading {path}: {e}") from None
             _loaded.intedge_executorch_last_error.restype = ctypes.c_char_p
+            _loaded.intedge_executorch_set_threads.argtypes = [ctypes.c_int]
         return Path(_loaded._name)
 
 
@@ -265,19 +267,26 @@ def _runtime_error(action: str, error: Exception) -> DelegateRunError:
 
 class DelegatedProgram:
     """A delegated .pte loaded in ExecuTorch's stock Python runtime (executorch.runtime), with the graph's
-    input and output names from the file."""
+    input and output names from the file. threads: the engine's thread count (the backend's option, set
+    for this load only); None: $INTEDGE_THREADS, else the file's compile spec, else 1."""
 
-    def __init__(self, path):
+    def __init__(self, path, threads: int | None = None):
         load_backend_library()
         from executorch.runtime import Runtime
 
-        try:
-            program = Runtime.get().load_program(Path(path))
-            self.method = program.load_method(METHOD)
-            self.input_names = list(program.load_method(INPUT_NAMES_METHOD).execute([]))
-            self.output_names = list(program.load_method(OUTPUT_NAMES_METHOD).execute([]))
-        except (RuntimeError, ValueError) as e:
-            raise _runtime_error(f"loading {path}", e) from None
+        with _threads_lock:  # the option is process-wide, and the backend reads it when a method loads
+            if threads is not None and _loaded.intedge_executorch_set_threads(threads) != 0:
+                raise DelegateRunError(f"threads={threads}: {_loaded.intedge_executorch_last_error().decode()}")
+            try:
+                program = Runtime.get().load_program(Path(path))
+                self.method = program.load_method(METHOD)
+                self.input_names = list(program.load_method(INPUT_NAMES_METHOD).execute([]))
+                self.output_names = list(program.load_method(OUTPUT_NAMES_METHOD).execute([]))
+            except (RuntimeError, ValueError) as e:
+                raise _runtime_error(f"loading {path}", e) from None
+            finally:
+                if threads is not None:
+                    _loaded.intedge_executorch_set_threads(0)
         meta = self.method.metadata
         self.input_specs = [(np.dtype(_SCALAR_TYPES.get(t.dtype(), "V")), tuple(t.sizes()))
                             for t in map(meta.input_tensor_meta, range(meta.num_inputs()))]
@@ -311,15 +320,27 @@ def run_pte(path, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return DelegatedProgram(path).run(inputs)
 
 
-def time_pte(path, inputs: dict[str, np.ndarray], runs: int = 30, warmup: int = 5) -> Latency:
+def load(path, threads: int = 1) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
+    """intedge.exporters' loader interface: list of arrays in the graph's input order → list of arrays in
+    its output order."""
+    program = DelegatedProgram(path, threads)
+
+    def run(inputs: list[np.ndarray]) -> list[np.ndarray]:
+        return list(program.run(dict(zip(program.input_names, inputs))).values())
+
+    return run
+
+
+def time_pte(path, inputs: dict[str, np.ndarray], runs: int = 30, warmup: int = 5,
+             threads: int | None = None) -> Latency:
     """Latency of the loaded program's method on fixed inputs: what a caller of ExecuTorch's Python runtime
     waits for, inputs bound and outputs returned (for interleaving with other engines: pte_runner)."""
-    return measure(pte_runner(path, inputs), runs, warmup)
+    return measure(pte_runner(path, inputs, threads), runs, warmup)
 
 
-def pte_runner(path, inputs: dict[str, np.ndarray]) -> Callable[[], object]:
+def pte_runner(path, inputs: dict[str, np.ndarray], threads: int | None = None) -> Callable[[], object]:
     """One call of the delegated program on fixed inputs."""
-    program = DelegatedProgram(path)
+    program = DelegatedProgram(path, threads)
     args = program.feed(inputs)
     return lambda: program.execute(args)
 
@@ -330,12 +351,12 @@ def compare(ieg_path, pte_path, inputs: dict[str, np.ndarray], runs: int = 30, w
             threads: int = 1) -> dict:
     """Median ms of the engine (intedge.runtime.Session) and of the delegated .pte in ExecuTorch's runtime,
     on the same inputs, timed in interleaved blocks in this process, and their ratio (.pte / engine).
-    The engine runs on `threads`; the .pte on its own count (export_delegated's, or $INTEDGE_THREADS)."""
+    Both run on `threads`."""
     from intedge.profilers.bench import _interleaved
     from intedge.runtime import Session
 
     session = Session(ieg_path, threads=threads)
-    runners = {"engine": lambda: session.run(inputs), "pte": pte_runner(pte_path, inputs)}
+    runners = {"engine": lambda: session.run(inputs), "pte": pte_runner(pte_path, inputs, threads)}
     times = _interleaved(runners, runs, warmup, progress=False, label="")
     medians = {k: float(np.median(t)) for k, t in times.items()}
     return {"engine_ms": round(medians["engine"], 4), "pte_ms": round(medians["pte"], 4),

@@ -60,8 +60,12 @@ def test_thread_counts_give_the_same_integers(every_op_pte, tmp_path, monkeypatc
     monkeypatch.setenv("INTEDGE_THREADS", "3")  # the environment wins over the compile spec
     assert_exact(ed.run_pte(path, x), want)
     monkeypatch.setenv("INTEDGE_THREADS", "many")
+    run = ed.load(path, threads=2)  # the loader's count wins over both
+    assert all(np.array_equal(a, b) for a, b in zip(run(list(x.values())), want.values()))
     with pytest.raises(ed.DelegateRunError, match="INTEDGE_THREADS is not an integer"):
         ed.run_pte(path, x)
+    with pytest.raises(ed.DelegateRunError, match="threads must be an int"):
+        ed.load(path, threads=-1)
 
 
 def _corrupt(path, tmp_path, at: int, data: bytes):

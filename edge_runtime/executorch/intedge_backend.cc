@@ -2,13 +2,19 @@
 // engine, through the C API only (libintedge.so).
 //
 // The blob comes from intedge.exporters.executorch_delegate: one delegate call that takes the graph's
-// inputs and returns its outputs, in the graph's order. Compile specs (all optional):
-//   threads  decimal text, >= 1: the engine's thread count. $INTEDGE_THREADS, when set, wins; default 1.
+// inputs and returns its outputs, in the graph's order. The engine's thread count for a program being
+// loaded, first that is set of:
+//   the backend option "threads" (int >= 1, 0 unsets it; executorch::runtime::set_option("IntedgeBackend",
+//       ...), or intedge_executorch_set_threads() from Python, whose runtime does not expose set_option);
+//   $INTEDGE_THREADS;
+//   the compile spec "threads" (decimal text, written by export_delegated(threads=N));
+//   1.
 // The kernel path is the engine's choice ($INTEDGE_ISA, else the best this CPU has).
 //
 // Errors are intedge's messages, logged with ET_LOG and kept per thread for
 // intedge_executorch_last_error(): ExecuTorch's Python runtime reports only an error code, and the
 // exporter's run_pte puts the message into the exception it raises.
+#include <atomic>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -16,6 +22,7 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <executorch/runtime/backend/interface.h>
@@ -33,6 +40,8 @@ using executorch::runtime::ArrayRef;
 using executorch::runtime::BackendExecutionContext;
 using executorch::runtime::BackendInitContext;
 using executorch::runtime::BackendInterface;
+using executorch::runtime::BackendOption;
+using executorch::runtime::BackendOptionContext;
 using executorch::runtime::CompileSpec;
 using executorch::runtime::DelegateHandle;
 using executorch::runtime::Error;
@@ -83,7 +92,10 @@ bool ToDtype(ScalarType type, ie_dtype* dtype) {
   }
 }
 
-// $INTEDGE_THREADS, else the `threads` compile spec, else 1; 0 when the one given is not an integer >= 1.
+constexpr long kMaxThreads = 1024;
+
+// $INTEDGE_THREADS, else the `threads` compile spec, else 1; 0 when the one given is not an integer in
+// [1, kMaxThreads]. (The backend option, when set, comes before both: init checks it.)
 int32_t ThreadCount(ArrayRef<CompileSpec> specs, const char** source) {
   std::string text;
   *source = "INTEDGE_THREADS";
@@ -101,7 +113,7 @@ int32_t ThreadCount(ArrayRef<CompileSpec> specs, const char** source) {
   char* end = nullptr;
   errno = 0;
   const long n = std::strtol(text.c_str(), &end, 10);
-  if (errno != 0 || end == text.c_str() || *end != '\0' || n < 1 || n > 1024) return 0;
+  if (errno != 0 || end == text.c_str() || *end != '\0' || n < 1 || n > kMaxThreads) return 0;
   return static_cast<int32_t>(n);
 }
 
@@ -147,8 +159,10 @@ class IntedgeBackend final : public BackendInterface {
     ie_session_options options;
     ie_session_options_init(&options);
     const char* source = nullptr;
-    options.threads = ThreadCount(compile_specs, &source);
-    if (options.threads == 0) return Fail(Error::InvalidArgument, "init: %s is not an integer in [1, 1024]", source);
+    options.threads = threads_option_ > 0 ? threads_option_.load() : ThreadCount(compile_specs, &source);
+    if (options.threads == 0) {
+      return Fail(Error::InvalidArgument, "init: %s is not an integer in [1, %ld]", source, kMaxThreads);
+    }
 
     auto* d = new (std::nothrow) Delegate;
     if (d == nullptr) return Fail(Error::MemoryAllocationFailed, "init: out of memory");
@@ -196,6 +210,28 @@ class IntedgeBackend final : public BackendInterface {
     ie_session_close(d->session);
     delete d;
   }
+
+  // "threads" (int >= 1): the thread count of the programs loaded from now on (sessions already open
+  // keep theirs); 0 unsets it.
+  Error set_option(BackendOptionContext&, const Span<BackendOption>& options) override {
+    last_error.clear();
+    for (const BackendOption& option : options) {
+      if (std::strcmp(option.key, "threads") != 0) {
+        return Fail(Error::InvalidArgument, "set_option: unknown option '%s' (IntedgeBackend takes threads)",
+                    option.key);
+      }
+      const int* n = std::get_if<int>(&option.value);
+      if (n == nullptr || *n < 0 || *n > kMaxThreads) {
+        return Fail(Error::InvalidArgument, "set_option: threads must be an int in [1, %ld], or 0 to unset",
+                    kMaxThreads);
+      }
+      threads_option_ = *n;
+    }
+    return Error::Ok;
+  }
+
+ private:
+  std::atomic<int32_t> threads_option_{0};  // 0: not set
 };
 
 IntedgeBackend backend;
@@ -209,6 +245,15 @@ IntedgeBackend backend;
 }();
 
 }  // namespace
+
+// executorch::runtime::set_option("IntedgeBackend", {threads}) for callers without its C++ types;
+// returns its Error code (0: Ok).
+extern "C" __attribute__((visibility("default"))) int intedge_executorch_set_threads(int threads) {
+  BackendOption option;
+  std::strncpy(option.key, "threads", sizeof option.key - 1);
+  option.value = threads;
+  return static_cast<int>(executorch::runtime::set_option("IntedgeBackend", Span<BackendOption>(&option, 1)));
+}
 
 // This thread's last error message from init or execute ("" when the last call succeeded): what run_pte
 // puts into the Python exception.
