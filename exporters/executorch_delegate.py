@@ -31,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -349,19 +350,30 @@ def pte_runner(path, inputs: dict[str, np.ndarray], threads: int | None = None) 
 
 def compare(ieg_path, pte_path, inputs: dict[str, np.ndarray], runs: int = 30, warmup: int = 5,
             threads: int = 1) -> dict:
-    """Median ms of the engine (intedge.runtime.Session) and of the delegated .pte in ExecuTorch's runtime,
-    on the same inputs, timed in interleaved blocks in this process, and their ratio (.pte / engine).
-    Both run on `threads`."""
-    from intedge.profilers.bench import _interleaved
+    """Median and minimum ms of the engine (intedge.runtime.Session) and of the delegated .pte in
+    ExecuTorch's runtime, on the same inputs and `threads`, and the ratios (.pte / engine). The two
+    alternate call by call, each pair in turn order, so a neighbour's load on a shared machine falls on
+    both alike (intedge bench's blocks would let it fall on one: they exist for thread pools that spin
+    after a run, which alternating calls on several threads would also meet)."""
     from intedge.runtime import Session
 
     session = Session(ieg_path, threads=threads)
     runners = {"engine": lambda: session.run(inputs), "pte": pte_runner(pte_path, inputs, threads)}
-    times = _interleaved(runners, runs, warmup, progress=False, label="")
-    medians = {k: float(np.median(t)) for k, t in times.items()}
-    return {"engine_ms": round(medians["engine"], 4), "pte_ms": round(medians["pte"], 4),
-            "ratio": round(medians["pte"] / medians["engine"], 4), "runs": runs, "threads": threads,
-            "isa": session.isa}
+    for run in runners.values():
+        for _ in range(warmup):
+            run()
+    times: dict[str, list[float]] = {k: [] for k in runners}
+    for i in range(runs):
+        for name in sorted(runners, reverse=i % 2 == 1):
+            t0 = time.perf_counter()
+            runners[name]()
+            times[name].append((time.perf_counter() - t0) * 1e3)
+    median = {k: float(np.median(t)) for k, t in times.items()}
+    low = {k: float(np.min(t)) for k, t in times.items()}
+    return {"engine_ms": round(median["engine"], 4), "pte_ms": round(median["pte"], 4),
+            "ratio": round(median["pte"] / median["engine"], 4), "engine_min_ms": round(low["engine"], 4),
+            "pte_min_ms": round(low["pte"], 4), "min_ratio": round(low["pte"] / low["engine"], 4), "runs": runs,
+            "threads": threads, "isa": session.isa}
 
 
 def _bench(model: str, weights: str, runs: int, repeat: int, work: Path) -> list[dict]:
