@@ -13,6 +13,9 @@ from pathlib import Path
 from intedge.extras import require
 from intedge.ir.graph import Graph
 
+from . import executorch_delegate
+from .executorch_delegate import INPUT_NAMES_METHOD
+
 SUFFIX = ".pte"
 
 
@@ -29,12 +32,16 @@ def export(graph: Graph, path: Path) -> None:
 
 def load(path: Path, threads: int = 1):
     """A callable running the file's forward method in ExecuTorch's Python runtime: list of arrays in the
-    graph's input order → list of arrays in its output order. ExecuTorch's portable kernels use one thread."""
+    graph's input order → list of arrays in its output order. ExecuTorch's portable kernels use one thread;
+    a .pte delegated to intedge's engine (export_delegated) runs with `threads`."""
     import torch
 
     Runtime = require("executorch.runtime", "peers", "running a .pte").Runtime
 
-    method = Runtime.get().load_program(Path(path)).load_method("forward")
+    program = Runtime.get().load_program(Path(path))
+    if INPUT_NAMES_METHOD in program.method_names:  # written by export_delegated: intedge's backend runs it
+        return executorch_delegate.load(path, threads)
+    method = program.load_method("forward")
 
     def run(inputs):
         return [t.numpy() for t in method.execute([torch.from_numpy(x) for x in inputs])]
