@@ -122,7 +122,12 @@ class _TorchOps:
         return self.torch.amax(x, dim=axis, keepdim=True)
 
     def sum(self, x, axis: int):
-        return self.torch.sum(x, dim=axis, keepdim=True, dtype=self.torch.int64)
+        t = self.torch
+        if t.compiler.is_exporting():
+            # ExecuTorch 1.5.1's kernel library sums int64 through float (off by 2 on 96 values below 2^29);
+            # its cumsum is exact, so an exported sum is the running sum's last entry.
+            return t.cumsum(x, dim=axis, dtype=t.int64).narrow(axis, x.shape[axis] - 1, 1)
+        return t.sum(x, dim=axis, keepdim=True, dtype=t.int64)
 
     def cumsum(self, x, axis: int):
         return self.torch.cumsum(x, dim=axis, dtype=self.torch.int64)

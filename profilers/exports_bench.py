@@ -11,6 +11,7 @@ The README's export tables are this command's output.
 
 from __future__ import annotations
 
+import functools
 import tempfile
 import time
 from collections.abc import Callable
@@ -43,6 +44,8 @@ class ExportRow:
     export_s: float
     runtime_ms: float
     engine_ms: float
+    delegate_ms: float | None = None  # .pte: the graph delegated to intedge's engine (IntedgeBackend)
+    delegate_exact: bool | None = None
     standard: str | None = None  # the runtime's own int8 path for the float model
     standard_ms: float | None = None
     standard_bytes: int | None = None
@@ -64,8 +67,22 @@ def _ort_int8(model, example, calibration, work: Path, weights: str) -> _Standar
     return _Standard("ONNX Runtime int8 (quantize_dynamic)", path, lambda x: peers.ort_runner(path, x, 1))
 
 
+def _executorch_int8(model, example, calibration, work: Path, weights: str) -> _Standard:
+    scheme = "static-int8" if weights == "w8" else "8da4w"
+    program = peers.executorch_int8_program(model, example, calibration, scheme)
+    return _Standard(f"ExecuTorch XNNPACK {'pt2e static int8' if weights == 'w8' else '8da4w'}", program,
+                     functools.partial(peers.executorch_runner, program, threads=1))
+
+
+def _litert_int8(model, example, calibration, work: Path, weights: str) -> _Standard:
+    tflite = peers.litert_int8_model(model, example, calibration, "dynamic-int8")
+    return _Standard("LiteRT dynamic int8 (ai-edge-quantizer)", tflite,
+                     functools.partial(peers.litert_runner, tflite, threads=1))
+
+
 # format → builder of its standard int8 path (model, example, calibration, work folder, weights)
-STANDARD_PATHS: dict[str, Callable[..., _Standard]] = {"onnx": _ort_int8}
+STANDARD_PATHS: dict[str, Callable[..., _Standard]] = {"pte": _executorch_int8, "tflite": _litert_int8,
+                                                       "onnx": _ort_int8}
 
 
 @dataclass
@@ -86,16 +103,6 @@ class _Model:
 
     def score(self, pred: np.ndarray) -> float:
         return float(self.spec.evaluate(pred, self.float_pred if self.spec.metric == "cosine" else self.targets))
-
-
-def _predict(make_runner: Callable[[tuple[np.ndarray, ...]], Callable[[], object]], inputs) -> np.ndarray:
-    """A batch-1 runner over every test input, its first output stacked (what the zoo's scorers take)."""
-    preds = []
-    for k in range(len(inputs[0])):
-        out = make_runner(tuple(np.ascontiguousarray(x[k:k + 1]) for x in inputs))()
-        first = out[0] if isinstance(out, (list, tuple)) else next(iter(out.values()))
-        preds.append(np.asarray(first.numpy() if hasattr(first, "numpy") else first))
-    return np.concatenate(preds)
 
 
 def run(models=MODELS, weights=WEIGHTS, formats=None, runs: int = 20, limit: int = 100,
@@ -147,44 +154,58 @@ def _rows(m: _Model, weights: str, formats: list[str], work: Path, runs: int, pr
                         export_s, 0.0, 0.0, accuracy=accuracy, metric=m.spec.metric,
                         float_accuracy=m.score(m.float_pred))
         runners = {"artifact": lambda: artifact(example), "engine": lambda: session.run(feed)}  # noqa: B023 - used now
+        if fmt == "pte":  # the fast .pte too: the same graph delegated to intedge's engine inside ExecuTorch
+            from intedge.exporters import executorch_delegate
+
+            delegated = work / f"{g.name}-delegate.pte"
+            executorch_delegate.export_delegated(g, delegated)
+            run_delegated = executorch_delegate.load(delegated, threads=1)
+            row.delegate_exact = not exporters.check(g, run_delegated, real + exporters.random_feeds(g, 1))
+            runners["delegate"] = lambda: run_delegated(example)  # noqa: B023 - used now
         standard = _standard(fmt, m, calibration, work, weights)
-        if standard is not None:
+        if isinstance(standard, str):
+            row.standard = standard
+        else:
             runners["standard"] = standard.runner(tuple(np.ascontiguousarray(x[:1]) for x in m.inputs))
             row.standard = standard.label
             row.standard_bytes = (len(standard.artifact) if isinstance(standard.artifact, bytes)
                                   else standard.artifact.stat().st_size)
-            row.standard_accuracy = m.score(_predict(standard.runner, m.inputs))
+            row.standard_accuracy = m.score(peers.predict(
+                standard.runner, [tuple(x[k:k + 1] for x in m.inputs) for k in range(len(m.inputs[0]))]))
         times = _interleaved(runners, runs, 3, False, "")
         row.runtime_ms, row.engine_ms = float(np.median(times["artifact"])), float(np.median(times["engine"]))
         row.standard_ms = float(np.median(times["standard"])) if "standard" in times else None
+        row.delegate_ms = float(np.median(times["delegate"])) if "delegate" in times else None
         rows.append(row)
     return rows
 
 
-def _standard(fmt: str, m: _Model, calibration, work: Path, weights: str) -> _Standard | None:
-    build = STANDARD_PATHS.get(fmt)
-    if build is None:
-        return None
+def _standard(fmt: str, m: _Model, calibration, work: Path, weights: str) -> _Standard | str:
+    """The format's standard int8 path for the float model, or why it is left out (its extra is missing)."""
     try:
-        return build(m.module, tuple(x[:1] for x in m.inputs), calibration, work, weights)
-    except MissingExtraError:
-        return None
+        return STANDARD_PATHS[fmt](m.module, tuple(x[:1] for x in m.inputs), calibration, work, weights)
+    except MissingExtraError as e:
+        return f"left out: {e}"
 
 
 def format_tables(rows: list[ExportRow]) -> str:
     """One Markdown table per format."""
     out = []
     for fmt in dict.fromkeys(r.format for r in rows):
+        delegated = fmt == "pte"
         out += [f"**.{fmt}** (1 thread, batch 1, medians; accuracy on the first test samples)", "",
-                "| model | weights | bit-exact | bytes (.ieg) | runtime ms | intedge engine ms | standard int8 path | "
-                "its ms | its bytes | accuracy: float / intedge / standard |",
-                "|---|---|---|---|---|---|---|---|---|---|"]
+                "| model | weights | bit-exact | bytes (.ieg) | runtime ms | " + ("delegated to intedge ms | " * delegated)
+                + "intedge engine ms | standard int8 path | its ms | its bytes | accuracy: float / intedge / standard |",
+                "|---|---|---|---|---|---|---|---|---|---|" + "---|" * delegated]
         for r in (r for r in rows if r.format == fmt):
-            std = (f"{r.standard} | {r.standard_ms:.2f} | {r.standard_bytes:,}" if r.standard else "— | — | —")
+            std = (f"{r.standard} | {r.standard_ms:.2f} | {r.standard_bytes:,}" if r.standard_ms is not None
+                   else f"{r.standard} | — | —")
             acc = f"{r.float_accuracy:.3f} / {r.accuracy:.3f} / " + (
                 f"{r.standard_accuracy:.3f}" if r.standard_accuracy is not None else "—")
-            out.append(f"| {r.model} | {r.weights.upper()}A8 | {'yes' if r.exact else 'NO'} | {r.artifact_bytes:,} "
-                       f"({r.ieg_bytes:,}) | {r.runtime_ms:.2f} | {r.engine_ms:.2f} | {std} | {acc} ({r.metric}) |")
+            exact = "yes" if r.exact and r.delegate_exact is not False else "NO"
+            delegate = f"{r.delegate_ms:.2f} | " if delegated else ""
+            out.append(f"| {r.model} | {r.weights.upper()}A8 | {exact} | {r.artifact_bytes:,} ({r.ieg_bytes:,}) | "
+                       f"{r.runtime_ms:.2f} | {delegate}{r.engine_ms:.2f} | {std} | {acc} ({r.metric}) |")
         out.append("")
     return "\n".join(out)
 

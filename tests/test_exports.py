@@ -11,7 +11,7 @@ from intedge.cli import main
 from tests.zoo_graphs import zoo_graph
 
 FORMATS = list(exporters.FORMATS)
-ZOO = ["vit-fmnist", "segmenter-fmnist", "swin-fmnist", "minilm"]
+ZOO = ["vit-fmnist", "segmenter-fmnist", "minilm"]  # the three; swin-fmnist exports exactly too (docs/exports.md)
 
 
 @pytest.mark.slow
