@@ -2,7 +2,7 @@
 
     intedge.export(graph, "model.onnx")            # or .pte / .tflite; format= when the suffix says nothing
     run = intedge.exporters.load("model.onnx")     # the stock runtime: [inputs] → [outputs], graph order
-    intedge.exporters.check(graph, "model.onnx")   # [] when it computes the reference's integers on test feeds
+    intedge.exporters.check(graph, run, intedge.exporters.random_feeds(graph, 2))   # [] when every output is ==
 
 One module per format, each with `export(graph, path)` and `load(path, threads)`:
 * to_pte.py    — ExecuTorch, portable kernels: the spec traced into integer ATen ops (torch_program.py);

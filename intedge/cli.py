@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -205,26 +206,38 @@ def _convert(args) -> int:
 
 def _export_source(args):
     """(graph, real feeds): a .ieg with the -i inputs, or a zoo model converted here with its first test inputs."""
+    from intedge import reference
     from intedge.converters import zoo
+    from intedge.exporters import ExportError
     from intedge.ir import load
     from intedge.ir.graph import NUMPY_DTYPE
 
     if args.model in zoo.ZOO:
+        if args.input:
+            raise ExportError("-i is for a .ieg: a zoo model's real inputs are its own test inputs")
         import torch
 
         from intedge.converters.convert import Converter
 
         z = zoo.get(args.model)
-        items = z.calibration_set(args.calib)
+        items = z.calibration_set(args.calib or 8)
+        weights = args.weights or "w8"
         conv = Converter.calibrate(z.build(), tuple(torch.as_tensor(x) for x in items[0]), items, progress=False,
-                                   **(z.conversion | {"weights": args.weights}))
-        g = conv.graph(batch=1, name=f"{args.model}-{args.weights}")
+                                   **(z.conversion | {"weights": weights}))
+        g = conv.graph(batch=1, name=f"{args.model}-{weights}")
         inputs, _ = z.test_set()
         feeds = [{g.tensors[t].name: x[k:k + 1].astype(NUMPY_DTYPE[g.tensors[t].dtype]) for t, x in zip(g.inputs, inputs)}
                  for k in range(args.feeds)]
         return g, feeds
+    if args.weights or args.calib:
+        raise ExportError("--weights and --calib are for a zoo model; a .ieg is converted already")
+    if not Path(args.model).exists():
+        raise ExportError(f"{args.model}: no such file, nor a zoo model ({', '.join(zoo.ZOO)})")
     g = load(args.model)
-    return g, [_load_inputs(g, args.input)] if args.input else []
+    real = [_load_inputs(g, args.input)] if args.input else []
+    for feed in real:  # before minutes of exporting: inputs the check could not use
+        reference.check_inputs(g, feed)
+    return g, real
 
 
 def _export_paths(args, stem: str, formats: list[str]) -> dict[str, Path]:
@@ -235,7 +248,8 @@ def _export_paths(args, stem: str, formats: list[str]) -> dict[str, Path]:
     if len(formats) == 1 and out.suffix == f".{formats[0]}":
         return {formats[0]: out}
     if out.suffix in (".pte", ".tflite", ".onnx"):
-        raise ExportError(f"-o {out}: a {out.suffix} file for --to {','.join(formats)}; give a folder, or one format")
+        raise ExportError(f"-o {out}: its suffix does not match --to {formats[0]}" if len(formats) == 1 else
+                          f"-o {out}: a {out.suffix} file for --to {','.join(formats)}; give a folder, or one format")
     return {f: out / f"{stem}{'-delegate' if args.delegate else ''}.{f}" for f in formats}
 
 
@@ -253,11 +267,16 @@ def _export(args) -> int:
         print(f"note: {g.dynamic[0]!r} is dynamic; the exports are static at its bound, {g.dynamic[1]}", file=sys.stderr)
         g = g.at_length(g.dynamic[1])
     paths = _export_paths(args, Path(args.model).stem if args.model.endswith(".ieg") else g.name, formats)
+    for path in paths.values():  # before minutes of exporting: a folder we cannot write into
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tempfile.TemporaryFile(dir=path.parent).close()
+        except OSError as e:
+            raise ExportError(f"-o: cannot write into {path.parent} ({e.strerror})") from None
     feeds = exporters.random_feeds(g, args.feeds) + real
     failed = False
     for fmt, path in paths.items():
         t0 = time.perf_counter()
-        path.parent.mkdir(parents=True, exist_ok=True)
         if args.delegate:
             from intedge.exporters.executorch_delegate import export_delegated
 
@@ -271,11 +290,12 @@ def _export(args) -> int:
         kinds = f"{args.feeds} random" + (f" + {len(real)} real" if real else "")
         if problems:
             failed = True
-            print(f"  check FAILED on {kinds} inputs: {len(problems)} output(s) differ from the reference:")
+            print(f"  check FAILED on {kinds} inputs: {len(problems)} (input, output) pair(s) differ from the "
+                  "reference:")
             for line in problems[:20]:
                 print(f"    {line}")
         else:
-            print(f"  check: bit-exact with the reference executor on {kinds} inputs ({len(g.outputs)} outputs)")
+            print(f"  check: bit-exact with the reference executor on {kinds} inputs (every output)")
     return 1 if failed else 0
 
 
@@ -517,12 +537,13 @@ def main(argv: list[str] | None = None) -> int:
                    "p90_ms}], ...}")
     p.set_defaults(func=_bench)
 
-    p = sub.add_parser("export", help="write a .ieg as ExecuTorch .pte, LiteRT .tflite or ONNX, exact in each runtime",
+    p = sub.add_parser("export", help="write a .ieg or zoo model as ExecuTorch .pte, LiteRT .tflite or ONNX, exact in each",
                        description="Export an integer graph to the runtimes phones carry. The artifact computes, in "
                        "the stock runtime (ExecuTorch's portable kernels, the LiteRT interpreter, ONNX Runtime), "
                        "exactly the integers of intedge's reference executor: no float op between the input "
                        "quantizer and the output dequantizer (docs/exports.md). MODEL is a .ieg file, or a zoo name "
-                       f"({', '.join(ZOO_NAMES)}) converted first. Exit status 1 when --check finds a mismatch.")
+                       f"({', '.join(ZOO_NAMES)}) converted first. Files are named after MODEL: OUT/vit.onnx, "
+                       "OUT/vit-delegate.pte, OUT/vit-fmnist-w8.onnx. Exit status 1 when --check finds a mismatch.")
     p.add_argument("model", metavar="MODEL", help="a .ieg file, or a zoo name")
     p.add_argument("--to", required=True, metavar="FORMAT",
                    help="pte, tflite, onnx, a comma-separated list of them, or all")
@@ -538,9 +559,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--delegate", action="store_true",
                    help="pte: delegate the whole graph to intedge's engine (the ExecuTorch IntedgeBackend, "
                    "docs/exports.md) instead of the portable kernels")
-    p.add_argument("--weights", choices=["w8", "w4"], default="w8", help="a zoo model's weights (default w8)")
-    p.add_argument("--calib", type=_at_least(1), default=8, metavar="N",
-                   help="a zoo model's calibration inputs (default 8)")
+    p.add_argument("--weights", choices=["w8", "w4"], help="a zoo model's weights (default w8)")
+    p.add_argument("--calib", type=_at_least(1), metavar="N", help="a zoo model's calibration inputs (default 8)")
     p.set_defaults(func=_export)
 
     args = parser.parse_args(argv)

@@ -35,6 +35,16 @@ def check_input_names(names: list[str], inputs: dict) -> None:
         raise ExecutionError(f"inputs: {', '.join(problems)} (the graph takes {names})")
 
 
+def check_inputs(graph: Graph, inputs: dict) -> None:
+    """Refuse inputs whose names, dtypes or shapes are not a static graph's (no silent casts)."""
+    names = {graph.tensors[i].name: i for i in graph.inputs}
+    check_input_names(list(names), inputs)
+    for name, tid in names.items():
+        t, x = graph.tensors[tid], np.asarray(inputs[name])
+        if x.dtype != NUMPY_DTYPE[t.dtype] or tuple(x.shape) != t.shape:
+            raise ExecutionError(f"input {name!r}: expected {t.dtype}{list(t.shape)}, got {x.dtype}{list(x.shape)}")
+
+
 def _numpy_kernels() -> dict:
     return vars(iops) | vars(shape_ops)
 
@@ -134,10 +144,9 @@ def run(graph: Graph, inputs: dict[str, np.ndarray], kernels: str = "numpy", kee
         except InvalidGraphError as e:
             raise ExecutionError(f"at {dim} = {s}: {e}") from None
         values = {i: t.data for i, t in enumerate(graph.tensors) if t.is_constant}
+    check_inputs(graph, inputs)
     for name, tid in names.items():
-        t, x = graph.tensors[tid], np.asarray(inputs[name])
-        if x.dtype != NUMPY_DTYPE[t.dtype] or tuple(x.shape) != t.shape:
-            raise ExecutionError(f"input {name!r}: expected {t.dtype}{list(t.shape)}, got {x.dtype}{list(x.shape)}")
+        x = np.asarray(inputs[name])
         if check_finite and x.dtype.kind == "f" and not np.isfinite(x).all():
             bad = int(np.flatnonzero(~np.isfinite(x.reshape(-1)))[0])
             raise ExecutionError(f"input '{name}': element {bad} is {fmt(x.reshape(-1)[bad])} (refused: check_finite is on)")
@@ -148,4 +157,4 @@ def run(graph: Graph, inputs: dict[str, np.ndarray], kernels: str = "numpy", kee
     return {graph.tensors[i].name: values[i] for i in graph.outputs}
 
 
-__all__ = ["ExecutionError", "execute", "numpy_kernels", "run"]
+__all__ = ["ExecutionError", "check_inputs", "execute", "numpy_kernels", "run"]

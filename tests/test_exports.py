@@ -78,15 +78,24 @@ def test_export_cli_checks_and_exits_1_on_a_mismatch(every_op_path, tmp_path, ca
     (["--to", "jpeg"], "unknown format(s) ['jpeg']"),
     (["--to", "onnx", "--delegate"], "--delegate is for --to pte"),
     (["--to", "onnx,tflite", "-o", "x.onnx"], "give a folder, or one format"),
+    (["--to", "tflite", "-o", "x.onnx"], "its suffix does not match --to tflite"),
+    (["--to", "onnx", "--weights", "w4"], "--weights and --calib are for a zoo model"),
+    (["--to", "onnx", "-o", "/proc/x.onnx"], "cannot write into /proc"),
 ])
 def test_export_cli_refuses_bad_arguments(every_op_path, argv, message, capsys):
     assert main(["export", str(every_op_path)] + argv) == 2
     assert message in capsys.readouterr().err
 
 
-def test_export_cli_refuses_a_missing_file(tmp_path, capsys):
+def test_export_cli_refuses_a_missing_file_and_bad_inputs_before_exporting(every_op_path, tmp_path, capsys):
     assert main(["export", str(tmp_path / "nope.ieg"), "--to", "onnx"]) == 2
-    assert "nope.ieg" in capsys.readouterr().err
+    assert "nope.ieg: no such file, nor a zoo model (vit-fmnist" in capsys.readouterr().err
+    np.save(tmp_path / "img.npy", np.zeros((1, 8, 8), np.float32))
+    argv = ["export", str(every_op_path), "--to", "onnx", "-o", str(tmp_path), "--check", "-i", f"image={tmp_path / 'img.npy'}"]
+    assert main(argv) == 2
+    assert "inputs: missing ['mask', 'tokens']" in capsys.readouterr().err and not (tmp_path / "every_op.onnx").exists()
+    assert main(["export", "vit-fmnist", "--to", "onnx", "-i", str(tmp_path / "img.npy")]) == 2
+    assert "-i is for a .ieg" in capsys.readouterr().err
 
 
 def test_export_names_the_format_it_cannot_infer(every_op_path, tmp_path):
