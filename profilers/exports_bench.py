@@ -60,6 +60,7 @@ class _Standard:
     label: str
     artifact: bytes | Path
     runner: Callable[[tuple[np.ndarray, ...]], Callable[[], object]]  # batch-1 input → a 1-thread call
+    accuracy: float | None = None  # on the model's test inputs
 
 
 def _ort_int8(model, example, calibration, work: Path, weights: str) -> _Standard:
@@ -95,6 +96,8 @@ class _Model:
     inputs: tuple[np.ndarray, ...]
     targets: np.ndarray | None
     float_pred: np.ndarray = field(init=False)
+    # each format's standard path, built and scored once: only ExecuTorch's differs between W8 and W4 rows
+    standards: dict[tuple[str, str], _Standard | str] = field(default_factory=dict)
 
     def __post_init__(self):
         from intedge.converters.evaluate import predict_torch
@@ -170,8 +173,7 @@ def _rows(m: _Model, weights: str, formats: list[str], work: Path, runs: int, pr
             row.standard = standard.label
             row.standard_bytes = (len(standard.artifact) if isinstance(standard.artifact, bytes)
                                   else standard.artifact.stat().st_size)
-            row.standard_accuracy = m.score(peers.predict(
-                standard.runner, [tuple(x[k:k + 1] for x in m.inputs) for k in range(len(m.inputs[0]))]))
+            row.standard_accuracy = standard.accuracy
         times = _interleaved(runners, runs, 3, False, "")
         row.runtime_ms, row.engine_ms = float(np.median(times["artifact"])), float(np.median(times["engine"]))
         row.standard_ms = float(np.median(times["standard"])) if "standard" in times else None
@@ -181,11 +183,18 @@ def _rows(m: _Model, weights: str, formats: list[str], work: Path, runs: int, pr
 
 
 def _standard(fmt: str, m: _Model, calibration, work: Path, weights: str) -> _Standard | str:
-    """The format's standard int8 path for the float model, or why it is left out (its extra is missing)."""
-    try:
-        return STANDARD_PATHS[fmt](m.module, tuple(x[:1] for x in m.inputs), calibration, work, weights)
-    except MissingExtraError as e:
-        return f"left out: {e}"
+    """The format's standard int8 path for the float model, scored on the test inputs, or why it is left out
+    (its extra is missing); built once per model and format (and weights, for ExecuTorch's two schemes)."""
+    key = (fmt, weights if fmt == "pte" else "")
+    if key not in m.standards:
+        try:
+            standard = STANDARD_PATHS[fmt](m.module, tuple(x[:1] for x in m.inputs), calibration, work, weights)
+            standard.accuracy = m.score(peers.predict(
+                standard.runner, [tuple(x[k:k + 1] for x in m.inputs) for k in range(len(m.inputs[0]))]))
+            m.standards[key] = standard
+        except MissingExtraError as e:
+            m.standards[key] = f"left out: {e}"
+    return m.standards[key]
 
 
 def format_tables(rows: list[ExportRow]) -> str:
