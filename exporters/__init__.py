@@ -17,6 +17,8 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
+import numpy as np
+
 from intedge.ir.graph import Graph
 
 from .errors import ExportError
@@ -55,4 +57,10 @@ def load(path, threads: int = 1, format: str | None = None):
     return exporter(format_of(path, format)).load(Path(path), threads)
 
 
-__all__ = ["FORMATS", "ExportError", "check", "export", "exporter", "format_of", "load", "random_feeds"]
+def input_specs(path, format: str | None = None) -> list[tuple[np.dtype, tuple[int, ...]]]:
+    """Each input's dtype and shape, in the order load's callable takes them, as the runtime reports them."""
+    return exporter(format_of(path, format)).input_specs(Path(path))
+
+
+__all__ = ["FORMATS", "ExportError", "check", "export", "exporter", "format_of", "input_specs", "load",
+           "random_feeds"]

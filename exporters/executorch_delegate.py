@@ -26,10 +26,6 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import operator
-import os
-import shutil
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -40,6 +36,7 @@ import numpy as np
 from intedge import reference
 from intedge.extras import require
 from intedge.ir import Graph
+from intedge.native_build import NativeBuildError, cached_build, key_of
 from intedge.profilers.latency import Latency, measure
 
 from .errors import ExportError
@@ -59,13 +56,13 @@ OUTPUT_NAMES_METHOD = "intedge_output_names"
 IO_DTYPES = ("int8", "uint8", "int16", "int32", "int64", "float32")  # what ie_tensor and ExecuTorch share
 
 # ExecuTorch's ScalarType codes of IO_DTYPES (runtime/core/portable_type/scalar_type.h), as MethodMeta gives them
-_SCALAR_TYPES = {0: "uint8", 1: "int8", 2: "int16", 3: "int32", 4: "int64", 6: "float32"}
+SCALAR_TYPES = {0: "uint8", 1: "int8", 2: "int16", 3: "int32", 4: "int64", 6: "float32"}
 
 _SOURCE = Path(__file__).resolve().parent.parent / "edge_runtime" / "executorch"
 _LIBRARY_NAME = "libintedge_executorch.so"
 
 
-class BackendBuildError(RuntimeError):
+class BackendBuildError(NativeBuildError):
     """The backend library could not be built or loaded; the message names the step and its output."""
 
 
@@ -175,12 +172,6 @@ _threads_lock = threading.Lock()
 _loaded: ctypes.CDLL | None = None
 
 
-def _cache_root() -> Path:
-    if os.environ.get("INTEDGE_CACHE_DIR"):
-        return Path(os.environ["INTEDGE_CACHE_DIR"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "intedge"
-
-
 def _engine_library() -> Path:
     """libintedge.so, which pip installed beside intedge._runtime."""
     spec = importlib.util.find_spec("intedge._runtime")
@@ -191,55 +182,25 @@ def _engine_library() -> Path:
     return lib
 
 
-def _build_dir(sources: list[Path], engine: Path, executorch_root: Path) -> Path:
-    """One folder per backend source, engine library, and executorch install: a change to any rebuilds. The
-    paths count too: the library finds libintedge.so and libexecutorch.so by absolute path (its RUNPATH),
-    and one linked to another environment's libexecutorch.so would register in that copy's registry."""
-    h = hashlib.sha256()
-    for f in sources + [engine]:
-        h.update(f.read_bytes())
-    h.update(f"{engine}\n{executorch_root}\n{importlib.metadata.version('executorch')}".encode())
-    return _cache_root() / f"executorch-backend-{h.hexdigest()[:16]}"
-
-
-def _run_step(what: str, command: list[str]) -> None:
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise BackendBuildError(f"building the ExecuTorch backend: {what} failed ({' '.join(command)}):\n"
-                                f"{done.stdout[-4000:]}{done.stderr[-4000:]}")
-
-
 def build_backend_library() -> Path:
     """The backend library for the installed executorch and intedge, built on first use (seconds: one
     source file against libintedge.so) and cached; returns its path."""
-    # The environment's own first (the peers extra installs one), so an unactivated venv finds it too.
-    cmake = shutil.which("cmake", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    if cmake is None:
-        raise BackendBuildError("building the ExecuTorch backend needs cmake >= 3.28: pip install -c constraints.txt "
-                                "-e '.[peers]' in the checkout")
     if not (_SOURCE / "intedge_backend.cc").exists():
         raise BackendBuildError(f"the backend's source is not at {_SOURCE}: it builds from a checkout "
                                 "(pip install -e); see docs/exports.md")
     engine = _engine_library()
     include = _SOURCE.parent / "include"
     executorch_root = Path(importlib.util.find_spec("executorch.exir").origin).parent.parent
-    out = _build_dir([_SOURCE / "intedge_backend.cc", _SOURCE / "CMakeLists.txt", include / "intedge/intedge.h"],
-                     engine, executorch_root)
-    library = out / _LIBRARY_NAME
-    if library.exists():
-        return library
-    print(f"intedge: building the ExecuTorch backend into {out} (once)", file=sys.stderr)
-    staging = out.with_name(out.name + f".tmp{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    _run_step("configuring", [cmake, "-S", str(_SOURCE), "-B", str(staging), "-DCMAKE_BUILD_TYPE=Release",
-                              f"-DCMAKE_PREFIX_PATH={executorch_root}", f"-DINTEDGE_LIBRARY={engine}",
-                              f"-DINTEDGE_INCLUDE_DIR={include}"])
-    _run_step("compiling", [cmake, "--build", str(staging), "--parallel", "2"])
-    try:  # another process may have finished the same build first: theirs is as good
-        staging.rename(out)
-    except OSError:
-        shutil.rmtree(staging, ignore_errors=True)
-    return library
+    # The paths count too: the library finds libintedge.so and libexecutorch.so by absolute path (its
+    # RUNPATH), and one linked to another environment's libexecutorch.so would register in that copy's registry.
+    key = key_of([_SOURCE / "intedge_backend.cc", _SOURCE / "CMakeLists.txt", include / "intedge/intedge.h", engine],
+                 str(engine), str(executorch_root), importlib.metadata.version("executorch"))
+    try:
+        return cached_build("the ExecuTorch backend", f"executorch-backend-{key}", _SOURCE,
+                            [f"-DCMAKE_PREFIX_PATH={executorch_root}", f"-DINTEDGE_LIBRARY={engine}",
+                             f"-DINTEDGE_INCLUDE_DIR={include}"], _LIBRARY_NAME)
+    except NativeBuildError as e:
+        raise BackendBuildError(str(e)) from None
 
 
 def load_backend_library() -> Path:
@@ -287,7 +248,7 @@ class DelegatedProgram:
                 if threads is not None:
                     _loaded.intedge_executorch_set_threads(0)
         meta = self.method.metadata
-        self.input_specs = [(np.dtype(_SCALAR_TYPES.get(t.dtype(), "V")), tuple(t.sizes()))
+        self.input_specs = [(np.dtype(SCALAR_TYPES.get(t.dtype(), "V")), tuple(t.sizes()))
                             for t in map(meta.input_tensor_meta, range(meta.num_inputs()))]
 
     def feed(self, inputs: dict[str, np.ndarray]) -> list:

@@ -474,6 +474,17 @@ def export(graph: Graph, path: Path) -> None:
     onnx.save(translate(program(graph), *names), str(path))
 
 
+_ONNX_TYPES = {"tensor(int8)": "int8", "tensor(uint8)": "uint8", "tensor(int16)": "int16", "tensor(int32)": "int32",
+               "tensor(int64)": "int64", "tensor(float)": "float32"}
+
+
+def input_specs(path: Path) -> list[tuple[np.dtype, tuple[int, ...]]]:
+    import onnxruntime as ort
+
+    inputs = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).get_inputs()
+    return [(np.dtype(_ONNX_TYPES[i.type]), tuple(i.shape)) for i in inputs]
+
+
 def load(path: Path, threads: int = 1):
     """A callable running the model in ONNX Runtime (CPU, default graph optimizations, `threads` intra-op
     threads): list of arrays in the graph's input order → list of arrays in its output order."""

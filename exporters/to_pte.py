@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from intedge.extras import require
 from intedge.ir.graph import Graph
 
 from . import executorch_delegate
-from .executorch_delegate import INPUT_NAMES_METHOD
+from .executorch_delegate import INPUT_NAMES_METHOD, SCALAR_TYPES
 
 SUFFIX = ".pte"
 
@@ -28,6 +30,13 @@ def export(graph: Graph, path: Path) -> None:
 
     edge = to_edge(traced(graph), compile_config=EdgeCompileConfig(_core_aten_ops_exception_list=list(SHIFT_OPS)))
     Path(path).write_bytes(edge.to_executorch().buffer)
+
+
+def input_specs(path: Path) -> list[tuple[np.dtype, tuple[int, ...]]]:
+    Runtime = require("executorch.runtime", "peers", "running a .pte").Runtime
+    meta = Runtime.get().load_program(Path(path)).metadata("forward")
+    return [(np.dtype(SCALAR_TYPES.get(t.dtype(), "V")), tuple(t.sizes()))
+            for t in map(meta.input_tensor_meta, range(meta.num_inputs()))]
 
 
 def load(path: Path, threads: int = 1):

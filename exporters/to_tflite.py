@@ -64,6 +64,13 @@ def to_bytes(graph: Graph) -> bytes:
     return _Lowering(graph).model()
 
 
+def input_specs(path: Path) -> list[tuple[np.dtype, tuple[int, ...]]]:
+    from ai_edge_litert.interpreter import Interpreter
+
+    return [(np.dtype(d["dtype"]), tuple(int(n) for n in d["shape"]))
+            for d in Interpreter(model_path=str(path)).get_input_details()]
+
+
 def load(path: Path, threads: int = 1, *, reference_kernels: bool = False):
     """A callable running the file in LiteRT's interpreter (default resolver with XNNPACK, or with
     reference_kernels its BUILTIN_REF resolver): input arrays in the graph's order → output arrays."""

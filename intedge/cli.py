@@ -210,25 +210,14 @@ def _export_source(args):
     from intedge.converters import zoo
     from intedge.exporters import ExportError
     from intedge.ir import load
-    from intedge.ir.graph import NUMPY_DTYPE
 
     if args.model in zoo.ZOO:
         if args.input:
             raise ExportError("-i is for a .ieg: a zoo model's real inputs are its own test inputs")
-        import torch
-
-        from intedge.converters.convert import Converter
-
         z = zoo.get(args.model)
-        items = z.calibration_set(args.calib or 8)
         weights = args.weights or "w8"
-        conv = Converter.calibrate(z.build(), tuple(torch.as_tensor(x) for x in items[0]), items, progress=False,
-                                   **(z.conversion | {"weights": weights}))
-        g = conv.graph(batch=1, name=f"{args.model}-{weights}")
-        inputs, _ = z.test_set()
-        feeds = [{g.tensors[t].name: x[k:k + 1].astype(NUMPY_DTYPE[g.tensors[t].dtype]) for t, x in zip(g.inputs, inputs)}
-                 for k in range(args.feeds)]
-        return g, feeds
+        g = z.calibrated(weights, args.calib or 8).graph(batch=1, name=f"{args.model}-{weights}")
+        return g, z.test_feeds(g, args.feeds)
     if args.weights or args.calib:
         raise ExportError("--weights and --calib are for a zoo model; a .ieg is converted already")
     if not Path(args.model).exists():
@@ -297,6 +286,39 @@ def _export(args) -> int:
         else:
             print(f"  check: bit-exact with the reference executor on {kinds} inputs (every output)")
     return 1 if failed else 0
+
+
+def _profile(args) -> int:
+    from intedge.profilers.profiler import profile
+    from intedge.profilers.report import compare
+    from intedge.profilers.targets import is_target
+
+    if args.plot:
+        from intedge.extras import require
+
+        require("matplotlib", "plot", "intedge profile --plot")
+    options = dict(threads=args.threads, isa=args.isa, runs=args.runs, warmup=args.warmup, weights=args.weights,
+                   measure_energy=not args.no_energy, energy_seconds=args.energy_seconds,
+                   sensors_root=args.sensors_root, ssh_options=[a for o in args.ssh_option for a in ("-o", o)],
+                   progress=not args.json and sys.stderr.isatty())
+    reports = [profile(args.model, args.target, **options)]
+    if args.compare:
+        second = (args.model, args.compare) if is_target(args.compare) else (args.compare, args.target)
+        reports.append(profile(*second, **options))
+    if args.json:
+        print(json.dumps([r.to_dict() for r in reports] if args.compare else reports[0].to_dict(), indent=1))
+    else:
+        for r in reports:
+            print(r.markdown())
+        if args.compare:
+            print(compare(*reports))
+    if args.plot:
+        from intedge.profilers.plots import write_plots
+
+        for r in reports:
+            for path in write_plots(r, Path(args.plot)):
+                print(f"wrote {path}", file=sys.stderr)
+    return 0
 
 
 def _print_eval(r) -> None:
@@ -563,6 +585,37 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--calib", type=_at_least(1), metavar="N", help="a zoo model's calibration inputs (default 8)")
     p.set_defaults(func=_export)
 
+    p = sub.add_parser("profile", help="latency, memory and energy of a model here, on a board (ssh) or a phone (adb)",
+                       description="Profile a model on a target: intedge-bench (static on aarch64) and the model are "
+                       "pushed into a fresh folder there, run, and removed; the report gives latency percentiles, "
+                       "per-op time and kernels, memory, the CPU and its state, and energy per inference from the "
+                       "target's power sensors (RAPL, hwmon, Jetson INA3221, the battery) — or, where none is "
+                       "readable, why, and an estimate from op counts beside float32's (docs/profiling.md).")
+    p.add_argument("model", metavar="MODEL",
+                   help=f"a .ieg, a zoo name ({', '.join(ZOO_NAMES)}), or a .pte/.tflite/.onnx (local only: run in "
+                   "its own runtime)")
+    p.add_argument("--target", default="local", metavar="TARGET",
+                   help="local (default), ssh:[user@]host[:port] (key or ~/.ssh/config login), adb[:serial]")
+    p.add_argument("--threads", type=_at_least(1), default=1, metavar="N", help="engine threads (default 1)")
+    p.add_argument("--isa", choices=known_isas(), help="force a kernel path (default: the best the target has)")
+    p.add_argument("--runs", type=_at_least(1), default=50, metavar="N",
+                   help="timed runs (default 50; with an energy sensor, more until they last --energy-seconds)")
+    p.add_argument("--warmup", type=_at_least(0), default=5, metavar="N", help="untimed runs first (default 5)")
+    p.add_argument("--weights", choices=["w8", "w4"], help="a zoo model's weights (default w8)")
+    p.add_argument("--energy-seconds", type=float, default=2.0, metavar="S",
+                   help="with a power sensor: the timed runs last at least S seconds (default 2), after 1 s idle")
+    p.add_argument("--no-energy", action="store_true", help="skip the power sensors (the estimate is still given)")
+    p.add_argument("--compare", metavar="MODEL_OR_TARGET",
+                   help="profile a second model on the same target, or the same model on a second target, and "
+                   "print B/A ratios")
+    p.add_argument("--json", action="store_true", help="print the report as JSON (schema: docs/profiling.md)")
+    p.add_argument("--plot", metavar="DIR", help="write PNGs into DIR: per-op time, latency histogram, power "
+                   "over the run (or the energy estimate)")
+    p.add_argument("--ssh-option", action="append", default=[], metavar="OPT",
+                   help="an ssh option for ssh: targets, as ssh -o takes it (repeat); e.g. IdentityFile=~/.ssh/board")
+    p.add_argument("--sensors-root", default="/", metavar="DIR", help=argparse.SUPPRESS)  # recorded sysfs trees
+    p.set_defaults(func=_profile)
+
     args = parser.parse_args(argv)
     from intedge.extras import MissingExtraError, require
     from intedge.integer_ops import QuantizationError
@@ -581,6 +634,12 @@ def main(argv: list[str] | None = None) -> int:
         from intedge.exporters import ExportError
 
         user_errors += (ExportError,)
+    if args.command == "profile":  # a bad model or target; an unreachable target; a binary that cannot be built
+        from intedge.native_build import NativeBuildError
+        from intedge.profilers.profiler import ProfileError
+        from intedge.profilers.targets import TargetError
+
+        user_errors += (ProfileError, TargetError, NativeBuildError)
     if args.command in ("convert", "eval", "demo"):
         from intedge.converters.errors import ConversionError
 

@@ -130,14 +130,12 @@ def run(models=MODELS, weights=WEIGHTS, formats=None, runs: int = 20, limit: int
 def _rows(m: _Model, weights: str, formats: list[str], work: Path, runs: int, progress: bool) -> list[ExportRow]:
     """One model at one weight width: convert, then export, check and time each format."""
     from intedge import exporters
-    from intedge.converters.convert import Converter
     from intedge.converters.evaluate import predict_graph
     from intedge.ir.graph import NUMPY_DTYPE
     from intedge.runtime import Session
 
-    calibration = m.spec.calibration_set(CALIBRATION)
-    conv = Converter.calibrate(m.module, tuple(torch.from_numpy(x) for x in calibration[0]), calibration,
-                               progress=False, **(m.spec.conversion | {"weights": weights}))
+    conv = m.spec.calibrated(weights, CALIBRATION, m.module)
+    calibration = m.spec.calibration_set(CALIBRATION)  # the standard int8 paths calibrate on the same inputs
     g = conv.graph(batch=1, name=f"{m.name}-{weights}")
     ieg = work / f"{g.name}.ieg"
     g.save(ieg)

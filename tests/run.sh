@@ -4,7 +4,8 @@
 # aarch64 cross-build and its tests under qemu, then the whole Python suite
 # (the mutation agreement test, whole models under qemu). Needs what the
 # README's test command installs: the `all` extra, g++-aarch64-linux-gnu,
-# qemu-user-static and clang. `pytest -m "not slow"` alone is the fast tier.
+# qemu-user-static, clang and openssh-server (tests/test_profile.py starts an sshd).
+# `pytest -m "not slow"` alone is the fast tier.
 # FUZZ_SECONDS (default 60) bounds the fuzzing; INTEDGE_MUTANTS (default
 # 10000) sets the mutants per graph.
 set -euo pipefail

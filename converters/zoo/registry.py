@@ -47,6 +47,24 @@ class ZooModel:
             model.load_state_dict(torch.load(path, weights_only=True)["state_dict"])
         return model.eval()
 
+    def calibrated(self, weights: str, calibration: int, module: torch.nn.Module | None = None, **options):
+        """A Converter for this model (or `module`, built already), calibrated on the first `calibration`
+        inputs of its calibration set with its default conversion options, `weights` and `options` over them."""
+        from intedge.converters.convert import Converter
+
+        items = self.calibration_set(calibration)
+        return Converter.calibrate(module if module is not None else self.build(),
+                                   tuple(torch.from_numpy(x) for x in items[0]), items, progress=False,
+                                   **(self.conversion | {"weights": weights} | options))
+
+    def test_feeds(self, graph, n: int) -> list[dict[str, np.ndarray]]:
+        """The first n test inputs, one at a time, as feeds of `graph` (converted at batch 1)."""
+        from intedge.ir.graph import NUMPY_DTYPE
+
+        inputs, _ = self.test_set()
+        return [{graph.tensors[t].name: x[k:k + 1].astype(NUMPY_DTYPE[graph.tensors[t].dtype])
+                 for t, x in zip(graph.inputs, inputs)} for k in range(n)]
+
 
 def top1(logits: np.ndarray, labels: np.ndarray) -> float:
     return float((logits.argmax(-1) == labels).mean() * 100)

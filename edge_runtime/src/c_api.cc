@@ -276,6 +276,9 @@ size_t ie_session_arena_bytes(const ie_session* s) {
 }
 
 size_t ie_session_weight_bytes(const ie_session* s) { return s ? static_cast<size_t>(s->impl->weight_bytes()) : 0; }
+size_t ie_session_packed_weight_bytes(const ie_session* s) {
+  return s ? static_cast<size_t>(s->impl->packed_weight_bytes()) : 0;
+}
 
 int32_t ie_session_op_count(const ie_session* s) { return s ? static_cast<int32_t>(s->impl->ops().size()) : 0; }
 

@@ -138,6 +138,8 @@ int32_t ie_session_threads(const ie_session* session);
 size_t ie_session_arena_bytes(const ie_session* session);     /* activations, planned */
 size_t ie_session_weight_bytes(const ie_session* session);    /* weights the kernels read: repacked
                                                                  copies + constants used in place */
+size_t ie_session_packed_weight_bytes(const ie_session* session); /* of those, the repacked copies; the rest
+                                                                 are read in place (mapped, from a file) */
 
 /* The kernel table: one entry per op of the graph, in order. */
 typedef struct ie_op_info {

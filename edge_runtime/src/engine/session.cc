@@ -110,7 +110,7 @@ Status Session::Open(std::unique_ptr<Model> model, const SessionOptions& options
     p.alias = op->IsAlias();
     p.in_place = op->InPlaceOnInput0();
     plan_ops.push_back(p);
-    s->weight_bytes_ += op->packed_bytes();
+    s->packed_weight_bytes_ += op->packed_bytes();
     for (int t : op->packed_constants()) replaced[static_cast<size_t>(t)] = true;
     s->entries_.push_back({SignatureOf(fb_op->kind())->kind, fb_op->name() ? fb_op->name()->c_str() : "",
                            op->kernel(), 0, 0});
@@ -121,7 +121,7 @@ Status Session::Open(std::unique_ptr<Model> model, const SessionOptions& options
   for (size_t i = 0; i < tensors.size(); ++i) {
     bytes.push_back(tensors[i].bytes);
     constant.push_back(tensors[i].constant != nullptr);
-    if (tensors[i].constant && !replaced[i]) s->weight_bytes_ += tensors[i].bytes;
+    if (tensors[i].constant && !replaced[i]) s->constant_bytes_ += tensors[i].bytes;
   }
   s->plan_ = PlanMemory(plan_ops, bytes, constant, s->model_->inputs(), s->model_->outputs());
   IE_CHECK_OR_RETURN(options.max_arena_bytes == 0 || s->plan_.arena_bytes <= options.max_arena_bytes,

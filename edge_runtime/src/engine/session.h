@@ -44,7 +44,8 @@ class Session {
   const MemoryPlan& memory_plan() const { return plan_; }
   // Bytes of weights the kernels read: repacked copies, plus the file's
   // constants that are used in place.
-  int64_t weight_bytes() const { return weight_bytes_; }
+  int64_t weight_bytes() const { return packed_weight_bytes_ + constant_bytes_; }
+  int64_t packed_weight_bytes() const { return packed_weight_bytes_; }
 
   // inputs[i]: the bytes of graph input i (exactly its dtype and shape at
   // `length`); the caller has checked dtype and shape (the C API does). One
@@ -84,7 +85,8 @@ class Session {
   uint8_t* arena_ = nullptr;
   TensorData data_;
   std::unique_ptr<ThreadPool> pool_;
-  int64_t weight_bytes_ = 0;
+  int64_t packed_weight_bytes_ = 0;  // the kernels' repacked copies of constants
+  int64_t constant_bytes_ = 0;       // constants read in place (from the mapped file when opened from one)
   std::vector<std::shared_ptr<GemmKernel>> gemms_;  // per op: a qlinear's packed weights, shared by every length
   std::vector<PlanOp> plan_ops_;                     // the bound's alias and in-place choices
   std::map<int64_t, std::unique_ptr<LengthPlan>> lengths_;
