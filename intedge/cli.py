@@ -423,6 +423,17 @@ def _bench_exports(args) -> int:
     return 0 if all(r.exact and r.delegate_exact is not False for r in rows) else 1
 
 
+def _seconds(text: str) -> float:
+    """An argparse type: a duration in seconds, 0 to a day."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value <= 86400:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 86400 seconds")
+    return value
+
+
 def _at_least(low: int):
     """An argparse type: an integer >= low (argparse exits 2 with the message otherwise)."""
 
@@ -589,7 +600,7 @@ def main(argv: list[str] | None = None) -> int:
                        description="Profile a model on a target: intedge-bench (static on aarch64) and the model are "
                        "pushed into a fresh folder there, run, and removed; the report gives latency percentiles, "
                        "per-op time and kernels, memory, the CPU and its state, and energy per inference from the "
-                       "target's power sensors (RAPL, hwmon, Jetson INA3221, the battery) — or, where none is "
+                       "target's power sensors (RAPL, hwmon, Jetson INA3221, a Pi 5's PMIC, the battery) — or, where none is "
                        "readable, why, and an estimate from op counts beside float32's (docs/profiling.md).")
     p.add_argument("model", metavar="MODEL",
                    help=f"a .ieg, a zoo name ({', '.join(ZOO_NAMES)}), or a .pte/.tflite/.onnx (local only: run in "
@@ -602,7 +613,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="timed runs (default 50; with an energy sensor, more until they last --energy-seconds)")
     p.add_argument("--warmup", type=_at_least(0), default=5, metavar="N", help="untimed runs first (default 5)")
     p.add_argument("--weights", choices=["w8", "w4"], help="a zoo model's weights (default w8)")
-    p.add_argument("--energy-seconds", type=float, default=2.0, metavar="S",
+    p.add_argument("--energy-seconds", type=_seconds, default=2.0, metavar="S",
                    help="with a power sensor: the timed runs last at least S seconds (default 2), after 1 s idle")
     p.add_argument("--no-energy", action="store_true", help="skip the power sensors (the estimate is still given)")
     p.add_argument("--compare", metavar="MODEL_OR_TARGET",

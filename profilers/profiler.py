@@ -81,8 +81,10 @@ def _run_bench(target: Target, command: str, progress: bool, label: str) -> None
 
 
 def _sensors(target: Target, root: str, work: Path):
-    """The target's power sensors, found in a local mirror of its sensor files."""
+    """The target's power sensors, found in a local mirror of its sensor files and commands."""
     files, unreadable = device_info.snapshot(target, root, energy.SNAPSHOT_GLOBS)
+    for name, command in energy.SNAPSHOT_COMMANDS.items():  # empty where the command is missing or fails
+        files[f"commands/{name}"] = target.shell(f"{command} 2>/dev/null || true")
     return energy.discover(device_info.mirror(files, unreadable, work / "sensors"))
 
 
@@ -94,8 +96,8 @@ def profile(model: str | Path, target: str | Target = "local", *, threads: int =
     (local, ssh:[user@]host[:port], adb[:serial]). With sensors, the timed runs last at least
     `energy_seconds` and an idle phase of `idle_seconds` comes first; `sensors_root` is where the
     target's /sys is (a recorded tree in tests)."""
-    if runs < 1 or warmup < 0 or threads < 1:
-        raise ProfileError("--runs and --threads must be at least 1, --warmup at least 0")
+    if runs < 1 or warmup < 0 or threads < 1 or not energy_seconds >= 0 or not idle_seconds >= 0:
+        raise ProfileError("--runs and --threads must be at least 1; --warmup and --energy-seconds at least 0")
     try:
         t = target if isinstance(target, Target) else parse_target(target, ssh_options)
     except ValueError as e:
@@ -141,8 +143,9 @@ def _bench_on(t: Target, path: Path, arch: str, threads: int, isa: str | None, r
         files = sorted({f for s in sensors for f in s.files})
         if files:
             root = sensors_root.rstrip("/")
-            args += ["--sample", ",".join(f"{root}/{f}" for f in files), "--idle-ms", str(int(idle_seconds * 1000)),
-                     "--min-seconds", f"{min_seconds:g}"]
+            for f in files:  # a root-relative file, or a !command run as it is
+                args += ["--sample", f if f.startswith("!") else f"{root}/{f}"]
+            args += ["--idle-ms", str(int(idle_seconds * 1000)), "--min-seconds", f"{min_seconds:g}"]
         q = shlex.quote
         _run_bench(t, f"cd {q(remote)} && chmod +x intedge-bench && {shlex.join(args)} > result.json",
                    progress, f"{name} on {t}")

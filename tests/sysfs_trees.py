@@ -67,6 +67,16 @@ def sample(tree: Path, files: Sequence[str], idle_s: float, run_s: float, runs: 
             "run_s": run, "runs": runs}
 
 
+def standin_vcgencmd(folder: Path, output: str) -> Path:
+    """A STAND-IN for the Raspberry Pi's `vcgencmd` (no Pi here): a script in `folder` that prints `output`
+    for `vcgencmd pmic_read_adc` and fails otherwise. Returns the folder, to put first on PATH."""
+    folder.mkdir(exist_ok=True)
+    (folder / "recorded").write_text(output)
+    (folder / "vcgencmd").write_text(f'#!/bin/sh\n[ "$1" = pmic_read_adc ] && exec cat {folder / "recorded"}\nexit 1\n')
+    (folder / "vcgencmd").chmod(0o755)
+    return folder
+
+
 def write_whole(path: Path, value: int) -> None:
     # a dot-file beside the target: no sensor glob matches it, and os.replace is atomic within a directory
     temporary = path.with_name(f".{path.name}.{os.getpid()}")

@@ -4,13 +4,16 @@ advances the counters at known rates while the test samples them as the benchmar
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import subprocess
 
 import numpy as np
 import pytest
-from sysfs_trees import FIXTURES, advancing, recorded, sample
+from sysfs_trees import FIXTURES, advancing, recorded, sample, standin_vcgencmd
 
-from intedge.profilers.energy import SNAPSHOT_GLOBS, Sensor, discover, measure
+from intedge.profilers.energy import SNAPSHOT_COMMANDS, SNAPSHOT_GLOBS, Sensor, discover, measure, rpi_pmic
 from intedge.profilers.energy.discovery import NOTHING_FOUND
 
 RAPL_MAX = 262143328850
@@ -154,10 +157,10 @@ def test_an_empty_tree_has_no_sensor_and_says_where_it_looked(tmp_path):
 
 @pytest.mark.parametrize("tree", sorted(path.name for path in FIXTURES.iterdir() if path.is_dir()))
 def test_the_snapshot_globs_copy_all_that_discovery_reads(tree, tmp_path):
-    """A snapshot that copies only what SNAPSHOT_GLOBS match, and the unreadable markers of their matches,
-    discovers what the whole tree does."""
+    """A snapshot that copies only what SNAPSHOT_GLOBS match, the unreadable markers of their matches, and the
+    output of SNAPSHOT_COMMANDS, discovers what the whole tree does."""
     source = FIXTURES / tree
-    for glob in SNAPSHOT_GLOBS:
+    for glob in [*SNAPSHOT_GLOBS, *(f"commands/{name}" for name in SNAPSHOT_COMMANDS)]:
         for path in [*source.glob(glob), *source.glob(glob + ".unreadable")]:
             copy = tmp_path / path.relative_to(source)
             copy.parent.mkdir(parents=True, exist_ok=True)
@@ -333,3 +336,34 @@ def test_live_battery_at_a_fixed_current(tmp_path):
     [result] = measure([battery], sampling)
     assert within_ten_percent(result, 0.412 * 3.987, sampling), result
     assert result["samples_in_run"] >= RUN_S / 0.02 * 0.5
+
+
+# the Raspberry Pi 5's PMIC: a command, not sysfs
+
+PI5_OUTPUT = FIXTURES / "raspberry-pi-5" / "commands" / "vcgencmd_pmic_read_adc"
+
+
+def test_pi5_pmic_is_found_by_the_board_model_and_the_command_output(tmp_path):
+    assert names(FIXTURES / "raspberry-pi-5") == ["Pi 5 PMIC rails"]
+    tree = recorded("raspberry-pi-5", tmp_path / "pi4")
+    (tree / "proc/device-tree/model").write_text("Raspberry Pi 4 Model B Rev 1.5\0")
+    assert discover(tree).sensors == [] and discover(tree).unavailable == [NOTHING_FOUND]
+    tree = recorded("raspberry-pi-5", tmp_path / "old-firmware")
+    (tree / "commands/vcgencmd_pmic_read_adc").write_text("error=1 error_msg=\"Command not registered\"\n")
+    found = discover(tree)
+    assert found.sensors == [] and "printed no rail readings" in found.unavailable[0]
+
+
+@pytest.mark.parametrize("form", ["current(7)=", "="])
+def test_pi5_sampled_pipeline_prints_the_rails_power_in_microwatts(tmp_path, form):
+    """The pipeline the benchmark samples, in a real shell and awk, sums current × voltage as rails() does,
+    in both output forms the firmware has had (VDD_CORE_A current(7)=0.78A and VDD_CORE_A=0.78A)."""
+    output = PI5_OUTPUT.read_text()
+    if form == "=":
+        output = re.sub(r"_([AV]) \w+\(\d+\)=", r"_\1=", output)
+    env = {**os.environ, "PATH": f"{standin_vcgencmd(tmp_path / 'bin', output)}{os.pathsep}{os.environ['PATH']}"}
+    (sensor,) = discover(FIXTURES / "raspberry-pi-5").sensors
+    printed = subprocess.run(["sh", "-c", sensor.files[0][1:]], env=env, capture_output=True, text=True, check=True)
+    watts = sum(rpi_pmic.rails(output).values())
+    assert watts == pytest.approx(1.5747, abs=1e-4) and len(rpi_pmic.rails(output)) == 12
+    assert int(printed.stdout) == int(watts * 1e6)

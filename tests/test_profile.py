@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sysfs_trees import advancing, recorded
+from sysfs_trees import FIXTURES, advancing, recorded, standin_vcgencmd
 
 from intedge import reference
 from intedge.cli import main
@@ -90,6 +90,23 @@ def _check_energy(r: Report) -> None:
     watts, dt = np.array(trace["watts"], dtype=float), np.diff(trace["t_s"])
     known = ~np.isnan(watts)
     assert (watts[known] * dt[known]).sum() / dt[known].sum() == pytest.approx(PSYS_WATTS, rel=0.10)
+
+
+def test_energy_from_a_raspberry_pi_5s_pmic_through_a_standin_vcgencmd(every_op_path, tmp_path, monkeypatch):
+    """A Pi 5's rails come from a command, which the snapshot runs and intedge-bench samples as `!command`."""
+    from intedge.profilers.energy import rpi_pmic
+
+    output = (FIXTURES / "raspberry-pi-5/commands/vcgencmd_pmic_read_adc").read_text()
+    monkeypatch.setenv("PATH", f"{standin_vcgencmd(tmp_path / 'bin', output)}{os.pathsep}{os.environ['PATH']}")
+    tree = tmp_path / "board"
+    (tree / "proc/device-tree").mkdir(parents=True)
+    shutil.copy(FIXTURES / "raspberry-pi-5/proc/device-tree/model", tree / "proc/device-tree/model")
+    r = profile(every_op_path, "local", runs=5, energy_seconds=0.3, idle_seconds=0.2, sensors_root=str(tree))
+    (pmic,) = r.energy["measured"]
+    watts = int(sum(rpi_pmic.rails(output).values()) * 1e6) / 1e6  # the pipeline prints whole µW
+    assert pmic["sensor"] == r.energy["primary"] == "Pi 5 PMIC rails"
+    assert pmic["idle_w"] == pytest.approx(watts, rel=1e-9) and pmic["run_w"] == pytest.approx(watts, rel=1e-9)
+    assert "did not change during the run" in pmic["caveat"]  # a recorded, constant reading: said so
 
 
 # ---- ssh: a real OpenSSH server on 127.0.0.1 ------------------------------------------------------------

@@ -4,21 +4,38 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 
 namespace {
 
-// The file's integer, read afresh: each read reopens it, as sysfs attributes are
-// regenerated per open and a recorded tree's writer replaces files whole.
-bool ReadInteger(const std::string& path, int64_t* out) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  char buf[64];
+// A command's output, up to 63 bytes: what the command printed, or -1.
+ssize_t ReadCommand(const char* command, char* buf, size_t capacity) {
+  FILE* pipe = ::popen(command, "r");
+  if (!pipe) return -1;
+  const size_t n = std::fread(buf, 1, capacity, pipe);
+  while (std::fgetc(pipe) != EOF) {  // drain the rest, so the command is not killed by SIGPIPE mid-write
+  }
+  return ::pclose(pipe) == 0 ? static_cast<ssize_t>(n) : -1;
+}
+
+// A file read afresh: each read reopens it, as sysfs attributes are regenerated
+// per open and a recorded tree's writer replaces files whole.
+ssize_t ReadFile(const char* path, char* buf, size_t capacity) {
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
   ssize_t n;
   do {
-    n = ::read(fd, buf, sizeof buf - 1);
+    n = ::read(fd, buf, capacity);
   } while (n < 0 && errno == EINTR);
   ::close(fd);
+  return n;
+}
+
+bool ReadInteger(const std::string& source, int64_t* out) {
+  char buf[64];
+  const ssize_t n = source[0] == '!' ? ReadCommand(source.c_str() + 1, buf, sizeof buf - 1)
+                                     : ReadFile(source.c_str(), buf, sizeof buf - 1);
   if (n <= 0) return false;
   buf[n] = '\0';
   char* end;
@@ -34,12 +51,18 @@ bool ReadInteger(const std::string& path, int64_t* out) {
 }  // namespace
 
 bool FileSampler::Open(const std::vector<std::string>& files, int period_ms, std::string* error) {
+  for (const std::string& f : files) {
+    if (f.empty() || f == "!") {
+      *error = "an empty source";
+      return false;
+    }
+  }
   files_ = files;
   period_ms_ = period_ms;
   last_.assign(files.size(), 0);
   for (size_t i = 0; i < files.size(); ++i) {
     if (!ReadInteger(files[i], &last_[i])) {
-      *error = files[i] + " does not read as one integer";
+      *error = files[i] + (files[i][0] == '!' ? " does not print one integer" : " does not read as one integer");
       return false;
     }
   }

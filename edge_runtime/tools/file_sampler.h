@@ -1,8 +1,10 @@
 // FileSampler: reads a set of text files that each hold one integer (sysfs
 // sensor attributes: energy counters, power, current, voltage) every period on
-// a thread of its own, with a timestamp per row. intedge-bench uses it to
-// record what a board's or phone's power sensors said while it ran; which
-// files, and what their numbers mean, is decided on the host
+// a thread of its own, with a timestamp per row. A source that starts with '!'
+// is a shell command whose output is that integer instead (a Raspberry Pi 5
+// reports its PMIC's rails through `vcgencmd`, not sysfs). intedge-bench uses
+// it to record what a board's or phone's power sensors said while it ran;
+// which sources, and what their numbers mean, is decided on the host
 // (intedge.profilers.energy), so this side knows no sensor.
 #ifndef INTEDGE_TOOLS_FILE_SAMPLER_H_
 #define INTEDGE_TOOLS_FILE_SAMPLER_H_
@@ -17,7 +19,7 @@
 
 class FileSampler {
  public:
-  // Fails, naming the file, unless each file reads as an integer now.
+  // Fails, naming the source, unless each reads as an integer now.
   bool Open(const std::vector<std::string>& files, int period_ms, std::string* error);
   ~FileSampler() { Stop(); }
 

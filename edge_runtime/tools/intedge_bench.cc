@@ -5,7 +5,7 @@
 //
 //   intedge-bench model.ieg [--runs 50] [--warmup 5] [--threads 1] [--isa avx512vnni] [--no-ops]
 //                           [--inputs in.bin] [--outputs out.bin] [--min-seconds S] [--progress]
-//                           [--sample FILE,FILE... [--sample-period-ms 20] [--idle-ms 1000]]
+//                           [--sample FILE|!COMMAND ... [--sample-period-ms 20] [--idle-ms 1000]]
 //
 // Inputs are synthetic and deterministic: floats uniform in [-1, 1], int8/uint8
 // tensors (attention masks) all 1, integer ids 0 (the [PAD] token, always in
@@ -13,9 +13,10 @@
 // --outputs writes every output's bytes of the last run the same way, so a
 // board's results can be compared with the reference executor's.
 //
-// --sample records the named files' integers (power sensors) on a thread
-// every period: for --idle-ms with the engine loaded and idle, then through
-// the warm-up and the timed runs; the JSON gives every row and the windows.
+// --sample (repeated) records a file's integer, or a command's (!COMMAND), on
+// a thread every period: for --idle-ms with the engine loaded and idle, then
+// through the warm-up and the timed runs; the JSON gives every row and the
+// windows. These are power sensors; intedge.profilers.energy says which.
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -49,14 +50,15 @@ int Usage(const char* argv0, FILE* to = stderr, int code = 2) {
   std::fprintf(to,
                "usage: %s MODEL.ieg [--runs N] [--warmup N] [--threads N] [--isa NAME] [--no-ops]\n"
                "                 [--inputs IN.bin] [--outputs OUT.bin] [--min-seconds S] [--progress]\n"
-               "                 [--sample FILE,FILE... [--sample-period-ms N] [--idle-ms N]]\n"
+               "                 [--sample FILE|!COMMAND ... [--sample-period-ms N] [--idle-ms N]]\n"
                "Runs the graph N times after warm-up and prints one JSON object: latency percentiles (ms),\n"
                "per-op mean times (us), the model's, weights', arena's and process's memory, and page faults.\n"
                "--inputs: every input's raw bytes in graph order (default: synthetic); --outputs: write every\n"
                "output's raw bytes of the last run in graph order. --min-seconds: keep running past N runs\n"
                "until the timed runs last S seconds. --progress: 'progress PHASE FRACTION' lines on stderr.\n"
-               "--sample: files holding one integer each (power sensors), read every period (default 20 ms)\n"
-               "on a thread: for --idle-ms (default 1000) before the warm-up, then through the runs.\n",
+               "--sample (repeat it): a file holding one integer (a power sensor), or !COMMAND printing one, read\n"
+               "every period (default 20 ms) on a thread: for --idle-ms (default 1000) before the warm-up, then\n"
+               "through the runs.\n",
                argv0);
   return code;
 }
@@ -98,13 +100,7 @@ bool ParseArgs(int argc, char** argv, Args* a) {
     } else if (arg == "--idle-ms") {
       if (!value(&a->idle_ms)) return false;
     } else if (arg == "--sample" && i + 1 < argc) {
-      const std::string list = argv[++i];
-      for (size_t at = 0; at <= list.size();) {
-        const size_t comma = std::min(list.find(',', at), list.size());
-        if (comma == at) return false;
-        a->sample_files.push_back(list.substr(at, comma - at));
-        at = comma + 1;
-      }
+      a->sample_files.push_back(argv[++i]);
     } else if (!a->model && arg[0] != '-') {
       a->model = argv[i];
     } else {

@@ -3,7 +3,7 @@ preference, with a reason for each sensor found and not usable.
 
 The first sensor is the primary, the one a report's energy per inference comes from, so the order goes from
 the widest scope to the narrowest: the Jetson module's input rail, RAPL psys, the RAPL packages (one sensor
-for their sum), batteries, the ACPI power meter; then the parts: other rails, single packages, RAPL
+for their sum), a Raspberry Pi 5's PMIC rails, batteries, the ACPI power meter; then the parts: other rails, single packages, RAPL
 subzones, other hwmon channels.
 """
 
@@ -12,16 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from intedge.profilers.energy import hwmon, ina3221, power_supply, rapl
+from intedge.profilers.energy import hwmon, ina3221, power_supply, rapl, rpi_pmic
 from intedge.profilers.energy.sensor import Sensor
 
-FINDERS = (ina3221, rapl, power_supply, hwmon)
+FINDERS = (ina3221, rapl, rpi_pmic, power_supply, hwmon)
 # What the snapshot must copy from the target: root-relative shell globs, each source's own, once each.
 SNAPSHOT_GLOBS = tuple(dict.fromkeys(glob for finder in FINDERS for glob in finder.GLOBS))
+# Commands whose output the snapshot keeps too, as commands/<name> in the mirror (sensors that are not files).
+SNAPSHOT_COMMANDS = {name: command for finder in FINDERS for name, command in getattr(finder, "COMMANDS", {}).items()}
 
 NOTHING_FOUND = ("no energy sensor on the target: none of powercap RAPL (/sys/class/powercap), hwmon power or "
-                 "energy (/sys/class/hwmon), INA3221 (hwmon, or /sys/bus/i2c/drivers/ina3221x) or a battery "
-                 "(/sys/class/power_supply)")
+                 "energy (/sys/class/hwmon), INA3221 (hwmon, or /sys/bus/i2c/drivers/ina3221x), a Raspberry Pi 5's "
+                 "PMIC (vcgencmd) or a battery (/sys/class/power_supply)")
 
 
 @dataclass(frozen=True)

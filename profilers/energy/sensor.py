@@ -27,7 +27,7 @@ import numpy as np
 
 Reading = Literal["energy_uj", "power_uw", "power_mw", "millivolt_milliamp", "battery_current_voltage",
                   "battery_power_uw"]
-Source = Literal["rapl", "hwmon", "ina3221", "power_supply"]
+Source = Literal["rapl", "hwmon", "ina3221", "power_supply", "rpi_pmic"]
 
 # Battery fuel gauges report current_now in µA (the ABI) or mA (some vendors), and voltage_now in µV (the ABI)
 # or mV. The two ranges do not overlap for a phone or laptop doing work: it draws 10 mA to 10 A, which is
