@@ -198,7 +198,7 @@ def build_backend_library() -> Path:
     try:
         return cached_build("the ExecuTorch backend", f"executorch-backend-{key}", _SOURCE,
                             [f"-DCMAKE_PREFIX_PATH={executorch_root}", f"-DINTEDGE_LIBRARY={engine}",
-                             f"-DINTEDGE_INCLUDE_DIR={include}"], _LIBRARY_NAME)
+                             f"-DINTEDGE_INCLUDE_DIR={include}"], _LIBRARY_NAME, "peers")
     except NativeBuildError as e:
         raise BackendBuildError(str(e)) from None
 

@@ -61,6 +61,7 @@ from pathlib import Path
 
 import numpy as np
 
+from intedge.extras import require
 from intedge.ir.graph import Graph
 
 from .errors import ExportError
@@ -466,8 +467,8 @@ def translate(exported, input_names: list[str], output_names: list[str]):
 
 
 def export(graph: Graph, path: Path) -> None:
-    import onnx
-
+    require("torch", "torch", "the .onnx export")
+    onnx = require("onnx", "peers", "the .onnx export")
     from .torch_program import program
 
     names = [graph.tensors[i].name for i in graph.inputs], [graph.tensors[i].name for i in graph.outputs]
@@ -479,8 +480,7 @@ _ONNX_TYPES = {"tensor(int8)": "int8", "tensor(uint8)": "uint8", "tensor(int16)"
 
 
 def input_specs(path: Path) -> list[tuple[np.dtype, tuple[int, ...]]]:
-    import onnxruntime as ort
-
+    ort = require("onnxruntime", "peers", "running a .onnx")
     inputs = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).get_inputs()
     return [(np.dtype(_ONNX_TYPES[i.type]), tuple(i.shape)) for i in inputs]
 
@@ -488,8 +488,7 @@ def input_specs(path: Path) -> list[tuple[np.dtype, tuple[int, ...]]]:
 def load(path: Path, threads: int = 1):
     """A callable running the model in ONNX Runtime (CPU, default graph optimizations, `threads` intra-op
     threads): list of arrays in the graph's input order → list of arrays in its output order."""
-    import onnxruntime as ort
-
+    ort = require("onnxruntime", "peers", "running a .onnx")
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])

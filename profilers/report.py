@@ -63,20 +63,25 @@ class Report:
 
     def markdown(self) -> str:
         lat, mem, t = self.latency_ms, self.memory, self.target
+        device = f"{t['device']}: " if t.get("device") and t["device"] not in t["cpu_model"] else ""
+        path = "ISA" if self.ops else "runtime"  # an export runs in its own runtime, not on our kernels
         lines = [f"## {self.model['name']} on {t['spec']}", "",
-                 f"{t['cpu_model']} ({t['arch']}, {t['cores']} cores"
+                 f"{device}{t['cpu_model']} ({t['arch']}, {t['cores']} cores"
                  + (f", governor {'/'.join(t['governors'])}" if t.get("governors") else "") + "), "
-                 f"{self.run['threads']} thread(s), kernels: {self.run['isa']}", "",
-                 "| latency | median | p90 | p99 | min | stdev | runs |", "|---|---|---|---|---|---|---|",
+                 f"{self.run['threads']} thread(s), {path}: {self.run['isa']}", "",
+                 "| latency | median | p90 | p99 | min | max | mean | stdev | runs |",
+                 "|---|---|---|---|---|---|---|---|---|",
                  f"| ms | {lat['median']:.3f} | {lat['p90']:.3f} | {lat['p99']:.3f} | {lat['min']:.3f} | "
-                 f"{lat['stdev']:.3f} | {self.run['runs']} (after {self.run['warmup']} warm-up) |", "",
+                 f"{lat['max']:.3f} | {lat['mean']:.3f} | {lat['stdev']:.3f} | "
+                 f"{self.run['runs']} (after {self.run['warmup']} warm-up) |", "",
                  "| memory | bytes |", "|---|---|"]
         for key, value in mem.items():
-            if value is not None:
-                lines.append(f"| {key.replace('_', ' ')} | {value:,} |")
-        lines += ["", *self._energy_lines()]
+            if value is not None and key.endswith("_bytes"):
+                lines.append(f"| {key.removesuffix('_bytes').replace('_', ' ')} | {value:,} |")
+        lines += ["", f"Page faults: {mem['minor_page_faults']:,} minor, {mem['major_page_faults']:,} major.",
+                  "", *self._energy_lines()]
         if self.ops_by_kind:
-            lines += ["", "| op kind | ops | µs per run | share |", "|---|---|---|---|"]
+            lines += ["", "| op kind | ops | µs per timed run (mean) | share |", "|---|---|---|---|"]
             lines += [f"| {k['kind']} | {k['count']} | {k['us']:.1f} | {k['share']:.0%} |" for k in self.ops_by_kind]
         if t.get("thermal_after"):
             hottest = max(t["thermal_after"], key=lambda z: z["temp_c"])
@@ -122,39 +127,51 @@ def _trace(sensor, sampling: dict) -> dict:
     """The primary sensor's power over the whole sampled span, for the power plot."""
     columns = [sampling["files"].index(f) for f in sensor.files]
     values = np.asarray(sampling["values"], dtype=np.int64)[:, columns]
-    edges, watts = sensor.power(np.asarray(sampling["t_s"]), values)
+    t = np.asarray(sampling["t_s"])
+    # The window edges add a sample just beside a periodic one; over so short an interval a counter's
+    # quantum reads as a spike. Measurements integrate every interval; the picture keeps regular ones.
+    keep = np.concatenate([[True], np.diff(t) > sampling["period_ms"] / 4e3])
+    edges, watts = sensor.power(t[keep], values[keep])
     return {"sensor": sensor.name, "t_s": [float(x) for x in edges],  # n sample times
             "watts": [None if np.isnan(w) else float(w) for w in watts],  # the mean over each of the n - 1 intervals
             "idle_s": sampling["idle_s"], "run_s": sampling["run_s"]}
 
 
+def label(r: Report) -> str:
+    return f"{r.model['name']} on {r.target['spec']}"
+
+
+def ratios(a: Report, b: Report) -> dict[str, dict]:
+    """What --compare sets side by side: {quantity: {a, b, ratio b/a}}, JSON-ready (ratio None where a side
+    has no number)."""
+    def estimated(r: Report):
+        return ((r.energy.get("estimate") or {}).get("integer") or {}).get("total_j")
+
+    rows = {"latency_median_ms": (a.latency_ms["median"], b.latency_ms["median"]),
+            "latency_p90_ms": (a.latency_ms["p90"], b.latency_ms["p90"]),
+            "latency_p99_ms": (a.latency_ms["p99"], b.latency_ms["p99"]),
+            "model_file_bytes": (a.memory["model_file_bytes"], b.memory["model_file_bytes"]),
+            "peak_rss_bytes": (a.memory["peak_rss_bytes"], b.memory["peak_rss_bytes"]),
+            "energy_per_inference_j": (a.energy["per_inference_j"], b.energy["per_inference_j"]),
+            "estimated_energy_per_inference_j": (estimated(a), estimated(b))}
+    return {name: {"a": x, "b": y, "ratio": y / x if x and y is not None else None} for name, (x, y) in rows.items()}
+
+
 def compare(a: Report, b: Report) -> str:
     """A Markdown table of two profiles and b/a ratios: latency, memory, energy."""
-    def label(r: Report) -> str:
-        return f"{r.model['name']} on {r.target['spec']}"
-
-    rows = [("latency median (ms)", a.latency_ms["median"], b.latency_ms["median"]),
-            ("latency p90 (ms)", a.latency_ms["p90"], b.latency_ms["p90"]),
-            ("latency p99 (ms)", a.latency_ms["p99"], b.latency_ms["p99"]),
-            ("model file (bytes)", a.memory["model_file_bytes"], b.memory["model_file_bytes"]),
-            ("peak RSS (bytes)", a.memory["peak_rss_bytes"], b.memory["peak_rss_bytes"]),
-            ("energy per inference (mJ)", _mj(a.energy["per_inference_j"]), _mj(b.energy["per_inference_j"])),
-            ("estimated energy (mJ)", _mj((a.energy.get("estimate") or {}).get("integer", {}).get("total_j")),
-             _mj((b.energy.get("estimate") or {}).get("integer", {}).get("total_j")))]
     lines = [f"| | A: {label(a)} | B: {label(b)} | B / A |", "|---|---|---|---|"]
-    for name, x, y in rows:
-        if x is None and y is None:
+    for name, row in ratios(a, b).items():
+        if row["a"] is None and row["b"] is None:
             continue
-        ratio = f"{y / x:.2f}×" if x and y is not None else "—"
-        lines.append(f"| {name} | {_cell(x)} | {_cell(y)} | {ratio} |")
+        scale = 1e3 if name.endswith("_j") else 1  # joules are shown as mJ
+        title = name.replace("_per_inference_j", " per inference (mJ)").replace("_ms", " (ms)") \
+            .replace("_bytes", " (bytes)").replace("_", " ")
+        ratio = f"{row['ratio']:.2f}×" if row["ratio"] is not None else "—"
+        lines.append(f"| {title} | {_cell(row['a'], scale)} | {_cell(row['b'], scale)} | {ratio} |")
     return "\n".join(lines) + "\n"
 
 
-def _mj(joules):
-    return None if joules is None else joules * 1e3
-
-
-def _cell(value) -> str:
+def _cell(value, scale: float = 1) -> str:
     if value is None:
         return "—"
-    return f"{value:,}" if isinstance(value, int) else f"{value:.3f}"
+    return f"{value:,}" if isinstance(value, int) else f"{value * scale:.3f}"

@@ -10,6 +10,7 @@ aarch64 and intedge-bench runs under qemu-aarch64-static (a static binary: no Ar
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -47,7 +48,7 @@ def main(argv: list[str]) -> int:
             Path(tools, "getprop").write_text("#!/bin/sh\necho 'Stand-in phone'\n")
             if arch == "aarch64":
                 Path(tools, "uname").write_text('#!/bin/sh\n[ "$1" = -m ] && echo aarch64 || exec /bin/uname "$@"\n')
-                script = script.replace("./intedge-bench", "qemu-aarch64-static ./intedge-bench")
+                script = re.sub(r"&& (\S+/intedge-bench) model.ieg", r"&& qemu-aarch64-static \1 model.ieg", script)
             for tool in Path(tools).iterdir():
                 tool.chmod(0o755)
             env = {**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"}

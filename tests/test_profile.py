@@ -181,6 +181,27 @@ def test_cli_over_ssh_and_compare_two_targets(every_op_path, sshd, capsys):
     assert f"on {spec}" in out and "| latency median (ms) |" in out and "×" in out
 
 
+def test_a_terminated_profile_leaves_nothing_running_or_behind(every_op_path, sshd):
+    """SIGTERM to `intedge profile` alone (ssh does not pass it on) mid-run: exit 130, the benchmark stopped on
+    the "board", its folder removed."""
+    spec, options = sshd
+    before = _scratch_left()
+    argv = [sys.executable, "-m", "intedge.cli", "profile", str(every_op_path), "--target", spec, "--runs", "100000000",
+            *[a for i in range(0, len(options), 2) for a in ("--ssh-option", options[i + 1])]]
+    proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+    for _ in range(300):  # until the benchmark runs on the "board"
+        if subprocess.run(["pgrep", "-f", "[/]tmp/intedge[.].*/intedge-bench"], capture_output=True).returncode == 0:
+            break
+        time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail("intedge-bench never started")
+    proc.terminate()
+    assert proc.wait(timeout=60) == 130 and "interrupted" in proc.stderr.read()
+    assert subprocess.run(["pgrep", "-f", "[/]tmp/intedge[.].*/intedge-bench"], capture_output=True).returncode == 1
+    assert _scratch_left() == before
+
+
 def test_unreachable_ssh_target_is_a_clear_error(every_op_path, capsys):
     port = _free_port()  # nothing listens there
     assert main(["profile", str(every_op_path), "--target", f"ssh:127.0.0.1:{port}"]) == 2
@@ -217,7 +238,7 @@ def test_profile_over_a_standin_adb(every_op_path, standin_adb):
         return next(i for i, c in enumerate(commands) if fragment in c)
 
     order = [first("shell mktemp -d /data/local/tmp/intedge."), first("push "), first("/model.ieg"),
-             first("./intedge-bench model.ieg --runs 10"), first("pull "), first("shell rm -rf")]
+             first("/intedge-bench model.ieg --runs 10"), first("pull "), first("rm -rf")]
     assert order == sorted(order) and len(set(order)) == len(order), commands
     assert sum(c.split()[2] == "push" for c in commands) == 2 and sum(c.split()[2] == "pull" for c in commands) == 1
     assert list(device.iterdir()) == []  # nothing left on the "phone"
@@ -249,13 +270,25 @@ def test_the_static_aarch64_bench_on_an_emulated_arm_phone(every_op_path, standi
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--target", "usb:phone"], "use local, ssh:[user@]host[:port] or adb[:serial]"),
+    (["--target", "usb:phone"], "use local, ssh:[user@]host[:port]"),
+    (["--target", "ssh:@host"], "use local, ssh:[user@]host[:port]"),
+    (["--target", "ssh:host:70000"], "a number from 1 to 65535"),
+    (["--target", "adb:"], "give the serial after the colon"),
+    (["--ssh-option", "Port=2"], "--ssh-option is for ssh: targets"),
+    (["--compare", "usb:x"], "nor a target"),
     (["--target", "ssh:host:port"], "the port after the host must be a number"),
     (["--weights", "w4"], "--weights is for a zoo model"),
 ])
 def test_bad_options_are_refused(every_op_path, argv, message, capsys):
     assert main(["profile", str(every_op_path), *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("seconds", ["-1", "nan", "inf"])
+def test_bad_energy_seconds_are_refused_by_the_parser(every_op_path, seconds, capsys):
+    with pytest.raises(SystemExit) as exit_status:
+        main(["profile", str(every_op_path), "--energy-seconds", seconds])
+    assert exit_status.value.code == 2 and "not between 0 and 86400 seconds" in capsys.readouterr().err
 
 
 def test_missing_model_is_refused(capsys):
@@ -270,7 +303,7 @@ def test_an_exported_artifact_is_profiled_here_only(tmp_path, standin_adb):
 
 
 def test_a_failing_bench_names_the_target_and_says_why(every_op_path):
-    with pytest.raises(TargetError, match="local: intedge-bench failed .*neon"):
+    with pytest.raises(TargetError, match="local: intedge-bench on every_op.ieg failed .*neon"):
         profile(every_op_path, "local", isa="neon")  # an Arm kernel path on this x86 machine
 
 

@@ -44,8 +44,9 @@ def result(sensor: Sensor, t: np.ndarray, values: np.ndarray, idle_s: Sequence[f
     caveats += [f"run window: {run_why}"] if run_why else []
     in_run = (t >= run_s[0]) & (t <= run_s[1])
     if np.count_nonzero(in_run) >= MIN_SAMPLES and (values[in_run] == values[in_run][0]).all():
-        caveats.append("the readings did not change during the run: the sensor updates more slowly than the run "
-                       "lasted (battery fuel gauges update every 0.25–10 s), so this is one reading, not a mean")
+        slow = " (battery fuel gauges update every 0.25–10 s)" if sensor.source == "power_supply" else ""
+        caveats.append(f"the readings did not change during the run: the sensor updates more slowly than the run "
+                       f"lasted{slow}, so this is one reading, not a mean: run longer (--energy-seconds)")
     run_duration = run_s[1] - run_s[0]
     run_j = run_w * run_duration if run_w is not None else None
     above_idle = (run_w - idle_w) * run_duration / runs if run_w is not None and idle_w is not None else None
