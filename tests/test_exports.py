@@ -1,5 +1,9 @@
 """Every export, in its stock runtime, computes the reference executor's integers (==): the every_op fixture and
-each zoo model at W8 and W4, as .pte, .tflite and .onnx; and `intedge export` with good and bad arguments."""
+each zoo model at W8 and W4, as .pte, .tflite and .onnx; and `intedge export` with good and bad arguments.
+
+The zoo's W4 graphs are exported to .pte only for the ViT: .pte and .onnx are made from one traced program
+(exporters/torch_program.py), which the .onnx exports check at W4 for every model, and the fixture's W4
+linears go through .pte too; each zoo .pte costs one to three minutes of CI's forty."""
 
 from __future__ import annotations
 
@@ -22,10 +26,12 @@ def test_every_op_exports_exactly(fmt, every_op_path, tmp_path):
     assert exporters.check(g, exporters.load(path), exporters.random_feeds(g, 4)) == []
 
 
+CASES = [(fmt, name, weights) for fmt in FORMATS for name in ZOO for weights in ("w8", "w4")
+         if not (fmt == "pte" and weights == "w4" and name != "vit-fmnist")]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("weights", ["w8", "w4"])
-@pytest.mark.parametrize("name", ZOO)
-@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("fmt, name, weights", CASES)
 def test_zoo_models_export_exactly(fmt, name, weights, tmp_path):
     g, feeds, _ = zoo_graph(name, weights)
     path = exporters.export(g, tmp_path / f"{name}.{fmt}")
