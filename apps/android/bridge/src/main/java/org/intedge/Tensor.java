@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Objects;
 
 /**
  * A tensor handed to {@link Session#run} or returned by it: dtype, shape, and its raw bytes in native byte
@@ -48,42 +49,42 @@ public final class Tensor {
 
   /** INT8 values. */
   public static Tensor of(byte[] values, long... shape) {
-    ByteBuffer b = direct(values.length);
+    ByteBuffer b = direct(Objects.requireNonNull(values, "values").length);
     b.duplicate().put(values);
     return new Tensor(DType.INT8, shape, b);
   }
 
   /** UINT8 values (bytes read as 0..255). */
   public static Tensor ofUnsigned(byte[] values, long... shape) {
-    ByteBuffer b = direct(values.length);
+    ByteBuffer b = direct(Objects.requireNonNull(values, "values").length);
     b.duplicate().put(values);
     return new Tensor(DType.UINT8, shape, b);
   }
 
   /** INT16 values. */
   public static Tensor of(short[] values, long... shape) {
-    ByteBuffer b = direct(values.length * 2);
+    ByteBuffer b = direct(Objects.requireNonNull(values, "values").length * 2);
     b.asShortBuffer().put(values);
     return new Tensor(DType.INT16, shape, b);
   }
 
   /** INT32 values (token ids, masks, labels). */
   public static Tensor of(int[] values, long... shape) {
-    ByteBuffer b = direct(values.length * 4);
+    ByteBuffer b = direct(Objects.requireNonNull(values, "values").length * 4);
     b.asIntBuffer().put(values);
     return new Tensor(DType.INT32, shape, b);
   }
 
   /** INT64 values. */
   public static Tensor of(long[] values, long... shape) {
-    ByteBuffer b = direct(values.length * 8);
+    ByteBuffer b = direct(Objects.requireNonNull(values, "values").length * 8);
     b.asLongBuffer().put(values);
     return new Tensor(DType.INT64, shape, b);
   }
 
   /** FLOAT32 values (images, features: the graph quantizes them). */
   public static Tensor of(float[] values, long... shape) {
-    ByteBuffer b = direct(values.length * 4);
+    ByteBuffer b = direct(Objects.requireNonNull(values, "values").length * 4);
     b.asFloatBuffer().put(values);
     return new Tensor(DType.FLOAT32, shape, b);
   }
@@ -183,6 +184,10 @@ public final class Tensor {
   private static long elements(long[] shape) {
     long n = 1;
     for (long d : shape) {
+      if (d < 0 || (d != 0 && n > Long.MAX_VALUE / d)) {
+        throw new IllegalArgumentException("shape " + Arrays.toString(shape) + ": a dimension below 0, or more "
+            + "elements than a long counts");
+      }
       n *= d;
     }
     return n;

@@ -242,6 +242,22 @@ public class SessionTest {
   }
 
   @Test
+  public void nullsAndImpossibleShapesAreNamed() {
+    NullPointerException e = assertThrows(NullPointerException.class, () -> Session.open((String) null));
+    assertEquals("path", e.getMessage());
+    assertEquals("model", assertThrows(NullPointerException.class, () -> Session.open((ByteBuffer) null)).getMessage());
+    assertEquals("options", assertThrows(NullPointerException.class, () -> Session.open(model, null)).getMessage());
+    assertEquals("values", assertThrows(NullPointerException.class, () -> Tensor.of((float[]) null, 1)).getMessage());
+    try (Session s = Session.open(model)) {
+      assertEquals("inputs", assertThrows(NullPointerException.class, () -> s.run((Tensor[]) null)).getMessage());
+      assertEquals("inputs", assertThrows(NullPointerException.class,
+          () -> s.run((Map<String, Tensor>) null)).getMessage());
+    }
+    assertThrows(IllegalArgumentException.class, () -> Tensor.allocate(DType.FLOAT32, -1, 4));
+    assertThrows(IllegalArgumentException.class, () -> Tensor.allocate(DType.FLOAT32, Long.MAX_VALUE, 4));
+  }
+
+  @Test
   public void wrongInputsThrow() {
     try (Session s = Session.open(model)) {
       Tensor[] in = inputs(s, inputBytes);
