@@ -294,7 +294,6 @@ def _profile(args) -> int:
     from intedge.profilers.report import compare, ratios
     from intedge.profilers.targets import is_target
 
-    ssh_options = [a for o in args.ssh_option for a in ("-o", o)]
     sides = [(args.model, args.target)]
     if args.compare:  # the same model on a second target, or a second model on the same target
         sides.append((args.model, args.compare) if is_target(args.compare) else (args.compare, args.target))
@@ -304,7 +303,7 @@ def _profile(args) -> int:
         raise ProfileError("--ssh-option is for ssh: targets")
     for model, target in sides:  # every refusal before the first minute of profiling
         check(model, target, args.weights if is_zoo_name(model) else None,
-              ssh_options if target.startswith("ssh:") else [])
+              args.ssh_option if target.startswith("ssh:") else [])
     if args.plot:
         from intedge.extras import require
 
@@ -315,7 +314,7 @@ def _profile(args) -> int:
     reports = [profile(model, target, threads=args.threads, isa=args.isa, runs=args.runs, warmup=args.warmup,
                        weights=args.weights if is_zoo_name(model) else None, measure_energy=not args.no_energy,
                        energy_seconds=args.energy_seconds, sensors_root=args.sensors_root,
-                       ssh_options=ssh_options if target.startswith("ssh:") else [],
+                       ssh_options=args.ssh_option if target.startswith("ssh:") else [],
                        progress=not args.json and sys.stderr.isatty())
                for model, target in sides]
     if args.json:

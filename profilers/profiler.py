@@ -125,7 +125,7 @@ def profile(model: str | Path, target: str | Target = "local", *, threads: int =
     """Profiles `model` (a .ieg, a zoo name, or a .pte/.tflite/.onnx on this machine) on `target`
     (local, ssh:[user@]host[:port], adb[:serial]). With sensors, the timed runs last at least
     `energy_seconds` and an idle phase of `idle_seconds` comes first; `sensors_root` is where the
-    target's /sys is (a recorded tree in tests)."""
+    target's /sys is (a recorded tree in tests); `ssh_options` are what `ssh -o` takes, for ssh targets."""
     if runs < 1 or warmup < 0 or threads < 1 or not 0 <= energy_seconds <= 86400 or not 0 <= idle_seconds <= 86400:
         raise ProfileError("--runs and --threads must be at least 1; --warmup and --energy-seconds at least 0")
     t = check(model, target, weights, ssh_options)

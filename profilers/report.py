@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from . import energy as energy_readers
+from .energy.windows import readings
 
 SCHEMA = "intedge-profile/1"
 
@@ -125,9 +126,7 @@ def _by_kind(ops: list[dict]) -> list[dict]:
 
 def _trace(sensor, sampling: dict) -> dict:
     """The primary sensor's power over the whole sampled span, for the power plot."""
-    columns = [sampling["files"].index(f) for f in sensor.files]
-    values = np.asarray(sampling["values"], dtype=np.int64)[:, columns]
-    t = np.asarray(sampling["t_s"])
+    t, values = readings(sensor, sampling)
     # The window edges add a sample just beside a periodic one; over so short an interval a counter's
     # quantum reads as a spike. Measurements integrate every interval; the picture keeps regular ones.
     keep = np.concatenate([[True], np.diff(t) > sampling["period_ms"] / 4e3])

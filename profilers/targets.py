@@ -97,7 +97,8 @@ class LocalTarget(Target):
 
 
 class SshTarget(Target):
-    """Files travel through ssh itself (cat on the far side), so a board needs only sshd and sh."""
+    """Files travel through ssh itself (cat on the far side), so a board needs only sshd and sh. options:
+    what `ssh -o` takes (IdentityFile=~/.ssh/board), as `--ssh-option` gives them."""
 
     def __init__(self, spec: str, destination: str, port: int | None, options: list[str]):
         self.spec, self.destination, self.port, self.options = spec, destination, port, options
@@ -106,7 +107,7 @@ class SshTarget(Target):
         # BatchMode: a password prompt would hang a progress bar; fail with ssh's message instead.
         # ConnectTimeout: an unreachable host fails in seconds, not after TCP's two minutes.
         return ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", *(["-p", str(self.port)] if self.port else []),
-                *self.options, self.destination]
+                *(arg for option in self.options for arg in ("-o", option)), self.destination]
 
     def failure(self, what: str, status: int, output: str) -> TargetError:
         if status == 255:  # ssh's own failure: the host, the port, the key, an option

@@ -16,16 +16,22 @@ import numpy as np
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-def every_op_bins() -> tuple[bytes, bytes]:
-    """(inputs, expected outputs) of tests/fixtures/every_op.ieg, each the graph's tensors' bytes in order."""
-    import intedge
+def io_bytes(graph, feed: dict[str, np.ndarray]) -> tuple[bytes, bytes]:
+    """(inputs, the reference executor's outputs) as native code reads and writes them (intedge-bench --inputs
+    and --outputs, jni_driver, RunModel): the graph's tensors' bytes, in graph order."""
     from intedge import reference
+
+    out = reference.run(graph, feed)
+    return tuple(b"".join(np.ascontiguousarray(values[graph.tensors[t].name]).tobytes() for t in ids)
+                 for values, ids in ((feed, graph.inputs), (out, graph.outputs)))
+
+
+def every_op_bins() -> tuple[bytes, bytes]:
+    """(inputs, expected outputs) of tests/fixtures/every_op.ieg."""
+    import intedge
     from intedge.examples.every_op import example_inputs
 
-    g, feed = intedge.load(FIXTURES / "every_op.ieg"), example_inputs()
-    out = reference.run(g, feed)
-    raw = [np.ascontiguousarray(feed[g.tensors[t].name]).tobytes() for t in g.inputs]
-    return b"".join(raw), b"".join(np.ascontiguousarray(out[g.tensors[t].name]).tobytes() for t in g.outputs)
+    return io_bytes(intedge.load(FIXTURES / "every_op.ieg"), example_inputs())
 
 
 if __name__ == "__main__":

@@ -11,13 +11,13 @@ tests may not skip. They need a JDK and JUnit 4: Debian's default-jdk-headless a
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 from every_op_bins import FIXTURES, every_op_bins
+from java_toolchain import JUNIT_CLASSPATH, javac, require, unavailable
 from zoo_graphs import zoo_graph
 
 import intedge
@@ -28,7 +28,7 @@ from intedge.runtime import Session
 
 ROOT = Path(__file__).resolve().parent.parent
 BRIDGE = ROOT / "apps" / "android" / "bridge"
-JUNIT = [Path("/usr/share/java/junit4.jar"), Path("/usr/share/java/hamcrest-core.jar")]
+TESTS = "the Java bridge's tests"
 
 
 def test_fixture_bins_are_fresh():
@@ -39,30 +39,18 @@ def test_fixture_bins_are_fresh():
     assert (FIXTURES / "every_op.out.bin").read_bytes() == outputs, stale
 
 
-def _unavailable(why: str):
-    if os.environ.get("CI") == "true":
-        raise RuntimeError(f"CI must run the Java bridge's tests: {why}")
-    pytest.skip(why)
-
-
 @pytest.fixture(scope="module")
 def java(tmp_path_factory):
     """A function running `java` with the bridge, its tests and JUnit on the class path, against $INTEDGE_JNI_LIB."""
     lib = os.environ.get("INTEDGE_JNI_LIB")
     if not lib:
-        _unavailable("no host libintedge_jni.so (tests/run.sh builds it and sets INTEDGE_JNI_LIB)")
-    if not shutil.which("javac") or not shutil.which("java"):
-        _unavailable("no JDK (apt-get install default-jdk-headless)")
-    if not all(j.exists() for j in JUNIT):
-        _unavailable("no JUnit 4 (apt-get install junit4)")
+        unavailable(TESTS, "no host libintedge_jni.so (tests/run.sh builds it and sets INTEDGE_JNI_LIB)")
+    require(TESTS)
     out = tmp_path_factory.mktemp("bridge")
-    junit = os.pathsep.join(map(str, JUNIT))
-    for src, dest, cp in [("main", out / "main", ""), ("test", out / "test", f"{out / 'main'}{os.pathsep}{junit}")]:
-        files = sorted(map(str, (BRIDGE / "src" / src / "java").rglob("*.java")))
-        cmd = ["javac", "--release", "17", "-encoding", "UTF-8", "-Xlint:all", "-Werror", "-d", str(dest)]
-        r = subprocess.run(cmd + (["-cp", cp] if cp else []) + files, capture_output=True, text=True, timeout=300)
-        assert r.returncode == 0, r.stderr
-    classpath = os.pathsep.join([str(out / "main"), str(out / "test"), junit])
+    javac(BRIDGE / "src/main/java", out / "main", "--release", "17")
+    javac(BRIDGE / "src/test/java", out / "test", "--release", "17", "-cp",
+          f"{out / 'main'}{os.pathsep}{JUNIT_CLASSPATH}")
+    classpath = os.pathsep.join([str(out / "main"), str(out / "test"), JUNIT_CLASSPATH])
 
     def run(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
         r = subprocess.run(["java", "-Xcheck:jni", f"-DINTEDGE_JNI_LIB={lib}", "-cp", classpath, *args],

@@ -8,33 +8,21 @@ Android SDK platform or NDK): docs/android.md."""
 from __future__ import annotations
 
 import base64
-import os
 import shutil
 import subprocess
 import unicodedata
 from pathlib import Path
 
 import numpy as np
-import pytest
+from java_toolchain import JUNIT_CLASSPATH, javac, require
 
 from intedge.converters.data import fashion_mnist as fm
 from intedge.integer_ops.quantize import quantize_input
 
 CORE = Path(__file__).resolve().parent.parent / "apps" / "android" / "core"
-JUNIT_JARS = (Path("/usr/share/java/junit4.jar"), Path("/usr/share/java/hamcrest-core.jar"))
 FIXTURES_PROPERTY = "intedge.core.fixtures"  # read by core's src/test/.../Fixtures.java
 SEQ_LEN = 128  # converters/zoo/minilm.py SEQ_LEN: the MiniLM graph's sequence length
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)  # core's ImageInputSpec, RGB
-
-
-def _require_toolchain() -> None:
-    missing = [tool for tool in ("javac", "java") if shutil.which(tool) is None]
-    missing += [str(jar) for jar in JUNIT_JARS if not jar.exists()]
-    if missing:
-        if os.environ.get("CI") == "true":
-            raise RuntimeError(f"CI must run the Android core tests; missing {', '.join(missing)} "
-                               "(apt-get install default-jdk-headless junit4)")
-        pytest.skip(f"no {', '.join(missing)} (apt-get install default-jdk-headless junit4)")
 
 
 # ---- the tokenizer: the zoo's ids for real sentences, awkward ones, and every assigned code point
@@ -166,7 +154,7 @@ def _write_quantize_cases(folder: Path) -> None:
 
 
 def test_android_core_on_host_jvm(tmp_path):
-    _require_toolchain()
+    require("the Android core tests")
     fixtures = tmp_path / "fixtures"
     fixtures.mkdir()
     sentences = _write_tokenizer_cases(fixtures)
@@ -176,10 +164,10 @@ def test_android_core_on_host_jvm(tmp_path):
     assert sentences > 7000 and images == 12
 
     main_classes, test_classes = tmp_path / "main", tmp_path / "test"
-    junit = ":".join(map(str, JUNIT_JARS))
+    junit = JUNIT_CLASSPATH
     # --release 8: core's code uses only Java 8's library, which Android's API 26 (minSdk) has
-    _javac(["--release", "8", "-d", main_classes], CORE / "src/main/java")
-    _javac(["-cp", f"{main_classes}:{junit}", "-d", test_classes], CORE / "src/test/java")
+    javac(CORE / "src/main/java", main_classes, "--release", "8")
+    javac(CORE / "src/test/java", test_classes, "-cp", f"{main_classes}:{junit}")
     tests = sorted(p.relative_to(test_classes).with_suffix("").as_posix().replace("/", ".")
                    for p in test_classes.rglob("*Test.class"))
     run = subprocess.run(["java", f"-D{FIXTURES_PROPERTY}={fixtures}", "-cp", f"{main_classes}:{test_classes}:{junit}",
@@ -188,9 +176,3 @@ def test_android_core_on_host_jvm(tmp_path):
     summary = run.stdout.strip().splitlines()[-1]
     assert tests and summary.startswith("OK ("), run.stdout[-2000:]
 
-
-def _javac(options: list, sources: Path) -> None:
-    files = sorted(map(str, sources.rglob("*.java")))
-    run = subprocess.run(["javac", "-Xlint:all", "-Werror", "-encoding", "UTF-8", *map(str, options), *files],
-                         capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr[-6000:]

@@ -9,13 +9,12 @@ import json
 import os
 import subprocess
 
-import numpy as np
 import pytest
+from every_op_bins import io_bytes
 from test_stock_models import convert_stock, stock_feeds
 from zoo_graphs import zoo_graph
 
 import intedge
-from intedge import reference
 from intedge.converters import zoo
 from intedge.examples.every_op import example_inputs
 
@@ -30,9 +29,9 @@ if not BENCH:
     pytest.skip("no aarch64 build (tests/run.sh makes one)", allow_module_level=True)
 
 
-def run_under_qemu(path, graph, feed, cpu: str, threads: int, tmp_path) -> bytes:
-    (tmp_path / "in.bin").write_bytes(b"".join(np.ascontiguousarray(feed[graph.tensors[t].name]).tobytes()
-                                               for t in graph.inputs))
+def run_under_qemu(path, inputs: bytes, cpu: str, threads: int, tmp_path) -> bytes:
+    """The outputs' bytes of the .ieg at path run by the aarch64 intedge-bench on `inputs` (io_bytes' form)."""
+    (tmp_path / "in.bin").write_bytes(inputs)
     out = subprocess.run(["qemu-aarch64-static", "-cpu", cpu, "-L", "/usr/aarch64-linux-gnu", BENCH, str(path),
                           "--runs", "1", "--warmup", "0", "--threads", str(threads), "--no-ops",
                           "--inputs", str(tmp_path / "in.bin"), "--outputs", str(tmp_path / "out.bin")],
@@ -42,27 +41,21 @@ def run_under_qemu(path, graph, feed, cpu: str, threads: int, tmp_path) -> bytes
     return (tmp_path / "out.bin").read_bytes()
 
 
-def expected(graph, feed) -> bytes:
-    ref = reference.run(graph, feed)
-    return b"".join(ref[graph.tensors[t].name].tobytes() for t in graph.outputs)
-
-
 @pytest.mark.parametrize("cpu", CPUS)
 def test_fixture_under_qemu(every_op_path, cpu, tmp_path):
-    g, feed = intedge.load(every_op_path), example_inputs()
+    inputs, want = io_bytes(intedge.load(every_op_path), example_inputs())
     for threads in (1, 4):
-        assert run_under_qemu(every_op_path, g, feed, cpu, threads, tmp_path) == expected(g, feed)
+        assert run_under_qemu(every_op_path, inputs, cpu, threads, tmp_path) == want
 
 
 @pytest.mark.parametrize("weights", ["w8", "w4"])
 @pytest.mark.parametrize("name", list(zoo.ZOO))
 def test_zoo_models_under_qemu(name, weights, tmp_path):
     g, feeds, path = zoo_graph(name, weights)
-    feeds = feeds[:1]
-    want = expected(g, feeds[0])
+    inputs, want = io_bytes(g, feeds[0])
     for cpu in CPUS:
         for threads in (1, 2, 4):
-            assert run_under_qemu(path, g, feeds[0], cpu, threads, tmp_path) == want, (cpu, threads)
+            assert run_under_qemu(path, inputs, cpu, threads, tmp_path) == want, (cpu, threads)
 
 
 @pytest.mark.parametrize("name", ["RobertaModel", "BertModel+pooler", "SwinForImageClassification", "hybrid-conv"])
@@ -70,7 +63,6 @@ def test_stock_models_under_qemu(name, tmp_path):
     """Stock classes bring the table lookups, index arithmetic, score biases and im2col to the NEON paths."""
     g = convert_stock(name, "w4")[1].graph()
     g.save(tmp_path / "g.ieg")
-    feed = stock_feeds(name, g, 1)[0]
-    want = expected(g, feed)
+    inputs, want = io_bytes(g, stock_feeds(name, g, 1)[0])
     for cpu in CPUS:
-        assert run_under_qemu(tmp_path / "g.ieg", g, feed, cpu, 2, tmp_path) == want, cpu
+        assert run_under_qemu(tmp_path / "g.ieg", inputs, cpu, 2, tmp_path) == want, cpu

@@ -16,11 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sysfs_trees import FIXTURES, advancing, recorded, standin_vcgencmd
+from every_op_bins import FIXTURES
+from sysfs_trees import FIXTURES as SYSFS
+from sysfs_trees import advancing, recorded, standin_vcgencmd
 
-from intedge import reference
 from intedge.cli import main
-from intedge.examples.every_op import build_every_op_graph, example_inputs
+from intedge.examples.every_op import build_every_op_graph
 from intedge.profilers import ProfileError, Report, compare, profile
 from intedge.profilers.targets import TargetError
 
@@ -96,11 +97,11 @@ def test_energy_from_a_raspberry_pi_5s_pmic_through_a_standin_vcgencmd(every_op_
     """A Pi 5's rails come from a command, which the snapshot runs and intedge-bench samples as `!command`."""
     from intedge.profilers.energy import rpi_pmic
 
-    output = (FIXTURES / "raspberry-pi-5/commands/vcgencmd_pmic_read_adc").read_text()
+    output = (SYSFS / "raspberry-pi-5/commands/vcgencmd_pmic_read_adc").read_text()
     monkeypatch.setenv("PATH", f"{standin_vcgencmd(tmp_path / 'bin', output)}{os.pathsep}{os.environ['PATH']}")
     tree = tmp_path / "board"
     (tree / "proc/device-tree").mkdir(parents=True)
-    shutil.copy(FIXTURES / "raspberry-pi-5/proc/device-tree/model", tree / "proc/device-tree/model")
+    shutil.copy(SYSFS / "raspberry-pi-5/proc/device-tree/model", tree / "proc/device-tree/model")
     r = profile(every_op_path, "local", runs=5, energy_seconds=0.3, idle_seconds=0.2, sensors_root=str(tree))
     (pmic,) = r.energy["measured"]
     watts = int(sum(rpi_pmic.rails(output).values()) * 1e6) / 1e6  # the pipeline prints whole µW
@@ -121,7 +122,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def sshd(tmp_path_factory):
     """sshd on a high port of 127.0.0.1 with a throwaway host key, a throwaway client key and its own
-    config; yields (target spec, ssh -o options)."""
+    config; yields (target spec, what `ssh -o` takes: the options of --ssh-option)."""
     if not Path("/usr/sbin/sshd").exists():
         if os.environ.get("CI") == "true":
             raise RuntimeError("CI must run the ssh test: the README's test command installs openssh-server")
@@ -139,17 +140,17 @@ def sshd(tmp_path_factory):
     server = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(d / "sshd_config")], stderr=subprocess.PIPE)
     options = [f"IdentityFile={d / 'client'}", "StrictHostKeyChecking=no", "UserKnownHostsFile=/dev/null",
                "LogLevel=ERROR"]
-    argv = [a for o in options for a in ("-o", o)]
     user = os.environ.get("USER") or subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip()
     spec = f"ssh:{user}@127.0.0.1:{port}"
     for _ in range(100):
-        if subprocess.run(["ssh", "-p", str(port), *argv, "-o", "BatchMode=yes", f"{user}@127.0.0.1", "true"],
+        if subprocess.run(["ssh", "-p", str(port), *[a for o in options for a in ("-o", o)], "-o", "BatchMode=yes",
+                           f"{user}@127.0.0.1", "true"],
                           capture_output=True).returncode == 0:
             break
         if server.poll() is not None:
             raise RuntimeError(f"sshd exited: {server.stderr.read().decode()}")
         time.sleep(0.1)
-    yield spec, argv
+    yield spec, options
     server.terminate()
     server.wait()
 
@@ -175,7 +176,7 @@ def test_profile_over_ssh(every_op_path, sshd, tmp_path):
 def test_cli_over_ssh_and_compare_two_targets(every_op_path, sshd, capsys):
     spec, options = sshd
     argv = ["profile", str(every_op_path), "--runs", "5", "--compare", spec]
-    argv += [a for i in range(0, len(options), 2) for a in ("--ssh-option", options[i + 1])]
+    argv += [a for o in options for a in ("--ssh-option", o)]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert f"on {spec}" in out and "| latency median (ms) |" in out and "×" in out
@@ -187,7 +188,7 @@ def test_a_terminated_profile_leaves_nothing_running_or_behind(every_op_path, ss
     spec, options = sshd
     before = _scratch_left()
     argv = [sys.executable, "-m", "intedge.cli", "profile", str(every_op_path), "--target", spec, "--runs", "100000000",
-            *[a for i in range(0, len(options), 2) for a in ("--ssh-option", options[i + 1])]]
+            *[a for o in options for a in ("--ssh-option", o)]]
     proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
     for _ in range(300):  # until the benchmark runs on the "board"
         if subprocess.run(["pgrep", "-f", "[/]tmp/intedge[.].*/intedge-bench"], capture_output=True).returncode == 0:
@@ -250,16 +251,13 @@ AARCH64_BENCH = os.environ.get("INTEDGE_AARCH64_BENCH")
 @pytest.mark.skipif(not AARCH64_BENCH and os.environ.get("CI") != "true", reason="no aarch64 build (tests/run.sh)")
 def test_the_static_aarch64_bench_on_an_emulated_arm_phone(every_op_path, standin_adb, tmp_path, monkeypatch):
     """The static aarch64 intedge-bench runs under qemu with no Arm libraries (no -L), gives the reference's
-    bytes, and `intedge profile --target adb` drives it on a stand-in phone whose CPU is emulated."""
-    g, feed = build_every_op_graph(), example_inputs()
-    (tmp_path / "in.bin").write_bytes(b"".join(np.ascontiguousarray(feed[g.tensors[t].name]).tobytes()
-                                               for t in g.inputs))
+    bytes (tests/fixtures/every_op.out.bin, kept current by tests/every_op_bins.py), and `intedge profile
+    --target adb` drives it on a stand-in phone whose CPU is emulated."""
     done = subprocess.run(["qemu-aarch64-static", "-cpu", "max", AARCH64_BENCH, str(every_op_path), "--runs", "1",
-                           "--warmup", "0", "--no-ops", "--inputs", str(tmp_path / "in.bin"), "--outputs",
+                           "--warmup", "0", "--no-ops", "--inputs", str(FIXTURES / "every_op.in.bin"), "--outputs",
                            str(tmp_path / "out.bin")], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    ref = reference.run(g, feed)
-    assert (tmp_path / "out.bin").read_bytes() == b"".join(ref[g.tensors[t].name].tobytes() for t in g.outputs)
+    assert (tmp_path / "out.bin").read_bytes() == (FIXTURES / "every_op.out.bin").read_bytes()
     monkeypatch.setenv("STANDIN_ADB_ARCH", "aarch64")
     r = profile(every_op_path, "adb", runs=3, warmup=1)
     assert r.target["arch"] == "aarch64" and r.run["isa"].startswith("neon")

@@ -21,17 +21,19 @@ MIN_SAMPLES = 2
 def measure(sensors: Sequence[Sensor], sampling: dict) -> list[dict]:
     """One result per sensor. sampling is the benchmark's: files (root-relative, a superset of the sensors'),
     t_s (monotonic s), values (one row per t), idle_s and run_s ([start, end]), runs (timed runs in run_s)."""
+    return [result(sensor, *readings(sensor, sampling), sampling["idle_s"], sampling["run_s"], sampling["runs"])
+            for sensor in sensors]
+
+
+def readings(sensor: Sensor, sampling: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The sample times and the sensor's own columns of the sampled values, in the order of its files."""
     t = np.asarray(sampling["t_s"], dtype=np.float64)
     values = np.asarray(sampling["values"], dtype=np.int64).reshape(len(t), len(sampling["files"]))
     column = {path: k for k, path in enumerate(sampling["files"])}
-    results = []
-    for sensor in sensors:
-        missing = [path for path in sensor.files if path not in column]
-        if missing:
-            raise ValueError(f"sensor {sensor.name}: {', '.join(missing)} not among the sampled files")
-        own = values[:, [column[path] for path in sensor.files]]
-        results.append(result(sensor, t, own, sampling["idle_s"], sampling["run_s"], sampling["runs"]))
-    return results
+    missing = [path for path in sensor.files if path not in column]
+    if missing:
+        raise ValueError(f"sensor {sensor.name}: {', '.join(missing)} not among the sampled files")
+    return t, values[:, [column[path] for path in sensor.files]]
 
 
 def result(sensor: Sensor, t: np.ndarray, values: np.ndarray, idle_s: Sequence[float], run_s: Sequence[float],
