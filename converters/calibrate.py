@@ -16,13 +16,16 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from . import float_graph, gptq
+from . import float_graph
 from .errors import CalibrationError
 from .float_graph import FloatGraph
 
 METHODS = ("minmax", "percentile", "mse")
 SAMPLES_PER_BATCH = 20000
 MAX_SAMPLES = 400000
+ROWS_PER_BATCH = 32  # rows of a value kept per calibration input, for the smoothing search
+MAX_ROWS = 1024
+GRAM_ROWS = 8192  # rows gathered before they are added to a Gram matrix: one product, not one per input
 
 
 class Ranges:
@@ -33,29 +36,69 @@ class Ranges:
             raise CalibrationError(f"percentile must be in (0, 100], got {percentile}")
         self.method, self.percentile = method, percentile
         self.max: dict[str, float] = {}
-        self.channel_max: dict[str, torch.Tensor] = {}  # max |x| per last-axis channel (for smoothing)
+        self.edges_of: set[str] = set()  # values whose channel maxima and rows to keep (smoothed activations)
+        self.channel_max: dict[str, torch.Tensor] = {}  # max |x| per last-axis channel
+        self._rows: dict[str, list[torch.Tensor]] = {}
+        self.samples_of: set[str] = set()  # values whose samples to keep with minmax (a fitted GELU's input)
         self._samples: dict[str, list[np.ndarray]] = {}
+        self._sampled: dict[str, int] = {}  # how many values of each are kept
         self.gram_of: set[str] = set()  # values whose Σ xᵀx to keep (inputs of GPTQ'd linears)
-        self.grams: dict[str, np.ndarray] = {}
+        self._grams: dict[str, torch.Tensor] = {}
+        self._gram_rows: dict[str, list[torch.Tensor]] = {}  # rows not yet added to the Gram matrix
         self._rng = np.random.default_rng(0)
 
     def observe(self, name: str, x: torch.Tensor) -> None:
         a = x.detach().float().reshape(-1)
         self.max[name] = max(self.max.get(name, 0.0), float(a.abs().max()) if a.numel() else 0.0)
-        if a.numel():
-            per_channel = x.detach().float().abs().reshape(-1, x.shape[-1]).amax(0)
+        if not a.numel():
+            return
+        if name in self.edges_of:
+            rows = x.detach().float().reshape(-1, x.shape[-1])
             old = self.channel_max.get(name)
-            self.channel_max[name] = per_channel if old is None else torch.maximum(old, per_channel)
+            self.channel_max[name] = rows.abs().amax(0) if old is None else torch.maximum(old, rows.abs().amax(0))
+            self._keep_rows(name, rows)
         if name in self.gram_of:
-            self.grams[name] = self.grams.get(name, 0) + gptq.gram(x.detach().numpy())
-        kept = self._samples.setdefault(name, [])
-        if sum(len(k) for k in kept) < MAX_SAMPLES:
+            pending = self._gram_rows.setdefault(name, [])
+            pending.append(x.detach().float().reshape(-1, x.shape[-1]))
+            if sum(len(r) for r in pending) >= GRAM_ROWS:
+                self._add_to_gram(name)
+        if (self.method != "minmax" or name in self.samples_of) and self._sampled.get(name, 0) < MAX_SAMPLES:
             if a.numel() > SAMPLES_PER_BATCH:
-                a = a[torch.from_numpy(self._rng.choice(a.numel(), SAMPLES_PER_BATCH, replace=False))]
-            kept.append(a.numpy().astype(np.float32))
+                a = a[torch.from_numpy(self._rng.integers(0, a.numel(), SAMPLES_PER_BATCH))]
+            self._samples.setdefault(name, []).append(a.numpy().astype(np.float32))
+            self._sampled[name] = self._sampled.get(name, 0) + len(a)
+
+    def _add_to_gram(self, name: str) -> None:
+        rows = torch.cat(self._gram_rows.pop(name, [])).double()
+        self._grams[name] = self._grams.get(name, 0) + rows.T @ rows
+
+    def gram(self, name: str) -> np.ndarray:
+        """Σ xᵀx over every row of `name` observed (a value in gram_of), in float64."""
+        if name in self._gram_rows:
+            self._add_to_gram(name)
+        return self._grams[name].numpy()
+
+    def _keep_rows(self, name: str, rows: torch.Tensor) -> None:
+        kept = self._rows.setdefault(name, [])
+        kept.append(self._pick(rows, ROWS_PER_BATCH))
+        if len(kept) * ROWS_PER_BATCH > 2 * MAX_ROWS:  # thin out now and then, keeping memory bounded
+            self._rows[name] = [self._pick(torch.cat(kept), MAX_ROWS)]
+
+    def _pick(self, rows: torch.Tensor, k: int) -> torch.Tensor:
+        """k of the rows at random (all if fewer), in their order."""
+        if len(rows) <= k:
+            return rows
+        return rows[torch.from_numpy(np.sort(self._rng.choice(len(rows), k, replace=False)))]
+
+    def rows(self, name: str) -> torch.Tensor:
+        """Up to MAX_ROWS rows of `name` (a value in edges_of), sampled over every observation; the same
+        rows at every call."""
+        self._rows[name] = [self._pick(torch.cat(self._rows[name]), MAX_ROWS)]
+        return self._rows[name][0]
 
     def samples(self, name: str) -> np.ndarray:
-        """The kept values of `name` (signed)."""
+        """The kept values of `name` (signed): every value's with a method other than minmax, else those in
+        samples_of."""
         return np.concatenate(self._samples[name])
 
     def amax(self, name: str, bits: int = 8) -> float:
@@ -110,7 +153,24 @@ def as_input_tuples(g: FloatGraph, calibration) -> list[tuple[torch.Tensor, ...]
 
 def calibrate(g: FloatGraph, items: list[tuple[torch.Tensor, ...]], ranges: Ranges, consts=None,
               progress: bool = True) -> Ranges:
+    """Observe every value on every item. A model with an attention mask is observed on its real tokens
+    only: a padded position's values reach no output (attention and the masked sum leave them out), so
+    letting them widen a range or weigh in GPTQ's statistics would spend precision on nothing."""
     with torch.no_grad():
         for item in tqdm(items, desc="calibrating", unit="input", disable=not progress):
-            float_graph.run(g, {s.name: x for s, x in zip(g.inputs, item)}, ranges.observe, consts)
+            keep = real_tokens(g, item)
+            observe = ranges.observe if keep is None else \
+                (lambda name, x, keep=keep: ranges.observe(name, on_tokens(x, keep)))
+            float_graph.run(g, {s.name: x for s, x in zip(g.inputs, item)}, observe, consts)
     return ranges
+
+
+def real_tokens(g: FloatGraph, item: tuple[torch.Tensor, ...]) -> torch.Tensor | None:
+    """The [batch, sequence] mask of an item's real tokens, for a model with one attention-mask input."""
+    masks = [x for s, x in zip(g.inputs, item) if s.kind == "mask"]
+    return masks[0] != 0 if len(masks) == 1 and masks[0].dim() == 2 else None
+
+
+def on_tokens(x: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    """The real tokens' rows of a value laid out [batch, sequence, ...]; other values whole."""
+    return x[keep] if x.dim() >= 3 and tuple(x.shape[:2]) == tuple(keep.shape) else x

@@ -19,7 +19,7 @@ from tqdm import tqdm
 from intedge.ir.graph import Graph
 
 from . import calibrate as cal
-from . import float_graph, lower, smooth
+from . import float_graph, lower, mixed_precision, smooth
 from .capture import capture
 from .errors import ConversionError
 from .float_graph import FloatGraph
@@ -32,34 +32,55 @@ class Converter:
                  consts: dict[str, torch.Tensor], smoothed: bool):
         self.model, self.example_inputs, self.smoothed = model, example_inputs, smoothed
         self.float_graph, self.plan, self.consts = graph, plan, consts
+        self.smoothing: dict[str, str] = {}  # smoothed value → the strength it got ("alpha 0.5", ...)
+        self.float_consts = consts  # the float function's constants (smoothed; before GPTQ moved the weights)
+        self.mixed: mixed_precision.Assignment | None = None  # which linears a weight budget kept at W8
 
     @classmethod
     def calibrate(cls, model, example_inputs, calibration, weights="w8", method="minmax", percentile=99.99,
-                  smooth_alpha: float | None = None, group_size: int = 32, gelu: str = "lambda",
-                  wide_residual: bool = True, gptq: bool = True, progress: bool = True) -> Converter:
+                  smooth_alpha: float | str | None = None, group_size: int = 32, gelu: str = "table",
+                  wide_residual: bool = True, gptq: bool = True, budget: float | None = None,
+                  progress: bool = True) -> Converter:
         """Capture, smooth, calibrate and plan. gptq: round int4 weights with GPTQ's error compensation
-        (else to the nearest point of the least-error grid)."""
+        (else to the nearest point of the least-error grid). smooth_alpha: SmoothQuant's α, or "auto" (a
+        search per edge, smooth.py). budget (with weights="w4"): keep the linears whose int4 weights cost
+        most at W8, within budget × W8's weight bytes (mixed_precision.py)."""
+        if budget is not None and weights != "w4":
+            raise ConversionError(f"a weight budget mixes W4 and W8 layers: use it with weights 'w4', not {weights!r}")
+        if budget is not None and not 0 < budget <= 1:
+            raise ConversionError(f"the weight budget is a fraction of W8's bytes in (0, 1], got {budget}")
         config = lower.QuantConfig(weights, group_size, gelu, wide_residual)
         ranges = cal.Ranges(method, percentile)
         example_inputs = example_inputs if isinstance(example_inputs, tuple) else (example_inputs,)
         g = capture(model, example_inputs)
         items = cal.as_input_tuples(g, calibration)
+        parts = _calibration_parts(model, example_inputs, g, items)
         smoothed = bool(smooth_alpha)  # None or 0: off
+        strengths = {}
         if smoothed:
-            g = smooth.prepare(g)
-            consts = smooth.smooth(g, cal.calibrate(g, items, cal.Ranges(), None, progress), g.consts, smooth_alpha)
+            g, parts = smooth.prepare(g), [(smooth.prepare(part), part_items) for part, part_items in parts]
+            first = cal.Ranges()
+            first.edges_of = {n.output for n, _ in smooth.edges(g)}
+            consts, strengths = smooth.smooth(g, _calibrate_parts(parts, first, None, progress), g.consts,
+                                              smooth_alpha, config.int4)
         else:
             consts = dict(g.consts)
         int4 = {n.consts["weight"]: n.inputs[0] for n in g.nodes
                 if n.kind == "linear" and gptq and config.int4(n.consts["weight"], consts[n.consts["weight"]].shape[1])}
         ranges.gram_of = set(int4.values())
-        cal.calibrate(g, items, ranges, consts, progress)
+        ranges.samples_of = {n.inputs[0] for n in g.nodes if n.kind == "gelu"} if gelu == "lambda" else set()
+        _calibrate_parts(parts, ranges, consts, progress)
         plan = lower.plan(g, ranges, config)
+        float_consts = dict(consts)
         for name, x in tqdm(int4.items(), desc="GPTQ", unit="layer", disable=not progress or not int4):
-            w, group_scales, s_c = gptq_int4(consts[name].double().numpy(), ranges.grams[x], group_size)
+            w, group_scales, s_c = gptq_int4(consts[name].double().numpy(), ranges.gram(x), group_size)
             consts[name] = torch.from_numpy(w).to(consts[name].dtype)
             plan.int4_scales[name] = (group_scales, s_c)
-        return cls(model, example_inputs, g, plan, consts, smoothed)
+        conv = cls(model, example_inputs, g, plan, consts, smoothed)
+        conv.smoothing, conv.float_consts = strengths, float_consts
+        if budget is not None:
+            conv.mixed = mixed_precision.assign(conv, items, budget, progress)
+        return conv
 
     def graph(self, batch: int | None = None, consts: dict[str, torch.Tensor] | None = None, name: str = "model") -> Graph:
         """The integer graph, at the captured batch size or another one."""
@@ -191,6 +212,70 @@ def _same_graph(a: Graph, b: Graph, length: int, source) -> None:
 _LENGTH_ATTRS = {"shape", "mask_shape", "fn", "start", "end"}
 _FIXED_LENGTH = ("Pool or slice by the length outside the graph (return the hidden states; mean pooling "
                  "becomes a masked sum), or convert without a dynamic length.")
+
+
+def _calibration_parts(model, example_inputs: tuple, g: FloatGraph, items: list) -> list[tuple[FloatGraph, list]]:
+    """The graphs to calibrate on, each with its items. A text model's calibration inputs are mostly
+    padding (a sentence of 20 tokens in 128), which calibration ignores (calibrate.real_tokens) but would
+    still compute. So each item goes to the shortest of the lengths 8, 16, 32, ... that holds its real
+    tokens, cut to it, and the model is captured again at each length used — where that capture computes
+    every real token's values as the full one does (checked on one item), as an encoder that masks its
+    padding out of attention does. Items that cannot be cut stay with g at full length."""
+    keeps = [cal.real_tokens(g, item) for item in items]
+    if keeps[0] is None or any(x.dim() < 2 or x.shape[1] != keeps[0].shape[1] for x in items[0]):
+        return [(g, items)]
+    full = keeps[0].shape[1]
+    buckets: dict[int, list[int]] = {}
+    for k, keep in enumerate(keeps):
+        last = int(keep.any(0).nonzero().max()) + 1 if keep.any() else 1
+        length = 8
+        while length < last:
+            length *= 2
+        buckets.setdefault(min(length, full), []).append(k)
+    parts, whole = [], buckets.pop(full, [])
+    for length, ks in sorted(buckets.items()):
+        short = _capture_if_same(model, example_inputs, g, items[ks[0]], keeps[ks[0]], length)
+        if short is None:
+            whole += ks
+        else:
+            parts.append((short, [tuple(x[:, :length] for x in items[k]) for k in ks]))
+    return parts + ([(g, [items[k] for k in sorted(whole)])] if whole else [])
+
+
+def _capture_if_same(model, example_inputs: tuple, g: FloatGraph, item: tuple, keep: torch.Tensor,
+                     length: int) -> FloatGraph | None:
+    """The model captured at `length`, if it computes item's real tokens as g does at full length."""
+    try:
+        short = capture_at_length(model, example_inputs, length)
+    except ConversionError:
+        return None
+    if [(n.kind, n.output) for n in short.nodes] != [(n.kind, n.output) for n in g.nodes]:
+        return None
+    with torch.no_grad():
+        a = float_graph.run_nodes(g, {s.name: x for s, x in zip(g.inputs, item)})
+        b = float_graph.run_nodes(short, {s.name: x[:, :length] for s, x in zip(short.inputs, item)})
+    for v, x in a.items():
+        x, y = cal.on_tokens(x, keep), cal.on_tokens(b[v], keep[:, :length])
+        if x.shape == y.shape and x.is_floating_point() and \
+                not torch.allclose(x, y, rtol=1e-3, atol=1e-3 * float(x.abs().max()) + 1e-6):
+            return None
+    return short
+
+
+def _calibrate_parts(parts: list, ranges: cal.Ranges, consts: dict | None, progress: bool) -> cal.Ranges:
+    """Calibrate over every part (graph, items), with consts (g's) at each part's length; one progress bar."""
+    with tqdm(total=sum(len(items) for _, items in parts), desc="calibrating", unit="input",
+              disable=not progress) as bar:
+        for part, items in parts:
+            cal.calibrate(part, items, ranges, None if consts is None else _constants_at(part, consts), False)
+            bar.update(len(items))
+    return ranges
+
+
+def _constants_at(g: FloatGraph, consts: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """consts (a full capture's, maybe smoothed) for g, a capture at another length: by name, except where
+    the length changed a constant's shape (a position table), where g's own."""
+    return {k: consts[k] if k in consts and consts[k].shape == v.shape else v for k, v in g.consts.items()}
 
 
 def check_dynamic_sequence(model, example_inputs: tuple, axis: int = 1) -> None:

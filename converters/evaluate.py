@@ -23,8 +23,12 @@ from intedge.ir.graph import NUMPY_DTYPE
 from intedge.runtime import Session
 
 from . import zoo
+from .calibration_data import user_calibration
 from .convert import Converter
+from .error_report import REPORT_SAMPLES, ErrorReport, error_report
+from .mixed_precision import Assignment
 from .qat import finetune
+from .zoo.splits import check_disjoint
 
 
 @dataclass
@@ -37,10 +41,19 @@ class EvalResult:
     peers: dict[str, float] = field(default_factory=dict)
     samples: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    split: str = "test"
+    mixed: Assignment | None = None  # with a weight budget: which linears stayed W8
+    report: ErrorReport | None = None  # with report=True: where the error comes from
 
     def json(self) -> dict:
-        return {"model": self.model, "weights": self.weights, "metric": self.metric, "float": round(self.float, 4),
-                "integer": round(self.integer, 4), "peers": {k: round(v, 4) for k, v in self.peers.items()}}
+        out = {"model": self.model, "weights": self.weights, "metric": self.metric, "split": self.split,
+               "float": round(self.float, 4), "integer": round(self.integer, 4),
+               "peers": {k: round(v, 4) for k, v in self.peers.items()}}
+        if self.mixed:
+            out["w8_layers"] = [w.removesuffix(".weight") for w in self.mixed.int8]
+        if self.report:
+            out["report"] = self.report.json()
+        return out
 
 
 def _batches(inputs: tuple[np.ndarray, ...], batch: int):
@@ -94,12 +107,18 @@ def ort_int8(model, inputs, batch: int) -> np.ndarray:
 QAT_SAMPLES = 640  # unlabeled training inputs per QAT run (MiniLM has ~760 beyond its test sentences)
 
 
-def evaluate(name: str, calib: int = 64, limit: int | None = None, batch: int = 50, kernels: str = "engine", peers: bool = True,
-             progress: bool = True, save_to: Path | None = None, qat_epochs: int = 0, **options) -> EvalResult:
-    """Score float, integer and peer; with save_to, also write the batch-1 integer graph there.
+def evaluate(name: str, calib: int | None = None, limit: int | None = None, batch: int = 50, kernels: str = "engine", peers: bool = True,
+             progress: bool = True, save_to: Path | None = None, qat_epochs: int = 0, split: str = "test",
+             calib_data: Path | None = None, report: bool = False, **options) -> EvalResult:
+    """Score float, integer and peer; with save_to, also write the batch-1 integer graph there. calib: how
+    many calibration inputs (default: the zoo model's calibration_size).
 
     qat_epochs > 0: fine-tune the graph's QAT twin that many epochs on the model's training inputs
     (distillation from the float model, qat.finetune) before scoring.
+
+    split: "test" (the accuracy table's) or "validation" (held out from calibration, QAT and test data, for
+    tuning); calib_data: a user's own calibration set (calibration_data.py) instead of the zoo's. report: also
+    measure where the error comes from (error_report.py), on the first REPORT_SAMPLES calibration inputs.
 
     options go to Converter.calibrate (weights, method, smooth_alpha, group_size, gelu, ...), over the
     zoo model's own defaults.
@@ -115,15 +134,18 @@ def evaluate(name: str, calib: int = 64, limit: int | None = None, batch: int = 
     times = {}
     t0 = time.perf_counter()
     model = spec.build()
-    inputs, targets = spec.test_set()
+    inputs, targets = spec.scored_set(split)
     if limit:
         inputs = tuple(x[:limit] for x in inputs)
         targets = None if targets is None else targets[:limit]
-    items = spec.calibration_set(calib)
+    calib = calib or spec.calibration_size
+    items = spec.calibration_set(calib) if calib_data is None else user_calibration(spec, calib_data, calib)
+    check_disjoint(items, inputs, "calibration", split)  # what tuned the conversion is never what scores it
     options = spec.conversion | options
     conv = Converter.calibrate(model, tuple(torch.from_numpy(x) for x in items[0]), items, progress=progress, **options)
     if qat_epochs:
-        finetune(conv, spec.training_set(QAT_SAMPLES), epochs=qat_epochs, progress=progress)
+        check_disjoint(training := spec.training_set(QAT_SAMPLES), inputs, "QAT training", split)
+        finetune(conv, training, epochs=qat_epochs, progress=progress)
     graph = conv.graph(batch=batch)
     if save_to:
         Path(save_to).parent.mkdir(parents=True, exist_ok=True)
@@ -137,7 +159,11 @@ def evaluate(name: str, calib: int = 64, limit: int | None = None, batch: int = 
         score = lambda pred: spec.evaluate(pred, float_pred)  # noqa: E731
     else:
         score = lambda pred: spec.evaluate(pred, targets)  # noqa: E731
-    result = EvalResult(name, options.get("weights", "w8"), spec.metric, score(float_pred), score(int_pred), samples=len(inputs[0]), seconds=times)
+    result = EvalResult(name, options.get("weights", "w8"), spec.metric, score(float_pred), score(int_pred),
+                        samples=len(inputs[0]), seconds=times, split=split, mixed=conv.mixed)
+    if report:
+        result.report = error_report(conv, [tuple(torch.from_numpy(x) for x in item) for item in items[:REPORT_SAMPLES]],
+                                     name, progress)
     if peers:
         result.peers["ort-int8"] = score(ort_int8(model, inputs, batch))
     return result

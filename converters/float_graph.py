@@ -141,9 +141,17 @@ def run(g: FloatGraph, inputs: dict[str, torch.Tensor], observe: Callable[[str, 
         for i in g.inputs:
             if i.kind == "float":
                 observe(i.name, values[i.name])
-    for n in g.nodes:
+    run_nodes(g, values, 0, observe, consts)
+    return {o: values[o] for o in g.outputs}
+
+
+def run_nodes(g: FloatGraph, values: dict[str, torch.Tensor], start: int = 0,
+              observe: Callable[[str, torch.Tensor], None] | None = None,
+              consts: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+    """Evaluate g.nodes[start:] in float into `values`, which holds every value they read from before."""
+    for n in g.nodes[start:]:
         args = [value_of(g, values, v, consts) for v in n.inputs]
         values[n.output] = FLOAT_OPS[n.kind](n, node_consts(g, n, consts), *args)
         if observe:
             observe(n.output, values[n.output])
-    return {o: values[o] for o in g.outputs}
+    return values

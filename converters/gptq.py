@@ -18,6 +18,7 @@ from intedge import integer_ops as iops
 from intedge.integer_ops.quantize import INT4_MAX, INT4_MIN, best_group_scales, symmetric_scale
 
 DAMPING = 0.01  # fraction of the mean diagonal added to XᵀX (the paper's λ)
+BLOCK = 128  # columns per lazy batch (the paper's B); whole groups
 
 
 def gram(x: np.ndarray) -> np.ndarray:
@@ -45,12 +46,17 @@ def gptq_int4(w: np.ndarray, xtx: np.ndarray, group_size: int) -> tuple[np.ndarr
     h[np.diag_indices(k)] += DAMPING * np.mean(np.diag(h))
     u = np.linalg.cholesky(np.linalg.inv(h)).T  # upper Cholesky factor of H⁻¹
     g = np.ones((n, k // gs), np.int8)
-    for col in range(k):
-        if col % gs == 0 and group_size:
-            g[:, col // gs], _ = best_group_scales(w[:, col:col + gs] / s_c[:, None])
-        scale = s_c * g[:, col // gs]
-        q = np.clip(np.rint(w[:, col] / scale), INT4_MIN, INT4_MAX)
-        err = (w[:, col] - q * scale) / u[col, col]
-        w[:, col + 1:] -= np.outer(err, u[col, col + 1:])
+    block = max(BLOCK, gs if group_size else 0)
+    for b0 in range(0, k, block):  # GPTQ's lazy batches: rank-1 updates inside a block, one product after it
+        b1 = min(b0 + block, k)
+        errors = np.zeros((n, b1 - b0))
+        for col in range(b0, b1):
+            if col % gs == 0 and group_size:
+                g[:, col // gs], _ = best_group_scales(w[:, col:col + gs] / s_c[:, None])
+            scale = s_c * g[:, col // gs]
+            q = np.clip(np.rint(w[:, col] / scale), INT4_MIN, INT4_MAX)
+            err = (w[:, col] - q * scale) / u[col, col]
+            w[:, col + 1:b1] -= np.outer(err, u[col, col + 1:b1])
+            errors[:, col - b0] = err
+        w[:, b1:] -= errors @ u[b0:b1, b1:]
     return w, g, s_c
-

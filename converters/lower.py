@@ -34,6 +34,7 @@ from .errors import ConversionError
 from .float_graph import FloatGraph, FNode, at_batch
 
 WEIGHT_BITS = ("w8", "w4")
+GELUS = ("table", "lambda", "shiftgelu")
 PASS_THROUGH = ("reshape", "transpose", "slice", "upsample", "scale")
 QMAX = {"int8": 127, "int16": 32767}
 
@@ -42,7 +43,7 @@ QMAX = {"int8": 127, "int16": 32767}
 class QuantConfig:
     weights: str | dict[str, str] = "w8"  # "w8" | "w4", or {fnmatch pattern of a layer name: "w8"|"w4"}
     group_size: int = 32  # int4 groups: 32, 64, 128; 0 = per-channel int4
-    gelu: str = "lambda"  # "lambda" (λ-ShiftGELU, fitted λ) or "shiftgelu" (I-ViT)
+    gelu: str = "table"  # "table" (GELU at the 256 int8 inputs), "lambda" (λ-ShiftGELU, fitted λ), "shiftgelu" (I-ViT)
     wide_residual: bool = True
 
     def __post_init__(self):
@@ -52,8 +53,8 @@ class QuantConfig:
                 raise ConversionError(f"weights must be one of {WEIGHT_BITS} (W8A8, W4A8), got {w!r}")
         if self.group_size not in GROUP_SIZES + (0,):
             raise ConversionError(f"group_size must be one of {GROUP_SIZES} or 0 (per-channel), got {self.group_size}")
-        if self.gelu not in ("lambda", "shiftgelu"):
-            raise ConversionError(f"gelu must be 'lambda' or 'shiftgelu', got {self.gelu!r}")
+        if self.gelu not in GELUS:
+            raise ConversionError(f"gelu must be one of {GELUS}, got {self.gelu!r}")
 
     def weight_bits(self, layer: str) -> str:
         if isinstance(self.weights, str):
@@ -245,26 +246,41 @@ def _out(e: _Emitter, n: FNode) -> int:
     return e.tid[n.output]
 
 
+def quantized_weight(p: QuantPlan, name: str, w: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, int]:
+    """A linear's weight w [N, K] as the graph stores it: (q int8 or int4 values, integer group scales g
+    or None, per-channel scale s [N], group size), so that w ≈ s · g · q (g repeated over each group)."""
+    gs = p.config.group_size
+    if not p.config.int4(name, w.shape[1]):
+        q, s_w = iops.quantize_per_channel(w)
+        return q, None, s_w, 0
+    if name in p.int4_scales:
+        g_, s_c = p.int4_scales[name]
+        q4 = iops.quantize_int4_with_scales(w, g_, s_c)
+    elif gs == 0:
+        q4, s_c = iops.quantize_int4_per_channel(w)
+    else:
+        q4, g_, s_c = iops.quantize_int4_grouped(w, gs)
+    if gs == 0:  # per-channel: unit group scales on the kernels' 32-wide blocks
+        gs, g_ = 32, np.ones((w.shape[0], w.shape[1] // 32), np.int8)
+    return q4, g_, s_c, gs
+
+
+def dequantized_weight(p: QuantPlan, name: str, w: np.ndarray) -> np.ndarray:
+    """The float weight the graph's integers stand for."""
+    q, g_, s, gs = quantized_weight(p, name, w)
+    step = np.ones_like(w) if g_ is None else np.repeat(np.asarray(g_, np.float64), gs, axis=1)
+    return q * step * s[:, None]
+
+
 def _weights(e: _Emitter, n: FNode, scale_x: float):
     """(weight tensor id, group-scale id or -1, per-channel accumulator scales, group_size)."""
     name = n.consts["weight"]
-    w = e.const(name)
-    gs = e.p.config.group_size
-    if e.p.config.int4(name, w.shape[1]):
-        if name in e.p.int4_scales:
-            g_, s_c = e.p.int4_scales[name]
-            q4 = iops.quantize_int4_with_scales(w, g_, s_c)
-        elif gs == 0:
-            q4, s_c = iops.quantize_int4_per_channel(w)
-        else:
-            q4, g_, s_c = iops.quantize_int4_grouped(w, gs)
-        if gs == 0:  # per-channel: unit group scales on the kernels' 32-wide blocks
-            gs, g_ = 32, np.ones((w.shape[0], w.shape[1] // 32), np.int8)
-        wid = e.ir.add_constant(name, q4, "int4")
-        gid = e.ir.add_constant(name + ".group_scales", g_, "int8")
-        return wid, gid, s_c * scale_x, gs
-    q, s_w = iops.quantize_per_channel(w)
-    return e.ir.add_constant(n.consts["weight"], q, "int8"), -1, s_w * scale_x, 0
+    q, g_, s, gs = quantized_weight(e.p, name, e.const(name))
+    if g_ is None:
+        return e.ir.add_constant(name, q, "int8"), -1, s * scale_x, 0
+    wid = e.ir.add_constant(name, q, "int4")
+    gid = e.ir.add_constant(name + ".group_scales", g_, "int8")
+    return wid, gid, s * scale_x, gs
 
 
 def _emit_linear(e: _Emitter, n: FNode):
@@ -315,15 +331,21 @@ def _emit_softmax(e: _Emitter, n: FNode):
 
 def _emit_gelu(e: _Emitter, n: FNode):
     s_in, s_out = e.p.scales[n.inputs[0]], e.p.scales[n.output]
+    gelu = e.p.config.gelu
     if "channel_scale" in n.consts:  # smoothed: the output requantization also divides channel j by s_j
-        if n.output not in e.p.lambdas:
-            raise ConversionError("smoothing a GELU needs λ-ShiftGELU (I-ViT's ShiftGELU has one output scale)")
+        if gelu == "shiftgelu":
+            raise ConversionError("smoothing a GELU needs --gelu table or lambda (I-ViT's ShiftGELU has one output scale)")
         s_out = s_out * e.const(n.consts["channel_scale"])
-    if n.output in e.p.lambdas:
-        e.ir.add_op("lambda_shiftgelu", [e.tid[n.inputs[0]]], [_out(e, n)], name=n.output,
+    x, y = e.tid[n.inputs[0]], _out(e, n)
+    if gelu == "table":  # GELU itself at the 256 int8 inputs, tabulated here like any lookup table
+        params = iops.requant_table_for(gelu_ops.gelu_float, s_in, s_out)
+        tid = e.ir.add_constant(n.output + ".table", params.pop("table"), "int32")
+        e.ir.add_op("lookup_requant", [x, tid], [y], name=n.output, **params)
+    elif gelu == "lambda":
+        e.ir.add_op("lambda_shiftgelu", [x], [y], name=n.output,
                     **gelu_ops.lambda_shiftgelu_params(s_in, s_out, e.p.lambdas[n.output]))
     else:
-        e.ir.add_op("shiftgelu", [e.tid[n.inputs[0]]], [_out(e, n)], name=n.output, **gelu_ops.shiftgelu_params(s_in, s_out))
+        e.ir.add_op("shiftgelu", [x], [y], name=n.output, **gelu_ops.shiftgelu_params(s_in, s_out))
 
 
 def _emit_layernorm(e: _Emitter, n: FNode):

@@ -32,7 +32,7 @@ def table() -> str:
     rows.append((_cell(pointwise.POINTWISE),
                  "any composition of these on one activation (ReLU, SiLU, tanh, `torch.where(x > 0, x, a·x)`, ...): "
                  "one `lookup`, a 256-entry int8 table; x · c for a scalar c > 0 is a change of scale (no op); "
-                 "exact GELU is `lambda_shiftgelu` (λ-ShiftGELU, default) or I-ViT's `shiftgelu`"))
+                 "exact GELU is `lookup_requant` (GELU itself at the 256 inputs, with a per-channel requant; default), `lambda_shiftgelu` (λ-ShiftGELU) or I-ViT's `shiftgelu`"))
     int_ops = [op for op, h in capture._INT_HANDLERS.items() if op not in capture._HANDLERS]
     rows.append((_cell(int_ops), "on integer values (token ids, position ids, masks): `int_binary` and `cumsum`, "
                                  "exact int32; `gather` from a buffer of equal entries folds to a constant"))

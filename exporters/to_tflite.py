@@ -14,7 +14,7 @@ comparisons are broken (tflite_emit.Emitter.compare). What each op becomes, and 
   x as [1, R, K] gives [N/D, R, D] directly. A uint8 `a` (Shiftmax's output) is a − 128 in int8:
   a·b = (a − 128)·b + 128·Σ_k b.
 * Functions of one small integer become a GATHER from a constant table computed with the spec's own
-  functions: lookup, λ-ShiftGELU (256 entries, or 256 per channel), ShiftGELU (65536 entries indexed
+  functions: lookup, λ-ShiftGELU and lookup_requant (256 entries, or 256 per channel), ShiftGELU (65536 entries indexed
   by the pair (row max, x): its e and e_max depend only on those), and Shiftmax's 2^−u, whose entry
   is a function of d = rowmax − x alone and is 0 once u ≥ 2^20: the table covers d up to that point
   (or 255 for int8 input). The rest of Shiftmax is int32: Σe < 2^31 (int64 at 65536 columns),
@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from intedge.integer_ops import exp2, expand_int4, lambda_shiftgelu, shiftgelu
+from intedge.integer_ops import exp2, expand_int4, lambda_shiftgelu, lookup_requant, shiftgelu
 from intedge.integer_ops.requant import rounding_shift
 from intedge.ir.graph import Graph
 from intedge.reference import execute, numpy_kernels
@@ -273,6 +273,14 @@ class _Lowering:
         values = np.repeat(np.arange(-128, 128, dtype=np.int64)[:, None], channels, 1)
         table = lambda_shiftgelu(values, o["slope_multiplier"], o["slope_shift"], o["multiplier"], o["shift"])
         return e.table(table.T, "int8", e.add(self.wide(x), 128 + 256 * np.arange(channels, dtype=np.int32)))
+
+    def _lookup_requant(self, op, y):
+        e, o = self.e, op.options
+        (x, table) = op.inputs
+        channels = len(o["multiplier"])
+        values = np.repeat(np.arange(-128, 128, dtype=np.int8)[:, None], channels, 1)
+        table = lookup_requant(values, self.constants[table], o["multiplier"], o["shift"])  # [256, channels] int8
+        return e.table(table.T, "int8", e.add(self.wide(self.value(x)), 128 + 256 * np.arange(channels, dtype=np.int32)))
 
     def _lookup(self, op, y):
         (x, table) = op.inputs

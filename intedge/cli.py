@@ -166,35 +166,54 @@ def _user_code(path: str, what: str):
 def _conversion_options(args) -> dict:
     """The conversion flags given; the ones left out keep the model's defaults."""
     given = {"weights": args.weights, "method": args.method, "smooth_alpha": args.smooth,
-             "group_size": args.group_size, "gelu": args.gelu}
+             "group_size": args.group_size, "gelu": args.gelu, "budget": args.budget}
     return {k: v for k, v in given.items() if v is not None}
 
 
 def _convert(args) -> int:
     import torch
 
+    from intedge.converters import zoo
     from intedge.converters.convert import Converter, check_dynamic_sequence
     from intedge.converters.errors import CalibrationError, ConversionError
     from intedge.converters.evaluate import QAT_SAMPLES
     from intedge.converters.qat import finetune
 
+    options = _conversion_options(args)
+    calib_data = args.calib_data
+    count = args.calib or (zoo.get(args.model).calibration_size if args.model in ZOO_NAMES else 64)
+    if calib_data is not None:  # the user's own set in place of the zoo's, read (or refused) before the model loads
+        if args.model not in ZOO_NAMES:
+            raise ConversionError(f"--calib-data is for zoo models ({', '.join(ZOO_NAMES)}): {args.model} supplies "
+                                  "its own calibration inputs, so give them from the factory instead")
+        from intedge.converters.calibration_data import user_calibration
+
+        items = user_calibration(zoo.get(args.model), calib_data, count)
     model, calibration_set, defaults, training_set = _load_factory(args.model)
     if args.qat and training_set is None:
         raise ConversionError("--qat needs training inputs: use it with a zoo model, or intedge.converters.qat.finetune")
-    items = calibration_set(args.calib)
+    if calib_data is None:
+        items = calibration_set(count)
     if not items:
         raise CalibrationError(f"the calibration set is empty: {args.model} gave no calibration inputs")
     example = tuple(torch.as_tensor(x) for x in items[0])
     if args.dynamic_seq:  # before minutes of calibration: does the model take another length at all?
         check_dynamic_sequence(model, example)
     t0 = time.perf_counter()
-    conv = Converter.calibrate(model, example, items, **(defaults | _conversion_options(args)))
+    conv = Converter.calibrate(model, example, items, **(defaults | options))
     stay = conv.int8_fallbacks()
     if stay:
         print(f"note: {len(stay)} linear layer(s) stay int8, as W4 needs K a multiple of 32 and of the group size: "
               f"{', '.join(stay)}", file=sys.stderr)
+    if conv.mixed:
+        print(conv.mixed.table())
     if args.qat:
         finetune(conv, training_set(QAT_SAMPLES), epochs=args.qat)
+    if args.report:
+        from intedge.converters.error_report import REPORT_SAMPLES, error_report
+
+        print(error_report(conv, [tuple(torch.as_tensor(x) for x in item) for item in items[:REPORT_SAMPLES]],
+                           args.model).table())
     g = conv.dynamic_graph(name=Path(args.output).stem) if args.dynamic_seq else conv.graph(name=Path(args.output).stem)
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -343,7 +362,11 @@ def _print_eval(r) -> None:
     unit = "" if r.metric == "cosine" else " %"
     rows = [("float (PyTorch fp32)", r.float), (f"intedge integer-only {r.weights.upper()}A8", r.integer)]
     rows += [(f"{k} (quantize_dynamic)" if k == "ort-int8" else k, v) for k, v in r.peers.items()]
-    print(f"{r.model}: {r.metric}{unit} on {r.samples:,} test samples")
+    if r.mixed:
+        print(r.mixed.table())
+    if r.report:
+        print(r.report.table())
+    print(f"{r.model}: {r.metric}{unit} on {r.samples:,} {r.split} samples")
     for label, value in rows:
         delta = "" if label.startswith("float") else f"   ({value - r.float:+.3f} vs float)"
         print(f"  {label:38} {value:8.3f}{delta}")
@@ -354,7 +377,8 @@ def _eval(args) -> int:
 
     opts = _conversion_options(args)
     r = evaluate(args.model, calib=args.calib, limit=args.limit, batch=args.batch, kernels=args.kernels,
-                 peers=not args.no_peers, progress=not args.json, qat_epochs=args.qat, **opts)
+                 peers=not args.no_peers, progress=not args.json, qat_epochs=args.qat, split=args.split,
+                 calib_data=args.calib_data, report=args.report, **opts)
     _print_eval(r)
     if args.json:
         print(json.dumps(r.json()))
@@ -467,33 +491,58 @@ def _at_least(low: int):
     return parse
 
 
-def _smooth_alpha(text: str) -> float:
-    """An argparse type: SmoothQuant's strength, in (0, 1), or 0 for off."""
+def _smooth_alpha(text: str) -> float | str:
+    """An argparse type: SmoothQuant's strength, in (0, 1), 0 for off, or auto (searched per layer)."""
+    if text == "auto":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither 'auto' nor a number") from None
+    if not (value == 0 or 0 < value < 1):
+        raise argparse.ArgumentTypeError(f"must be in (0, 1), 0 for off, or auto; got {value}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    """An argparse type: a fraction in (0, 1]."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (value == 0 or 0 < value < 1):
-        raise argparse.ArgumentTypeError(f"must be in (0, 1), or 0 for off; got {value}")
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], a fraction of W8's weight bytes; got {value}")
     return value
-
 
 
 def _add_conversion_flags(p) -> None:
     p.add_argument("--weights", choices=["w8", "w4"], default="w8", help="weight width: W8A8 or W4A8 (default w8)")
-    p.add_argument("--calib", type=_at_least(1), default=64, metavar="N", help="calibration inputs (default 64; 1 works too)")
+    p.add_argument("--calib", type=_at_least(1), metavar="N",
+                   help="calibration inputs (default 64, 512 for minilm's short sentences; 1 works too)")
+    p.add_argument("--calib-data", type=Path, metavar="PATH",
+                   help="calibrate a zoo model on your own data instead of its training split (the first N of it): "
+                   "a folder of images for the image models, prepared as the Android app prepares a photo, or a "
+                   "UTF-8 text file with one sentence per line for minilm (docs/accuracy.md)")
     p.add_argument("--method", choices=["minmax", "percentile", "mse"], default="minmax",
                    help="how activation ranges are chosen from calibration (default minmax)")
-    p.add_argument("--smooth", type=_smooth_alpha, metavar="ALPHA",
-                   help="SmoothQuant outlier smoothing with this migration strength (e.g. 0.5); 0 turns it off; "
-                   "default: the zoo model's choice (0.5 for minilm), else off")
+    p.add_argument("--smooth", type=_smooth_alpha, metavar="ALPHA|auto",
+                   help="SmoothQuant outlier smoothing with this migration strength (e.g. 0.5); auto searches each "
+                   "layer's strength on calibration data; 0 turns it off; default: the zoo model's choice (auto for "
+                   "minilm), else off")
+    p.add_argument("--budget", type=_fraction, metavar="FRACTION",
+                   help="with --weights w4: mixed precision, at most FRACTION of W8's weight bytes (e.g. 0.6); the "
+                   "linears whose int4 weights cost the most accuracy stay W8, and the choice is printed")
+    p.add_argument("--report", action="store_true",
+                   help="print where the error comes from: each layer's range, scale and dtype, and the error its "
+                   "quantization adds alone at the output, summed per part (Shiftmax, GELU, LayerNorm, weights, ...)")
     p.add_argument("--group-size", type=int, choices=[0, 32, 64, 128], default=32,
                    help="int4 weight group size; 0 = per-channel int4 (default 32)")
     p.add_argument("--qat", type=_at_least(0), default=0, metavar="EPOCHS",
                    help="quantization-aware fine-tuning of the integer graph's torch twin for EPOCHS epochs on the "
                    "zoo model's training inputs (distillation from the float model); default 0 (PTQ only)")
-    p.add_argument("--gelu", choices=["lambda", "shiftgelu"], default="lambda",
-                   help="integer GELU: λ-ShiftGELU with a fitted λ (default) or I-ViT's ShiftGELU")
+    p.add_argument("--gelu", choices=["table", "lambda", "shiftgelu"], default="table",
+                   help="integer GELU: GELU itself tabulated at the 256 int8 inputs, then requantized (default), "
+                   "λ-ShiftGELU with a fitted λ, or I-ViT's ShiftGELU")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -540,7 +589,10 @@ def main(argv: list[str] | None = None) -> int:
                        "for minilm.")
     p.add_argument("model", metavar="MODEL", choices=ZOO_NAMES)
     _add_conversion_flags(p)
-    p.add_argument("--limit", type=_at_least(1), metavar="N", help="score only the first N test samples")
+    p.add_argument("--limit", type=_at_least(1), metavar="N", help="score only the first N samples of the split")
+    p.add_argument("--split", choices=["test", "validation"], default="test",
+                   help="what to score: test (default; the accuracy table's) or validation, a split no calibration "
+                   "or test data overlaps, for tuning conversion choices")
     p.add_argument("--batch", type=_at_least(1), default=50, help="batch size of the evaluation graph (default 50)")
     p.add_argument("--kernels", choices=["engine", "numpy", "scalar-cpp"], default="engine",
                    help="run the integer graph in the C++ engine (default), or the reference executor with numpy or "

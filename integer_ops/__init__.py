@@ -12,6 +12,7 @@ from .gelu import (
     gelu_float,
     lambda_shiftgelu,
     lambda_shiftgelu_params,
+    lambda_shiftgelu_table,
     shiftgelu,
     shiftgelu_params,
 )
@@ -34,7 +35,7 @@ from .quantize import (
 from .requant import QuantizationError, dyadic, dyadic_shared, requantize
 from .residual import qadd
 from .shiftmax import shiftmax, shiftmax_params
-from .table import lookup, table_for
+from .table import lookup, lookup_requant, requant_table_for, table_for
 
 __all__ = [
     "INT_BINARY_CODES",
@@ -42,6 +43,8 @@ __all__ = [
     "cumsum",
     "int_binary",
     "lookup",
+    "lookup_requant",
+    "requant_table_for",
     "table_for",
     "QuantizationError",
     "dequantize_output",
@@ -55,6 +58,7 @@ __all__ = [
     "isqrt",
     "lambda_shiftgelu",
     "lambda_shiftgelu_params",
+    "lambda_shiftgelu_table",
     "meanpool",
     "pack_int4",
     "qadd",

@@ -44,6 +44,7 @@ import numpy as np
 from ._backend import ops_for
 from .exp2 import FRAC_BITS, MAX_U, OUT_BITS, pow2_neg
 from .requant import dyadic, requantize, rounding_shift
+from .table import lookup_requant
 
 LOG2E = math.log2(math.e)
 IVIT_LAMBDA = 1.702
@@ -101,11 +102,18 @@ def lambda_shiftgelu(x, slope_multiplier: int, slope_shift: int, multiplier, shi
     """multiplier/shift: ints, or arrays of 1 or C entries (per channel of the last axis).
 
     x·σ(λx) depends on one int8 only, so it is tabulated over the 256 inputs
-    and looked up: the same integers as computing it per element.
+    and looked up: the same integers as computing it per element. The lookup
+    and requant are table.lookup_requant's, with this table (|entry| ≤ 2^22).
     """
     xp = ops_for(x)
     table = _lambda_x_sigma(xp.int64(np.arange(-128, 128)), slope_multiplier, slope_shift)
-    return requantize(table[xp.int64(x) + 128], multiplier, shift, "int8")
+    return lookup_requant(x, table, multiplier, shift)
+
+
+def lambda_shiftgelu_table(slope_multiplier: int, slope_shift: int) -> np.ndarray:
+    """λ-ShiftGELU's 256 values x·σ(λx) (index 0 ↔ x = −128) as int32: with its multiplier and shift,
+    lookup_requant(x, table, ...) == lambda_shiftgelu(x, ...)."""
+    return _lambda_x_sigma(np.arange(-128, 128, dtype=np.int64), slope_multiplier, slope_shift).astype(np.int32)
 
 
 def _lambda_x_sigma(x, slope_multiplier: int, slope_shift: int):

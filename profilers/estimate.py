@@ -245,6 +245,15 @@ def _lookup(g: Graph, op: Op, seen: set[int]) -> tuple[Work, Work]:
     return integer + n * ints(adds=1), twin + n * FP_TANH
 
 
+def _lookup_requant(g: Graph, op: Op, seen: set[int]) -> tuple[Work, Work]:
+    # The converter's exact GELU (a table at conversion): as λ-ShiftGELU, the engine runs one output requant as a
+    # byte table (the index: one add) and per-channel output scales as the table and a requant.
+    n = _numel(g.tensors[op.inputs[0]].shape)
+    per_channel = len(op.options["multiplier"]) > 1
+    integer, twin = _traffic(g, op, seen, float_skip=(1,))
+    return integer + n * ints(adds=1) + (n if per_channel else 0) * REQUANT, twin + n * FP_GELU
+
+
 def _meanpool(g: Graph, op: Op, seen: set[int]) -> tuple[Work, Work]:
     inputs, outputs = _numel(g.tensors[op.inputs[0]].shape), _numel(g.tensors[op.outputs[0]].shape)
     integer, twin = _traffic(g, op, seen)
@@ -334,6 +343,7 @@ COUNTERS: dict[str, Callable[[Graph, Op, set[int]], tuple[Work, Work]]] = {
     "lookup": _lookup,
     "int_binary": _int_binary,
     "cumsum": _cumsum,
+    "lookup_requant": _lookup_requant,
 }
 
 

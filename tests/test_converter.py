@@ -158,13 +158,17 @@ def test_a_batched_graph_computes_each_row_like_batch_one(name, tmp_path):
         assert np.array_equal(Session(tmp_path / "three.ieg", isa=isa).run(feed(three, stacked))["output"], batched)
 
 
-def test_smoothing_keeps_the_float_function_and_splits_shared_layernorms():
+@pytest.mark.parametrize("alpha", [0.5, "auto"])
+def test_smoothing_keeps_the_float_function_and_splits_shared_layernorms(alpha):
     model, items = tiny_bert(), token_items(n=4)
     g = smooth.prepare(capture(model, items[0]))
     assert any(n.output.endswith(smooth.SUFFIX) for n in g.nodes)
     assert any("channel_scale" in n.consts for n in g.nodes)
-    ranges = cal.calibrate(g, items, cal.Ranges(), progress=False)
-    consts = smooth.smooth(g, ranges, g.consts, 0.5)
+    ranges = cal.Ranges()
+    ranges.edges_of = {n.output for n, _ in smooth.edges(g)}
+    cal.calibrate(g, items, ranges, progress=False)
+    consts, chosen = smooth.smooth(g, ranges, g.consts, alpha)
+    assert set(chosen) == {n.output for n, _ in smooth.edges(g)}
     assert any(not torch.equal(consts[k], g.consts[k]) for k in g.consts)
     for item in items:
         inputs = {i.name: x for i, x in zip(g.inputs, item)}

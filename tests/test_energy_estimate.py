@@ -65,6 +65,16 @@ def _unary(kind: str, shape, out_shape=None, dtype="int8", out_dtype="int8", out
     return _valid(g)
 
 
+def _lookup_requant_graph(channels: int) -> Graph:
+    """An exact GELU on [3, 16]: one output scale, or one per channel."""
+    g = Graph()
+    x = g.add_tensor("x", "int8", (3, 16))
+    p = iops.requant_table_for(iops.gelu_float, 0.05, np.full(channels, 0.05))
+    table = g.add_constant("table", p.pop("table"))
+    g.add_op("lookup_requant", [x, table], [g.add_tensor("y", "int8", (3, 16))], **p)
+    return _valid(g)
+
+
 def test_qlinear_w8_counts_every_mac_and_byte():
     rows, k, n = 7, 64, 24
     outputs = 2 * rows * n
@@ -145,6 +155,8 @@ def _nonlinear_cases():
         "lambda_shiftgelu": (_unary("lambda_shiftgelu", (3, 16), **gelu), (0, n), (15 * n, 12 * n)),
         "lambda_shiftgelu per channel": (_unary("lambda_shiftgelu", (3, 16), **per_channel), (n, 5 * n),
                                          (15 * n, 12 * n)),
+        "lookup_requant": (_lookup_requant_graph(1), (0, n), (15 * n, 12 * n)),
+        "lookup_requant per channel": (_lookup_requant_graph(16), (n, 5 * n), (15 * n, 12 * n)),
         "requant": (_unary("requant", (3, 16), dtype="int16", multiplier=1 << 30, shift=31), (n, 4 * n), (0, 0)),
         "meanpool": (_unary("meanpool", (3, 16), (16,), axis=0, multiplier=1 << 30, shift=31),
                      (16, n + 4 * 16), (16, n)),
@@ -157,6 +169,13 @@ def test_nonlinear_ops_count_the_stated_operations(case):
     c, f = count_ops(g).total, count_float_ops(g).total
     assert (c.int32_mults, c.int32_adds, c.int8_macs) == (mults, adds, 0)
     assert (f.fp32_mults, f.fp32_adds, f.int32_ops) == (fp_mults, fp_adds, 0)
+
+
+@pytest.mark.parametrize("channels", [1, 16])
+def test_lookup_requants_table_is_integer_only_weight_bytes(channels):
+    c, f = count_ops(_lookup_requant_graph(channels)).total, count_float_ops(_lookup_requant_graph(channels)).total
+    assert c.weight_bytes == 256 * 4 + channels * (4 + 1)  # the int32 table, then multiplier and shift per channel
+    assert f.weight_bytes == 0 and c.activation_bytes == 2 * 48 and f.activation_bytes == 2 * 4 * 48
 
 
 def test_qadd_and_a_constant_read_by_two_ops_once():

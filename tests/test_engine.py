@@ -64,6 +64,32 @@ def test_both_forms_of_lambda_shiftgelu_match_the_reference(channels):
         assert dict(s.kernels)["gelu"].startswith("lookup256" if channels == 1 else "table_requant"), isa
 
 
+@pytest.mark.parametrize("channels", [1, 96])
+@pytest.mark.parametrize("low_shift", [False, True], ids=["high-half", "low-shift"])
+def test_both_forms_of_lookup_requant_match_the_reference(channels, low_shift):
+    """An int32 table constant up to ±2^30 and its requant: with one multiplier a byte table (lookup256), else the
+    ISA's table_requant (VBMI's high-half requant needs every shift ≥ 33, else its gather fallback)."""
+    rng = np.random.default_rng(channels + low_shift)
+    table = rng.integers(-(2**30), 2**30, 256, endpoint=True).astype(np.int32)
+    table[:2] = (-(2**30), 2**30)
+    g = Graph(name="lookup_requant")
+    x = g.add_tensor("x", "int8", (3, 96), 0.05)
+    y = g.add_tensor("y", "int8", (3, 96), 0.05)
+    g.inputs, g.outputs = [x], [y]
+    shift = rng.integers(33, 53, channels, endpoint=True)
+    shift[0] = 32 if low_shift else 33
+    mult = np.rint(2.0 ** (shift - 23) * rng.uniform(0.5, 1, channels)).astype(np.int32)  # |y| up to ~2^7
+    shift = shift.astype(np.int8)
+    g.add_op("lookup_requant", [x, g.add_constant("table", table)], [y], name="f", multiplier=mult, shift=shift)
+    data, feed = write_ieg(g.validate()), {"x": (np.arange(3 * 96) % 256 - 128).astype(np.int8).reshape(3, 96)}
+    ref = reference.run(g, feed)
+    assert len(np.unique(ref["y"])) > 2  # not all saturated
+    for isa in ISAS:
+        s = Session(data, threads=2, isa=isa)
+        assert_same(s.run(feed), ref)
+        assert dict(s.kernels)["f"].startswith("lookup256" if channels == 1 else "table_requant"), isa
+
+
 @pytest.mark.parametrize("weights", ["w8", pytest.param("w4", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("name", [n if n == "vit-fmnist" else pytest.param(n, marks=pytest.mark.slow) for n in zoo.ZOO])
 def test_zoo_models_match_the_reference_on_every_isa_and_thread_count(name, weights):

@@ -171,6 +171,21 @@ def test_int_binary_saturates_int32(tmp_path, op, reference_kernels):
 
 
 @RESOLVERS
+@pytest.mark.parametrize("channels", [1, 5])
+def test_lookup_requant_on_every_input_with_extreme_tables(tmp_path, channels, reference_kernels):
+    """Every int8 in every channel through a table reaching ±2^30, with saturating and unsaturated channels."""
+    rng = np.random.default_rng(channels)
+    table = rng.integers(-(2**30), 2**30, 256, endpoint=True).astype(np.int32)
+    table[:2] = (-(2**30), 2**30)
+    x = np.repeat(np.arange(-128, 128, dtype=np.int8)[:, None], 5, 1)[None]
+    shift = np.resize(np.array([52, 62, 1, 33, 40], np.int8), channels)
+    mult = np.resize(np.array([2**31 - 1, 5, 0, 1 << 20, 1 << 17], np.int32), channels)
+    g = single_op("lookup_requant", [("x", "int8", x.shape), ("table", "int32", (256,), table)],
+                  [("y", "int8", x.shape)], multiplier=mult, shift=shift)
+    assert_exact(tmp_path, g, [{"x": x}], reference_kernels)
+
+
+@RESOLVERS
 def test_cumsum_of_int32_saturates(tmp_path, reference_kernels):
     x = np.array([[2**31 - 1, 2**31 - 1, -(2**31), -(2**31), -(2**31), 5]], np.int32)
     g = single_op("cumsum", [("x", "int32", x.shape)], [("y", "int32", x.shape)], axis=1)

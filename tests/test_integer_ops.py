@@ -234,6 +234,59 @@ def test_lookup_is_the_table_entry(x, table):
     assert all(y[i] == table[int(x[i]) + 128] for i in np.ndindex(x.shape))
 
 
+def _requant_one(z: int, m: int, s: int) -> int:
+    """requant.py's equation (1) to int8, in Python integers."""
+    return min(max((z * m + (1 << (s - 1))) >> s, -128), 127)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data(), st.sampled_from([(5,), (3, 1), (2, 7), (2, 3, 64)]), st.booleans())
+def test_lookup_requant_is_the_requantized_table_entry(data, shape, per_channel):
+    """Element by element in Python integers: y = requant(table[x + 128], m_c, s_c), c the last axis."""
+    x = data.draw(int_arrays(np.int8, shape))
+    table = data.draw(hnp.arrays(np.int32, 256, elements=st.integers(-(2**30), 2**30)))
+    n = shape[-1] if per_channel else 1
+    mult = np.array(data.draw(st.lists(st.integers(0, 2**31 - 1), min_size=n, max_size=n)), np.int32)
+    shift = np.array(data.draw(st.lists(st.integers(1, 62), min_size=n, max_size=n)), np.int8)
+    y = iops.lookup_requant(x, table, mult, shift)
+    assert y.dtype == np.int8 and y.shape == x.shape
+    for i in np.ndindex(shape):
+        c = i[-1] if per_channel else 0
+        assert y[i] == _requant_one(int(table[int(x[i]) + 128]), int(mult[c]), int(shift[c]))
+    if not per_channel:  # per tensor: ints work as well as 1-entry vectors
+        assert np.array_equal(iops.lookup_requant(x, table, int(mult[0]), int(shift[0])), y)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data(), st.sampled_from([1, 64]))
+def test_lambda_shiftgelu_is_lookup_requant_of_its_table(data, channels):
+    x = np.arange(-128, 128, dtype=np.int8).reshape(4, 64)
+    slope = (data.draw(st.integers(0, 2**31 - 1)), data.draw(st.integers(1, 62)))
+    mult = np.array(data.draw(st.lists(st.integers(0, 2**31 - 1), min_size=channels, max_size=channels)), np.int32)
+    shift = np.array(data.draw(st.lists(st.integers(1, 62), min_size=channels, max_size=channels)), np.int8)
+    table = iops.lambda_shiftgelu_table(*slope)
+    assert table.dtype == np.int32 and table.shape == (256,) and np.abs(table).max() <= 2**22
+    assert np.array_equal(iops.lambda_shiftgelu(x, *slope, mult, shift), iops.lookup_requant(x, table, mult, shift))
+
+
+@pytest.mark.parametrize("s_in", [0.01, 0.05, 0.1])
+@pytest.mark.parametrize("per_channel", [False, True])
+def test_requant_table_for_gives_the_nearest_int8_gelu(s_in, per_channel):
+    """GELU through lookup_requant at per-channel output scales is round(GELU(x·s_in) / s_out_c), saturated, on
+    every input: the nearest int8, and the same as round-half-to-even wherever GELU is not within 2^−20 of a tie."""
+    x = np.repeat(np.arange(-128, 128, dtype=np.int8)[:, None], 16, 1)
+    peak = gelu.gelu_float(127 * s_in) / 127
+    s_out = peak * np.linspace(0.25, 1.5, 16) if per_channel else peak
+    p = iops.requant_table_for(gelu.gelu_float, s_in, s_out)
+    assert p["table"].dtype == np.int32 and np.abs(p["table"]).max() == 2**30
+    assert len(p["multiplier"]) == len(p["shift"]) == (16 if per_channel else 1)
+    want = gelu.gelu_float(x * s_in) / s_out
+    y = iops.lookup_requant(x, **p)
+    assert np.abs(y - np.clip(want, -128, 127)).max() <= 0.5 + 2.0**-20
+    clear = np.abs(want - np.floor(want) - 0.5) > 2.0**-20  # ties go either way: round half up or to even
+    assert clear.mean() > 0.95 and np.array_equal(y[clear], np.clip(np.rint(want), -128, 127)[clear])
+
+
 @pytest.mark.parametrize("fn", [np.tanh, lambda v: np.maximum(v, 0), lambda v: v / (1 + np.exp(-v)), np.exp])
 @pytest.mark.parametrize("scales", [(0.05, 1 / 127), (0.02, 0.02), (0.1, 0.5)])
 def test_table_for_gives_the_nearest_int8(fn, scales):

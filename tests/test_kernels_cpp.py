@@ -96,6 +96,18 @@ def test_lambda_shiftgelu(data, channels):
 
 
 @SETTINGS
+@given(st.data(), st.sampled_from([1, 3, 64, 77]), st.booleans())
+def test_lookup_requant(data, channels, per_channel):
+    x = data.draw(int_arrays(np.int8, (2, 3, channels)))
+    x.flat[:2] = (-128, 127)
+    table = data.draw(hnp.arrays(np.int32, 256, elements=st.integers(-(2**30), 2**30)))
+    n = channels if per_channel else 1
+    mult = np.array([data.draw(multipliers) for _ in range(n)], np.int32)
+    shift = np.array([data.draw(shifts) for _ in range(n)], np.int8)
+    assert np.array_equal(K.lookup_requant(x, table, mult, shift), iops.lookup_requant(x, table, mult, shift))
+
+
+@SETTINGS
 @given(st.data(), st.sampled_from([np.int8, np.int16]), st.sampled_from([1, 2, 3, 192, 4096]), st.sampled_from(["int8", "int16"]))
 def test_ilayernorm(data, dtype, channels, out):
     x = data.draw(int_arrays(dtype, (2, channels)))
@@ -184,6 +196,13 @@ def test_kernels_reject_bad_dtypes():
         K.lookup(np.zeros(4, np.int16), np.zeros(256, np.int8))
     with pytest.raises(ValueError, match="256"):
         K.lookup(np.zeros(4, np.int8), np.zeros(255, np.int8))
+    one = (np.ones(1, np.int32), np.ones(1, np.int8))
+    with pytest.raises(TypeError):
+        K.lookup_requant(np.zeros(4, np.int8), np.zeros(256, np.int8), *one)
+    with pytest.raises(ValueError, match="256"):
+        K.lookup_requant(np.zeros(4, np.int8), np.zeros(255, np.int32), *one)
+    with pytest.raises(ValueError, match="1 or C"):
+        K.lookup_requant(np.zeros((2, 4), np.int8), np.zeros(256, np.int32), np.ones(3, np.int32), np.ones(3, np.int8))
     with pytest.raises(ValueError, match="13"):
         K.int_binary(np.zeros(4, np.int32), np.zeros(4, np.int32), len(iops.INT_BINARY_OPS))
     with pytest.raises(TypeError):

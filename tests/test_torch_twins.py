@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from intedge import integer_ops as iops
 from intedge.integer_ops import torch_twins as tt
+from intedge.integer_ops.gelu import gelu_float
 from intedge.integer_ops.shiftmax import OUT_SCALE
 
 SETTINGS = settings(max_examples=25, deadline=None)
@@ -41,6 +42,9 @@ def test_gelu_twins(seed, scale):
     assert np.array_equal(a, b)
     a, b = _both(iops.lambda_shiftgelu, x, **iops.lambda_shiftgelu_params(scale, scale, 1.6))
     assert np.array_equal(a, b)
+    for s_out in (scale, np.linspace(0.5, 2, 64) * scale):  # per tensor and per channel
+        a, b = _both(iops.lookup_requant, x, **iops.requant_table_for(gelu_float, scale, s_out))
+        assert np.array_equal(a, b)
 
 
 @SETTINGS

@@ -7,6 +7,7 @@ clearly or computed exactly; the set-up works from a fresh venv; the CLI never e
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -141,7 +142,7 @@ def test_session_errors_name_the_file(tmp_path):
 
 @pytest.mark.parametrize("argv, message", [
     (["eval", "vit-fmnist", "--calib", "0"], "--calib: must be at least 1, got 0"),
-    (["convert", "vit-fmnist", "-o", "x.ieg", "--smooth", "2"], "--smooth: must be in (0, 1), or 0 for off; got 2.0"),
+    (["convert", "vit-fmnist", "-o", "x.ieg", "--smooth", "2"], "--smooth: must be in (0, 1), 0 for off, or auto; got 2.0"),
     (["eval", "vit-fmnist", "--limit", "0"], "--limit: must be at least 1, got 0"),
     (["eval", "vit-fmnist", "--limit", "-5"], "--limit: must be at least 1, got -5"),
     (["bench", "deit-tiny", "--runs", "0"], "--runs: must be at least 1"),
@@ -247,4 +248,42 @@ def test_int4_activations_are_refused_by_both():
         g.validate()
     for judge in (read_ieg, _runtime.check_ieg):
         with pytest.raises(IegFormatError, match="int4 tensors must be constants"):
+            judge(write_ieg(g))
+
+
+@pytest.mark.parametrize("case, message", [
+    ("big entry", "a table entry of magnitude 1073741825 is outside [-2^30, 2^30]"),
+    ("short table", "table must be [256], not [255]"),
+    ("int8 table", "table 'table' must be int32, got int8"),
+    ("three multipliers", "multiplier and shift need 1 or 4 entries"),
+])
+def test_lookup_requants_rules_are_enforced_by_both(case, message):
+    table = np.zeros(255 if case == "short table" else 256, np.int8 if case == "int8 table" else np.int32)
+    table[7] = -(2**30) - 1 if case == "big entry" else 0
+    n = 3 if case == "three multipliers" else 1
+    g = Graph(name="lookup_requant")
+    x, y = g.add_tensor("x", "int8", (2, 4), 0.1), g.add_tensor("y", "int8", (2, 4), 0.1)
+    g.add_op("lookup_requant", [x, g.add_constant("table", table)], [y], multiplier=[1 << 20] * n, shift=[40] * n)
+    g.inputs, g.outputs = [x], [y]
+    with pytest.raises(InvalidGraphError, match=re.escape(message)):
+        g.validate()
+    for judge in (read_ieg, _runtime.check_ieg):
+        with pytest.raises(IegFormatError, match=re.escape(message)):
+            judge(write_ieg(g))
+
+
+def test_int4_weights_as_a_graph_output_are_refused_by_both():
+    """Found by test_mutants: an int4 constant added to the graph outputs passed both validators, and
+    Session.run then had no numpy dtype to hand it back in."""
+    g = Graph(name="int4-output")
+    x = g.add_tensor("x", "int8", (1, 4), 0.1)
+    y = g.add_tensor("y", "int8", (1, 4), 0.1)
+    w = g.add_constant("w", np.zeros((2, 4), np.int8), "int4")
+    g.add_op("requant", [x], [y], multiplier=1 << 30, shift=31)
+    g.inputs, g.outputs = [x], [y, w]
+    message = "graph output: tensor 'w' is int4"
+    with pytest.raises(InvalidGraphError, match=re.escape(message)):
+        g.validate()
+    for judge in (read_ieg, _runtime.check_ieg):
+        with pytest.raises(IegFormatError, match=re.escape(message)):
             judge(write_ieg(g))

@@ -20,6 +20,10 @@ CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shi
 BACKGROUND = 10
 NORM_MEAN, NORM_STD = 0.2860, 0.3530
 INK = 0.2
+# The last 2,000 train images are held out as the zoo's validation split: calibration and QAT draw only from
+# TUNING, the rest of the train split (converters/zoo/registry.py; docs/accuracy.md, "Calibration and evaluation data").
+VALIDATION = slice(58000, 60000)
+TUNING = slice(0, 58000)
 _FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
           "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
 
@@ -48,14 +52,16 @@ def normalize(images: np.ndarray) -> np.ndarray:
     return ((images - NORM_MEAN) / NORM_STD)[:, None].astype(np.float32)
 
 
-def scenes(split: str, count: int, size: int = 48, seed: int = 0, garments: tuple[int, int] = (2, 4)):
+def scenes(split: str, count: int, size: int = 48, seed: int = 0, garments: tuple[int, int] = (2, 4),
+           pool: slice = slice(None)):
     """(canvases float32 [count, size, size], labels int64 [count, size, size]).
 
-    Each canvas gets 2–4 garments from `split`, each resized (nearest) to
-    14–28 px and pasted at a random position; later garments cover earlier
-    ones where their ink is above INK.
+    Each canvas gets 2–4 garments from `split` (only its images in `pool`, e.g. TUNING or VALIDATION), each
+    resized (nearest) to 14–28 px and pasted at a random position; later garments cover earlier ones where
+    their ink is above INK.
     """
     images, classes = load(split)
+    images, classes = images[pool], classes[pool]
     rng = np.random.default_rng([seed, 0 if split == "train" else 1])
     canvas = np.zeros((count, size, size), np.float32)
     label = np.full((count, size, size), BACKGROUND, np.int64)

@@ -9,7 +9,9 @@ similarity, the metric here, is the same for the sum and the mean.
 
 The evaluation sentences are the first lines of the docstrings of the Python
 standard library (modules, classes, functions), in a fixed order: real
-English, on every machine, no download.
+English, on every machine, no download. The first 1,000 are the test set and
+calibration and QAT take the ones after them; the validation set is the first
+lines of the classes' method docstrings, none of them one of those lines.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from intedge.extras import require
 SEQ_LEN = 128
 TEST_SENTENCES = 1000
 CALIBRATION_OFFSET = TEST_SENTENCES  # calibration sentences come after the test ones: disjoint
+VALIDATION_SENTENCES = 300  # from the stdlib's *method* docstrings, none of them a test or calibration line
 
 
 def model_dir():
@@ -79,9 +82,8 @@ def tokenize(sentences: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return enc["input_ids"].astype(np.int64), enc["attention_mask"].astype(np.int64)
 
 
-def stdlib_sentences(count: int, offset: int = 0) -> list[str]:
-    """First docstring lines of the standard library, deduplicated, in module-name order."""
-    seen, out = set(), []
+def _stdlib_objects():
+    """Each standard library module that imports, in name order, with its classes and functions."""
     names = sorted(m.name for m in pkgutil.iter_modules() if m.name in sys.stdlib_module_names and not m.name.startswith("_"))
     for name in names:
         if name in ("antigravity", "this", "idlelib", "tkinter", "turtle", "turtledemo"):
@@ -92,11 +94,22 @@ def stdlib_sentences(count: int, offset: int = 0) -> list[str]:
                 module = importlib.import_module(name)
         except Exception:  # noqa: BLE001 - some stdlib modules need platform pieces; skip them
             continue
-        objects = [module] + [v for _, v in sorted(vars(module).items()) if inspect.isclass(v) or inspect.isfunction(v)]
-        for obj in objects:
-            doc = inspect.getdoc(obj) or ""
-            line = doc.strip().split("\n")[0].strip()
-            if len(line.split()) >= 4 and line not in seen:
+        yield module, [v for _, v in sorted(vars(module).items()) if inspect.isclass(v) or inspect.isfunction(v)]
+
+
+def _first_line(obj) -> str | None:
+    """obj's docstring's first line where it has four words or more."""
+    line = (inspect.getdoc(obj) or "").strip().split("\n")[0].strip()
+    return line if len(line.split()) >= 4 else None
+
+
+def stdlib_sentences(count: int, offset: int = 0) -> list[str]:
+    """First docstring lines of the standard library, deduplicated, in module-name order."""
+    seen, out = set(), []
+    for module, members in _stdlib_objects():
+        for obj in [module] + members:
+            line = _first_line(obj)
+            if line and line not in seen:
                 seen.add(line)
                 out.append(line)
                 if len(out) >= offset + count:
@@ -104,6 +117,21 @@ def stdlib_sentences(count: int, offset: int = 0) -> list[str]:
     if len(out) < offset + count:
         raise RuntimeError(f"only {len(out)} docstring lines found, {offset + count} needed")
     return out[offset:]
+
+
+def validation_sentences(count: int = VALIDATION_SENTENCES) -> list[str]:
+    """First docstring lines of the standard library classes' methods, deduplicated, in module, class and
+    method name order, leaving out every line stdlib_sentences gives (the test sentences, the calibration
+    and QAT pool after them): held out from both, for tuning conversion choices."""
+    taken, candidates = set(), []
+    for module, members in _stdlib_objects():
+        taken.update(_first_line(obj) for obj in [module] + members)
+        for cls in (m for m in members if inspect.isclass(m)):
+            candidates += [_first_line(f) for _, f in sorted(vars(cls).items()) if inspect.isroutine(f)]
+    out = list(dict.fromkeys(line for line in candidates if line and line not in taken))
+    if len(out) < count:
+        raise RuntimeError(f"only {len(out)} method docstring lines found, {count} needed")
+    return out[:count]
 
 
 def calibration_set(n: int):
@@ -118,6 +146,11 @@ def training_set(n: int):
 
 def test_set():
     ids, mask = tokenize(stdlib_sentences(TEST_SENTENCES))
+    return (ids, mask), None
+
+
+def validation_set():
+    ids, mask = tokenize(validation_sentences())
     return (ids, mask), None
 
 

@@ -3,6 +3,10 @@
 A ZooModel knows everything `intedge convert` and `intedge eval` need about a
 bundled model: how to build it with its weights, what an input looks like,
 where calibration and test data come from, and how to score predictions.
+
+Calibration, QAT training, validation and test data are disjoint for every
+model (docs/accuracy.md, "Calibration and evaluation data"); splits.py checks
+it sample by sample wherever a conversion is scored.
 """
 
 from __future__ import annotations
@@ -34,9 +38,16 @@ class ZooModel:
     test_set: Callable[[], tuple]  # → (inputs tuple of arrays, targets)
     training_set: Callable[[int], tuple[np.ndarray, ...]]  # n unlabeled samples for QAT, disjoint from the test set
     evaluate: Callable[[np.ndarray, object], float]  # (stacked predictions, targets) → metric
+    # like test_set, held out from calibration, QAT and test data: for tuning conversion choices
+    validation_set: Callable[[], tuple]
+    # what a user's own calibration set (--calib-data) is: "image" (a folder of pictures, to image_size² grey)
+    # or "text" (a file of sentences); calibration_data.py reads it
+    input_kind: str
+    image_size: int = 0
     trained_here: bool = True
     # Converter.calibrate options this model needs by default (a user's flag overrides them)
     conversion: dict = field(default_factory=dict)
+    calibration_size: int = 64  # calibration inputs by default (--calib)
 
     def build(self, weights: bool = True) -> torch.nn.Module:
         model = self.factory()
@@ -56,6 +67,12 @@ class ZooModel:
         return Converter.calibrate(module if module is not None else self.build(),
                                    tuple(torch.from_numpy(x) for x in items[0]), items, progress=False,
                                    **(self.conversion | {"weights": weights} | options))
+
+    def scored_set(self, split: str = "test") -> tuple:
+        """(inputs, targets) of the "test" split (the accuracy table's) or the "validation" split."""
+        if split not in ("test", "validation"):
+            raise ValueError(f"split must be 'test' or 'validation', got {split!r}")
+        return self.test_set() if split == "test" else self.validation_set()
 
     def test_feeds(self, graph, n: int) -> list[dict[str, np.ndarray]]:
         """The first n test inputs, one at a time, as feeds of `graph` (converted at batch 1)."""
@@ -83,15 +100,20 @@ def mean_iou(logits: np.ndarray, labels: np.ndarray, n_cls: int = 11) -> float:
 
 
 def _fmnist_calibration(n: int):
-    images, _ = fm.load("train")
+    images = fm.load("train")[0][fm.TUNING]  # never the validation images
     pick = np.random.default_rng(1).choice(len(images), n, replace=False)
     return [(x[None],) for x in fm.normalize(images[pick])]
 
 
 def _fmnist_training(n: int):
-    images, _ = fm.load("train")
+    images = fm.load("train")[0][fm.TUNING]
     pick = np.random.default_rng(2).choice(len(images), n, replace=False)
     return (fm.normalize(images[pick]),)
+
+
+def _fmnist_validation():
+    images, labels = fm.load("train")
+    return (fm.normalize(images[fm.VALIDATION]),), labels[fm.VALIDATION]
 
 
 def _fmnist_test():
@@ -100,13 +122,18 @@ def _fmnist_test():
 
 
 def _scenes_calibration(n: int):
-    canvas, _ = fm.scenes("train", n, seed=1)
+    canvas, _ = fm.scenes("train", n, seed=1, pool=fm.TUNING)
     return [(x[None],) for x in fm.normalize(canvas)]
 
 
 def _scenes_training(n: int):
-    canvas, _ = fm.scenes("train", n, seed=2)
+    canvas, _ = fm.scenes("train", n, seed=2, pool=fm.TUNING)
     return (fm.normalize(canvas),)
+
+
+def _scenes_validation():
+    canvas, labels = fm.scenes("train", 2000, seed=3, pool=fm.VALIDATION)  # garments only calibration never saw
+    return (fm.normalize(canvas),), labels
 
 
 def _scenes_test():
@@ -137,20 +164,24 @@ def _minilm_entry():
 
     return ZooModel("minilm", "all-MiniLM-L6-v2 sentence encoder (BERT, 6 layers, dim 384), sequence length 128",
                     minilm.build, "cosine", minilm.calibration_set,
-                    minilm.test_set, minilm.training_set, minilm.mean_cosine, trained_here=False,
-                    conversion={"smooth_alpha": 0.5})  # BERT's outlier channels: see converters/smooth.py
+                    minilm.test_set, minilm.training_set, minilm.mean_cosine, minilm.validation_set, "text",
+                    trained_here=False,
+                    # BERT's outlier channels (converters/smooth.py); 512 sentences (their real tokens only) give
+                    # GPTQ's statistics of 1,536 inputs enough rows (docs/accuracy.md)
+                    conversion={"smooth_alpha": "auto"}, calibration_size=512)
 
 
 ZOO: dict[str, ZooModel] = {
     "vit-fmnist": ZooModel("vit-fmnist", "DeiT-style ViT (6 layers, dim 96, patch 4) on Fashion-MNIST 28×28",
-                           _vit, "top-1", _fmnist_calibration, _fmnist_test, _fmnist_training, top1),
+                           _vit, "top-1", _fmnist_calibration, _fmnist_test, _fmnist_training, top1,
+                           _fmnist_validation, "image", 28),
     "segmenter-fmnist": ZooModel("segmenter-fmnist",
                                  "Segmenter (ViT 4 layers + mask transformer) on Fashion-MNIST scenes 48×48",
                                  _segmenter, "mIoU", _scenes_calibration, _scenes_test, _scenes_training,
-                                 mean_iou),
+                                 mean_iou, _scenes_validation, "image", 48),
     "swin-fmnist": ZooModel("swin-fmnist", "stock transformers SwinForImageClassification (2 stages, dim 32, "
                             "window 7) on Fashion-MNIST 28×28", _swin, "top-1", _fmnist_calibration, _fmnist_test,
-                            _fmnist_training, top1),
+                            _fmnist_training, top1, _fmnist_validation, "image", 28),
     "minilm": _minilm_entry(),
 }
 

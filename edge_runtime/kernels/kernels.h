@@ -38,7 +38,9 @@ void shiftgelu_scalar(const int8_t* x, int64_t rows, int64_t cols, int32_t x0, i
 
 // λ-ShiftGELU in two steps, as the engine runs it: its 256 values x·σ(λx)
 // (|·| ≤ 2^22), tabulated once; then y = sat(table[x + 128] · m_k + round >> s_k)
-// per element, k = c (per channel, n_mult == C) or 0.
+// per element, k = c (per channel, n_mult == C) or 0. The second step is the
+// lookup_requant op, whose int32 table is a constant (|·| ≤ 2^30); every
+// table_requant kernel is exact for any int32 table.
 void lambda_shiftgelu_table(int32_t slope_mult, int slope_shift, int32_t* table);
 void table_requant_scalar(const int8_t* x, int64_t rows, int64_t C, const int32_t* table, const int32_t* mult,
                           const int8_t* shift, int64_t n_mult, int8_t* y);

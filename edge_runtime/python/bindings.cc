@@ -168,6 +168,19 @@ py::array LambdaShiftGelu(const Arr<int8_t>& x, int32_t slope_mult, int slope_sh
   return y;
 }
 
+py::array LookupRequant(const py::array& x, const py::array& table, const Arr<int32_t>& mult,
+                        const Arr<int8_t>& shift) {
+  if (!Is(x, "int8") || !Is(table, "int32")) throw py::type_error("lookup_requant takes an int8 x and an int32 table");
+  if (table.ndim() != 1 || table.size() != 256) throw py::value_error("table must be [256]");
+  if (x.ndim() < 1) throw py::value_error("lookup_requant needs rank >= 1");
+  if (mult.size() != shift.size() || (mult.size() != 1 && mult.size() != Inner(x)))
+    throw py::value_error("multiplier and shift need 1 or C entries");
+  py::array_t<int8_t> y(Shape(x));
+  k::table_requant_scalar(x.cast<Arr<int8_t>>().data(), Outer(x), Inner(x), table.cast<Arr<int32_t>>().data(),
+                          mult.data(), shift.data(), mult.size(), y.mutable_data());
+  return y;
+}
+
 template <typename T>
 constexpr bool kActivation = std::is_same_v<T, int8_t> || std::is_same_v<T, int16_t>;
 
@@ -629,6 +642,8 @@ PYBIND11_MODULE(_runtime, m) {
   kern.def("argmax", &ArgMax, py::arg("x"), py::arg("axis"));
   kern.def("upsample_nearest", &UpsampleNearest, py::arg("x"), py::arg("factor_h"), py::arg("factor_w"));
   kern.def("lookup", &Lookup, py::arg("x"), py::arg("table"));
+  kern.def("lookup_requant", &LookupRequant, py::arg("x"), py::arg("table"), py::arg("multiplier"),
+           py::arg("shift"));
   kern.def("int_binary", &IntBinary, py::arg("a"), py::arg("b"), py::arg("op"));
   kern.def("cumsum", &CumSum, py::arg("x"), py::arg("axis"));
 }

@@ -68,6 +68,9 @@ struct IntBinaryOptionsBuilder;
 struct CumSumOptions;
 struct CumSumOptionsBuilder;
 
+struct LookupRequantOptions;
+struct LookupRequantOptionsBuilder;
+
 struct Tensor;
 struct TensorBuilder;
 
@@ -150,11 +153,12 @@ enum class OpKind : uint16_t {
   LOOKUP = 18,
   INT_BINARY = 19,
   CUMSUM = 20,
+  LOOKUP_REQUANT = 21,
   MIN = QUANTIZE,
-  MAX = CUMSUM
+  MAX = LOOKUP_REQUANT
 };
 
-inline const OpKind (&EnumValuesOpKind())[21] {
+inline const OpKind (&EnumValuesOpKind())[22] {
   static const OpKind values[] = {
     OpKind::QUANTIZE,
     OpKind::DEQUANTIZE,
@@ -176,13 +180,14 @@ inline const OpKind (&EnumValuesOpKind())[21] {
     OpKind::ARGMAX,
     OpKind::LOOKUP,
     OpKind::INT_BINARY,
-    OpKind::CUMSUM
+    OpKind::CUMSUM,
+    OpKind::LOOKUP_REQUANT
   };
   return values;
 }
 
 inline const char * const *EnumNamesOpKind() {
-  static const char * const names[22] = {
+  static const char * const names[23] = {
     "QUANTIZE",
     "DEQUANTIZE",
     "REQUANT",
@@ -204,13 +209,14 @@ inline const char * const *EnumNamesOpKind() {
     "LOOKUP",
     "INT_BINARY",
     "CUMSUM",
+    "LOOKUP_REQUANT",
     nullptr
   };
   return names;
 }
 
 inline const char *EnumNameOpKind(OpKind e) {
-  if (::flatbuffers::IsOutRange(e, OpKind::QUANTIZE, OpKind::CUMSUM)) return "";
+  if (::flatbuffers::IsOutRange(e, OpKind::QUANTIZE, OpKind::LOOKUP_REQUANT)) return "";
   const size_t index = static_cast<size_t>(e);
   return EnumNamesOpKind()[index];
 }
@@ -234,11 +240,12 @@ enum class OpOptions : uint8_t {
   ArgMaxOptions = 15,
   IntBinaryOptions = 16,
   CumSumOptions = 17,
+  LookupRequantOptions = 18,
   MIN = NONE,
-  MAX = CumSumOptions
+  MAX = LookupRequantOptions
 };
 
-inline const OpOptions (&EnumValuesOpOptions())[18] {
+inline const OpOptions (&EnumValuesOpOptions())[19] {
   static const OpOptions values[] = {
     OpOptions::NONE,
     OpOptions::QuantizeOptions,
@@ -257,13 +264,14 @@ inline const OpOptions (&EnumValuesOpOptions())[18] {
     OpOptions::SliceOptions,
     OpOptions::ArgMaxOptions,
     OpOptions::IntBinaryOptions,
-    OpOptions::CumSumOptions
+    OpOptions::CumSumOptions,
+    OpOptions::LookupRequantOptions
   };
   return values;
 }
 
 inline const char * const *EnumNamesOpOptions() {
-  static const char * const names[19] = {
+  static const char * const names[20] = {
     "NONE",
     "QuantizeOptions",
     "DequantizeOptions",
@@ -282,13 +290,14 @@ inline const char * const *EnumNamesOpOptions() {
     "ArgMaxOptions",
     "IntBinaryOptions",
     "CumSumOptions",
+    "LookupRequantOptions",
     nullptr
   };
   return names;
 }
 
 inline const char *EnumNameOpOptions(OpOptions e) {
-  if (::flatbuffers::IsOutRange(e, OpOptions::NONE, OpOptions::CumSumOptions)) return "";
+  if (::flatbuffers::IsOutRange(e, OpOptions::NONE, OpOptions::LookupRequantOptions)) return "";
   const size_t index = static_cast<size_t>(e);
   return EnumNamesOpOptions()[index];
 }
@@ -363,6 +372,10 @@ template<> struct OpOptionsTraits<intedge::ir::fb::IntBinaryOptions> {
 
 template<> struct OpOptionsTraits<intedge::ir::fb::CumSumOptions> {
   static const OpOptions enum_value = OpOptions::CumSumOptions;
+};
+
+template<> struct OpOptionsTraits<intedge::ir::fb::LookupRequantOptions> {
+  static const OpOptions enum_value = OpOptions::LookupRequantOptions;
 };
 
 template <bool B = false>
@@ -1358,6 +1371,72 @@ inline ::flatbuffers::Offset<CumSumOptions> CreateCumSumOptions(
   return builder_.Finish();
 }
 
+struct LookupRequantOptions FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
+  typedef LookupRequantOptionsBuilder Builder;
+  enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
+    VT_MULTIPLIER = 4,
+    VT_SHIFT = 6
+  };
+  const ::flatbuffers::Vector<int32_t> *multiplier() const {
+    return GetPointer<const ::flatbuffers::Vector<int32_t> *>(VT_MULTIPLIER);
+  }
+  const ::flatbuffers::Vector<int8_t> *shift() const {
+    return GetPointer<const ::flatbuffers::Vector<int8_t> *>(VT_SHIFT);
+  }
+  template <bool B = false>
+  bool Verify(::flatbuffers::VerifierTemplate<B> &verifier) const {
+    return VerifyTableStart(verifier) &&
+           VerifyOffset(verifier, VT_MULTIPLIER) &&
+           verifier.VerifyVector(multiplier()) &&
+           VerifyOffset(verifier, VT_SHIFT) &&
+           verifier.VerifyVector(shift()) &&
+           verifier.EndTable();
+  }
+};
+
+struct LookupRequantOptionsBuilder {
+  typedef LookupRequantOptions Table;
+  ::flatbuffers::FlatBufferBuilder &fbb_;
+  ::flatbuffers::uoffset_t start_;
+  void add_multiplier(::flatbuffers::Offset<::flatbuffers::Vector<int32_t>> multiplier) {
+    fbb_.AddOffset(LookupRequantOptions::VT_MULTIPLIER, multiplier);
+  }
+  void add_shift(::flatbuffers::Offset<::flatbuffers::Vector<int8_t>> shift) {
+    fbb_.AddOffset(LookupRequantOptions::VT_SHIFT, shift);
+  }
+  explicit LookupRequantOptionsBuilder(::flatbuffers::FlatBufferBuilder &_fbb)
+        : fbb_(_fbb) {
+    start_ = fbb_.StartTable();
+  }
+  ::flatbuffers::Offset<LookupRequantOptions> Finish() {
+    const auto end = fbb_.EndTable(start_);
+    auto o = ::flatbuffers::Offset<LookupRequantOptions>(end);
+    return o;
+  }
+};
+
+inline ::flatbuffers::Offset<LookupRequantOptions> CreateLookupRequantOptions(
+    ::flatbuffers::FlatBufferBuilder &_fbb,
+    ::flatbuffers::Offset<::flatbuffers::Vector<int32_t>> multiplier = 0,
+    ::flatbuffers::Offset<::flatbuffers::Vector<int8_t>> shift = 0) {
+  LookupRequantOptionsBuilder builder_(_fbb);
+  builder_.add_shift(shift);
+  builder_.add_multiplier(multiplier);
+  return builder_.Finish();
+}
+
+inline ::flatbuffers::Offset<LookupRequantOptions> CreateLookupRequantOptionsDirect(
+    ::flatbuffers::FlatBufferBuilder &_fbb,
+    const std::vector<int32_t> *multiplier = nullptr,
+    const std::vector<int8_t> *shift = nullptr) {
+  auto multiplier__ = multiplier ? _fbb.CreateVector<int32_t>(*multiplier) : 0;
+  auto shift__ = shift ? _fbb.CreateVector<int8_t>(*shift) : 0;
+  return intedge::ir::fb::CreateLookupRequantOptions(
+      _fbb,
+      multiplier__,
+      shift__);
+}
+
 struct Tensor FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
   typedef TensorBuilder Builder;
   enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
@@ -1578,6 +1657,9 @@ struct Op FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
   const intedge::ir::fb::CumSumOptions *options_as_CumSumOptions() const {
     return options_type() == intedge::ir::fb::OpOptions::CumSumOptions ? static_cast<const intedge::ir::fb::CumSumOptions *>(options()) : nullptr;
   }
+  const intedge::ir::fb::LookupRequantOptions *options_as_LookupRequantOptions() const {
+    return options_type() == intedge::ir::fb::OpOptions::LookupRequantOptions ? static_cast<const intedge::ir::fb::LookupRequantOptions *>(options()) : nullptr;
+  }
   template <bool B = false>
   bool Verify(::flatbuffers::VerifierTemplate<B> &verifier) const {
     return VerifyTableStart(verifier) &&
@@ -1661,6 +1743,10 @@ template<> inline const intedge::ir::fb::IntBinaryOptions *Op::options_as<intedg
 
 template<> inline const intedge::ir::fb::CumSumOptions *Op::options_as<intedge::ir::fb::CumSumOptions>() const {
   return options_as_CumSumOptions();
+}
+
+template<> inline const intedge::ir::fb::LookupRequantOptions *Op::options_as<intedge::ir::fb::LookupRequantOptions>() const {
+  return options_as_LookupRequantOptions();
 }
 
 struct OpBuilder {
@@ -2075,6 +2161,10 @@ inline bool VerifyOpOptions(::flatbuffers::VerifierTemplate<B> &verifier, const 
     }
     case OpOptions::CumSumOptions: {
       auto ptr = reinterpret_cast<const intedge::ir::fb::CumSumOptions *>(obj);
+      return verifier.VerifyTable(ptr);
+    }
+    case OpOptions::LookupRequantOptions: {
+      auto ptr = reinterpret_cast<const intedge::ir::fb::LookupRequantOptions *>(obj);
       return verifier.VerifyTable(ptr);
     }
     default: return true;

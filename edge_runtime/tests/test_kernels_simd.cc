@@ -213,7 +213,10 @@ void CheckTableRequantAndQuantize(Isa isa) {
   for (int trial = 0; trial < 20; ++trial) {
     const int64_t rows = Uniform(1, 5), C = Uniform(1, 300), n = rows * C;
     const int64_t n_mult = trial % 2 ? C : 1;
-    auto table = Random<int32_t>(256, -(int64_t{1} << 22), int64_t{1} << 22);
+    // λ-ShiftGELU's tables stay within 2^22; lookup_requant's constants reach 2^30 (its rule's bound)
+    const int64_t bound = trial % 8 < 4 ? int64_t{1} << 22 : int64_t{1} << 30;
+    auto table = Random<int32_t>(256, -bound, bound);
+    if (trial % 8 == 7) table[0] = -(int32_t{1} << 30), table[255] = int32_t{1} << 30;
     auto mult = Random<int32_t>(static_cast<size_t>(n_mult), 0, (int64_t{1} << 31) - 1);
     // Shifts ≥ 33 take the VBMI kernel's high-half requant, lower ones its fallback
     auto shift = trial % 4 < 2 ? Random<int8_t>(static_cast<size_t>(n_mult), 33, 56) : Random<int8_t>(static_cast<size_t>(n_mult), 1, 62);

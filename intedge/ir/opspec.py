@@ -138,6 +138,16 @@ def _per_channel_requant(count: str):
     )
 
 
+def _tensor_or_channel_requant():
+    """multiplier/shift vectors of 1 entry (per tensor) or x.shape[-1] (per channel of the last axis)."""
+    return (
+        ("len(multiplier) == len(shift) and len(multiplier) in (1, x.shape[-1])",
+         "multiplier and shift need 1 or {x.shape[-1]} entries"),
+        ("all_between(multiplier, 0, 2**31 - 1)", "a multiplier is outside [0, 2^31)"),
+        ("all_between(shift, 1, 62)", "a shift is outside [1, 62]"),
+    )
+
+
 def _axis(rank="x.rank"):
     return (f"0 <= axis < {rank}", f"axis {{axis}} outside [0, {{{rank}}})")
 
@@ -269,10 +279,7 @@ OPS: list[OpSpec] = [
         rules=(
             ("x.rank >= 1", "input must have rank >= 1"),
             *_requant("slope_multiplier", "slope_shift", "slope "),
-            ("len(multiplier) == len(shift) and len(multiplier) in (1, x.shape[-1])",
-             "multiplier and shift need 1 or {x.shape[-1]} entries"),
-            ("all_between(multiplier, 0, 2**31 - 1)", "a multiplier is outside [0, 2^31)"),
-            ("all_between(shift, 1, 62)", "a shift is outside [1, 62]"),
+            *_tensor_or_channel_requant(),
         ),
         reference="lambda_shiftgelu(x, slope_multiplier, slope_shift, multiplier, shift)",
     ),
@@ -401,6 +408,24 @@ OPS: list[OpSpec] = [
         options=(Option("axis", "int"),),
         rules=(_axis(),),
         reference="cumsum(x, axis)",
+    ),
+    OpSpec(
+        "lookup_requant", 21, "LookupRequant",
+        "Any function of one int8 tabulated as int32, then a requant per tensor or per channel of the last axis: "
+        "y = requant(table[x + 128]) (GELU exactly, with SmoothQuant's per-channel output scales; the converter "
+        "computes the 256 entries from the float function). |table| ≤ 2^30 keeps table · multiplier within int64 "
+        "with margin.",
+        inputs=(Input("x", ("int8",)), Input("table", ("int32",), constant=True)),
+        output=Output("y", ("int8",), "x.shape"),
+        options=(Option("multiplier", "[int]", doc="1 (per tensor) or C = x.shape[-1] (per channel)"),
+                 Option("shift", "[byte]", doc="as many as multiplier")),
+        rules=(
+            ("x.rank >= 1", "input must have rank >= 1"),
+            ("table.shape == [256]", "table must be [256], not {table.shape}"),
+            ("max_abs(table) <= 2**30", "a table entry of magnitude {max_abs(table)} is outside [-2^30, 2^30]"),
+            *_tensor_or_channel_requant(),
+        ),
+        reference="lookup_requant(x, table, multiplier, shift)",
     ),
 ]
 

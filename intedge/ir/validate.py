@@ -67,6 +67,9 @@ def validate(g: Graph) -> None:
             available.add(tid)
     for tid in g.outputs:
         _Check("graph output")(tid in available, f"tensor '{g.tensors[tid].name}' is never produced")
+        # int4 is a packing of constant weights: no runner has an int4 array to hand back
+        _Check("graph output")(g.tensors[tid].dtype != "int4",
+                               f"tensor '{g.tensors[tid].name}' is int4 (packed weights are never an output)")
     for k, op in enumerate(g.ops):
         check_op(g, k, op, BY_KIND[op.kind])
     if g.dynamic is not None and g.dynamic[1] > 1:

@@ -19,7 +19,7 @@ namespace {
 }  // namespace
 
 // table_requant_scalar: one vpgatherdd of the 16 table values, then the
-// per-channel requant in 64-bit even/odd halves (|table| ≤ 2^22, mult < 2^31).
+// per-channel requant in 64-bit even/odd halves (any int32 table, mult < 2^31).
 void table_requant_avx512(const int8_t* x, int64_t rows, int64_t C, const int32_t* table, const int32_t* mult,
                           const int8_t* shift, int64_t n_mult, int8_t* y) {
   const __m512i bias = _mm512_set1_epi32(128), low_half = _mm512_set1_epi64(0xFFFFFFFF), one = _mm512_set1_epi64(1);

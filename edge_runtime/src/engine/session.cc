@@ -68,6 +68,10 @@ Status CheckGraph(const Model& model) {
   for (int t : model.outputs()) {
     IE_CHECK_OR_RETURN(ready[static_cast<size_t>(t)], IE_ERR_INVALID_FILE, "graph output: tensor '%s' is never produced",
                        tensors[static_cast<size_t>(t)].name.c_str());
+    // int4 is a packing of constant weights: no runner has an int4 array to hand back
+    IE_CHECK_OR_RETURN(tensors[static_cast<size_t>(t)].dtype != ir::fb::DType::INT4, IE_ERR_INVALID_FILE,
+                       "graph output: tensor '%s' is int4 (packed weights are never an output)",
+                       tensors[static_cast<size_t>(t)].name.c_str());
   }
   // Every op is checked before any is prepared, so a bad file costs no packing.
   const KernelSet none;

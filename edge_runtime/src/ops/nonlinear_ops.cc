@@ -126,9 +126,9 @@ class ShiftGelu final : public Op {
   int shift_;
 };
 
-// y = table[x + 128]: the lookup op, and λ-ShiftGELU with one requant for
-// the tensor (its bytes tabulated by Prepare). The 256 bytes are copied in,
-// so each op holds its table beside its kernel.
+// y = table[x + 128]: the lookup op, and λ-ShiftGELU and lookup_requant with
+// one requant for the tensor (their bytes tabulated by Prepare). The 256
+// bytes are copied in, so each op holds its table beside its kernel.
 class Lookup final : public Op {
  public:
   Lookup(int x, int y, int64_t n, const int8_t* table, Isa isa) : x_(x), y_(y), n_(n), kernel_(Lookup256For(isa)) {
@@ -150,13 +150,15 @@ class Lookup final : public Op {
   int8_t table_[256];
 };
 
-// λ-ShiftGELU is a pure function of each int8 before its per-channel output
-// requant, so Prepare tabulates its 256 values once with the oracle, and Run
-// only looks values up and requantizes: exact by construction.
-class LambdaShiftGelu final : public Op {
+// y = requant(table[x + 128]) per channel: lookup_requant, whose int32 table
+// is a constant, and λ-ShiftGELU, a pure function of each int8 before its
+// per-channel output requant, whose 256 values Prepare tabulates once with
+// the oracle. Run only looks values up and requantizes: exact by
+// construction. The table is copied in; mult and shift point into the file.
+class TableRequant final : public Op {
  public:
-  LambdaShiftGelu(int x, int y, int64_t rows, int64_t cols, const int32_t* table, const int32_t* mult,
-                  const int8_t* shift, int64_t n_mult, Isa isa)
+  TableRequant(int x, int y, int64_t rows, int64_t cols, const int32_t* table, const int32_t* mult,
+               const int8_t* shift, int64_t n_mult, Isa isa)
       : x_(x), y_(y), rows_(rows), cols_(cols), mult_(mult), shift_(shift), n_mult_(n_mult),
         kernel_(TableRequantFor(isa)) {
     std::copy(table, table + 256, table_);
@@ -181,6 +183,25 @@ class LambdaShiftGelu final : public Op {
   decltype(TableRequantFor(Isa::kScalar)) kernel_;
   int32_t table_[256];
 };
+
+// The op for y = requant(table[x + 128]) with mult/shift of 1 or C entries:
+// with one requant both steps are one byte table (every int8 through the
+// scalar oracle), run as the lookup op runs; else the table and a requant.
+Status MakeTableRequant(const OpContext& ctx, const int32_t* table, const flatbuffers::Vector<int32_t>* mult,
+                        const flatbuffers::Vector<int8_t>* shift, std::unique_ptr<Op>* out) {
+  const TensorInfo& x = ctx.input(0);
+  const auto n_mult = static_cast<int64_t>(mult->size());
+  if (n_mult == 1) {
+    int8_t every[256], bytes[256];
+    for (int v = 0; v < 256; ++v) every[v] = static_cast<int8_t>(v - 128);
+    kernels::table_requant_scalar(every, 1, 256, table, mult->data(), shift->data(), 1, bytes);
+    *out = std::make_unique<Lookup>(ctx.input_id(0), ctx.output_id(0), x.numel, bytes, ctx.kernels().isa);
+    return Status::Ok();
+  }
+  *out = std::make_unique<TableRequant>(ctx.input_id(0), ctx.output_id(0), Rows(x), LastDim(x), table, mult->data(),
+                                        shift->data(), n_mult, ctx.kernels().isa);
+  return Status::Ok();
+}
 
 // One affine map of an I-LayerNorm: output tensor and its constants.
 struct Affine {
@@ -292,21 +313,15 @@ Status PrepareShiftGelu(const OpContext& ctx, std::unique_ptr<Op>* out) {
 }
 
 Status PrepareLambdaShiftGelu(const OpContext& ctx, std::unique_ptr<Op>* out) {
-  const TensorInfo& x = ctx.input(0);
   const auto* o = ctx.op().options_as_LambdaShiftGeluOptions();
-  const auto n_mult = static_cast<int64_t>(o->multiplier()->size());
   int32_t table[256];
   kernels::lambda_shiftgelu_table(o->slope_multiplier(), o->slope_shift(), table);
-  if (n_mult == 1) {  // one requant: both steps are one byte table
-    int8_t every[256], bytes[256];
-    for (int v = 0; v < 256; ++v) every[v] = static_cast<int8_t>(v - 128);
-    kernels::table_requant_scalar(every, 1, 256, table, o->multiplier()->data(), o->shift()->data(), 1, bytes);
-    *out = std::make_unique<Lookup>(ctx.input_id(0), ctx.output_id(0), x.numel, bytes, ctx.kernels().isa);
-    return Status::Ok();
-  }
-  *out = std::make_unique<LambdaShiftGelu>(ctx.input_id(0), ctx.output_id(0), Rows(x), LastDim(x), table,
-                                           o->multiplier()->data(), o->shift()->data(), n_mult, ctx.kernels().isa);
-  return Status::Ok();
+  return MakeTableRequant(ctx, table, o->multiplier(), o->shift(), out);
+}
+
+Status PrepareLookupRequant(const OpContext& ctx, std::unique_ptr<Op>* out) {
+  const auto* o = ctx.op().options_as_LookupRequantOptions();
+  return MakeTableRequant(ctx, As<const int32_t>(ctx.input(1).constant), o->multiplier(), o->shift(), out);
 }
 
 Status PrepareLookup(const OpContext& ctx, std::unique_ptr<Op>* out) {

@@ -670,6 +670,51 @@ Status Check_cumsum(const OpContext& ctx) {
   return Status::Ok();
 }
 
+Status Check_lookup_requant(const OpContext& ctx) {
+  const auto* o = ctx.op().options_as_LookupRequantOptions();
+  [[maybe_unused]] const Tensor x = ctx.Role(0);
+  [[maybe_unused]] const Tensor table = ctx.Role(1);
+  [[maybe_unused]] const Tensor y = ctx.Result(0);
+  [[maybe_unused]] const Vec<int32_t> multiplier(o->multiplier());
+  [[maybe_unused]] const Vec<int8_t> shift(o->shift());
+  {
+    Ev e;
+    const bool ok = ((x.rank(e) >= int64_t{1}));
+    if (!ok || e.bad) return ctx.Fail(std::string("input must have rank >= 1"));
+  }
+  {
+    Ev e;
+    const bool ok = ((table.shape(e) == Dims{int64_t{256}}));
+    if (!ok || e.bad) return ctx.Fail(std::string("table must be [256], not ") + Place([&]([[maybe_unused]] Ev& m) { return FmtDims(table.shape(m)); }));
+  }
+  {
+    Ev e;
+    const bool ok = ((MaxAbs(e, table) <= int64_t{1073741824}));
+    if (!ok || e.bad) return ctx.Fail(std::string("a table entry of magnitude ") + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(MaxAbs(m, table)); }) + " is outside [-2^30, 2^30]");
+  }
+  {
+    Ev e;
+    const bool ok = (((multiplier.size() == shift.size())) && (In<int64_t>(multiplier.size(), {int64_t{1}, Index(e, x.shape(e), int64_t{-1})})));
+    if (!ok || e.bad) return ctx.Fail(std::string("multiplier and shift need 1 or ") + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(Index(m, x.shape(m), int64_t{-1})); }) + " entries");
+  }
+  {
+    Ev e;
+    const bool ok = AllBetween(multiplier, int64_t{0}, Sub(e, int64_t{2147483648}, int64_t{1}));
+    if (!ok || e.bad) return ctx.Fail(std::string("a multiplier is outside [0, 2^31)"));
+  }
+  {
+    Ev e;
+    const bool ok = AllBetween(shift, int64_t{1}, int64_t{62});
+    if (!ok || e.bad) return ctx.Fail(std::string("a shift is outside [1, 62]"));
+  }
+  {
+    Ev e;
+    const Dims want = x.shape(e);
+    IE_RETURN_IF_ERROR(ctx.CheckOutputShapes(!e.bad, want));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 const OpSignature* SignatureOf(ir::fb::OpKind kind) {
@@ -695,9 +740,10 @@ const OpSignature* SignatureOf(ir::fb::OpKind kind) {
     {"lookup", ir::fb::OpOptions::NONE, 2, 2, 2, {{"x", 0x01, false, false}, {"table", 0x01, true, false}}, "y", 0x01, 1, nullptr},
     {"int_binary", ir::fb::OpOptions::IntBinaryOptions, 2, 2, 2, {{"a", 0x0f, false, false}, {"b", 0x0f, false, false}}, "y", 0x08, 1, nullptr},
     {"cumsum", ir::fb::OpOptions::CumSumOptions, 1, 1, 1, {{"x", 0x0f, false, false}}, "y", 0x08, 1, nullptr},
+    {"lookup_requant", ir::fb::OpOptions::LookupRequantOptions, 2, 2, 2, {{"x", 0x01, false, false}, {"table", 0x08, true, false}}, "y", 0x01, 1, nullptr},
   };
   const auto k = static_cast<int>(kind);
-  return k >= 0 && k <= 20 && kSignatures[k].kind ? &kSignatures[k] : nullptr;
+  return k >= 0 && k <= 21 && kSignatures[k].kind ? &kSignatures[k] : nullptr;
 }
 
 Status CheckOpRules(const OpContext& ctx) {
@@ -723,6 +769,7 @@ Status CheckOpRules(const OpContext& ctx) {
     case 18: return Check_lookup(ctx);
     case 19: return Check_int_binary(ctx);
     case 20: return Check_cumsum(ctx);
+    case 21: return Check_lookup_requant(ctx);
   }
   return ctx.Fail("unknown op kind");
 }
@@ -748,6 +795,7 @@ Status PrepareArgMax(const OpContext& ctx, std::unique_ptr<Op>* out);  // ops/*_
 Status PrepareLookup(const OpContext& ctx, std::unique_ptr<Op>* out);  // ops/*_ops.cc
 Status PrepareIntBinary(const OpContext& ctx, std::unique_ptr<Op>* out);  // ops/*_ops.cc
 Status PrepareCumSum(const OpContext& ctx, std::unique_ptr<Op>* out);  // ops/*_ops.cc
+Status PrepareLookupRequant(const OpContext& ctx, std::unique_ptr<Op>* out);  // ops/*_ops.cc
 
 Status PrepareOp(const OpContext& ctx, std::unique_ptr<Op>* out) {
   switch (static_cast<int>(ctx.op().kind())) {
@@ -772,6 +820,7 @@ Status PrepareOp(const OpContext& ctx, std::unique_ptr<Op>* out) {
     case 18: return PrepareLookup(ctx, out);
     case 19: return PrepareIntBinary(ctx, out);
     case 20: return PrepareCumSum(ctx, out);
+    case 21: return PrepareLookupRequant(ctx, out);
   }
   return ctx.Fail("unknown op kind");
 }

@@ -24,3 +24,4 @@ class OpKind(object):
     LOOKUP = 18
     INT_BINARY = 19
     CUMSUM = 20
+    LOOKUP_REQUANT = 21

@@ -21,3 +21,4 @@ class OpOptions(object):
     ArgMaxOptions = 15
     IntBinaryOptions = 16
     CumSumOptions = 17
+    LookupRequantOptions = 18
