@@ -62,6 +62,8 @@ def _image(path: Path, size: int) -> np.ndarray:
     try:
         with Image.open(path) as img:
             grey = np.asarray(img.convert("L"), np.uint8)
+    except Image.DecompressionBombError as e:  # PIL refuses pictures over ~179 megapixels
+        raise CalibrationError(f"--calib-data {path}: too large to read safely ({e})") from None
     except (OSError, ValueError) as e:  # PIL's UnidentifiedImageError is an OSError
         raise CalibrationError(f"--calib-data {path}: not a readable image ({e})") from None
     height, width = grey.shape

@@ -46,13 +46,15 @@ class Converter:
         search per edge, smooth.py). budget (with weights="w4"): keep the linears whose int4 weights cost
         most at W8, within budget × W8's weight bytes (mixed_precision.py)."""
         if budget is not None and weights != "w4":
-            raise ConversionError(f"a weight budget mixes W4 and W8 layers: use it with weights 'w4', not {weights!r}")
+            raise ConversionError(f"--budget mixes W4 and W8 linears: it needs --weights w4, not {weights}")
         if budget is not None and not 0 < budget <= 1:
             raise ConversionError(f"the weight budget is a fraction of W8's bytes in (0, 1], got {budget}")
         config = lower.QuantConfig(weights, group_size, gelu, wide_residual)
         ranges = cal.Ranges(method, percentile)
         example_inputs = example_inputs if isinstance(example_inputs, tuple) else (example_inputs,)
         g = capture(model, example_inputs)
+        if budget is not None:  # before minutes of calibration: can the budget be met at all?
+            mixed_precision.check_budget(budget, *mixed_precision.floor_of(g, g.consts, config))
         items = cal.as_input_tuples(g, calibration)
         parts = _calibration_parts(model, example_inputs, g, items)
         smoothed = bool(smooth_alpha)  # None or 0: off

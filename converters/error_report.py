@@ -70,19 +70,25 @@ class ErrorReport:
 
     def table(self, top: int = 15) -> str:
         """The summary by part, then the `top` layers that cost the most."""
-        lines = [f"where the error comes from ({self.model}, {self.weights.upper()}A8, {self.samples} calibration "
+        weights = f"{self.weights.upper()}A8" if self.weights in ("w8", "w4") else "W4/W8 mixed, A8"
+        lines = [f"where the error comes from ({self.model}, {weights}, {self.samples} calibration "
                  f"inputs): 1 − cosine at the output",
                  f"  whole integer graph: {self.whole:.2e}", "  each part alone (sum over its layers):"]
         total = sum(self.by_part().values()) or 1.0
         lines += [f"    {part:26} {err:.2e}  {100 * err / total:5.1f} %" for part, err in self.by_part().items()]
-        lines.append(f"  the {min(top, len(self.layers))} layers that cost the most alone:")
+        lines.append(f"  the {min(top, len(self.layers))} layers that add the most error at the output, each alone:")
         lines.append(f"    {'value':44} {'part':26} {'dtype':6} {'range':>9} {'scale':>9} {'alone':>9} "
                      f"{'output':>9} {'in graph':>9}")
         for e in sorted(self.layers, key=lambda e: -e.output)[:top]:
             lines.append(f"    {e.name[-44:]:44} {e.part:26} {e.dtype:6} {e.amax:9.3g} {e.scale:9.3g} "
                          f"{e.local:9.2e} {e.output:9.2e} {e.accumulated:9.2e}")
-        lines.append("  alone: ‖layer − float‖/‖float‖ at the layer with only it integer; output: 1 − cos at the "
-                     "output then; in graph: ‖·‖ ratio at the layer in the whole integer graph")
+        lines += ["  output: 1 − cos at the model's output with only this layer integer; alone: ‖layer − float‖ / "
+                  "‖float‖ at the layer then;",
+                  "  in graph: that ratio at the layer in the whole integer graph; range, scale: the grid of the "
+                  "layer's output (its input's",
+                  "  for activations into linears), dtype that grid's (the weights' for linear weights). Two layers "
+                  "that share a rounding",
+                  "  both count it, so the parts add up to more than the whole graph's error."]
         return "\n".join(lines)
 
     def json(self) -> dict:
@@ -148,6 +154,8 @@ def jobs_of(conv, lowered: lower.Lowered) -> list[tuple]:
             continue
         if n.kind == "linear":
             jobs += [(WEIGHTS, n.output, index[n.output], start, end), (ACTIVATIONS, n.output, index[n.output], start, end)]
+        elif n.kind == "add" and n.inputs[1] in g.consts:  # a position table, not the residual stream
+            jobs.append(("position tables", n.output, index[n.output], start, end))
         else:
             jobs.append((PARTS[n.kind], n.output, index[n.output], start, end))
     return jobs

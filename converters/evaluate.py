@@ -8,6 +8,7 @@ user would otherwise pick.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -140,6 +141,8 @@ def evaluate(name: str, calib: int | None = None, limit: int | None = None, batc
         targets = None if targets is None else targets[:limit]
     calib = calib or spec.calibration_size
     items = spec.calibration_set(calib) if calib_data is None else user_calibration(spec, calib_data, calib)
+    if calib_data is not None and progress:
+        print(f"calibrating on {len(items)} input(s) from {calib_data}", file=sys.stderr)
     check_disjoint(items, inputs, "calibration", split)  # what tuned the conversion is never what scores it
     options = spec.conversion | options
     conv = Converter.calibrate(model, tuple(torch.from_numpy(x) for x in items[0]), items, progress=progress, **options)

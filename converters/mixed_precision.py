@@ -12,6 +12,7 @@ of the error away.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from . import lower
@@ -30,8 +31,9 @@ class Assignment:
     w8_bytes: int
 
     def table(self) -> str:
-        lines = [f"mixed precision: {len(self.int4)} linear(s) W4, {len(self.int8)} kept W8: "
-                 f"{self.bytes:,} weight bytes, {self.bytes / self.w8_bytes:.1%} of W8's {self.w8_bytes:,}",
+        lines = [f"mixed precision: {len(self.int4)} linear(s) W4, {len(self.int8)} kept W8 of the {len(self.sensitivity)} "
+                 f"that can be W4: the linears' weights take {self.bytes:,} bytes, {self.bytes / self.w8_bytes:.1%} "
+                 f"of their {self.w8_bytes:,} at W8",
                  f"  {'layer':48} {'weights':7} {'int4 alone: 1 − cos':>20}"]
         for name, err in sorted(self.sensitivity.items(), key=lambda kv: -kv[1]):
             lines.append(f"  {name.removesuffix('.weight'):48} {'W8' if name in self.int8 else 'W4':7} {err:20.2e}")
@@ -44,6 +46,22 @@ def weight_bytes(shape, int4: bool, group_size: int) -> int:
     return n * k // 2 + n * (k // (group_size or 32)) if int4 else n * k
 
 
+def check_budget(budget: float, w4_bytes: int, w8_bytes: int) -> None:
+    """Refuse a budget below what every eligible linear at W4 takes, naming the least that works."""
+    if w4_bytes > budget * w8_bytes:
+        least = math.ceil(w4_bytes / w8_bytes * 100) / 100
+        raise ConversionError(f"--budget {budget}: with every linear that can be W4 at W4, the linears' weights "
+                              f"take {w4_bytes / w8_bytes:.1%} of their W8 bytes; ask for at least {least:.2f}")
+
+
+def floor_of(g, consts: dict, config: lower.QuantConfig) -> tuple[int, int]:
+    """(weight bytes with every eligible linear at W4, at W8) of the linears in g: a budget's floor."""
+    shapes = [tuple(consts[n.consts["weight"]].shape) for n in g.nodes if n.kind == "linear"]
+    names = [n.consts["weight"] for n in g.nodes if n.kind == "linear"]
+    w4 = sum(weight_bytes(s, config.int4(w, s[1]), config.group_size) for w, s in zip(names, shapes))
+    return w4, sum(n * k for n, k in shapes)
+
+
 def assign(conv, items, budget: float, progress: bool = True) -> Assignment:
     """Choose which of conv's int4 linears stay int8 so the weight bytes fit `budget` × W8's (conv is
     calibrated at W4 with GPTQ done; its plan and constants are changed in place to the assignment)."""
@@ -54,9 +72,7 @@ def assign(conv, items, budget: float, progress: bool = True) -> Assignment:
     int4 = [w for w, shape in shapes.items() if plan.config.int4(w, shape[1])]
     w8_bytes = sum(n * k for n, k in shapes.values())
     total = sum(weight_bytes(shape, w in int4, gs) for w, shape in shapes.items())
-    if total > budget * w8_bytes:
-        raise ConversionError(f"--budget {budget}: even with every eligible linear at W4 the weights take "
-                              f"{total / w8_bytes:.1%} of W8's bytes; ask for at least {total / w8_bytes:.2f}")
+    check_budget(budget, total, w8_bytes)
     lowered = lower.emit(g, plan, conv.consts)
     by_weight = {n.consts["weight"]: n for n in linears}
     index = {n.output: k for k, n in enumerate(g.nodes)}

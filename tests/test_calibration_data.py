@@ -111,7 +111,7 @@ def test_convert_minilm_calibrated_on_a_file_of_sentences(tmp_path, capsys):
     assert out.exists()
 
 
-def test_unusable_calibration_data_exits_2_naming_the_path(tmp_path, capsys):
+def test_unusable_calibration_data_exits_2_naming_the_path(tmp_path, capsys, monkeypatch):
     empty, texts, broken = tmp_path / "empty", tmp_path / "texts", tmp_path / "broken"
     for d in (empty, texts, broken):
         d.mkdir()
@@ -120,7 +120,11 @@ def test_unusable_calibration_data_exits_2_naming_the_path(tmp_path, capsys):
     blank, latin1 = tmp_path / "blank.txt", tmp_path / "latin1.txt"
     blank.write_text("\n   \n")
     latin1.write_bytes("café au lait\n".encode("latin-1"))
-    cases = [("vit-fmnist", tmp_path / "missing", "no such file or folder"),
+    huge = tmp_path / "huge"  # over PIL's decompression-bomb limit (lowered below): refused, no traceback
+    huge.mkdir()
+    Image.new("L", (40, 40)).save(huge / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    cases = [("vit-fmnist", tmp_path / "missing", "no such file or folder"), ("vit-fmnist", huge, "too large"),
              ("vit-fmnist", empty, "no images"), ("swin-fmnist", texts, "no images"),
              ("segmenter-fmnist", broken, "not a readable image"), ("vit-fmnist", blank, "not an image"),
              ("minilm", blank, "no sentences"), ("minilm", latin1, "not UTF-8"), ("minilm", texts, "a folder")]
