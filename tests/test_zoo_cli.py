@@ -24,7 +24,7 @@ def test_demo_converts_scores_and_times_the_bundled_vit(tmp_path, capsys):
 def test_eval_json_last_line_and_accuracy(capsys, weights):
     assert main(["eval", "vit-fmnist", "--weights", weights, "--limit", "500", "--batch", "100", "--no-peers", "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert set(result) == {"model", "weights", "metric", "float", "integer", "peers"}
+    assert set(result) == {"model", "weights", "metric", "split", "float", "integer", "peers"} and result["split"] == "test"
     assert (result["model"], result["weights"], result["metric"]) == ("vit-fmnist", weights, "top-1")
     assert result["float"] > 80 and result["float"] - result["integer"] <= 2.0
 
