@@ -70,8 +70,7 @@ def assign(conv, items, budget: float, progress: bool = True) -> Assignment:
     linears = [n for n in g.nodes if n.kind == "linear"]
     shapes = {n.consts["weight"]: tuple(conv.consts[n.consts["weight"]].shape) for n in linears}
     int4 = [w for w, shape in shapes.items() if plan.config.int4(w, shape[1])]
-    w8_bytes = sum(n * k for n, k in shapes.values())
-    total = sum(weight_bytes(shape, w in int4, gs) for w, shape in shapes.items())
+    total, w8_bytes = floor_of(g, conv.consts, plan.config)
     check_budget(budget, total, w8_bytes)
     lowered = lower.emit(g, plan, conv.consts)
     by_weight = {n.consts["weight"]: n for n in linears}
