@@ -285,7 +285,7 @@ def gemm_binary() -> str:
 
 def gemm(shapes: tuple[str, ...] = GEMM_SHAPES, isa: str | None = None, weights: tuple[str, ...] = ("w8", "w4"),
          runs: int = 50) -> list[dict]:
-    """One dict per (shape, weights): the binary's JSON (GMAC/s, clock, peak, peak_fraction)."""
+    """One dict per (shape, weights): the binary's JSON (GMAC/s, the measured peak, peak_fraction)."""
     rows = []
     for w in weights:
         cmd = [gemm_binary(), "--weights", w, "--runs", str(runs)] + [a for s in shapes for a in ("--shape", s)]
@@ -299,7 +299,8 @@ def gemm(shapes: tuple[str, ...] = GEMM_SHAPES, isa: str | None = None, weights:
 
 
 def format_gemm(rows: list[dict]) -> str:
-    lines = ["int8 GEMM y[M,N] = requant(x[M,K]·w[N,K]ᵀ), one core, median; peak = MACs/cycle × measured clock",
+    lines = ["int8 GEMM y[M,N] = requant(x[M,K]·w[N,K]ᵀ), one core, median; peak: the ISA's multiply instruction "
+             "in a loop of independent sums, measured",
              f"  {'M×K×N':16} {'weights':7} {'isa':11} {'ms':>8} {'GMAC/s':>8} {'peak':>8} {'of peak':>8}"]
     for r in rows:
         frac = f"{100 * r['peak_fraction']:.0f} %" if r["peak_gmacs"] else "-"

@@ -53,6 +53,6 @@ def test_gemm_micro_benchmark(capsys):
     assert {(r["m"], r["k"], r["n"], r["weights"]) for r in rows} == {
         (197, 192, 768, "w8"), (1024, 1024, 1024, "w8"), (197, 192, 768, "w4"), (1024, 1024, 1024, "w4")}
     for r in rows:
-        assert r["gmacs"] > 0 and r["clock_ghz"] > 0
+        assert r["gmacs"] > 0
         if r["peak_gmacs"]:  # ISAs with a dot-product instruction
             assert r["peak_fraction"] == pytest.approx(r["gmacs"] / r["peak_gmacs"], rel=0.01)

@@ -13,7 +13,11 @@
 
 namespace intedge {
 
-enum class Isa { kScalar, kAvx2, kAvxVnni, kAvx512Vnni, kNeon, kNeonDotprod, kNeonI8mm };
+// kAmx: AMX-INT8 tiles for the GEMMs, AVX-512 for the rest (every AMX CPU has it).
+enum class Isa { kScalar, kAvx2, kAvxVnni, kAvx512Vnni, kNeon, kNeonDotprod, kNeonI8mm, kAmx };
+
+// The ISAs whose non-GEMM kernels are the AVX-512 ones.
+inline bool UsesAvx512(Isa isa) { return isa == Isa::kAvx512Vnni || isa == Isa::kAmx; }
 
 const char* IsaName(Isa isa);
 bool ParseIsa(const std::string& name, Isa* isa);
@@ -76,6 +80,20 @@ std::unique_ptr<GemmKernel> MakeGemmAvx2(const GemmWeights& w);
 std::unique_ptr<GemmKernel> MakeGemmNeon(const GemmWeights& w);
 std::unique_ptr<GemmKernel> MakeGemmNeonDotprod(const GemmWeights& w);
 std::unique_ptr<GemmKernel> MakeGemmNeonI8mm(const GemmWeights& w);
+std::unique_ptr<GemmKernel> MakeGemmAmx(const GemmWeights& w);
+
+// The ISA's int8 multiply instruction (vpdpbusd, sdot, smmla, tdpbusd, or
+// its emulation) in a loop of independent sums, `iters` rounds on this
+// thread: the MACs done, 0 for scalar. Timed, it is the measured peak that
+// intedge-gemm-bench holds the GEMM against.
+int64_t PeakMacs(Isa isa, int64_t iters);
+int64_t PeakMacsAvx2(int64_t iters);
+int64_t PeakMacsAvxVnni(int64_t iters);
+int64_t PeakMacsAvx512Vnni(int64_t iters);
+int64_t PeakMacsAmx(int64_t iters);
+int64_t PeakMacsNeon(int64_t iters);
+int64_t PeakMacsNeonDotprod(int64_t iters);
+int64_t PeakMacsNeonI8mm(int64_t iters);
 
 // A kernel function chosen for a session's ISA, with the name the kernel
 // table shows for it ("shiftmax_avx512"). Ops pick theirs once, in Prepare.
@@ -102,7 +120,7 @@ template <typename In>
 void ShiftmaxNeon(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift, uint8_t* y);
 
 // The elementwise kernels as this ISA has them: the AVX-512 kernels where
-// the session runs avx512vnni, and for requant, qadd and I-LayerNorm the
+// the session runs avx512vnni or amx, and for requant, qadd and I-LayerNorm the
 // portable loops compiled with AVX2 where it runs avx2 or avxvnni; else the
 // scalar ones. INTEDGE_PICK(isa, name, <types>) is the Kernel of
 // kernels::name_avx512<types> or kernels::name_scalar<types>,
@@ -110,9 +128,9 @@ void ShiftmaxNeon(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, 
 #define INTEDGE_KERNEL(name, suffix, ...) MakeKernel(&kernels::name##_##suffix __VA_ARGS__, #name "_" #suffix)
 #if defined(INTEDGE_X86_KERNELS)
 #define INTEDGE_PICK(isa, name, ...) \
-  ((isa) == Isa::kAvx512Vnni ? INTEDGE_KERNEL(name, avx512, __VA_ARGS__) : INTEDGE_KERNEL(name, scalar, __VA_ARGS__))
+  (UsesAvx512(isa) ? INTEDGE_KERNEL(name, avx512, __VA_ARGS__) : INTEDGE_KERNEL(name, scalar, __VA_ARGS__))
 #define INTEDGE_PICK_AVX2(isa, name, ...)                                         \
-  ((isa) == Isa::kAvx512Vnni                         ? INTEDGE_KERNEL(name, avx512, __VA_ARGS__) \
+  (UsesAvx512(isa)                                   ? INTEDGE_KERNEL(name, avx512, __VA_ARGS__) \
    : (isa) == Isa::kAvx2 || (isa) == Isa::kAvxVnni ? INTEDGE_KERNEL(name, avx2, __VA_ARGS__)   \
                                                      : INTEDGE_KERNEL(name, scalar, __VA_ARGS__))
 #else
@@ -136,7 +154,7 @@ template <typename In, typename Out1, typename Out2>
 auto ILayerNormPairFor([[maybe_unused]] Isa isa) {
   using Fn = decltype(&kernels::ilayernorm_pair_avx512<In, Out1, Out2>);
 #if defined(INTEDGE_X86_KERNELS)
-  if (isa == Isa::kAvx512Vnni) return INTEDGE_KERNEL(ilayernorm_pair, avx512, <In, Out1, Out2>);
+  if (UsesAvx512(isa)) return INTEDGE_KERNEL(ilayernorm_pair, avx512, <In, Out1, Out2>);
 #endif
   return Kernel<Fn>{};
 }
@@ -147,13 +165,13 @@ auto QuantizeFor(Isa isa) { return INTEDGE_PICK(isa, quantize, <Out>); }
 bool CpuHasAvx512Vbmi();
 inline auto TableRequantFor(Isa isa) {
 #if defined(INTEDGE_X86_KERNELS)
-  if (isa == Isa::kAvx512Vnni && CpuHasAvx512Vbmi()) return INTEDGE_KERNEL(table_requant, vbmi);
+  if (UsesAvx512(isa) && CpuHasAvx512Vbmi()) return INTEDGE_KERNEL(table_requant, vbmi);
 #endif
   return INTEDGE_PICK(isa, table_requant);
 }
 inline auto Lookup256For(Isa isa) {
 #if defined(INTEDGE_X86_KERNELS)
-  if (isa == Isa::kAvx512Vnni && CpuHasAvx512Vbmi()) return INTEDGE_KERNEL(lookup256, vbmi);
+  if (UsesAvx512(isa) && CpuHasAvx512Vbmi()) return INTEDGE_KERNEL(lookup256, vbmi);
   if (isa != Isa::kScalar) return INTEDGE_KERNEL(lookup256, avx2);  // AVX-512 CPUs have AVX2 as well
 #elif defined(__aarch64__)
   if (isa != Isa::kScalar) return INTEDGE_KERNEL(lookup256, neon);

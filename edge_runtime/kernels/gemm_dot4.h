@@ -36,13 +36,19 @@ inline typename V::Vec Broadcast4(const uint8_t* p) {
 }
 
 // Rows [m0, m1) of x with each byte XORed with `flip` (0x80 moves between
-// int8 and u8 by ±128), each padded to kp bytes with the flipped form of 0.
-inline const uint8_t* ShiftedRows(const void* xv, uint8_t flip, int64_t K, int64_t kp, int64_t m0, int64_t m1) {
+// int8 and u8 by ±128), each padded to kp bytes with the flipped form of 0,
+// and `spare` more rows of any content that a tile may read (AMX loads 16
+// rows at a time). Rows that need neither are x itself: Shiftmax's uint8
+// rows on x86 (vpdpbusd takes u8) when K is a multiple of 4, which saves a
+// copy of every attention row.
+inline const uint8_t* ShiftedRows(const void* xv, uint8_t flip, int64_t K, int64_t kp, int64_t m0, int64_t m1,
+                                  int64_t spare = 0) {
+  const auto* x = static_cast<const uint8_t*>(xv);
+  if (!flip && kp == K && !spare) return x + m0 * K;
   thread_local AlignedArray<uint8_t> buf;
-  const auto need = static_cast<size_t>((m1 - m0) * kp + 64);
+  const auto need = static_cast<size_t>((m1 - m0 + spare) * kp + 64);
   if (buf.size() < need && !buf.Resize(need)) return nullptr;
   uint8_t* out = buf.data();
-  const auto* x = static_cast<const uint8_t*>(xv);
   for (int64_t m = m0; m < m1; ++m) {
     const uint8_t* src = x + m * K;
     uint8_t* dst = out + (m - m0) * kp;
@@ -52,8 +58,9 @@ inline const uint8_t* ShiftedRows(const void* xv, uint8_t flip, int64_t K, int64
   return out;
 }
 
+// Not final: kernels/x86/gemm_amx.h runs AMX tiles over its packing.
 template <class V>
-class GemmDot4 final : public GemmKernel {
+class GemmDot4 : public GemmKernel {
  public:
   using Vec = typename V::Vec;
   static constexpr int64_t kNR = V::kLanes;  // output columns per vector
@@ -71,12 +78,13 @@ class GemmDot4 final : public GemmKernel {
   // and runs the W8 tiles (see Rows).
   static constexpr int64_t kPanelMinRows = 12;
 
-  explicit GemmDot4(const GemmWeights& w)
+  // k_align: W8 rows and weights are zero-padded to a multiple of it (≥ 4).
+  explicit GemmDot4(const GemmWeights& w, int64_t k_align = 4)
       : N_(w.N), K_(w.K), out_bits_(w.out_bits), flip_(w.x_u8 == V::kUnsignedA ? 0 : 0x80), b_kn_(w.b_kn),
         repacked_(w.repacked), bias_src_(w.bias) {
     np_ = RoundUp(N_, 2 * kNR);
     w4_ = w.w8 == nullptr;
-    kp_ = w4_ ? K_ : RoundUp(K_ > 0 ? K_ : 1, 4);  // ≥ 4 even for K = 0 (zero padding: the sums stay 0)
+    kp_ = w4_ ? K_ : RoundUp(K_ > 0 ? K_ : 1, k_align);  // ≥ 4 even for K = 0 (zero padding: the sums stay 0)
     group_ = w4_ ? w.group : kp_;
     colsum_.Resize(static_cast<size_t>(np_));
     bias_.Resize(static_cast<size_t>(np_));
@@ -124,7 +132,7 @@ class GemmDot4 final : public GemmKernel {
     return RowsOf(xu, m0, m1, static_cast<int8_t*>(y));
   }
 
- private:
+ protected:
   // Bias minus the shift's correction (the rows were shifted by +128 for an
   // unsigned instruction, −128 for a signed one, or not at all).
   void SetBias() {
@@ -327,6 +335,13 @@ class GemmDot4 final : public GemmKernel {
     } else {
       AccumulateW8<MR, kPrefetch>(xu, pair, ahead, acc);
     }
+    StoreTile<MR>(acc, nb, row, y);
+  }
+
+  // Rows [row, row + MR) of columns blocks nb, nb + 1 from their sums with
+  // the bias: requantized to T, or (T = int32_t) as they are.
+  template <int MR, typename T>
+  void StoreTile(Vec (*acc)[2], int64_t nb, int64_t row, T* y) const {
     // Locals, not members, in the loop: an int8 store may alias any member.
     const int64_t N = N_, width = block_width_ ? block_width_ : N;
     for (int b = 0; b < 2; ++b) {
@@ -423,3 +438,25 @@ class GemmDot4 final : public GemmKernel {
 
 // Shifted rows reach 255·128·K before the bias correction: beyond that, the scalar kernel.
 inline bool Dot4Fits(const GemmWeights& w) { return w.K * 255 * 128 < (int64_t{1} << 31); }
+
+// The dot-product instruction's own throughput, for intedge-gemm-bench's
+// peak: `iters` rounds over as many independent sums as a W8 tile keeps
+// (enough to cover the instruction's latency at its issue rate), on
+// operands the compiler cannot fold. Returns the MACs done.
+template <class V>
+int64_t DotPeak(int64_t iters) {
+  constexpr int kChains = 2 * V::kRowsW8;
+  static volatile char seed = 1;
+  const typename V::Vec a = V::Set1Byte(seed), b = V::Set1Byte(seed);
+  typename V::Vec acc[kChains];
+  for (auto& s : acc) s = V::Zero();
+  for (int64_t i = 0; i < iters; ++i) {
+    for (auto& s : acc) s = V::Dpbusd(s, a, b);
+  }
+  typename V::Vec total = acc[0];
+  for (int c = 1; c < kChains; ++c) total = V::Add(total, acc[c]);
+  alignas(64) int32_t lanes[V::kLanes];
+  V::Store(lanes, total);
+  seed = static_cast<char>(lanes[0]);  // the sums are used: the loop is not dead code
+  return iters * kChains * V::kLanes * 4;
+}

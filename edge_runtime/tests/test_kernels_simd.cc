@@ -5,13 +5,18 @@
 // loops as each ISA compiles them (requant, residual add, I-LayerNorm),
 // λ-ShiftGELU's table requant and the byte lookup (the lookup op's too), and
 // the float → int quantize (NaN, ±inf, exact halves).
+#include <algorithm>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <random>
 #include <vector>
 
 #include "kernels/dispatch.h"
 #include "kernels/kernels.h"
+#if defined(INTEDGE_X86_KERNELS)
+#include "tests/amx_emulated.h"
+#endif
 #include "tests/check.h"
 
 namespace {
@@ -38,13 +43,18 @@ std::vector<uint8_t> RunGemm(const intedge::GemmKernel& g, const void* x, int64_
   return y;
 }
 
-void CheckGemms(Isa isa) {
+// A GEMM kernel for these operands, or null where its ISA has none.
+using GemmMaker = std::function<std::unique_ptr<intedge::GemmKernel>(const GemmWeights&)>;
+
+void CheckGemms(const GemmMaker& make) {
   for (int trial = 0; trial < 40; ++trial) {
     const bool w4 = trial % 3 == 1, matmul = trial % 3 == 2;
     const int64_t group = 32 << Uniform(0, 2);
     // W4 calls of 12 rows or more expand the weights to a panel, fewer unpack
     // in registers: RunGemm's halves take one path or the other, or both.
-    const int64_t M = w4 ? (trial % 2 ? Uniform(24, 40) : Uniform(1, 25)) : Uniform(1, 40);
+    // AMX runs blocks of 32 rows on calls of 16 or more: up to 80 rows gives
+    // full and partial blocks, and halves on either side of 16.
+    const int64_t M = w4 ? (trial % 2 ? Uniform(24, 80) : Uniform(1, 25)) : Uniform(1, 80);
     // Trials 0 and 2 (a qlinear and a qmatmul): K = 0, which a file may say; the output is the bias
     const int64_t N = Uniform(1, 70), K = w4 ? group * Uniform(1, 3) : trial < 3 ? 0 : Uniform(1, 200);
     GemmWeights w;
@@ -73,7 +83,7 @@ void CheckGemms(Isa isa) {
       const bool transpose_b = Uniform(0, 1);
       w.w8 = w8.data();
       w.b_kn = !transpose_b;
-      auto g = intedge::MakeMatMulGemm(isa, w);
+      auto g = make(w);
       if (!g) continue;
       // then a second operand through SetRight, as every run after the first does
       for (const int8_t* b : {static_cast<const int8_t*>(w8.data()), static_cast<const int8_t*>(q4.data())}) {
@@ -98,7 +108,8 @@ void CheckGemms(Isa isa) {
       w.w8 = w8.data();
     }
     const auto want_rows = RunGemm(*intedge::MakeGemmScalar(w), x.data(), M, out_bytes);
-    CHECK(RunGemm(*intedge::MakeGemm(isa, w), x.data(), M, out_bytes) == want_rows);
+    auto g = make(w);
+    CHECK(RunGemm(g ? *g : *intedge::MakeGemmScalar(w), x.data(), M, out_bytes) == want_rows);
   }
 }
 
@@ -266,7 +277,7 @@ void CheckLookupEveryIndex(Isa isa) {
 int main() {
   for (Isa isa : intedge::SupportedIsas()) {
     std::printf("%s\n", intedge::IsaName(isa));
-    CheckGemms(isa);
+    CheckGemms([isa](const GemmWeights& w) { return intedge::MakeMatMulGemm(isa, w); });
     CheckShiftmax<int8_t>(isa, -128, 127);
     CheckShiftmax<int32_t>(isa, -(int64_t{1} << 31), (int64_t{1} << 31) - 1);
     CheckShiftmax<int32_t>(isa, -3000, 3000);
@@ -278,5 +289,15 @@ int main() {
     CheckTableRequantAndQuantize(isa);
     CheckLookupEveryIndex(isa);
   }
+#if defined(INTEDGE_X86_KERNELS)
+  // The AMX GEMM's blocking on emulated tiles, wherever its AVX-512 parts run.
+  const auto isas = intedge::SupportedIsas();
+  if (std::find(isas.begin(), isas.end(), Isa::kAvx512Vnni) != isas.end()) {
+    const bool hardware = std::find(isas.begin(), isas.end(), Isa::kAmx) != isas.end();
+    std::printf("amx (emulated tiles; the hardware's %s)\n",
+                hardware ? "were checked above" : "are not on this CPU, or the OS did not grant them");
+    CheckGemms(&intedge::MakeGemmAmxEmulated);
+  }
+#endif
   return intedge::test::Finish();
 }

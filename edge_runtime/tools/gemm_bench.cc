@@ -1,12 +1,12 @@
 // intedge-gemm-bench: the int8 GEMM kernel alone, on one core, against the
-// machine's int8 peak. Prints one JSON object per shape.
+// core's measured int8 peak. Prints one JSON object per shape.
 //
-//   intedge-gemm-bench [--shape MxKxN]... [--isa NAME] [--weights w8|w4] [--runs N]
+//   intedge-gemm-bench [--shape MxKxN]... [--isa NAME] [--weights w8|w4|act|act-t] [--runs N] [--peak]
 //
-// The peak is the ISA's dot-product width times its issue rate (AVX-512
-// VNNI: 2 vpdpbusd × 64 MACs per cycle) times the core's clock, which is
-// measured here with a chain of dependent one-cycle adds, so the fraction
-// holds whatever the turbo state of a shared machine.
+// The peak is measured, not computed from a clock and a datasheet constant
+// (which overstated it twice over on one Xeon): the ISA's own multiply
+// instruction (vpdpbusd, tdpbusd, sdot, smmla) in a loop of independent
+// sums (kernels/dispatch.h's PeakMacs), best of several timed rounds.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -26,32 +26,26 @@ struct Shape {
   int64_t m, k, n;
 };
 
-// MACs one core retires per cycle at best, or 0 where the ISA has no single
-// dot-product instruction to count (the AVX2 and plain NEON emulations).
-int PeakMacsPerCycle(Isa isa) {
-  switch (isa) {
-    case Isa::kAvx512Vnni: return 2 * 64;
-    case Isa::kAvxVnni: return 2 * 32;
-    case Isa::kNeonDotprod: return 2 * 16;
-    case Isa::kNeonI8mm: return 2 * 32;
-    default: return 0;
+// GMAC/s of the ISA's multiply instruction on this core: the best of
+// kRounds rounds of about 50 ms each (on a shared machine, the best round
+// is the one least disturbed). 0 for scalar, which has none.
+double MeasuredPeakGmacs(Isa isa) {
+  constexpr int kRounds = 7;
+  int64_t iters = 1 << 10;
+  double best = 0;
+  for (int round = 0; round < kRounds;) {
+    const auto t0 = Clock::now();
+    const int64_t macs = intedge::PeakMacs(isa, iters);
+    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (macs == 0) return 0;
+    if (s < 0.05) {  // too short to time well: longer, and not counted
+      iters *= 2;
+      continue;
+    }
+    best = std::max(best, static_cast<double>(macs) / s / 1e9);
+    ++round;
   }
-}
-
-// Cycles per second of this core: 4 dependent adds per iteration, one cycle each.
-double ClockHz() {
-  constexpr long kIters = 50'000'000;
-  uint64_t x = 0;
-  const auto t0 = Clock::now();
-  for (long i = 0; i < kIters; ++i) {
-#if defined(__x86_64__)
-    asm volatile("add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0" : "+r"(x));
-#elif defined(__aarch64__)
-    asm volatile("add %0, %0, #1\n\tadd %0, %0, #1\n\tadd %0, %0, #1\n\tadd %0, %0, #1" : "+r"(x));
-#endif
-  }
-  const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-  return 4.0 * kIters / s;
+  return best;
 }
 
 bool ParseShape(const char* s, Shape* out) {
@@ -61,11 +55,16 @@ bool ParseShape(const char* s, Shape* out) {
 
 int Usage(FILE* to, int code) {
   std::fprintf(to,
-               "usage: intedge-gemm-bench [--shape MxKxN]... [--isa NAME] [--weights w8|w4] [--runs N]\n"
+               "usage: intedge-gemm-bench [--shape MxKxN]... [--isa NAME] [--weights w8|w4|act|act-t] [--runs N] "
+               "[--peak]\n"
                "Times y[M,N] = requant(x[M,K]·w[N,K]ᵀ) on one core (median of N runs, default 50) and prints,\n"
-               "per shape, one JSON object: GMAC/s, the core's measured clock, the ISA's int8 peak (MACs per\n"
-               "cycle × clock) and the fraction of it reached. Default shapes: 197x192x768 (DeiT-Tiny fc1)\n"
-               "and 1024x1024x1024; default ISA: the best this CPU has.\n");
+               "per shape, one JSON object: GMAC/s, the ISA's measured int8 peak (its multiply instruction in a\n"
+               "loop of independent sums: vpdpbusd, tdpbusd, sdot or smmla) and the fraction of it reached.\n"
+               "--weights act / act-t: an attention product instead, whose right operand is an activation\n"
+               "repacked before every run, [K, N] with uint8 rows (probabilities · V) or [N, K] (Q · Kᵀ); int32\n"
+               "out; repack_ms is the repack's share of median_ms.\n"
+               "--peak prints only the peak. Default shapes: 197x192x768 (DeiT-Tiny fc1) and 1024x1024x1024;\n"
+               "default ISA: the best this CPU has.\n");
   return code;
 }
 
@@ -74,13 +73,18 @@ int Usage(FILE* to, int code) {
 int main(int argc, char** argv) {
   std::vector<Shape> shapes;
   Isa isa = intedge::SupportedIsas().back();
-  bool w4 = false;
+  std::string weights = "w8";
+  bool peak_only = false;
   int runs = 50;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const bool has_value = i + 1 < argc;
     Shape s;
     if (arg == "--help" || arg == "-h") return Usage(stdout, 0);
+    if (arg == "--peak") {
+      peak_only = true;
+      continue;
+    }
     if (arg == "--shape" && has_value && ParseShape(argv[i + 1], &s)) {
       shapes.push_back(s);
     } else if (arg == "--isa" && has_value && intedge::ParseIsa(argv[i + 1], &isa)) {
@@ -89,8 +93,10 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "intedge-gemm-bench: this CPU cannot run %s\n", argv[i + 1]);
         return 1;
       }
-    } else if (arg == "--weights" && has_value && (!std::strcmp(argv[i + 1], "w8") || !std::strcmp(argv[i + 1], "w4"))) {
-      w4 = !std::strcmp(argv[i + 1], "w4");
+    } else if (arg == "--weights" && has_value &&
+               (!std::strcmp(argv[i + 1], "w8") || !std::strcmp(argv[i + 1], "w4") ||
+                !std::strcmp(argv[i + 1], "act") || !std::strcmp(argv[i + 1], "act-t"))) {
+      weights = argv[i + 1];
     } else if (arg == "--runs" && has_value && std::atoi(argv[i + 1]) > 0) {
       runs = std::atoi(argv[i + 1]);
     } else {
@@ -98,8 +104,13 @@ int main(int argc, char** argv) {
     }
     ++i;
   }
+  const double peak = MeasuredPeakGmacs(isa);
+  if (peak_only) {
+    std::printf("{\"isa\": \"%s\", \"peak_gmacs\": %.1f}\n", intedge::IsaName(isa), peak);
+    return 0;
+  }
   if (shapes.empty()) shapes = {{197, 192, 768}, {1024, 1024, 1024}};
-  const double hz = ClockHz();
+  const bool w4 = weights == "w4", activation = weights.rfind("act", 0) == 0;
   for (const Shape& s : shapes) {
     if (w4 && s.k % 32 != 0) {
       std::fprintf(stderr, "intedge-gemm-bench: W4 needs K a multiple of the group size 32\n");
@@ -125,28 +136,39 @@ int main(int argc, char** argv) {
     } else {
       gw.w8 = w8.data();
     }
+    if (activation) {  // as linear_ops.cc's qmatmul makes its kernels
+      gw.b_kn = weights == "act";
+      gw.x_u8 = gw.b_kn;
+      gw.out_bits = 32;
+      gw.repacked = true;
+    }
     gw.bias = bias.data();
     gw.mult = mult.data();
     gw.shift = shift.data();
     auto kernel = intedge::MakeGemm(isa, gw);
-    std::vector<int8_t> y(static_cast<size_t>(s.m * s.n));
-    std::vector<double> seconds;
+    std::vector<int32_t> y(static_cast<size_t>(s.m * s.n));  // room for int32 out
+    std::vector<double> seconds, repack_seconds;
     for (int r = 0; r < runs + 3; ++r) {
       const auto t0 = Clock::now();
+      if (activation) kernel->SetRight(w8.data());
+      const auto t1 = Clock::now();
       if (!kernel->Run(x.data(), 0, s.m, y.data())) {
         std::fprintf(stderr, "intedge-gemm-bench: out of memory\n");
         return 1;
       }
-      if (r >= 3) seconds.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+      if (r >= 3) {
+        seconds.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+        repack_seconds.push_back(std::chrono::duration<double>(t1 - t0).count());
+      }
     }
     std::sort(seconds.begin(), seconds.end());
+    std::sort(repack_seconds.begin(), repack_seconds.end());
     const double median = seconds[seconds.size() / 2];
     const double gmacs = static_cast<double>(s.m * s.k * s.n) / median / 1e9;
-    const double peak = PeakMacsPerCycle(isa) * hz / 1e9;
     std::printf("{\"m\": %ld, \"k\": %ld, \"n\": %ld, \"isa\": \"%s\", \"weights\": \"%s\", \"median_ms\": %.4f, "
-                "\"gmacs\": %.1f, \"clock_ghz\": %.2f, \"peak_gmacs\": %.1f, \"peak_fraction\": %.3f}\n",
-                s.m, s.k, s.n, intedge::IsaName(isa), w4 ? "w4" : "w8", median * 1e3, gmacs, hz / 1e9, peak,
-                peak > 0 ? gmacs / peak : 0.0);
+                "\"repack_ms\": %.4f, \"gmacs\": %.1f, \"peak_gmacs\": %.1f, \"peak_fraction\": %.3f}\n",
+                s.m, s.k, s.n, intedge::IsaName(isa), weights.c_str(), median * 1e3,
+                repack_seconds[repack_seconds.size() / 2] * 1e3, gmacs, peak, peak > 0 ? gmacs / peak : 0.0);
   }
   return 0;
 }

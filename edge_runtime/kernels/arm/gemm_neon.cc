@@ -34,4 +34,6 @@ std::unique_ptr<GemmKernel> MakeGemmNeon(const GemmWeights& w) {
   return Dot4Fits(w) ? std::unique_ptr<GemmKernel>(new GemmDot4<Neon>(w)) : MakeGemmScalar(w);
 }
 
+int64_t PeakMacsNeon(int64_t iters) { return DotPeak<Neon>(iters); }
+
 }  // namespace intedge

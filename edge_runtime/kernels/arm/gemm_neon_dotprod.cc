@@ -27,4 +27,6 @@ std::unique_ptr<GemmKernel> MakeGemmNeonDotprod(const GemmWeights& w) {
   return Dot4Fits(w) ? std::unique_ptr<GemmKernel>(new GemmDot4<Neon>(w)) : MakeGemmScalar(w);
 }
 
+int64_t PeakMacsNeonDotprod(int64_t iters) { return DotPeak<Neon>(iters); }
+
 }  // namespace intedge

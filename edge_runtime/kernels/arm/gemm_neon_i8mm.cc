@@ -216,4 +216,21 @@ std::unique_ptr<GemmKernel> MakeGemmNeonI8mm(const GemmWeights& w) {
   return std::unique_ptr<GemmKernel>(new GemmMmla(w));
 }
 
+// smmla's own throughput (dispatch.h's PeakMacs): as many independent 2 × 2
+// sums as a tile keeps, on operands the compiler cannot fold.
+int64_t PeakMacsNeonI8mm(int64_t iters) {
+  constexpr int kChains = 16;
+  static volatile int8_t seed = 1;
+  const int8x16_t a = vdupq_n_s8(seed);
+  int32x4_t acc[kChains];
+  for (auto& s : acc) s = vdupq_n_s32(0);
+  for (int64_t i = 0; i < iters; ++i) {
+    for (auto& s : acc) s = vmmlaq_s32(s, a, a);
+  }
+  int32x4_t total = acc[0];
+  for (int c = 1; c < kChains; ++c) total = vaddq_s32(total, acc[c]);
+  seed = static_cast<int8_t>(vgetq_lane_s32(total, 0));  // the sums are used: the loop is not dead code
+  return iters * kChains * 2 * 2 * 8;
+}
+
 }  // namespace intedge

@@ -35,4 +35,6 @@ std::unique_ptr<GemmKernel> MakeGemmAvx2(const GemmWeights& w) {
   return Dot4Fits(w) ? std::unique_ptr<GemmKernel>(new GemmDot4<Ymm>(w)) : MakeGemmScalar(w);
 }
 
+int64_t PeakMacsAvx2(int64_t iters) { return DotPeak<Ymm>(iters); }
+
 }  // namespace intedge

@@ -17,48 +17,7 @@ namespace {
 
 #include "kernels/x86/requant_x86.h"
 
-struct Zmm {
-  static constexpr const char* kIsa = "avx512vnni";
-  using Vec = __m512i;
-  static constexpr int kLanes = 16;
-  static constexpr bool kUnsignedA = true;  // vpdpbusd: u8 × s8
-  // 32 registers. W8: 8 × 2 accumulators; 12 × 2 fit too, but GCC 12 then
-  // spills them around the epilogue; 8 rows was the fastest height measured
-  // (docs/benchmarks.md). W4: 6 × 2 accumulators, 6 × 2 group sums and 4
-  // unpacked weight vectors: 28 of the 32 registers.
-  static constexpr int kRowsW8 = 8, kRowsW4 = 6;
-  static Vec Zero() { return _mm512_setzero_si512(); }
-  static Vec Load(const void* p) { return _mm512_load_si512(p); }
-  static Vec Set1(int32_t v) { return _mm512_set1_epi32(v); }
-  static Vec Set1Byte(char v) { return _mm512_set1_epi8(v); }
-  static Vec Add(Vec a, Vec b) { return _mm512_add_epi32(a, b); }
-  static Vec MulLo32(Vec a, Vec b) { return _mm512_mullo_epi32(a, b); }
-  static Vec And(Vec a, Vec b) { return _mm512_and_si512(a, b); }
-  static Vec Slli16By4(Vec a) { return _mm512_slli_epi16(a, 4); }
-  static Vec SraBy4(Vec a) { return _mm512_srai_epi32(a, 4); }
-  static void Store(void* p, Vec v) { _mm512_store_si512(p, v); }
-  // Bytes q·g from q16 = 16·q (int8) and g in [1, 16] (u8). x86 has no byte
-  // multiply: vpmaddubsw forms 16·g·q of the even bytes in one call and of
-  // the odd in another (each word's other byte of g masked to 0), exact in
-  // 16 bits; shifting by 4 leaves each product's low 8 bits in its byte.
-  static Vec ScaleNibbles(Vec q16, Vec g) {
-    const Vec even_bytes = _mm512_set1_epi16(0x00FF);
-    const Vec even = _mm512_maddubs_epi16(_mm512_and_si512(g, even_bytes), q16);
-    const Vec odd = _mm512_maddubs_epi16(_mm512_andnot_si512(even_bytes, g), q16);
-    // (even >> 4) in the even bytes, (odd << 4) in the odd: its low byte is 0 already
-    return _mm512_ternarylogic_epi32(_mm512_srli_epi16(even, 4), _mm512_slli_epi16(odd, 4), even_bytes, 0xEC);  // (a & c) | b
-  }
-  // Inline asm because GCC 12 copies the accumulator around the intrinsic
-  // (two register moves per vpdpbusd), which halves the GEMM's throughput.
-  static Vec Dpbusd(Vec acc, Vec u8, Vec s8) {
-    asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u8), "v"(s8));
-    return acc;
-  }
-  static __mmask16 Mask(int valid) { return static_cast<__mmask16>(valid >= 16 ? 0xFFFF : (1u << valid) - 1); }
-  static void Store32(int32_t* p, int valid, Vec v) { _mm512_mask_storeu_epi32(p, Mask(valid), v); }
-  static void Store16(int16_t* p, int valid, Vec v) { _mm512_mask_cvtsepi32_storeu_epi16(p, Mask(valid), v); }
-  static void Store8(int8_t* p, int valid, Vec v) { _mm512_mask_cvtsepi32_storeu_epi8(p, Mask(valid), v); }
-};
+#include "kernels/x86/zmm_traits.h"
 
 #include "kernels/gemm_dot4.h"
 
@@ -67,5 +26,7 @@ struct Zmm {
 std::unique_ptr<GemmKernel> MakeGemmAvx512Vnni(const GemmWeights& w) {
   return Dot4Fits(w) ? std::unique_ptr<GemmKernel>(new GemmDot4<Zmm>(w)) : MakeGemmScalar(w);
 }
+
+int64_t PeakMacsAvx512Vnni(int64_t iters) { return DotPeak<Zmm>(iters); }
 
 }  // namespace intedge

@@ -32,4 +32,6 @@ std::unique_ptr<GemmKernel> MakeGemmAvxVnni(const GemmWeights& w) {
   return Dot4Fits(w) ? std::unique_ptr<GemmKernel>(new GemmDot4<Ymm>(w)) : MakeGemmScalar(w);
 }
 
+int64_t PeakMacsAvxVnni(int64_t iters) { return DotPeak<Ymm>(iters); }
+
 }  // namespace intedge

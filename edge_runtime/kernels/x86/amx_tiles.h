@@ -1,0 +1,74 @@
+// The AMX tile operations the AMX GEMM (kernels/x86/gemm_amx.h) is written
+// over, on the hardware. One fixed register plan, every tile 16 rows × 64
+// bytes: tmm0..3 the int32 sums of a 32 × 32 block (C[row half][column
+// block]), tmm4 and tmm5 its two 16-row halves of u8 rows (64 k each),
+// tmm6 and tmm7 its two column blocks' s8 weights (16 k-quads × 16 columns
+// × 4 bytes, vpdpbusd's layout). The tile numbers are immediates in the
+// instructions, so they are spelt out here rather than passed. Included in
+// kernels/x86/gemm_amx.cc (compiled with -mamx-tile -mamx-int8) inside its
+// anonymous namespace; tests/test_kernels_amx.cc has a scalar twin.
+
+struct AmxTiles {
+  static constexpr const char* kIsa = "amx";
+
+  // Each thread's tile configuration is its own; a Run sets it and ends
+  // with Release, so a context switch between Runs saves no tile data.
+  static void Configure() {
+    alignas(64) uint8_t config[64] = {};
+    config[0] = 1;  // palette 1: 8 tiles of up to 16 rows × 64 bytes
+    for (int t = 0; t < 8; ++t) {
+      config[16 + 2 * t] = 64;  // bytes per row (a little-endian uint16)
+      config[48 + t] = 16;      // rows
+    }
+    _tile_loadconfig(config);
+  }
+  static void Release() { _tile_release(); }
+  static void ZeroSums() {
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+  }
+  // One 64-k step of the block: rows at a (a_stride bytes apart; the second
+  // half 16 rows on), column block 0's weights at b and block 1's at b + 64,
+  // each k-quad row b_stride bytes after the last.
+  static void Step(const uint8_t* a, int64_t a_stride, const int8_t* b, int64_t b_stride) {
+    _tile_loadd(4, a, a_stride);
+    _tile_loadd(6, b, b_stride);
+    _tile_dpbusd(0, 4, 6);
+    _tile_loadd(7, b + 64, b_stride);
+    _tile_dpbusd(1, 4, 7);
+    _tile_loadd(5, a + 16 * a_stride, a_stride);
+    _tile_dpbusd(2, 5, 6);
+    _tile_dpbusd(3, 5, 7);
+  }
+  // The block's sums as 32 rows of 32 int32 at c.
+  static void StoreSums(int32_t* c) {
+    constexpr int64_t kStride = 32 * 4;
+    _tile_stored(0, c, kStride);
+    _tile_stored(1, c + 16, kStride);
+    _tile_stored(2, c + 16 * 32, kStride);
+    _tile_stored(3, c + 16 * 32 + 16, kStride);
+  }
+  // tdpbusd's own throughput: four independent sums, as a block has.
+  static int64_t Peak(int64_t iters) {
+    alignas(64) static uint8_t operand[16 * 64];
+    alignas(64) int32_t sums[32 * 32];
+    Configure();
+    ZeroSums();
+    _tile_loadd(4, operand, 64);
+    _tile_loadd(5, operand, 64);
+    _tile_loadd(6, operand, 64);
+    _tile_loadd(7, operand, 64);
+    for (int64_t i = 0; i < iters; ++i) {
+      _tile_dpbusd(0, 4, 6);
+      _tile_dpbusd(1, 4, 7);
+      _tile_dpbusd(2, 5, 6);
+      _tile_dpbusd(3, 5, 7);
+    }
+    StoreSums(sums);  // the sums are used: the loop is not dead code
+    Release();
+    asm volatile("" : : "r"(sums) : "memory");
+    return iters * 4 * 16 * 16 * 64;
+  }
+};

@@ -1,0 +1,102 @@
+// The AMX GEMM (kernels/x86/gemm_amx.h) on a scalar twin of the AMX tile
+// instructions, so that its blocking, padding and epilogue are checked
+// against the scalar oracle on any CPU with AVX-512, not only on the Xeons
+// that have AMX (test_kernels_simd.cc runs both where it can). Compiled with
+// the AVX-512 flags of the GEMM it stands in for.
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593, see gemm_avx512vnni.cc
+
+#include "kernels/aligned.h"
+#include "kernels/dispatch.h"
+#include "tests/amx_emulated.h"
+
+namespace intedge {
+namespace {
+
+#include "kernels/x86/requant_x86.h"
+
+#include "kernels/x86/zmm_traits.h"
+
+#include "kernels/gemm_dot4.h"
+
+// Intel's pseudocode for the tile loads, stores and tdpbusd, over 8 tiles of
+// 16 rows × 64 bytes (the configuration amx_tiles.h loads) per thread.
+struct EmulatedTiles {
+  static constexpr const char* kIsa = "amx-emulated";
+  static constexpr int kRows = 16, kRowBytes = 64;
+  struct State {
+    bool configured = false;
+    uint8_t tile[8][kRows][kRowBytes];
+  };
+  static State& state() {
+    thread_local State s;
+    return s;
+  }
+  static uint8_t (&Tile(int t))[kRows][kRowBytes] {
+    if (!state().configured) {  // on the hardware, a tile instruction before the configuration faults
+      std::fprintf(stderr, "amx_emulated: tile %d used outside Configure .. Release\n", t);
+      std::abort();
+    }
+    return state().tile[t];
+  }
+
+  static void Configure() { state().configured = true; }
+  static void Release() { state().configured = false; }
+  static void Load(int t, const void* p, int64_t stride) {
+    for (int r = 0; r < kRows; ++r) std::memcpy(Tile(t)[r], static_cast<const uint8_t*>(p) + r * stride, kRowBytes);
+  }
+  static void Store(int t, void* p, int64_t stride) {
+    for (int r = 0; r < kRows; ++r) std::memcpy(static_cast<uint8_t*>(p) + r * stride, Tile(t)[r], kRowBytes);
+  }
+  // tdpbusd c, a, b: C[m][n] += Σ_k u8 A[m][4k + j] · s8 B[k][4n + j] over k < 16, j < 4.
+  static void Dpbusd(int c, int a, int b) {
+    for (int m = 0; m < kRows; ++m) {
+      for (int n = 0; n < kRows; ++n) {
+        int32_t sum;
+        std::memcpy(&sum, &Tile(c)[m][4 * n], 4);
+        for (int k = 0; k < kRows; ++k) {
+          for (int j = 0; j < 4; ++j) sum += Tile(a)[m][4 * k + j] * static_cast<int8_t>(Tile(b)[k][4 * n + j]);
+        }
+        std::memcpy(&Tile(c)[m][4 * n], &sum, 4);
+      }
+    }
+  }
+
+  // amx_tiles.h's interface, in its register plan.
+  static void ZeroSums() {
+    for (int t = 0; t < 4; ++t) std::memset(Tile(t), 0, sizeof(Tile(t)));
+  }
+  static void Step(const uint8_t* a, int64_t a_stride, const int8_t* b, int64_t b_stride) {
+    Load(4, a, a_stride);
+    Load(5, a + 16 * a_stride, a_stride);
+    Load(6, b, b_stride);
+    Load(7, b + 64, b_stride);
+    Dpbusd(0, 4, 6);
+    Dpbusd(1, 4, 7);
+    Dpbusd(2, 5, 6);
+    Dpbusd(3, 5, 7);
+  }
+  static void StoreSums(int32_t* c) {
+    constexpr int64_t kStride = 32 * 4;
+    Store(0, c, kStride);
+    Store(1, c + 16, kStride);
+    Store(2, c + 16 * 32, kStride);
+    Store(3, c + 16 * 32 + 16, kStride);
+  }
+};
+
+#include "kernels/x86/gemm_amx.h"
+
+}  // namespace
+
+std::unique_ptr<GemmKernel> MakeGemmAmxEmulated(const GemmWeights& w) {
+  return Dot4Fits(w) ? std::unique_ptr<GemmKernel>(new GemmAmx<EmulatedTiles>(w)) : nullptr;
+}
+
+}  // namespace intedge
