@@ -11,6 +11,7 @@ binary (edge_runtime/tools/gemm_bench.cc).
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import subprocess
 import sysconfig
@@ -271,7 +272,10 @@ def format_table(r: BenchResult) -> str:
 
 # --- the GEMM micro-benchmark -------------------------------------------------------------------------
 
-GEMM_SHAPES = ("197x192x768", "1024x1024x1024")
+# per weights kind: the qlinears' (w8, w4: DeiT-Tiny's fc1 and a square one) and DeiT-Tiny's attention products,
+# whose right operand is an activation repacked every run (act-t: Q·Kᵀ, act: probabilities·V)
+GEMM_SHAPES = {"w8": ("197x192x768", "1024x1024x1024"), "w4": ("197x192x768", "1024x1024x1024"),
+               "act-t": ("197x64x197",), "act": ("197x197x64",)}
 
 
 def gemm_binary() -> str:
@@ -283,12 +287,12 @@ def gemm_binary() -> str:
     return found
 
 
-def gemm(shapes: tuple[str, ...] = GEMM_SHAPES, isa: str | None = None, weights: tuple[str, ...] = ("w8", "w4"),
-         runs: int = 50) -> list[dict]:
-    """One dict per (shape, weights): the binary's JSON (GMAC/s, the measured peak, peak_fraction)."""
+def gemm(shapes: dict[str, tuple[str, ...]] = GEMM_SHAPES, isa: str | None = None, runs: int = 50) -> list[dict]:
+    """One dict per (weights kind, shape): the binary's JSON (GMAC/s, repack ms, the measured peak,
+    peak_fraction)."""
     rows = []
-    for w in weights:
-        cmd = [gemm_binary(), "--weights", w, "--runs", str(runs)] + [a for s in shapes for a in ("--shape", s)]
+    for w, of_kind in shapes.items():
+        cmd = [gemm_binary(), "--weights", w, "--runs", str(runs)] + [a for s in of_kind for a in ("--shape", s)]
         if isa:
             cmd += ["--isa", isa]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -298,13 +302,36 @@ def gemm(shapes: tuple[str, ...] = GEMM_SHAPES, isa: str | None = None, weights:
     return rows
 
 
+def measured_peak(isa: str | None = None) -> dict:
+    """One core's measured int8 peak for isa (default: the best this CPU has): {"isa", "peak_gmacs"}; 0 for
+    scalar."""
+    cmd = [gemm_binary(), "--peak"] + (["--isa", isa] if isa else [])
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"intedge-gemm-bench --peak failed: {done.stderr.strip()}")
+    return json.loads(done.stdout)
+
+
+def graph_macs(path: Path) -> int:
+    """Multiply-accumulates in one inference of a .ieg at its stated shapes (a dynamic graph's bound): every
+    qlinear's and qmatmul's outputs × K, the work of the GEMM kernels."""
+    from intedge.ir import load
+
+    g = load(path)
+    return sum(math.prod(g.tensors[op.outputs[0]].shape) * g.tensors[op.inputs[0]].shape[-1]
+               for op in g.ops if op.kind in ("qlinear", "qmatmul"))
+
+
 def format_gemm(rows: list[dict]) -> str:
     lines = ["int8 GEMM y[M,N] = requant(x[M,K]·w[N,K]ᵀ), one core, median; peak: the ISA's multiply instruction "
              "in a loop of independent sums, measured",
-             f"  {'M×K×N':16} {'weights':7} {'isa':11} {'ms':>8} {'GMAC/s':>8} {'peak':>8} {'of peak':>8}"]
+             "weights act-t / act: an attention product (Q·Kᵀ / probabilities·V), its right operand an activation "
+             "repacked every run (int32 out; repack: that part of the time)",
+             f"  {'M×K×N':16} {'weights':7} {'isa':11} {'ms':>8} {'repack':>8} {'GMAC/s':>8} {'peak':>8} {'of peak':>8}"]
     for r in rows:
         frac = f"{100 * r['peak_fraction']:.0f} %" if r["peak_gmacs"] else "-"
         shape = f"{r['m']}x{r['k']}x{r['n']}"
-        lines.append(f"  {shape:16} {r['weights']:7} {r['isa']:11} {r['median_ms']:8.3f} "
+        repack = f"{r['repack_ms']:8.4f}" if r["weights"].startswith("act") else f"{'-':>8}"
+        lines.append(f"  {shape:16} {r['weights']:7} {r['isa']:11} {r['median_ms']:8.3f} {repack} "
                      f"{r['gmacs']:8.1f} {r['peak_gmacs']:8.1f} {frac:>8}")
     return "\n".join(lines)

@@ -51,8 +51,11 @@ def test_gemm_micro_benchmark(capsys):
     assert main(["bench", "gemm", "--json"]) == 0
     rows = _last_json(capsys)["results"]
     assert {(r["m"], r["k"], r["n"], r["weights"]) for r in rows} == {
-        (197, 192, 768, "w8"), (1024, 1024, 1024, "w8"), (197, 192, 768, "w4"), (1024, 1024, 1024, "w4")}
+        (197, 192, 768, "w8"), (1024, 1024, 1024, "w8"), (197, 192, 768, "w4"), (1024, 1024, 1024, "w4"),
+        (197, 64, 197, "act-t"), (197, 197, 64, "act")}
     for r in rows:
         assert r["gmacs"] > 0
         if r["peak_gmacs"]:  # ISAs with a dot-product instruction
             assert r["peak_fraction"] == pytest.approx(r["gmacs"] / r["peak_gmacs"], rel=0.01)
+        # only an attention product repacks its right operand, and that is part of its time
+        assert (r["repack_ms"] > 0) == r["weights"].startswith("act") and r["repack_ms"] < r["median_ms"]
