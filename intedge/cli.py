@@ -614,13 +614,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=_at_least(1), help="score only the first N test images (default: all 10,000)")
     p.set_defaults(func=_demo)
 
-    p = sub.add_parser("bench", help="latency of intedge W8A8/W4A8 vs ONNX Runtime, ExecuTorch and PyTorch",
+    p = sub.add_parser("bench", help="latency and accuracy of intedge W8A8/W4A8 vs ONNX Runtime, ExecuTorch, LiteRT "
+                       "and PyTorch",
                        description="Convert MODEL and time it, batch 1, in every engine in this one process: intedge "
                        "W8A8 and W4A8 (C++ engine), ONNX Runtime fp32 and quantize_dynamic int8, ExecuTorch XNNPACK "
-                       "fp32, PyTorch fp32. Engines take turns in interleaved blocks of runs after warm-up, so machine "
-                       "noise hits all alike; the table gives medians and ratios to ORT int8, W4/W8 weight bytes and "
-                       "the share of nonlinear ops. MODEL gemm instead runs the int8 GEMM micro-benchmark (GMAC/s "
-                       "and the fraction of the core's int8 peak).")
+                       "fp32 and pt2e static int8, LiteRT (XNNPACK) dynamic int8 and static int8 on the linear layers "
+                       "(the 'litert' extra, not in 'all'; skipped with the reason where it is missing), PyTorch fp32. "
+                       "Engines take turns in interleaved blocks of runs after warm-up, so machine noise hits all "
+                       "alike. Each engine's first output on a few held-out inputs is compared with PyTorch fp32's "
+                       "(mean cosine); below the floor the table states, an engine is marked accuracy broken and is "
+                       "not counted as a peer. The table gives medians, ratios "
+                       "to ORT int8, the cosines, intedge W8A8 against the fastest other engine that is not broken, "
+                       "W4/W8 weight bytes and latency, and the share of nonlinear ops. MODEL gemm instead runs the "
+                       "int8 GEMM micro-benchmark (GMAC/s and the fraction of the core's int8 peak).")
     p.add_argument("model", metavar="MODEL", choices=["deit-tiny", "minilm", "gemm", "exports"],
                    help="deit-tiny (224×224, random weights), minilm (sequence 128), gemm, or exports: each zoo "
                    "model's .pte/.tflite/.onnx in its runtime vs intedge's engine vs the runtime's own int8 path "
@@ -642,7 +648,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="keep the converted .ieg files and exported .onnx files in DIR (to rerun with intedge-bench)")
     p.add_argument("--json", action="store_true",
                    help="end with one JSON line per thread count: {model, threads, results: [{engine, median_ms, "
-                   "p90_ms}], ...}")
+                   "p90_ms, cosine, accuracy_broken}], fastest_other, w8a8_vs_fastest_other, ...}")
     p.set_defaults(func=_bench)
 
     p = sub.add_parser("export", help="write a .ieg or zoo model as ExecuTorch .pte, LiteRT .tflite or ONNX, exact in each",

@@ -120,11 +120,13 @@ def executorch_program(model: torch.nn.Module, example: tuple[np.ndarray, ...]) 
 
 def executorch_runner(program: bytes, example: tuple[np.ndarray, ...], threads: int) -> Callable[[], object]:
     """XNNPACK's thread pool is process-wide and must be sized before the program loads (resizing it under
-    a loaded program crashes), so each thread count gets its own load."""
+    a loaded program crashes), so each thread count gets its own load, and the pool is resized only when its
+    size changes: a second program loaded at the same count leaves the first one's pool alone."""
     with quiet():
         from executorch.extension.pybindings import portable_lib
 
-        portable_lib._unsafe_reset_threadpool(threads)
+        if portable_lib._threadpool_get_thread_count() != threads:
+            portable_lib._unsafe_reset_threadpool(threads)
         module = portable_lib._load_for_executorch_from_buffer(program)
     args = tuple(torch.from_numpy(x) for x in example)
 

@@ -1,15 +1,24 @@
 """`intedge bench` runs every engine on the same input and reports what the issue asks for: the JSON line's
-shape, every engine present, W4's weight bytes, the nonlinear share, and the GEMM micro-benchmark's
-fields. Speeds are not asserted (tests check behaviour; the numbers are in the README, from this command)."""
+shape, every engine present, W4's weight bytes, the nonlinear share, each engine's cosine to PyTorch fp32 and
+the ratio to the fastest peer whose accuracy is not broken, and the GEMM micro-benchmark's fields. Speeds are
+not asserted (tests check behaviour; the numbers are in docs/benchmarks.md, from this command)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import math
+import sys
 
+import numpy as np
 import pytest
+import torch
 
 from intedge.cli import main
 from intedge.profilers import bench
+from intedge.profilers.bench import BenchResult, EngineTime
+
+LITERT_ENGINES = ["litert-int8-dynamic", "litert-int8-static"]
 
 
 def _last_json(capsys) -> dict:
@@ -21,12 +30,22 @@ def test_deit_tiny_every_engine(capsys):
     assert main(["bench", "deit-tiny", "--threads", "2", "--runs", "2", "--warmup", "1", "--json"]) == 0
     line = _last_json(capsys)
     assert line["model"] == "deit-tiny" and line["threads"] == 2
-    assert [r["engine"] for r in line["results"]] == list(bench.ENGINES)
+    # LiteRT's int8 engines need the 'litert' extra, which 'all' leaves out; every other engine runs
+    litert_missing = importlib.util.find_spec("litert_torch") is None
+    assert sorted(line["skipped"]) == (LITERT_ENGINES if litert_missing else [])
+    assert [r["engine"] for r in line["results"]] == [e for e in bench.ENGINES if e not in line["skipped"]]
+    assert all(-1 <= r["cosine"] <= 1 for r in line["results"])
+    assert line["fastest_other"] in [r["engine"] for r in line["results"] if not r["accuracy_broken"]]
     assert all(0 < r["median_ms"] <= r["p90_ms"] for r in line["results"])  # a 90th percentile is never below the median
     w8, w4 = (line["linear_weight_bytes"][e] for e in ("intedge-w8a8", "intedge-w4a8"))
     # int4 nibbles plus one int8 scale per 32 weights: 17/32 of the int8 bytes, exactly
     assert w4 * 32 == w8 * 17
     assert 0 < line["nonlinear_share"] < 1
+    # DeiT-Tiny's GEMM work: the patch embedding, 12 blocks (qkv, projection and the MLP over 197 tokens, and
+    # attention's two products in each of 3 heads), the classifier on the class token
+    block = 197 * 192 * (3 * 192 + 192 + 2 * 768) + 3 * 2 * 197 * 197 * 64
+    assert line["gemm_macs"] == 196 * (16 * 16 * 3) * 192 + 12 * block + 192 * 1000
+    assert line["peak_gmacs"] > 0 and 0 < line["peak_fraction"] < 1  # end to end, below the instruction's peak
 
 
 @pytest.mark.slow
@@ -59,3 +78,84 @@ def test_gemm_micro_benchmark(capsys):
             assert r["peak_fraction"] == pytest.approx(r["gmacs"] / r["peak_gmacs"], rel=0.01)
         # only an attention product repacks its right operand, and that is part of its time
         assert (r["repack_ms"] > 0) == r["weights"].startswith("act") and r["repack_ms"] < r["median_ms"]
+
+
+def _result(times: dict[str, tuple[float, float]], skipped: dict[str, str] | None = None) -> BenchResult:
+    """A BenchResult of engine → (median ms, cosine), as `bench.run` would make it."""
+    return BenchResult("deit-tiny", "synthetic", 1, 30, "avx512vnni",
+                       [EngineTime(e, ms, ms, cosine) for e, (ms, cosine) in times.items()],
+                       linear_weight_bytes={"intedge-w8a8": 32, "intedge-w4a8": 17},
+                       file_bytes={"intedge-w8a8": 64, "intedge-w4a8": 40}, skipped=skipped or {})
+
+
+def test_accuracy_floor():
+    assert not bench.accuracy_broken(bench.ACCURACY_FLOOR)
+    assert bench.accuracy_broken(np.nextafter(bench.ACCURACY_FLOOR, 0))
+    assert bench.accuracy_broken(math.nan)  # an all-zero output has no direction
+    assert not bench.accuracy_broken(1.0)
+
+
+def test_mean_cosine_flattens_each_input():
+    reference = np.random.default_rng(0).standard_normal((3, 1, 2, 5)).astype(np.float32)
+    assert bench.mean_cosine(2 * reference, reference) == pytest.approx(1.0)
+    assert bench.mean_cosine(-reference, reference) == pytest.approx(-1.0)
+    flipped = reference.copy()
+    flipped[0] *= -1  # one input of three pointing the other way: (-1 + 1 + 1) / 3
+    assert bench.mean_cosine(flipped, reference) == pytest.approx(1 / 3)
+
+
+def test_a_broken_fast_peer_is_not_the_one_to_beat():
+    r = _result({"intedge-w8a8": (3.0, 0.99), "intedge-w4a8": (2.0, 0.98), "ort-int8": (8.0, 0.96),
+                 "executorch-xnnpack-int8": (1.0, 0.40), "litert-int8-dynamic": (6.0, 0.998)},
+                skipped={"litert-int8-static": "LiteRT static-int8 needs litert_torch, from the 'litert' extra"})
+    assert r.fastest_other().engine == "litert-int8-dynamic"  # not the broken ExecuTorch, nor intedge's own W4
+    assert r.ratio_to_fastest_other() == 0.5
+    lines = bench.format_table(r).splitlines()
+    assert "  intedge-w8a8 vs fastest other engine (litert-int8-dynamic, not broken): 0.50x " \
+           "(issue-19 target ≤ 0.60x)" in lines
+    assert [line.split()[0] for line in lines if line.endswith("accuracy broken")] == ["executorch-xnnpack-int8"]
+    assert any(line.startswith("  litert-int8-static") and "skipped: " in line for line in lines)
+    assert any(line.startswith("  W4A8 vs W8A8:") and line.endswith("latency 0.67x (issue-19 target ≤ 1.05x)")
+               for line in lines)
+    line = json.loads(json.dumps(r.json()))
+    assert line["fastest_other"] == "litert-int8-dynamic" and line["w8a8_vs_fastest_other"] == 0.5
+    assert [(e["engine"], e["cosine"], e["accuracy_broken"]) for e in line["results"]] == [
+        ("intedge-w8a8", 0.99, False), ("intedge-w4a8", 0.98, False), ("ort-int8", 0.96, False),
+        ("executorch-xnnpack-int8", 0.4, True), ("litert-int8-dynamic", 0.998, False)]
+
+
+def test_no_peer_to_beat_when_every_other_engine_is_broken():
+    r = _result({"intedge-w8a8": (3.0, 0.99), "ort-int8": (1.0, math.nan)})
+    assert r.fastest_other() is None and r.ratio_to_fastest_other() is None
+    assert "  intedge-w8a8 vs fastest other engine: no other engine ran whose accuracy is not broken" in \
+        bench.format_table(r).splitlines()
+    line = json.loads(json.dumps(r.json()))
+    assert line["fastest_other"] is None and line["results"][1]["cosine"] is None
+
+
+def _mlp_bench() -> bench.BenchModel:
+    """A small MLP in `intedge bench`'s shape: converts and runs in seconds."""
+
+    def build():
+        torch.manual_seed(0)
+        return torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.GELU(), torch.nn.Linear(64, 32)).eval()
+
+    def inputs(n: int, seed: int = 0):
+        rng = np.random.default_rng(seed)
+        return [(rng.standard_normal((1, 4, 32)).astype(np.float32),) for _ in range(n)]
+
+    return bench.BenchModel("mlp", "a small MLP", build, lambda: inputs(1, seed=1)[0], inputs,
+                            lambda n: inputs(n, seed=2))
+
+
+def test_missing_litert_extra_is_skipped_not_a_crash(monkeypatch):
+    monkeypatch.setitem(bench.MODELS, "mlp", _mlp_bench)
+    monkeypatch.setitem(sys.modules, "litert_torch", None)  # as where the extra is not installed
+    [r] = bench.run("mlp", [1], runs=2, warmup=0, engines=["intedge-w8a8", *LITERT_ENGINES, "torch-fp32"],
+                    progress=False)
+    assert sorted(r.skipped) == LITERT_ENGINES
+    assert all("from the 'litert' extra" in why for why in r.skipped.values())
+    assert [t.engine for t in r.results] == ["intedge-w8a8", "torch-fp32"]
+    assert r.time_of("torch-fp32").cosine == pytest.approx(1.0)  # PyTorch against itself
+    assert not r.time_of("intedge-w8a8").broken
+    assert r.fastest_other().engine == "torch-fp32"
