@@ -73,7 +73,7 @@ typedef struct ie_tensor {
 typedef struct ie_session_options {
   int32_t threads;              /* >= 1 */
   const char* isa;              /* NULL: $INTEDGE_ISA, else the best this CPU has; or one of
-                                   scalar, avx2, avxvnni, avx512vnni, neon, neon-dotprod, neon-i8mm */
+                                   scalar, avx2, avxvnni, avx512vnni, amx, neon, neon-dotprod, neon-i8mm */
   int32_t profile;              /* non-zero: time every op (ie_session_op_info) */
   int32_t check_finite;         /* non-zero: a run whose float32 input holds NaN or ±inf fails with
                                    IE_ERR_INVALID_ARGUMENT. Zero: NaN quantizes to 0, ±inf saturates. */

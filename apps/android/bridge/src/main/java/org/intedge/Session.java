@@ -58,7 +58,7 @@ public final class Session implements AutoCloseable {
     }
 
     /**
-     * Force a kernel path: scalar, avx2, avxvnni, avx512vnni, neon, neon-dotprod, neon-i8mm
+     * Force a kernel path: scalar, avx2, avxvnni, avx512vnni, amx, neon, neon-dotprod, neon-i8mm
      * ({@link #supportedIsas()} lists this CPU's). Default null: $INTEDGE_ISA, else the best this CPU runs.
      */
     public Options isa(String isa) {
