@@ -418,9 +418,14 @@ def _demo(args) -> int:
 
 def _bench(args) -> int:
     from intedge.profilers import bench
+    from intedge.runtime import supported_isas
 
     if args.model == "gemm" and args.engines:
         print("intedge bench: error: --engines is for models; gemm times intedge's GEMM alone", file=sys.stderr)
+        return 2
+    if args.isa and args.isa not in supported_isas():  # before minutes of conversion, not after
+        print(f"intedge bench: error: this CPU cannot run --isa {args.isa} (it has: {', '.join(supported_isas())})",
+              file=sys.stderr)
         return 2
     if args.model == "gemm":
         rows = bench.gemm(isa=args.isa, runs=max(args.runs, 30))

@@ -17,6 +17,7 @@ import torch
 from intedge.cli import main
 from intedge.profilers import bench
 from intedge.profilers.bench import BenchResult, EngineTime
+from intedge.runtime import known_isas, supported_isas
 
 LITERT_ENGINES = ["litert-int8-dynamic", "litert-int8-static"]
 
@@ -64,6 +65,11 @@ def test_unknown_engines_and_isas_are_clear_errors(capsys):
     with pytest.raises(SystemExit) as e:
         main(["bench", "gemm", "--isa", "neon_i8mm"])
     assert e.value.code == 2 and "invalid choice: 'neon_i8mm'" in capsys.readouterr().err
+    # a known ISA that this CPU lacks (an Arm one on x86, or AMX here), refused before any work
+    missing = next(isa for isa in known_isas() if isa not in supported_isas())
+    for model in ("gemm", "deit-tiny"):
+        assert main(["bench", model, "--isa", missing]) == 2
+        assert f"this CPU cannot run --isa {missing}" in capsys.readouterr().err
 
 
 def test_gemm_micro_benchmark(capsys):

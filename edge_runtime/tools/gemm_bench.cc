@@ -145,7 +145,13 @@ int main(int argc, char** argv) {
     gw.bias = bias.data();
     gw.mult = mult.data();
     gw.shift = shift.data();
-    auto kernel = intedge::MakeGemm(isa, gw);
+    // An attention product runs a SIMD kernel, or the scalar qmatmul, which is no GemmKernel.
+    auto kernel = activation ? intedge::MakeMatMulGemm(isa, gw) : intedge::MakeGemm(isa, gw);
+    if (!kernel) {
+      std::fprintf(stderr, "intedge-gemm-bench: %s has no attention-product kernel (the engine runs the scalar "
+                           "qmatmul)\n", intedge::IsaName(isa));
+      return 2;
+    }
     std::vector<int32_t> y(static_cast<size_t>(s.m * s.n));  // room for int32 out
     std::vector<double> seconds, repack_seconds;
     for (int r = 0; r < runs + 3; ++r) {
