@@ -20,6 +20,8 @@ def require(module: str, extra: str, feature: str):
     try:
         return importlib.import_module(module)
     except ImportError:
+        # litert downgrades typing-extensions and brings jax (pyproject.toml): better in a venv of its own
+        where = " (best in a separate venv: it downgrades typing-extensions)" if extra == "litert" else ""
         raise MissingExtraError(
             f"{feature} needs {module.split('.')[0]}, from the '{extra}' extra: "
-            f"pip install -c constraints.txt -e '.[{extra}]' in the checkout") from None
+            f"pip install -c constraints.txt -e '.[{extra}]' in the intedge checkout{where}") from None

@@ -49,8 +49,9 @@ double MeasuredPeakGmacs(Isa isa) {
 }
 
 bool ParseShape(const char* s, Shape* out) {
-  return std::sscanf(s, "%ldx%ldx%ld", &out->m, &out->k, &out->n) == 3 && out->m > 0 && out->k > 0 && out->n > 0 &&
-         out->m * out->k <= (int64_t{1} << 28) && out->k * out->n <= (int64_t{1} << 28);
+  int end = 0;  // the whole argument is the shape: "2x2x2x2" is not 2x2x2
+  return std::sscanf(s, "%ldx%ldx%ld%n", &out->m, &out->k, &out->n, &end) == 3 && s[end] == '\0' && out->m > 0 &&
+         out->k > 0 && out->n > 0 && out->m * out->k <= (int64_t{1} << 28) && out->k * out->n <= (int64_t{1} << 28);
 }
 
 int Usage(FILE* to, int code) {
@@ -63,9 +64,24 @@ int Usage(FILE* to, int code) {
                "--weights act / act-t: an attention product instead, whose right operand is an activation\n"
                "repacked before every run, [K, N] with uint8 rows (probabilities · V) or [N, K] (Q · Kᵀ); int32\n"
                "out; repack_ms is the repack's share of median_ms.\n"
-               "--peak prints only the peak. Default shapes: 197x192x768 (DeiT-Tiny fc1) and 1024x1024x1024;\n"
-               "default ISA: the best this CPU has.\n");
+               "--peak prints only the peak (null for scalar, which has no multiply instruction to time).\n"
+               "Default shapes: 197x192x768 (DeiT-Tiny fc1) and 1024x1024x1024; with act-t 197x64x197 and with\n"
+               "act 197x197x64 (DeiT-Tiny's attention). Default ISA: the best this CPU has.\n");
   return code;
+}
+
+// One line naming what was wrong, then the usage.
+int BadArgument(const std::string& what) {
+  std::fprintf(stderr, "intedge-gemm-bench: %s\n", what.c_str());
+  return Usage(stderr, 2);
+}
+
+// A JSON number, or null for 0 (scalar's peak; a GEMM's repack).
+std::string NumberOrNull(double v, const char* format) {
+  if (v == 0) return "null";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
 }
 
 }  // namespace
@@ -85,32 +101,45 @@ int main(int argc, char** argv) {
       peak_only = true;
       continue;
     }
-    if (arg == "--shape" && has_value && ParseShape(argv[i + 1], &s)) {
-      shapes.push_back(s);
-    } else if (arg == "--isa" && has_value && intedge::ParseIsa(argv[i + 1], &isa)) {
-      const auto ok = intedge::SupportedIsas();
-      if (std::find(ok.begin(), ok.end(), isa) == ok.end()) {
-        std::fprintf(stderr, "intedge-gemm-bench: this CPU cannot run %s\n", argv[i + 1]);
-        return 1;
+    if (arg != "--shape" && arg != "--isa" && arg != "--weights" && arg != "--runs") {
+      return BadArgument("unknown option " + arg);
+    }
+    if (!has_value) return BadArgument(arg + " needs a value");
+    const std::string value = argv[i + 1];
+    if (arg == "--shape") {
+      if (!ParseShape(value.c_str(), &s)) {
+        return BadArgument("--shape " + value + ": expected MxKxN, each ≥ 1, M·K and K·N at most 2^28");
       }
-    } else if (arg == "--weights" && has_value &&
-               (!std::strcmp(argv[i + 1], "w8") || !std::strcmp(argv[i + 1], "w4") ||
-                !std::strcmp(argv[i + 1], "act") || !std::strcmp(argv[i + 1], "act-t"))) {
-      weights = argv[i + 1];
-    } else if (arg == "--runs" && has_value && std::atoi(argv[i + 1]) > 0) {
-      runs = std::atoi(argv[i + 1]);
+      shapes.push_back(s);
+    } else if (arg == "--isa") {
+      const auto ok = intedge::SupportedIsas();
+      if (!intedge::ParseIsa(value, &isa)) return BadArgument("--isa " + value + ": unknown ISA");
+      if (std::find(ok.begin(), ok.end(), isa) == ok.end()) {
+        std::string have;
+        for (Isa h : ok) have += std::string(have.empty() ? "" : ", ") + intedge::IsaName(h);
+        std::fprintf(stderr, "intedge-gemm-bench: this CPU cannot run %s (it has: %s)\n", value.c_str(), have.c_str());
+        return 2;
+      }
+    } else if (arg == "--weights") {
+      if (value != "w8" && value != "w4" && value != "act" && value != "act-t") {
+        return BadArgument("--weights " + value + ": expected w8, w4, act or act-t");
+      }
+      weights = value;
+    } else if (std::atoi(value.c_str()) <= 0) {
+      return BadArgument("--runs " + value + ": expected a count ≥ 1");
     } else {
-      return Usage(stderr, 2);
+      runs = std::atoi(value.c_str());
     }
     ++i;
   }
   const double peak = MeasuredPeakGmacs(isa);
   if (peak_only) {
-    std::printf("{\"isa\": \"%s\", \"peak_gmacs\": %.1f}\n", intedge::IsaName(isa), peak);
+    std::printf("{\"isa\": \"%s\", \"peak_gmacs\": %s}\n", intedge::IsaName(isa), NumberOrNull(peak, "%.1f").c_str());
     return 0;
   }
-  if (shapes.empty()) shapes = {{197, 192, 768}, {1024, 1024, 1024}};
   const bool w4 = weights == "w4", activation = weights.rfind("act", 0) == 0;
+  if (shapes.empty() && activation) shapes = {weights == "act" ? Shape{197, 197, 64} : Shape{197, 64, 197}};
+  if (shapes.empty()) shapes = {{197, 192, 768}, {1024, 1024, 1024}};
   for (const Shape& s : shapes) {
     if (w4 && s.k % 32 != 0) {
       std::fprintf(stderr, "intedge-gemm-bench: W4 needs K a multiple of the group size 32\n");
@@ -172,9 +201,10 @@ int main(int argc, char** argv) {
     const double median = seconds[seconds.size() / 2];
     const double gmacs = static_cast<double>(s.m * s.k * s.n) / median / 1e9;
     std::printf("{\"m\": %ld, \"k\": %ld, \"n\": %ld, \"isa\": \"%s\", \"weights\": \"%s\", \"median_ms\": %.4f, "
-                "\"repack_ms\": %.4f, \"gmacs\": %.1f, \"peak_gmacs\": %.1f, \"peak_fraction\": %.3f}\n",
+                "\"repack_ms\": %s, \"gmacs\": %.1f, \"peak_gmacs\": %s, \"peak_fraction\": %s}\n",
                 s.m, s.k, s.n, intedge::IsaName(isa), weights.c_str(), median * 1e3,
-                repack_seconds[repack_seconds.size() / 2] * 1e3, gmacs, peak, peak > 0 ? gmacs / peak : 0.0);
+                activation ? NumberOrNull(repack_seconds[repack_seconds.size() / 2] * 1e3, "%.4f").c_str() : "null",
+                gmacs, NumberOrNull(peak, "%.1f").c_str(), NumberOrNull(peak > 0 ? gmacs / peak : 0.0, "%.3f").c_str());
   }
   return 0;
 }

@@ -11,9 +11,10 @@ namespace intedge {
 Status ChooseIsa(const std::string& requested, Isa* isa) {
   const std::vector<Isa> supported = SupportedIsas();
   std::string name = requested;
+  const char* from = "";  // where the name came from, for the errors
   if (name.empty()) {
     const char* env = std::getenv("INTEDGE_ISA");
-    if (env && *env) name = env;
+    if (env && *env) name = env, from = " (from INTEDGE_ISA)";
   }
   if (name.empty()) {
     *isa = supported.back();
@@ -26,7 +27,8 @@ Status ChooseIsa(const std::string& requested, Isa* isa) {
     return s;
   };
   if (!ParseIsa(name, &wanted)) {
-    return MakeError(IE_ERR_INVALID_ARGUMENT, "unknown ISA '%s' (known: %s)", name.c_str(), names(KnownIsas()).c_str());
+    return MakeError(IE_ERR_INVALID_ARGUMENT, "unknown ISA '%s'%s (known: %s)", name.c_str(), from,
+                     names(KnownIsas()).c_str());
   }
   for (Isa s : supported) {
     if (s == wanted) {
@@ -34,7 +36,9 @@ Status ChooseIsa(const std::string& requested, Isa* isa) {
       return Status::Ok();
     }
   }
-  return MakeError(IE_ERR_INVALID_ARGUMENT, "ISA '%s' is not available on this CPU (have: %s)", name.c_str(),
+  // amx also needs the kernel's grant of the tile state (dispatch.cc), which a CPU with AMX can be refused
+  return MakeError(IE_ERR_INVALID_ARGUMENT, "ISA '%s'%s is not available on this CPU%s (have: %s)", name.c_str(), from,
+                   wanted == Isa::kAmx ? " (it needs AMX-INT8 and Linux's permission for the tile state)" : "",
                    names(supported).c_str());
 }
 
