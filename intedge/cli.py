@@ -642,7 +642,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=_at_least(1), metavar="N", help="exports: test samples to score (default 100)")
     p.add_argument("--threads", type=_at_least(1), nargs="+", default=[1, 2], metavar="N",
                    help="thread counts to run, each a separate table (default: 1 2)")
-    p.add_argument("--runs", type=_at_least(1), default=30, help="timed runs per engine (default 30)")
+    p.add_argument("--runs", type=_at_least(1), default=30, help="timed runs per engine (default 30; gemm: at least 30)")
     p.add_argument("--warmup", type=_at_least(0), default=5, help="untimed runs per engine first (default 5)")
     p.add_argument("--engines", metavar="A,B", help="a comma-separated subset of the engines (default: all)")
     p.add_argument("--seq", type=_at_least(1), metavar="N",
