@@ -37,10 +37,10 @@ inline typename V::Vec Broadcast4(const uint8_t* p) {
 
 // Rows [m0, m1) of x with each byte XORed with `flip` (0x80 moves between
 // int8 and u8 by ±128), each padded to kp bytes with the flipped form of 0,
-// and `spare` more rows of any content that a tile may read (AMX loads 16
-// rows at a time). Rows that need neither are x itself: Shiftmax's uint8
-// rows on x86 (vpdpbusd takes u8) when K is a multiple of 4, which saves a
-// copy of every attention row.
+// and `spare` more rows of any content that a tile may read (AMX reads
+// blocks of 32 rows). Rows that need none of that are x itself, a copy
+// saved on every call: with K a multiple of 4, the int8 rows of sdot
+// (Arm) and Shiftmax's uint8 rows of vpdpbusd (x86).
 inline const uint8_t* ShiftedRows(const void* xv, uint8_t flip, int64_t K, int64_t kp, int64_t m0, int64_t m1,
                                   int64_t spare = 0) {
   const auto* x = static_cast<const uint8_t*>(xv);
