@@ -105,7 +105,7 @@ def execute(graph: Graph, values: dict, kernels: dict, op_indices) -> None:
                 outs = [spec.reference_call.call(names | {"i": i}) for i in range(len(op.outputs))]
             else:
                 outs = [spec.reference_call.call(names)]
-        except IndexError as e:  # a data-dependent index out of range (gather)
+        except IndexError as e:  # a data-dependent index out of range (gather, rope, the cache's positions)
             raise ExecutionError(f"op {k} ({op.name or op.kind}): {e}") from None
         for tid, out in zip(op.outputs, outs):
             expected = graph.tensors[tid]
@@ -114,8 +114,14 @@ def execute(graph: Graph, values: dict, kernels: dict, op_indices) -> None:
             values[tid] = out
 
 
+def new_state(graph: Graph) -> dict[str, np.ndarray]:
+    """Zeros for each state tensor of the graph, by name: what a session starts with."""
+    return {graph.tensors[i].name: np.zeros(graph.tensors[i].shape, NUMPY_DTYPE[graph.tensors[i].dtype])
+            for i in graph.state_tensors()}
+
+
 def run(graph: Graph, inputs: dict[str, np.ndarray], kernels: str = "numpy", keep_intermediates: bool = False,
-        check_finite: bool = True):
+        check_finite: bool = True, state: dict[str, np.ndarray] | None = None):
     """Run `graph` on named inputs; returns {output name: array}.
 
     inputs must match each graph input's dtype and shape exactly (no silent
@@ -124,7 +130,10 @@ def run(graph: Graph, inputs: dict[str, np.ndarray], kernels: str = "numpy", kee
     engine does; without it NaN quantizes to 0 and ±inf saturates. A graph
     with a dynamic dimension runs at the length its inputs carry (1 to its
     bound): Graph.at_length. With
-    keep_intermediates, every tensor's value is returned.
+    keep_intermediates, every tensor's value is returned. state: the
+    graph's state tensors by name (new_state(graph)), which the run
+    updates in place, as a session keeps them from run to run; None runs
+    from zeros and forgets them.
     """
     if kernels not in _KERNEL_SETS:
         raise ValueError(f"kernels must be one of {sorted(_KERNEL_SETS)}, got {kernels!r}")
@@ -145,6 +154,9 @@ def run(graph: Graph, inputs: dict[str, np.ndarray], kernels: str = "numpy", kee
             raise ExecutionError(f"at {dim} = {s}: {e}") from None
         values = {i: t.data for i, t in enumerate(graph.tensors) if t.is_constant}
     check_inputs(graph, inputs)
+    state = new_state(graph) if state is None else state
+    for tid in graph.state_tensors():
+        values[tid] = state[graph.tensors[tid].name]
     for name, tid in names.items():
         x = np.asarray(inputs[name])
         if check_finite and x.dtype.kind == "f" and not np.isfinite(x).all():
@@ -157,4 +169,4 @@ def run(graph: Graph, inputs: dict[str, np.ndarray], kernels: str = "numpy", kee
     return {graph.tensors[i].name: values[i] for i in graph.outputs}
 
 
-__all__ = ["ExecutionError", "check_inputs", "execute", "numpy_kernels", "run"]
+__all__ = ["ExecutionError", "check_inputs", "execute", "new_state", "numpy_kernels", "run"]

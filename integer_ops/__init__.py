@@ -7,6 +7,7 @@ accept torch tensors and then compute the same integers for QAT
 measures them against float.
 """
 
+from .decoder import cached_attention, rope, rope_tables, silu_table, swiglu
 from .gelu import (
     fit_lambda,
     gelu_float,
@@ -38,6 +39,11 @@ from .shiftmax import shiftmax, shiftmax_params
 from .table import lookup, lookup_requant, requant_table_for, table_for
 
 __all__ = [
+    "cached_attention",
+    "rope",
+    "rope_tables",
+    "silu_table",
+    "swiglu",
     "INT_BINARY_CODES",
     "INT_BINARY_OPS",
     "cumsum",

@@ -21,6 +21,9 @@ of either sign. |y_i·2^j| ≤ k because y_i²·4^j ≤ v·4^j, hence the produc
 the square root ~30 significant bits even when the row barely varies
 (without it, ⌊√v⌋ of a small v is off by up to 1/√v: 3 % for two channels). LayerNorm's ε (1e−5 to 1e−12 of the variance) is dropped.
 
+RMSNorm (rms=True) is the same with μ = 0: y/√v is then x/√(Σx²) = x̂/√C
+for x̂ = x / rms(x), so the same (M_c, B_c, s) fold its γ (B_c = 0).
+
 Compared with I-ViT: the reciprocal has 46 bits, not 31, and the square root
 is exact. isqrt — Newton's method from k₀ = 2^⌈b/2⌉ (b = bit length of v),
 so √v ≤ k₀ < 2√v. From above, Newton's iterates decrease monotonically to
@@ -61,11 +64,11 @@ def isqrt(v):
     return k
 
 
-def ilayernorm(x, multiplier, bias, shift: int, out_dtype: str = "int8"):
+def ilayernorm(x, multiplier, bias, shift: int, out_dtype: str = "int8", rms: bool = False):
     xp = ops_for(x)
     x = xp.int64(x)
     c = x.shape[-1]
-    mean = (2 * MEAN_SCALE * xp.sum(x, -1) + c) // (2 * c)
+    mean = 0 if rms else (2 * MEAN_SCALE * xp.sum(x, -1) + c) // (2 * c)
     y = MEAN_SCALE * x - mean
     v = xp.sum(y * y, -1)
     j = xp.maximum(0, (VAR_BITS - bit_length(v)) >> 1)

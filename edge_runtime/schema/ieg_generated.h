@@ -71,6 +71,12 @@ struct CumSumOptionsBuilder;
 struct LookupRequantOptions;
 struct LookupRequantOptionsBuilder;
 
+struct SwigluOptions;
+struct SwigluOptionsBuilder;
+
+struct CachedAttentionOptions;
+struct CachedAttentionOptionsBuilder;
+
 struct Tensor;
 struct TensorBuilder;
 
@@ -154,11 +160,14 @@ enum class OpKind : uint16_t {
   INT_BINARY = 19,
   CUMSUM = 20,
   LOOKUP_REQUANT = 21,
+  ROPE = 22,
+  SWIGLU = 23,
+  CACHED_ATTENTION = 24,
   MIN = QUANTIZE,
-  MAX = LOOKUP_REQUANT
+  MAX = CACHED_ATTENTION
 };
 
-inline const OpKind (&EnumValuesOpKind())[22] {
+inline const OpKind (&EnumValuesOpKind())[25] {
   static const OpKind values[] = {
     OpKind::QUANTIZE,
     OpKind::DEQUANTIZE,
@@ -181,13 +190,16 @@ inline const OpKind (&EnumValuesOpKind())[22] {
     OpKind::LOOKUP,
     OpKind::INT_BINARY,
     OpKind::CUMSUM,
-    OpKind::LOOKUP_REQUANT
+    OpKind::LOOKUP_REQUANT,
+    OpKind::ROPE,
+    OpKind::SWIGLU,
+    OpKind::CACHED_ATTENTION
   };
   return values;
 }
 
 inline const char * const *EnumNamesOpKind() {
-  static const char * const names[23] = {
+  static const char * const names[26] = {
     "QUANTIZE",
     "DEQUANTIZE",
     "REQUANT",
@@ -210,13 +222,16 @@ inline const char * const *EnumNamesOpKind() {
     "INT_BINARY",
     "CUMSUM",
     "LOOKUP_REQUANT",
+    "ROPE",
+    "SWIGLU",
+    "CACHED_ATTENTION",
     nullptr
   };
   return names;
 }
 
 inline const char *EnumNameOpKind(OpKind e) {
-  if (::flatbuffers::IsOutRange(e, OpKind::QUANTIZE, OpKind::LOOKUP_REQUANT)) return "";
+  if (::flatbuffers::IsOutRange(e, OpKind::QUANTIZE, OpKind::CACHED_ATTENTION)) return "";
   const size_t index = static_cast<size_t>(e);
   return EnumNamesOpKind()[index];
 }
@@ -241,11 +256,13 @@ enum class OpOptions : uint8_t {
   IntBinaryOptions = 16,
   CumSumOptions = 17,
   LookupRequantOptions = 18,
+  SwigluOptions = 19,
+  CachedAttentionOptions = 20,
   MIN = NONE,
-  MAX = LookupRequantOptions
+  MAX = CachedAttentionOptions
 };
 
-inline const OpOptions (&EnumValuesOpOptions())[19] {
+inline const OpOptions (&EnumValuesOpOptions())[21] {
   static const OpOptions values[] = {
     OpOptions::NONE,
     OpOptions::QuantizeOptions,
@@ -265,13 +282,15 @@ inline const OpOptions (&EnumValuesOpOptions())[19] {
     OpOptions::ArgMaxOptions,
     OpOptions::IntBinaryOptions,
     OpOptions::CumSumOptions,
-    OpOptions::LookupRequantOptions
+    OpOptions::LookupRequantOptions,
+    OpOptions::SwigluOptions,
+    OpOptions::CachedAttentionOptions
   };
   return values;
 }
 
 inline const char * const *EnumNamesOpOptions() {
-  static const char * const names[20] = {
+  static const char * const names[22] = {
     "NONE",
     "QuantizeOptions",
     "DequantizeOptions",
@@ -291,13 +310,15 @@ inline const char * const *EnumNamesOpOptions() {
     "IntBinaryOptions",
     "CumSumOptions",
     "LookupRequantOptions",
+    "SwigluOptions",
+    "CachedAttentionOptions",
     nullptr
   };
   return names;
 }
 
 inline const char *EnumNameOpOptions(OpOptions e) {
-  if (::flatbuffers::IsOutRange(e, OpOptions::NONE, OpOptions::LookupRequantOptions)) return "";
+  if (::flatbuffers::IsOutRange(e, OpOptions::NONE, OpOptions::CachedAttentionOptions)) return "";
   const size_t index = static_cast<size_t>(e);
   return EnumNamesOpOptions()[index];
 }
@@ -376,6 +397,14 @@ template<> struct OpOptionsTraits<intedge::ir::fb::CumSumOptions> {
 
 template<> struct OpOptionsTraits<intedge::ir::fb::LookupRequantOptions> {
   static const OpOptions enum_value = OpOptions::LookupRequantOptions;
+};
+
+template<> struct OpOptionsTraits<intedge::ir::fb::SwigluOptions> {
+  static const OpOptions enum_value = OpOptions::SwigluOptions;
+};
+
+template<> struct OpOptionsTraits<intedge::ir::fb::CachedAttentionOptions> {
+  static const OpOptions enum_value = OpOptions::CachedAttentionOptions;
 };
 
 template <bool B = false>
@@ -942,7 +971,8 @@ struct ILayerNormOptions FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table 
   enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
     VT_MULTIPLIER = 4,
     VT_BIAS = 6,
-    VT_SHIFT = 8
+    VT_SHIFT = 8,
+    VT_RMS = 10
   };
   const ::flatbuffers::Vector<int32_t> *multiplier() const {
     return GetPointer<const ::flatbuffers::Vector<int32_t> *>(VT_MULTIPLIER);
@@ -953,6 +983,9 @@ struct ILayerNormOptions FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table 
   const ::flatbuffers::Vector<int8_t> *shift() const {
     return GetPointer<const ::flatbuffers::Vector<int8_t> *>(VT_SHIFT);
   }
+  bool rms() const {
+    return GetField<uint8_t>(VT_RMS, 0) != 0;
+  }
   template <bool B = false>
   bool Verify(::flatbuffers::VerifierTemplate<B> &verifier) const {
     return VerifyTableStart(verifier) &&
@@ -962,6 +995,7 @@ struct ILayerNormOptions FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table 
            verifier.VerifyVector(bias()) &&
            VerifyOffset(verifier, VT_SHIFT) &&
            verifier.VerifyVector(shift()) &&
+           VerifyField<uint8_t>(verifier, VT_RMS, 1) &&
            verifier.EndTable();
   }
 };
@@ -979,6 +1013,9 @@ struct ILayerNormOptionsBuilder {
   void add_shift(::flatbuffers::Offset<::flatbuffers::Vector<int8_t>> shift) {
     fbb_.AddOffset(ILayerNormOptions::VT_SHIFT, shift);
   }
+  void add_rms(bool rms) {
+    fbb_.AddElement<uint8_t>(ILayerNormOptions::VT_RMS, static_cast<uint8_t>(rms), 0);
+  }
   explicit ILayerNormOptionsBuilder(::flatbuffers::FlatBufferBuilder &_fbb)
         : fbb_(_fbb) {
     start_ = fbb_.StartTable();
@@ -994,11 +1031,13 @@ inline ::flatbuffers::Offset<ILayerNormOptions> CreateILayerNormOptions(
     ::flatbuffers::FlatBufferBuilder &_fbb,
     ::flatbuffers::Offset<::flatbuffers::Vector<int32_t>> multiplier = 0,
     ::flatbuffers::Offset<::flatbuffers::Vector<int64_t>> bias = 0,
-    ::flatbuffers::Offset<::flatbuffers::Vector<int8_t>> shift = 0) {
+    ::flatbuffers::Offset<::flatbuffers::Vector<int8_t>> shift = 0,
+    bool rms = false) {
   ILayerNormOptionsBuilder builder_(_fbb);
   builder_.add_shift(shift);
   builder_.add_bias(bias);
   builder_.add_multiplier(multiplier);
+  builder_.add_rms(rms);
   return builder_.Finish();
 }
 
@@ -1006,7 +1045,8 @@ inline ::flatbuffers::Offset<ILayerNormOptions> CreateILayerNormOptionsDirect(
     ::flatbuffers::FlatBufferBuilder &_fbb,
     const std::vector<int32_t> *multiplier = nullptr,
     const std::vector<int64_t> *bias = nullptr,
-    const std::vector<int8_t> *shift = nullptr) {
+    const std::vector<int8_t> *shift = nullptr,
+    bool rms = false) {
   auto multiplier__ = multiplier ? _fbb.CreateVector<int32_t>(*multiplier) : 0;
   auto bias__ = bias ? _fbb.CreateVector<int64_t>(*bias) : 0;
   auto shift__ = shift ? _fbb.CreateVector<int8_t>(*shift) : 0;
@@ -1014,7 +1054,8 @@ inline ::flatbuffers::Offset<ILayerNormOptions> CreateILayerNormOptionsDirect(
       _fbb,
       multiplier__,
       bias__,
-      shift__);
+      shift__,
+      rms);
 }
 
 struct MeanPoolOptions FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
@@ -1437,6 +1478,130 @@ inline ::flatbuffers::Offset<LookupRequantOptions> CreateLookupRequantOptionsDir
       shift__);
 }
 
+struct SwigluOptions FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
+  typedef SwigluOptionsBuilder Builder;
+  enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
+    VT_MULTIPLIER = 4,
+    VT_SHIFT = 6
+  };
+  int32_t multiplier() const {
+    return GetField<int32_t>(VT_MULTIPLIER, 0);
+  }
+  int8_t shift() const {
+    return GetField<int8_t>(VT_SHIFT, 0);
+  }
+  template <bool B = false>
+  bool Verify(::flatbuffers::VerifierTemplate<B> &verifier) const {
+    return VerifyTableStart(verifier) &&
+           VerifyField<int32_t>(verifier, VT_MULTIPLIER, 4) &&
+           VerifyField<int8_t>(verifier, VT_SHIFT, 1) &&
+           verifier.EndTable();
+  }
+};
+
+struct SwigluOptionsBuilder {
+  typedef SwigluOptions Table;
+  ::flatbuffers::FlatBufferBuilder &fbb_;
+  ::flatbuffers::uoffset_t start_;
+  void add_multiplier(int32_t multiplier) {
+    fbb_.AddElement<int32_t>(SwigluOptions::VT_MULTIPLIER, multiplier, 0);
+  }
+  void add_shift(int8_t shift) {
+    fbb_.AddElement<int8_t>(SwigluOptions::VT_SHIFT, shift, 0);
+  }
+  explicit SwigluOptionsBuilder(::flatbuffers::FlatBufferBuilder &_fbb)
+        : fbb_(_fbb) {
+    start_ = fbb_.StartTable();
+  }
+  ::flatbuffers::Offset<SwigluOptions> Finish() {
+    const auto end = fbb_.EndTable(start_);
+    auto o = ::flatbuffers::Offset<SwigluOptions>(end);
+    return o;
+  }
+};
+
+inline ::flatbuffers::Offset<SwigluOptions> CreateSwigluOptions(
+    ::flatbuffers::FlatBufferBuilder &_fbb,
+    int32_t multiplier = 0,
+    int8_t shift = 0) {
+  SwigluOptionsBuilder builder_(_fbb);
+  builder_.add_multiplier(multiplier);
+  builder_.add_shift(shift);
+  return builder_.Finish();
+}
+
+struct CachedAttentionOptions FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
+  typedef CachedAttentionOptionsBuilder Builder;
+  enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
+    VT_MULTIPLIER = 4,
+    VT_SHIFT = 6,
+    VT_OUT_MULTIPLIER = 8,
+    VT_OUT_SHIFT = 10
+  };
+  int32_t multiplier() const {
+    return GetField<int32_t>(VT_MULTIPLIER, 0);
+  }
+  int8_t shift() const {
+    return GetField<int8_t>(VT_SHIFT, 0);
+  }
+  int32_t out_multiplier() const {
+    return GetField<int32_t>(VT_OUT_MULTIPLIER, 0);
+  }
+  int8_t out_shift() const {
+    return GetField<int8_t>(VT_OUT_SHIFT, 0);
+  }
+  template <bool B = false>
+  bool Verify(::flatbuffers::VerifierTemplate<B> &verifier) const {
+    return VerifyTableStart(verifier) &&
+           VerifyField<int32_t>(verifier, VT_MULTIPLIER, 4) &&
+           VerifyField<int8_t>(verifier, VT_SHIFT, 1) &&
+           VerifyField<int32_t>(verifier, VT_OUT_MULTIPLIER, 4) &&
+           VerifyField<int8_t>(verifier, VT_OUT_SHIFT, 1) &&
+           verifier.EndTable();
+  }
+};
+
+struct CachedAttentionOptionsBuilder {
+  typedef CachedAttentionOptions Table;
+  ::flatbuffers::FlatBufferBuilder &fbb_;
+  ::flatbuffers::uoffset_t start_;
+  void add_multiplier(int32_t multiplier) {
+    fbb_.AddElement<int32_t>(CachedAttentionOptions::VT_MULTIPLIER, multiplier, 0);
+  }
+  void add_shift(int8_t shift) {
+    fbb_.AddElement<int8_t>(CachedAttentionOptions::VT_SHIFT, shift, 0);
+  }
+  void add_out_multiplier(int32_t out_multiplier) {
+    fbb_.AddElement<int32_t>(CachedAttentionOptions::VT_OUT_MULTIPLIER, out_multiplier, 0);
+  }
+  void add_out_shift(int8_t out_shift) {
+    fbb_.AddElement<int8_t>(CachedAttentionOptions::VT_OUT_SHIFT, out_shift, 0);
+  }
+  explicit CachedAttentionOptionsBuilder(::flatbuffers::FlatBufferBuilder &_fbb)
+        : fbb_(_fbb) {
+    start_ = fbb_.StartTable();
+  }
+  ::flatbuffers::Offset<CachedAttentionOptions> Finish() {
+    const auto end = fbb_.EndTable(start_);
+    auto o = ::flatbuffers::Offset<CachedAttentionOptions>(end);
+    return o;
+  }
+};
+
+inline ::flatbuffers::Offset<CachedAttentionOptions> CreateCachedAttentionOptions(
+    ::flatbuffers::FlatBufferBuilder &_fbb,
+    int32_t multiplier = 0,
+    int8_t shift = 0,
+    int32_t out_multiplier = 0,
+    int8_t out_shift = 0) {
+  CachedAttentionOptionsBuilder builder_(_fbb);
+  builder_.add_out_multiplier(out_multiplier);
+  builder_.add_multiplier(multiplier);
+  builder_.add_out_shift(out_shift);
+  builder_.add_shift(shift);
+  return builder_.Finish();
+}
+
 struct Tensor FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
   typedef TensorBuilder Builder;
   enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
@@ -1447,7 +1612,8 @@ struct Tensor FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
     VT_IS_CONSTANT = 12,
     VT_DATA_OFFSET = 14,
     VT_DATA_SIZE = 16,
-    VT_DYNAMIC_AXES = 18
+    VT_DYNAMIC_AXES = 18,
+    VT_IS_STATE = 20
   };
   const ::flatbuffers::String *name() const {
     return GetPointer<const ::flatbuffers::String *>(VT_NAME);
@@ -1473,6 +1639,9 @@ struct Tensor FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
   const ::flatbuffers::Vector<int32_t> *dynamic_axes() const {
     return GetPointer<const ::flatbuffers::Vector<int32_t> *>(VT_DYNAMIC_AXES);
   }
+  bool is_state() const {
+    return GetField<uint8_t>(VT_IS_STATE, 0) != 0;
+  }
   template <bool B = false>
   bool Verify(::flatbuffers::VerifierTemplate<B> &verifier) const {
     return VerifyTableStart(verifier) &&
@@ -1487,6 +1656,7 @@ struct Tensor FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
            VerifyField<uint64_t>(verifier, VT_DATA_SIZE, 8) &&
            VerifyOffset(verifier, VT_DYNAMIC_AXES) &&
            verifier.VerifyVector(dynamic_axes()) &&
+           VerifyField<uint8_t>(verifier, VT_IS_STATE, 1) &&
            verifier.EndTable();
   }
 };
@@ -1519,6 +1689,9 @@ struct TensorBuilder {
   void add_dynamic_axes(::flatbuffers::Offset<::flatbuffers::Vector<int32_t>> dynamic_axes) {
     fbb_.AddOffset(Tensor::VT_DYNAMIC_AXES, dynamic_axes);
   }
+  void add_is_state(bool is_state) {
+    fbb_.AddElement<uint8_t>(Tensor::VT_IS_STATE, static_cast<uint8_t>(is_state), 0);
+  }
   explicit TensorBuilder(::flatbuffers::FlatBufferBuilder &_fbb)
         : fbb_(_fbb) {
     start_ = fbb_.StartTable();
@@ -1539,7 +1712,8 @@ inline ::flatbuffers::Offset<Tensor> CreateTensor(
     bool is_constant = false,
     uint64_t data_offset = 0,
     uint64_t data_size = 0,
-    ::flatbuffers::Offset<::flatbuffers::Vector<int32_t>> dynamic_axes = 0) {
+    ::flatbuffers::Offset<::flatbuffers::Vector<int32_t>> dynamic_axes = 0,
+    bool is_state = false) {
   TensorBuilder builder_(_fbb);
   builder_.add_data_size(data_size);
   builder_.add_data_offset(data_offset);
@@ -1547,6 +1721,7 @@ inline ::flatbuffers::Offset<Tensor> CreateTensor(
   builder_.add_dynamic_axes(dynamic_axes);
   builder_.add_shape(shape);
   builder_.add_name(name);
+  builder_.add_is_state(is_state);
   builder_.add_is_constant(is_constant);
   builder_.add_dtype(dtype);
   return builder_.Finish();
@@ -1561,7 +1736,8 @@ inline ::flatbuffers::Offset<Tensor> CreateTensorDirect(
     bool is_constant = false,
     uint64_t data_offset = 0,
     uint64_t data_size = 0,
-    const std::vector<int32_t> *dynamic_axes = nullptr) {
+    const std::vector<int32_t> *dynamic_axes = nullptr,
+    bool is_state = false) {
   auto name__ = name ? _fbb.CreateString(name) : 0;
   auto shape__ = shape ? _fbb.CreateVector<int64_t>(*shape) : 0;
   auto dynamic_axes__ = dynamic_axes ? _fbb.CreateVector<int32_t>(*dynamic_axes) : 0;
@@ -1574,7 +1750,8 @@ inline ::flatbuffers::Offset<Tensor> CreateTensorDirect(
       is_constant,
       data_offset,
       data_size,
-      dynamic_axes__);
+      dynamic_axes__,
+      is_state);
 }
 
 struct Op FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
@@ -1659,6 +1836,12 @@ struct Op FLATBUFFERS_FINAL_CLASS : private ::flatbuffers::Table {
   }
   const intedge::ir::fb::LookupRequantOptions *options_as_LookupRequantOptions() const {
     return options_type() == intedge::ir::fb::OpOptions::LookupRequantOptions ? static_cast<const intedge::ir::fb::LookupRequantOptions *>(options()) : nullptr;
+  }
+  const intedge::ir::fb::SwigluOptions *options_as_SwigluOptions() const {
+    return options_type() == intedge::ir::fb::OpOptions::SwigluOptions ? static_cast<const intedge::ir::fb::SwigluOptions *>(options()) : nullptr;
+  }
+  const intedge::ir::fb::CachedAttentionOptions *options_as_CachedAttentionOptions() const {
+    return options_type() == intedge::ir::fb::OpOptions::CachedAttentionOptions ? static_cast<const intedge::ir::fb::CachedAttentionOptions *>(options()) : nullptr;
   }
   template <bool B = false>
   bool Verify(::flatbuffers::VerifierTemplate<B> &verifier) const {
@@ -1747,6 +1930,14 @@ template<> inline const intedge::ir::fb::CumSumOptions *Op::options_as<intedge::
 
 template<> inline const intedge::ir::fb::LookupRequantOptions *Op::options_as<intedge::ir::fb::LookupRequantOptions>() const {
   return options_as_LookupRequantOptions();
+}
+
+template<> inline const intedge::ir::fb::SwigluOptions *Op::options_as<intedge::ir::fb::SwigluOptions>() const {
+  return options_as_SwigluOptions();
+}
+
+template<> inline const intedge::ir::fb::CachedAttentionOptions *Op::options_as<intedge::ir::fb::CachedAttentionOptions>() const {
+  return options_as_CachedAttentionOptions();
 }
 
 struct OpBuilder {
@@ -2165,6 +2356,14 @@ inline bool VerifyOpOptions(::flatbuffers::VerifierTemplate<B> &verifier, const 
     }
     case OpOptions::LookupRequantOptions: {
       auto ptr = reinterpret_cast<const intedge::ir::fb::LookupRequantOptions *>(obj);
+      return verifier.VerifyTable(ptr);
+    }
+    case OpOptions::SwigluOptions: {
+      auto ptr = reinterpret_cast<const intedge::ir::fb::SwigluOptions *>(obj);
+      return verifier.VerifyTable(ptr);
+    }
+    case OpOptions::CachedAttentionOptions: {
+      auto ptr = reinterpret_cast<const intedge::ir::fb::CachedAttentionOptions *>(obj);
       return verifier.VerifyTable(ptr);
     }
     default: return true;

@@ -35,6 +35,8 @@ class Tensor:
     scale: float = 0.0
     data: np.ndarray | None = None
     dynamic_axes: tuple[int, ...] = ()  # axes proportional to the graph's dynamic dimension (Graph.dynamic)
+    # kept between runs, zeros at first, updated in place by the op that takes it (a KV cache; ieg.fbs)
+    is_state: bool = False
 
     @property
     def is_constant(self) -> bool:
@@ -76,6 +78,11 @@ class Graph:
                 raise InvalidGraphError(f"tensor {name!r}: data shape {data.shape} != {shape}")
         self.tensors.append(Tensor(name, dtype, shape, float(scale), data))
         return len(self.tensors) - 1
+
+    def add_state(self, name: str, dtype: str, shape, scale: float = 0.0) -> int:
+        tid = self.add_tensor(name, dtype, shape, scale)
+        self.tensors[tid].is_state = True
+        return tid
 
     def add_constant(self, name: str, data, dtype: str | None = None, scale: float = 0.0) -> int:
         data = np.asarray(data)
@@ -125,7 +132,7 @@ class Graph:
             data = None
             if t.data is not None:
                 data = t.data[tuple(slice(0, n) for n in shape)]
-            g.tensors.append(Tensor(t.name, t.dtype, shape, t.scale, data))
+            g.tensors.append(Tensor(t.name, t.dtype, shape, t.scale, data, is_state=t.is_state))
         return g
 
     def tensor_id(self, name: str) -> int:
@@ -153,6 +160,9 @@ class Graph:
         from .ieg_io import write_ieg
 
         return write_ieg(self.validate())
+
+    def state_tensors(self) -> list[int]:
+        return [i for i, t in enumerate(self.tensors) if t.is_state]
 
     def summary(self) -> dict:
         """Counts for `intedge inspect`: ops per kind, bytes per dtype."""

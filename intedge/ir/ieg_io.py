@@ -26,7 +26,8 @@ from .graph import NUMPY_DTYPE, Graph, Tensor
 from .opspec import BY_KIND, OPS, VECTOR_TYPES
 
 MAGIC = b"\x89IEG\r\n\x1a\n"
-VERSION_MAJOR, VERSION_MINOR = 2, 1  # 2.1: dynamic dimensions; a graph without one is written as 2.0
+# 2.1: dynamic dimensions; 2.2: state tensors (with the decoder ops). A file is written at the lowest it needs.
+VERSION_MAJOR, VERSION_MINOR = 2, 2
 HEADER = struct.Struct("<8sHHIQQQQQII")
 HEADER_SIZE = 64
 ALIGN = 64
@@ -121,6 +122,8 @@ def write_ieg(g: Graph, data: tuple[bytes, dict[int, int]] | None = None) -> byt
             T.AddDataSize(b, t.nbytes)
         if dyn is not None:
             T.AddDynamicAxes(b, dyn)
+        if t.is_state:
+            T.AddIsState(b, True)
         tensor_offs.append(T.End(b))
     op_offs = []
     for op in g.ops:
@@ -182,9 +185,13 @@ def write_ieg(g: Graph, data: tuple[bytes, dict[int, int]] | None = None) -> byt
     total = data_offset + len(data)
     head = bytearray(data_offset)  # header, graph, padding: the data section is copied once, below
     head[HEADER_SIZE : HEADER_SIZE + len(fb_bytes)] = fb_bytes
-    HEADER.pack_into(head, 0, MAGIC, VERSION_MAJOR, VERSION_MINOR if g.dynamic is not None else 0, HEADER_SIZE, HEADER_SIZE, len(fb_bytes), data_offset, len(data), total, 0, 0)
+    HEADER.pack_into(head, 0, MAGIC, VERSION_MAJOR, _minor_version(g), HEADER_SIZE, HEADER_SIZE, len(fb_bytes), data_offset, len(data), total, 0, 0)
     struct.pack_into("<I", head, CRC_OFFSET, zlib.crc32(data, zlib.crc32(head)))
     return b"".join((head, data))
+
+
+def _minor_version(g: Graph) -> int:
+    return VERSION_MINOR if g.state_tensors() else 1 if g.dynamic is not None else 0
 
 
 # --- reading -----------------------------------------------------------------
@@ -235,7 +242,7 @@ def _decode(fbg: FbGraph, buf: bytes, data_off: int) -> Graph:
                 data = np.frombuffer(buf, little, int(np.prod(shape, dtype=np.int64)), start).reshape(shape)
         name = _c_string(t.Name(), f"tensor{i}")
         dyn = tuple(int(a) for a in t.DynamicAxesAsNumpy()) if t.DynamicAxesLength() else ()
-        g.tensors.append(Tensor(name, dtype, shape, float(t.Scale()), data, dyn))
+        g.tensors.append(Tensor(name, dtype, shape, float(t.Scale()), data, dyn, bool(t.IsState())))
     for i in range(fbg.OpsLength()):
         op = fbg.Ops(i)
         kind = _KIND_NAMES[op.Kind()]

@@ -49,6 +49,7 @@ class Input:
     constant: bool = False  # must be a constant (weights)
     optional: bool = False  # may be left out (tensor id -1), or past the end of the op's inputs
     many: bool = False  # one or more tensors (the rules see a list)
+    state: bool = False  # must be a state tensor (Tensor.is_state), which the op updates in place
 
 
 @dataclass(frozen=True)
@@ -285,12 +286,13 @@ OPS: list[OpSpec] = [
     ),
     OpSpec(
         "ilayernorm", 9, "ILayerNorm",
-        "I-LayerNorm over the last axis. With k outputs (k ≤ 2) the same statistics feed k affine maps: "
+        "I-LayerNorm over the last axis (RMSNorm with rms: no mean). With k outputs (k ≤ 2) the same statistics feed k affine maps: "
         "output i takes entries [i·C, (i+1)·C) of multiplier and bias and shift[i] (a LayerNorm and its "
         "SmoothQuant twin).",
         inputs=(Input("x", ACT),),
         output=Output("ys", ACT, "x.shape", many=2),
-        options=(Option("multiplier", "[int]"), Option("bias", "[long]"), Option("shift", "[byte]")),
+        options=(Option("multiplier", "[int]"), Option("bias", "[long]"), Option("shift", "[byte]"),
+                 Option("rms", "bool", False, "RMSNorm: no mean is subtracted")),
         where={"C": "x.shape[-1]"},
         rules=(
             (f"x.rank >= 1 and C <= {MAX_CHANNELS}", f"channels must be 1 to {MAX_CHANNELS}"),
@@ -300,7 +302,7 @@ OPS: list[OpSpec] = [
             ("len(shift) == len(ys)", "shift needs {len(ys)} entries"),
             ("all_between(shift, 1, 62)", "a shift is outside [1, 62]"),
         ),
-        reference="ilayernorm(x, multiplier[i * C:(i + 1) * C], bias[i * C:(i + 1) * C], shift[i], ys[i].dtype)",
+        reference="ilayernorm(x, multiplier[i * C:(i + 1) * C], bias[i * C:(i + 1) * C], shift[i], ys[i].dtype, rms)",
     ),
     OpSpec(
         "meanpool", 10, "MeanPool", "The mean over one axis, 1/L folded into the requant.",
@@ -426,6 +428,69 @@ OPS: list[OpSpec] = [
             *_tensor_or_channel_requant(),
         ),
         reference="lookup_requant(x, table, multiplier, shift)",
+    ),
+    OpSpec(
+        "rope", 22, "Rope",
+        "Rotary position embedding (Llama's rotate-half pairs i, i + D/2) by int16 Q14 cos/sin tables at each "
+        "token's position; the output keeps x's scale. A position outside the tables is an error at run time.",
+        inputs=(
+            Input("x", ("int8",)),
+            Input("positions", ("int32",)),
+            Input("cos", ("int16",), constant=True),
+            Input("sin", ("int16",), constant=True),
+        ),
+        output=Output("y", ("int8",), "x.shape"),
+        where={"D": "x.shape[-1]"},
+        rules=(
+            ("x.rank >= 2 and D % 2 == 0", "x must be [..., S, D] with D even"),
+            ("positions.shape == [x.shape[-2]]", "positions must be [{x.shape[-2]}], one per token"),
+            ("cos.rank == 2 and cos.shape[1] == D // 2 and sin.shape == cos.shape",
+             "cos and sin must be [P, {D // 2}], of one shape"),
+            ("max_abs(cos) <= 2**14 and max_abs(sin) <= 2**14", "cos/sin entries must be Q14, within [-2^14, 2^14]"),
+        ),
+        reference="rope(x, positions, cos, sin)",
+    ),
+    OpSpec(
+        "swiglu", 23, "Swiglu",
+        "SiLU(gate) · up in one requant: SiLU as an int16 table of the int8 gate, the product with up in int64.",
+        inputs=(Input("gate", ("int8",)), Input("up", ("int8",)), Input("table", ("int16",), constant=True)),
+        output=Output("y", ("int8",), "gate.shape"),
+        options=(Option("multiplier", "int"), Option("shift", "byte")),
+        rules=(
+            ("gate.rank >= 1 and up.shape == gate.shape", "gate {gate.shape} and up {up.shape} must have one shape"),
+            ("table.shape == [256]", "table must be [256], not {table.shape}"),
+            *_requant(),
+        ),
+        reference="swiglu(gate, up, table, multiplier, shift)",
+    ),
+    OpSpec(
+        "cached_attention", 24, "CachedAttention",
+        "Causal grouped-query attention over a KV cache: k and v are written into rows p … p+S−1 of the int8 "
+        "caches (state; p = positions[0], positions consecutive, an error at run time otherwise), then each "
+        "query head attends to rows 0 … p+i (Shiftmax, then P·V requantized); heads merged into [S, Hq·D].",
+        inputs=(
+            Input("q", ("int8",)),
+            Input("k", ("int8",)),
+            Input("v", ("int8",)),
+            Input("positions", ("int32",)),
+            Input("k_cache", ("int8",), state=True),
+            Input("v_cache", ("int8",), state=True),
+        ),
+        output=Output("y", ("int8",), "[S, Hq * D]"),
+        options=(Option("multiplier", "int", doc="scores to Shiftmax's Q16 exponents"), Option("shift", "byte"),
+                 Option("out_multiplier", "int", doc="probabilities · v to the output"), Option("out_shift", "byte")),
+        where={"Hq": "q.shape[0]", "S": "q.shape[1]", "D": "q.shape[2]", "Hkv": "k.shape[0]", "T": "k_cache.shape[1]"},
+        rules=(
+            ("q.rank == 3 and k.rank == 3 and v.shape == k.shape", "q must be [Hq, S, D] and k, v one [Hkv, S, D]"),
+            ("k.shape[1:] == [S, D] and Hq % Hkv == 0", "k {k.shape} does not fit q {q.shape} (Hq a multiple of Hkv)"),
+            ("positions.shape == [S]", "positions must be [{S}], one per token"),
+            ("k_cache.shape == [Hkv, T, D] and v_cache.shape == k_cache.shape", "the caches must be [{Hkv}, T, {D}]"),
+            ("T >= S and T * 255 * 128 < 2**31 and D * 128 * 128 < 2**31", "cache length {T} or head dim {D} too large"),
+            ("k_cache.scale == k.scale and v_cache.scale == v.scale", "a cache's scale differs from its rows'"),
+            *_requant(),
+            *_requant("out_multiplier", "out_shift", "out: "),
+        ),
+        reference="cached_attention(q, k, v, positions, k_cache, v_cache, multiplier, shift, out_multiplier, out_shift)",
     ),
 ]
 

@@ -5,7 +5,8 @@ same first fault):
 
 1. The graph: each tensor's dtype, shape and data; graph inputs are not
    constants; ops read only tensors produced before them, and write each
-   tensor once; every graph output is produced.
+   tensor once; every graph output is produced; a state tensor is read by
+   one op, written by none, and is neither a graph input nor an output.
 2. Each op, against its entry in opspec.py: arity, dtypes and constness of
    inputs, output dtypes, the op's rules, then its output shapes. This is
    the Python back end of the spec; the engine's checks are generated from
@@ -54,13 +55,22 @@ def validate(g: Graph) -> None:
             _Check(what)(0 <= tid < n, f"tensor id {tid} out of range [0, {n})")
     for tid in g.inputs:
         _Check("graph input")(not g.tensors[tid].is_constant, f"tensor '{g.tensors[tid].name}' is a constant")
-    available = set(g.inputs) | {i for i, t in enumerate(g.tensors) if t.is_constant}
+        _Check("graph input")(not g.tensors[tid].is_state, f"tensor '{g.tensors[tid].name}' is a state tensor")
+    for tid in g.outputs:
+        _Check("graph output")(not (0 <= tid < n and g.tensors[tid].is_state),
+                               f"tensor '{g.tensors[tid].name}' is a state tensor")
+    states = set(g.state_tensors())
+    available = set(g.inputs) | states | {i for i, t in enumerate(g.tensors) if t.is_constant}
+    readers: set[int] = set()
     for k, op in enumerate(g.ops):
         check = _Check(f"op {k}")
         check(op.kind in BY_KIND, f"unknown op kind {op.kind!r}")
         for tid in op.inputs:
             check(tid == -1 or 0 <= tid < n, f"input tensor id {tid} out of range [0, {n})")
             check(tid == -1 or tid in available, f"input tensor '{g.tensors[tid].name}' is used before it is produced")
+            if tid in states:
+                check(tid not in readers, f"state tensor '{g.tensors[tid].name}' is read by a second op input")
+                readers.add(tid)
         for tid in op.outputs:
             check(0 <= tid < n, f"output tensor id {tid} out of range [0, {n})")
             check(tid not in available, f"tensor '{g.tensors[tid].name}' is written twice")
@@ -110,6 +120,9 @@ def check_tensor(i: int, t) -> None:
     if t.dtype == "int4":
         check(len(t.shape) >= 1 and t.shape[-1] % 2 == 0, "int4 tensors need an even last dimension")
         check(t.is_constant, "int4 tensors must be constants")
+    if t.is_state:
+        check(not t.is_constant, "a state tensor holds no data")
+        check(t.dtype != "int4" and not t.dynamic_axes, "a state tensor has a fixed shape and is not int4")
     if t.is_constant:
         check(tuple(t.data.shape) == tuple(t.shape), f"data shape {t.data.shape} != {t.shape}")
         if t.dtype == "int4":
@@ -162,6 +175,8 @@ def check_op(g: Graph, k: int, op, spec: OpSpec) -> None:
         role, t = spec.role(j), g.tensors[tid]
         check(t.dtype in role.dtypes, f"{role.name} '{t.name}' must be {_dtype_list(role.dtypes)}, got {t.dtype}")
         check(t.is_constant or not role.constant, f"{role.name} '{t.name}' must be a constant")
+        check(t.is_state == role.state, f"{role.name} '{t.name}' must be a state tensor" if role.state
+              else f"{role.name} '{t.name}' is a state tensor, which only a cache input may take")
     names = op_names(g, op, spec, lambda tid: _view(g.tensors[tid]))
     for tid in op.outputs:
         t = g.tensors[tid]

@@ -374,6 +374,7 @@ Status Check_ilayernorm(const OpContext& ctx) {
   [[maybe_unused]] const Vec<int32_t> multiplier(o->multiplier());
   [[maybe_unused]] const Vec<int64_t> bias(o->bias());
   [[maybe_unused]] const Vec<int8_t> shift(o->shift());
+  [[maybe_unused]] const bool rms = o->rms();
   {
     Ev e;
     const bool ok = (((x.rank(e) >= int64_t{1})) && ((Index(e, x.shape(e), int64_t{-1}) <= int64_t{4096})));
@@ -715,6 +716,147 @@ Status Check_lookup_requant(const OpContext& ctx) {
   return Status::Ok();
 }
 
+Status Check_rope(const OpContext& ctx) {
+  [[maybe_unused]] const Tensor x = ctx.Role(0);
+  [[maybe_unused]] const Tensor positions = ctx.Role(1);
+  [[maybe_unused]] const Tensor cos = ctx.Role(2);
+  [[maybe_unused]] const Tensor sin = ctx.Role(3);
+  [[maybe_unused]] const Tensor y = ctx.Result(0);
+  {
+    Ev e;
+    const bool ok = (((x.rank(e) >= int64_t{2})) && ((FloorMod(e, Index(e, x.shape(e), int64_t{-1}), int64_t{2}) == int64_t{0})));
+    if (!ok || e.bad) return ctx.Fail(std::string("x must be [..., S, D] with D even"));
+  }
+  {
+    Ev e;
+    const bool ok = ((positions.shape(e) == Dims{Index(e, x.shape(e), int64_t{-2})}));
+    if (!ok || e.bad) return ctx.Fail(std::string("positions must be [") + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(Index(m, x.shape(m), int64_t{-2})); }) + "], one per token");
+  }
+  {
+    Ev e;
+    const bool ok = (((cos.rank(e) == int64_t{2})) && ((Index(e, cos.shape(e), int64_t{1}) == FloorDiv(e, Index(e, x.shape(e), int64_t{-1}), int64_t{2}))) && ((sin.shape(e) == cos.shape(e))));
+    if (!ok || e.bad) return ctx.Fail(std::string("cos and sin must be [P, ") + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(FloorDiv(m, Index(m, x.shape(m), int64_t{-1}), int64_t{2})); }) + "], of one shape");
+  }
+  {
+    Ev e;
+    const bool ok = (((MaxAbs(e, cos) <= int64_t{16384})) && ((MaxAbs(e, sin) <= int64_t{16384})));
+    if (!ok || e.bad) return ctx.Fail(std::string("cos/sin entries must be Q14, within [-2^14, 2^14]"));
+  }
+  {
+    Ev e;
+    const Dims want = x.shape(e);
+    IE_RETURN_IF_ERROR(ctx.CheckOutputShapes(!e.bad, want));
+  }
+  return Status::Ok();
+}
+
+Status Check_swiglu(const OpContext& ctx) {
+  const auto* o = ctx.op().options_as_SwigluOptions();
+  [[maybe_unused]] const Tensor gate = ctx.Role(0);
+  [[maybe_unused]] const Tensor up = ctx.Role(1);
+  [[maybe_unused]] const Tensor table = ctx.Role(2);
+  [[maybe_unused]] const Tensor y = ctx.Result(0);
+  [[maybe_unused]] const int64_t multiplier = o->multiplier();
+  [[maybe_unused]] const int64_t shift = o->shift();
+  {
+    Ev e;
+    const bool ok = (((gate.rank(e) >= int64_t{1})) && ((up.shape(e) == gate.shape(e))));
+    if (!ok || e.bad) return ctx.Fail(std::string("gate ") + Place([&]([[maybe_unused]] Ev& m) { return FmtDims(gate.shape(m)); }) + " and up " + Place([&]([[maybe_unused]] Ev& m) { return FmtDims(up.shape(m)); }) + " must have one shape");
+  }
+  {
+    Ev e;
+    const bool ok = ((table.shape(e) == Dims{int64_t{256}}));
+    if (!ok || e.bad) return ctx.Fail(std::string("table must be [256], not ") + Place([&]([[maybe_unused]] Ev& m) { return FmtDims(table.shape(m)); }));
+  }
+  {
+    Ev e;
+    const bool ok = ((int64_t{0} <= multiplier) && (multiplier < int64_t{2147483648}));
+    if (!ok || e.bad) return ctx.Fail(std::string("multiplier ") + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(multiplier); }) + " outside [0, 2^31)");
+  }
+  {
+    Ev e;
+    const bool ok = ((int64_t{1} <= shift) && (shift <= int64_t{62}));
+    if (!ok || e.bad) return ctx.Fail(std::string("shift ") + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(shift); }) + " outside [1, 62]");
+  }
+  {
+    Ev e;
+    const Dims want = gate.shape(e);
+    IE_RETURN_IF_ERROR(ctx.CheckOutputShapes(!e.bad, want));
+  }
+  return Status::Ok();
+}
+
+Status Check_cached_attention(const OpContext& ctx) {
+  const auto* o = ctx.op().options_as_CachedAttentionOptions();
+  [[maybe_unused]] const Tensor q = ctx.Role(0);
+  [[maybe_unused]] const Tensor k = ctx.Role(1);
+  [[maybe_unused]] const Tensor v = ctx.Role(2);
+  [[maybe_unused]] const Tensor positions = ctx.Role(3);
+  [[maybe_unused]] const Tensor k_cache = ctx.Role(4);
+  [[maybe_unused]] const Tensor v_cache = ctx.Role(5);
+  [[maybe_unused]] const Tensor y = ctx.Result(0);
+  [[maybe_unused]] const int64_t multiplier = o->multiplier();
+  [[maybe_unused]] const int64_t shift = o->shift();
+  [[maybe_unused]] const int64_t out_multiplier = o->out_multiplier();
+  [[maybe_unused]] const int64_t out_shift = o->out_shift();
+  {
+    Ev e;
+    const bool ok = (((q.rank(e) == int64_t{3})) && ((k.rank(e) == int64_t{3})) && ((v.shape(e) == k.shape(e))));
+    if (!ok || e.bad) return ctx.Fail(std::string("q must be [Hq, S, D] and k, v one [Hkv, S, D]"));
+  }
+  {
+    Ev e;
+    const bool ok = (((Slice(k.shape(e), true, int64_t{1}, false, 0) == Dims{Index(e, q.shape(e), int64_t{1}), Index(e, q.shape(e), int64_t{2})})) && ((FloorMod(e, Index(e, q.shape(e), int64_t{0}), Index(e, k.shape(e), int64_t{0})) == int64_t{0})));
+    if (!ok || e.bad) return ctx.Fail(std::string("k ") + Place([&]([[maybe_unused]] Ev& m) { return FmtDims(k.shape(m)); }) + " does not fit q " + Place([&]([[maybe_unused]] Ev& m) { return FmtDims(q.shape(m)); }) + " (Hq a multiple of Hkv)");
+  }
+  {
+    Ev e;
+    const bool ok = ((positions.shape(e) == Dims{Index(e, q.shape(e), int64_t{1})}));
+    if (!ok || e.bad) return ctx.Fail(std::string("positions must be [") + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(Index(m, q.shape(m), int64_t{1})); }) + "], one per token");
+  }
+  {
+    Ev e;
+    const bool ok = (((k_cache.shape(e) == Dims{Index(e, k.shape(e), int64_t{0}), Index(e, k_cache.shape(e), int64_t{1}), Index(e, q.shape(e), int64_t{2})})) && ((v_cache.shape(e) == k_cache.shape(e))));
+    if (!ok || e.bad) return ctx.Fail(std::string("the caches must be [") + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(Index(m, k.shape(m), int64_t{0})); }) + ", T, " + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(Index(m, q.shape(m), int64_t{2})); }) + "]");
+  }
+  {
+    Ev e;
+    const bool ok = (((Index(e, k_cache.shape(e), int64_t{1}) >= Index(e, q.shape(e), int64_t{1}))) && ((Mul(e, Mul(e, Index(e, k_cache.shape(e), int64_t{1}), int64_t{255}), int64_t{128}) < int64_t{2147483648})) && ((Mul(e, Mul(e, Index(e, q.shape(e), int64_t{2}), int64_t{128}), int64_t{128}) < int64_t{2147483648})));
+    if (!ok || e.bad) return ctx.Fail(std::string("cache length ") + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(Index(m, k_cache.shape(m), int64_t{1})); }) + " or head dim " + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(Index(m, q.shape(m), int64_t{2})); }) + " too large");
+  }
+  {
+    Ev e;
+    const bool ok = (((k_cache.scale(e) == k.scale(e))) && ((v_cache.scale(e) == v.scale(e))));
+    if (!ok || e.bad) return ctx.Fail(std::string("a cache's scale differs from its rows'"));
+  }
+  {
+    Ev e;
+    const bool ok = ((int64_t{0} <= multiplier) && (multiplier < int64_t{2147483648}));
+    if (!ok || e.bad) return ctx.Fail(std::string("multiplier ") + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(multiplier); }) + " outside [0, 2^31)");
+  }
+  {
+    Ev e;
+    const bool ok = ((int64_t{1} <= shift) && (shift <= int64_t{62}));
+    if (!ok || e.bad) return ctx.Fail(std::string("shift ") + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(shift); }) + " outside [1, 62]");
+  }
+  {
+    Ev e;
+    const bool ok = ((int64_t{0} <= out_multiplier) && (out_multiplier < int64_t{2147483648}));
+    if (!ok || e.bad) return ctx.Fail(std::string("out: multiplier ") + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(out_multiplier); }) + " outside [0, 2^31)");
+  }
+  {
+    Ev e;
+    const bool ok = ((int64_t{1} <= out_shift) && (out_shift <= int64_t{62}));
+    if (!ok || e.bad) return ctx.Fail(std::string("out: shift ") + Place([&]([[maybe_unused]] Ev& m) { return FmtInt(out_shift); }) + " outside [1, 62]");
+  }
+  {
+    Ev e;
+    const Dims want = Dims{Index(e, q.shape(e), int64_t{1}), Mul(e, Index(e, q.shape(e), int64_t{0}), Index(e, q.shape(e), int64_t{2}))};
+    IE_RETURN_IF_ERROR(ctx.CheckOutputShapes(!e.bad, want));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 const OpSignature* SignatureOf(ir::fb::OpKind kind) {
@@ -741,9 +883,12 @@ const OpSignature* SignatureOf(ir::fb::OpKind kind) {
     {"int_binary", ir::fb::OpOptions::IntBinaryOptions, 2, 2, 2, {{"a", 0x0f, false, false}, {"b", 0x0f, false, false}}, "y", 0x08, 1, nullptr},
     {"cumsum", ir::fb::OpOptions::CumSumOptions, 1, 1, 1, {{"x", 0x0f, false, false}}, "y", 0x08, 1, nullptr},
     {"lookup_requant", ir::fb::OpOptions::LookupRequantOptions, 2, 2, 2, {{"x", 0x01, false, false}, {"table", 0x08, true, false}}, "y", 0x01, 1, nullptr},
+    {"rope", ir::fb::OpOptions::NONE, 4, 4, 4, {{"x", 0x01, false, false}, {"positions", 0x08, false, false}, {"cos", 0x04, true, false}, {"sin", 0x04, true, false}}, "y", 0x01, 1, nullptr},
+    {"swiglu", ir::fb::OpOptions::SwigluOptions, 3, 3, 3, {{"gate", 0x01, false, false}, {"up", 0x01, false, false}, {"table", 0x04, true, false}}, "y", 0x01, 1, nullptr},
+    {"cached_attention", ir::fb::OpOptions::CachedAttentionOptions, 6, 6, 6, {{"q", 0x01, false, false}, {"k", 0x01, false, false}, {"v", 0x01, false, false}, {"positions", 0x08, false, false}, {"k_cache", 0x01, false, false}, {"v_cache", 0x01, false, false}}, "y", 0x01, 1, nullptr},
   };
   const auto k = static_cast<int>(kind);
-  return k >= 0 && k <= 21 && kSignatures[k].kind ? &kSignatures[k] : nullptr;
+  return k >= 0 && k <= 24 && kSignatures[k].kind ? &kSignatures[k] : nullptr;
 }
 
 Status CheckOpRules(const OpContext& ctx) {
@@ -770,6 +915,9 @@ Status CheckOpRules(const OpContext& ctx) {
     case 19: return Check_int_binary(ctx);
     case 20: return Check_cumsum(ctx);
     case 21: return Check_lookup_requant(ctx);
+    case 22: return Check_rope(ctx);
+    case 23: return Check_swiglu(ctx);
+    case 24: return Check_cached_attention(ctx);
   }
   return ctx.Fail("unknown op kind");
 }
@@ -796,6 +944,9 @@ Status PrepareLookup(const OpContext& ctx, std::unique_ptr<Op>* out);  // ops/*_
 Status PrepareIntBinary(const OpContext& ctx, std::unique_ptr<Op>* out);  // ops/*_ops.cc
 Status PrepareCumSum(const OpContext& ctx, std::unique_ptr<Op>* out);  // ops/*_ops.cc
 Status PrepareLookupRequant(const OpContext& ctx, std::unique_ptr<Op>* out);  // ops/*_ops.cc
+Status PrepareRope(const OpContext& ctx, std::unique_ptr<Op>* out);  // ops/*_ops.cc
+Status PrepareSwiglu(const OpContext& ctx, std::unique_ptr<Op>* out);  // ops/*_ops.cc
+Status PrepareCachedAttention(const OpContext& ctx, std::unique_ptr<Op>* out);  // ops/*_ops.cc
 
 Status PrepareOp(const OpContext& ctx, std::unique_ptr<Op>* out) {
   switch (static_cast<int>(ctx.op().kind())) {
@@ -821,6 +972,9 @@ Status PrepareOp(const OpContext& ctx, std::unique_ptr<Op>* out) {
     case 19: return PrepareIntBinary(ctx, out);
     case 20: return PrepareCumSum(ctx, out);
     case 21: return PrepareLookupRequant(ctx, out);
+    case 22: return PrepareRope(ctx, out);
+    case 23: return PrepareSwiglu(ctx, out);
+    case 24: return PrepareCachedAttention(ctx, out);
   }
   return ctx.Fail("unknown op kind");
 }

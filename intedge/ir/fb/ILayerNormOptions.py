@@ -109,8 +109,15 @@ class ILayerNormOptions(object):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
         return o == 0
 
+    # ILayerNormOptions
+    def Rms(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
 def ILayerNormOptionsStart(builder):
-    builder.StartObject(3)
+    builder.StartObject(4)
 
 def Start(builder):
     ILayerNormOptionsStart(builder)
@@ -150,6 +157,12 @@ def ILayerNormOptionsStartShiftVector(builder, numElems):
 
 def StartShiftVector(builder, numElems):
     return ILayerNormOptionsStartShiftVector(builder, numElems)
+
+def ILayerNormOptionsAddRms(builder, rms):
+    builder.PrependBoolSlot(3, rms, 0)
+
+def AddRms(builder, rms):
+    ILayerNormOptionsAddRms(builder, rms)
 
 def ILayerNormOptionsEnd(builder):
     return builder.EndObject()

@@ -25,3 +25,6 @@ class OpKind(object):
     INT_BINARY = 19
     CUMSUM = 20
     LOOKUP_REQUANT = 21
+    ROPE = 22
+    SWIGLU = 23
+    CACHED_ATTENTION = 24

@@ -22,3 +22,5 @@ class OpOptions(object):
     IntBinaryOptions = 16
     CumSumOptions = 17
     LookupRequantOptions = 18
+    SwigluOptions = 19
+    CachedAttentionOptions = 20

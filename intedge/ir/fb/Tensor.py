@@ -124,8 +124,15 @@ class Tensor(object):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(18))
         return o == 0
 
+    # Tensor
+    def IsState(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(20))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
 def TensorStart(builder):
-    builder.StartObject(8)
+    builder.StartObject(9)
 
 def Start(builder):
     TensorStart(builder)
@@ -189,6 +196,12 @@ def TensorStartDynamicAxesVector(builder, numElems):
 
 def StartDynamicAxesVector(builder, numElems):
     return TensorStartDynamicAxesVector(builder, numElems)
+
+def TensorAddIsState(builder, isState):
+    builder.PrependBoolSlot(8, isState, 0)
+
+def AddIsState(builder, isState):
+    TensorAddIsState(builder, isState)
 
 def TensorEnd(builder):
     return builder.EndObject()
