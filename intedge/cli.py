@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from intedge.converters import ZOO_NAMES
+from intedge.converters import LM_NAMES, ZOO_NAMES
 
 
 def _inspect(args) -> int:
@@ -171,6 +171,12 @@ def _conversion_options(args) -> dict:
 
 
 def _convert(args) -> int:
+    from intedge import lm_commands
+
+    if lm_commands.is_language_model(args.model):
+        return lm_commands.convert(args)
+    if args.context is not None:
+        raise SystemExit("intedge convert: --context is for language models")
     import torch
 
     from intedge.converters import zoo
@@ -377,6 +383,15 @@ def _print_eval(r) -> None:
 def _eval(args) -> int:
     from intedge.converters.evaluate import evaluate
 
+    if args.model in LM_NAMES:
+        from intedge import lm_commands
+
+        r = lm_commands.evaluate(args.model, calib=args.calib, limit=args.limit, progress=not args.json)
+        lm_commands.print_eval(r)
+        if args.json:
+            print(json.dumps(r))
+        return 0
+
     opts = _conversion_options(args)
     r = evaluate(args.model, calib=args.calib, limit=args.limit, batch=args.batch, kernels=args.kernels,
                  peers=not args.no_peers, progress=not args.json, qat_epochs=args.qat, split=args.split,
@@ -385,6 +400,12 @@ def _eval(args) -> int:
     if args.json:
         print(json.dumps(r.json()))
     return 0
+
+
+def _generate(args) -> int:
+    from intedge import lm_commands
+
+    return lm_commands.generate(args)
 
 
 def _demo(args) -> int:
@@ -518,7 +539,7 @@ def _fraction(text: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1], a fraction of W8's weight bytes; got {value}")
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {value}")
     return value
 
 
@@ -585,6 +606,9 @@ def main(argv: list[str] | None = None) -> int:
                        "of input tuples shaped like the model's inputs (the first is the example input).")
     p.add_argument("model", metavar="MODEL")
     p.add_argument("-o", "--output", required=True, metavar="FILE.ieg")
+    p.add_argument("--context", type=_at_least(1), metavar="T",
+                   help="language models: the KV cache's length, the most tokens a prompt and its continuation "
+                   "may hold (default: the model's max_position_embeddings)")
     p.add_argument("--dynamic-seq", action="store_true",
                    help="axis 1 of every input is a sequence: the graph runs at any length up to the example's "
                    "(its bound; pad every calibration input to it, the attention mask marking the padding)")
@@ -595,8 +619,9 @@ def main(argv: list[str] | None = None) -> int:
                        description="Convert a zoo model and score the float model, the integer graph (C++ "
                        "engine) and ONNX Runtime's quantize_dynamic on the same test inputs: top-1 % for "
                        "vit-fmnist and swin-fmnist, mIoU % for segmenter-fmnist, mean cosine to the float embeddings "
-                       "for minilm.")
-    p.add_argument("model", metavar="MODEL", choices=ZOO_NAMES)
+                       "for minilm; for the language models (llama-fortunes) perplexity on held-out text of the float "
+                       "model, W8A8 and W4A8 (GPTQ), where --limit counts tokens and --calib windows of 128 tokens.")
+    p.add_argument("model", metavar="MODEL", choices=ZOO_NAMES + LM_NAMES)
     _add_conversion_flags(p)
     p.add_argument("--limit", type=_at_least(1), metavar="N", help="score only the first N samples of the split")
     p.add_argument("--split", choices=["test", "validation"], default="test",
@@ -618,6 +643,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="out", help="folder for the written .ieg (default: ./out)")
     p.add_argument("--limit", type=_at_least(1), help="score only the first N test images (default: all 10,000)")
     p.set_defaults(func=_demo)
+
+    p = sub.add_parser("generate", help="generate text with an integer-only decoder LM; prefill and decode tokens/s",
+                       description="Prefill the prompt, then decode one token at a time with the KV cache in the "
+                       "C++ engine, streaming the text; prints prefill and decode tokens/s. MODEL is a decoder .ieg "
+                       f"(intedge convert writes one, with its tokenizer), a language model of the zoo "
+                       f"({', '.join(LM_NAMES)}) or a save_pretrained folder of a LlamaForCausalLM (converted to "
+                       "W8A8 first). Sampling is greedy unless --temperature > 0, and seeded.")
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("--prompt", required=True, help="the text to continue")
+    p.add_argument("--max-tokens", type=_at_least(1), default=64, metavar="N", help="tokens to generate (default 64)")
+    p.add_argument("--temperature", type=float, default=0.0, help="0 (default): greedy; else sample at this temperature")
+    p.add_argument("--top-k", type=_at_least(0), default=0, help="sample from the k likeliest tokens (0: all)")
+    p.add_argument("--top-p", type=_fraction, default=1.0, help="nucleus sampling: the likeliest tokens holding this "
+                   "probability mass (default 1: all)")
+    p.add_argument("--seed", type=int, default=0, help="the sampler's seed (default 0)")
+    p.add_argument("--threads", type=_at_least(1), default=1, help="engine threads (default 1)")
+    p.add_argument("--isa", choices=known_isas(), help="force the engine's kernel path (default: the best this CPU has)")
+    p.add_argument("--executor", choices=["engine", "reference"], default="engine",
+                   help="the C++ engine (default) or the numpy reference executor (same tokens, slower)")
+    p.add_argument("--no-bos", dest="bos", action="store_false",
+                   help="do not start the prompt with the end-of-text token the model's documents follow")
+    p.set_defaults(func=_generate)
 
     p = sub.add_parser("bench", help="latency and accuracy of intedge W8A8/W4A8 vs ONNX Runtime, ExecuTorch, LiteRT "
                        "and PyTorch",
