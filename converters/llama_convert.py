@@ -136,8 +136,9 @@ def _gptq_quantizer(weights: dict, grams: dict, layers: int, tied: bool):
 
 
 def convert_llama(model, windows: list[np.ndarray], weights: str = "w8", context: int | None = None,
-                  gptq: bool = True, progress: bool = True):
-    """The integer decoder graph of a LlamaForCausalLM, calibrated on token windows (int arrays)."""
+                  gptq: bool = True, progress: bool = True, logits: str = "all"):
+    """The integer decoder graph of a LlamaForCausalLM, calibrated on token windows (int arrays); logits: "all"
+    positions' (scoring) or the "last" one's (generating; llama_graph.py)."""
     if weights not in ("w8", "w4"):
         raise ValueError(f"weights must be 'w8' or 'w4', got {weights!r}")
     shape = DecoderShape.of(model.config, context)
@@ -149,4 +150,4 @@ def convert_llama(model, windows: list[np.ndarray], weights: str = "w8", context
     if tied:
         w.pop("lm_head.weight", None)
     quantize = _gptq_quantizer(w, grams, shape.layers, tied) if use_gptq else None
-    return lower(shape, w, scales, weights, quantize_linear=quantize)
+    return lower(shape, w, scales, weights, quantize_linear=quantize, logits=logits)

@@ -3,7 +3,10 @@
 Inputs: `tokens` int32 [S] and `positions` int32 [S] (consecutive, the
 first one the number of tokens the caches already hold), S from 1 to the
 context length (the graph's dynamic dimension). Output: `logits` float32
-[S, V]. Each layer keeps its K and V in two int8 state tensors
+[S, V] (logits="all", for scoring text), or with logits="last" the logits
+[1, V] of the row an extra input `last` int32 [1] names (S − 1 when
+generating): a prefill then skips the output layer for every other
+token, as a generation needs only the next token's. Each layer keeps its K and V in two int8 state tensors
 [Hkv, T, D], so a prompt is prefilled in one run and each decode step is a
 run of one token (intedge/generate.py drives it).
 
@@ -65,8 +68,9 @@ def layer_key(layer: int, name: str) -> str:
 
 
 class _Builder:
-    def __init__(self, shape: DecoderShape, weights: dict, scales: dict, weight_bits: str, quantize_linear):
-        self.shape, self.w, self.scales, self.bits = shape, weights, scales, weight_bits
+    def __init__(self, shape: DecoderShape, weights: dict, scales: dict, weight_bits: str, quantize_linear,
+                 logits: str):
+        self.shape, self.w, self.scales, self.bits, self.logits = shape, weights, scales, weight_bits, logits
         self.quantize_linear = quantize_linear
         self.g = Graph(name="llama-decoder", dynamic=("tokens", shape.context))
 
@@ -77,7 +81,7 @@ class _Builder:
         return tid
 
     def linear(self, x: int, key: str, scale_out: float, out_dtype: str = "int8", heads: int = 0,
-               weight_key: str | None = None) -> int:
+               weight_key: str | None = None, rows: int | None = None) -> int:
         g, t, s = self.g, self.shape.context, self.shape
         w = np.asarray(self.w[(weight_key or key) + ".weight"], np.float64)
         n = w.shape[0]
@@ -94,7 +98,8 @@ class _Builder:
             y = self.tensor(key, out_dtype, (heads, t, s.head_dim), scale_out, 1)
             options["head_dim"] = s.head_dim
         else:
-            y = self.tensor(key, out_dtype, (t, n), scale_out, 0)
+            rows = t if rows is None else rows
+            y = self.tensor(key, out_dtype, (rows, n), scale_out, 0 if rows == t else None)
         g.add_op("qlinear", inputs, [y], name=key, multiplier=ms, shift=ss, **options)
         return y
 
@@ -167,13 +172,20 @@ class _Builder:
             h = self.residual_add(h, self.mlp(layer, b), layer_key(layer, "mlp_residual"),
                                   sc[layer_key(layer, "mlp_residual")])
         f = self.rmsnorm(h, "model.norm", sc["model.norm"])
+        rows = t
+        if self.logits == "last":
+            last = self.tensor("last", "int32", (1,), 0.0)
+            g.inputs.append(last)
+            picked = self.tensor("model.norm.last", "int8", (1, s.dim), g.tensors[f].scale)
+            g.add_op("gather", [f, last], [picked], name="model.norm.last")
+            f, rows = picked, 1
         tied = "lm_head.weight" not in self.w  # tie_word_embeddings: the head is the embedding, quantized apart
         logits_q = self.linear(f, "lm_head", sc["lm_head"], out_dtype="int16",
-                               weight_key="model.embed_tokens" if tied else None)
-        logits = self.tensor("logits", "float32", (t, s.vocab), 0.0, 0)
+                               weight_key="model.embed_tokens" if tied else None, rows=rows)
+        logits = self.tensor("logits", "float32", (rows, s.vocab), 0.0, 0 if rows == t else None)
         g.add_op("dequantize", [logits_q], [logits], name="logits", scale=sc["lm_head"])
         g.outputs = [logits]
-        g.metadata.update({"intedge.kind": "decoder", "weights": self.bits, "context": str(t)})
+        g.metadata.update({"intedge.kind": "decoder", "weights": self.bits, "context": str(t), "logits": self.logits})
         return g.validate()
 
 
@@ -188,11 +200,14 @@ def quantize_rtn(weight_bits: str, group_size: int = 32):
     return quantize
 
 
-def lower(shape: DecoderShape, weights: dict, scales: dict, weight_bits: str = "w8", quantize_linear=None) -> Graph:
+def lower(shape: DecoderShape, weights: dict, scales: dict, weight_bits: str = "w8", quantize_linear=None,
+          logits: str = "all") -> Graph:
     """The integer decoder graph. weights: float arrays by LlamaForCausalLM parameter name; scales: one per
     activation (calibration's); quantize_linear(key, w) → (int weights, per-channel scales, group scales or
-    None), default quantize_rtn(weight_bits)."""
+    None), default quantize_rtn(weight_bits); logits: "all" rows or the "last" (see the module's docstring)."""
     if weight_bits not in ("w8", "w4"):
         raise ValueError(f"weights must be 'w8' or 'w4', got {weight_bits!r}")
+    if logits not in ("all", "last"):
+        raise ValueError(f"logits must be 'all' or 'last', got {logits!r}")
     quantize_linear = quantize_linear or quantize_rtn(weight_bits)
-    return _Builder(shape, weights, scales, weight_bits, quantize_linear).build()
+    return _Builder(shape, weights, scales, weight_bits, quantize_linear, logits).build()

@@ -609,6 +609,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--context", type=_at_least(1), metavar="T",
                    help="language models: the KV cache's length, the most tokens a prompt and its continuation "
                    "may hold (default: the model's max_position_embeddings)")
+    p.add_argument("--logits", choices=["last", "all"], default="last",
+                   help="language models: the logits of the last token of each run (default: what generating "
+                   "needs) or of every token (scoring text)")
     p.add_argument("--dynamic-seq", action="store_true",
                    help="axis 1 of every input is a sequence: the graph runs at any length up to the example's "
                    "(its bound; pad every calibration input to it, the attention mask marking the padding)")

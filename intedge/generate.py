@@ -34,6 +34,7 @@ class Decoder:
         if self.graph.metadata.get("intedge.kind") != "decoder":
             raise ValueError(f"{self.graph.name or model}: not a decoder graph (convert a LlamaForCausalLM)")
         self.context = int(self.graph.metadata["context"])
+        self.last_only = self.graph.metadata.get("logits") == "last"
         self.executor = executor
         if executor == "engine":
             from intedge.runtime import Session
@@ -55,7 +56,8 @@ class Decoder:
         self.length = 0
 
     def feed(self, tokens) -> np.ndarray:
-        """Run tokens [S] at the next S positions; their logits [S, V] (float32)."""
+        """Run tokens [S] at the next S positions; their logits [S, V] (float32), or the last token's [1, V] for a
+        graph converted with logits="last"."""
         tokens = np.asarray(tokens, np.int32).reshape(-1)
         n = len(tokens)
         if n == 0:
@@ -63,8 +65,10 @@ class Decoder:
         if self.length + n > self.context:
             raise ExecutionError(f"the context holds {self.context} tokens: {self.length} are in it, "
                                  f"{n} more do not fit")
-        positions = np.arange(self.length, self.length + n, dtype=np.int32)
-        logits = self._run({"tokens": tokens, "positions": positions})
+        feeds = {"tokens": tokens, "positions": np.arange(self.length, self.length + n, dtype=np.int32)}
+        if self.last_only:
+            feeds["last"] = np.array([n - 1], np.int32)
+        logits = self._run(feeds)
         self.length += n
         return logits
 

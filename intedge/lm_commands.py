@@ -56,7 +56,7 @@ def calibration_windows(spec: str, count: int, context: int) -> list[np.ndarray]
 
 
 def convert_model(spec: str, weights: str, calib: int | None, context: int | None = None, gptq: bool = True,
-                  progress: bool = True):
+                  progress: bool = True, logits: str = "last"):
     """(integer decoder graph with its tokenizer in the metadata, float model)."""
     from intedge.converters.llama_convert import convert_llama
     from intedge.converters.zoo import llama_lm
@@ -68,7 +68,7 @@ def convert_model(spec: str, weights: str, calib: int | None, context: int | Non
         raise ConversionError(f"--context {context} is outside [1, {limit}] for {spec}")
     windows = calibration_windows(spec, calib or DEFAULT_CALIB_WINDOWS,
                                   llama_lm.CONTEXT if spec in llama_lm.LM_ZOO else min(limit, 128))
-    g = convert_llama(model, windows, weights, context=context, gptq=gptq, progress=progress)
+    g = convert_llama(model, windows, weights, context=context, gptq=gptq, progress=progress, logits=logits)
     tok = _tokenizer_for(spec)
     g.name = Path(spec).name
     g.metadata[TOKENIZER_KEY] = tok.to_str()
@@ -86,7 +86,7 @@ def convert(args) -> int:
     if unsupported:
         raise ConversionError(f"{', '.join(unsupported)}: not available for language models yet")
     t0 = time.perf_counter()
-    g, _ = convert_model(args.model, args.weights, args.calib, args.context)
+    g, _ = convert_model(args.model, args.weights, args.calib, args.context, logits=args.logits)
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     g.save(out)
@@ -119,7 +119,7 @@ def evaluate(spec: str, calib: int | None = None, limit: int | None = None, prog
     result = {"model": spec, "metric": "perplexity", "tokens": int(len(tokens)), "context": lm.context}
     model = None
     for weights in ("w8", "w4"):
-        g, model = convert_model(spec, weights, calib, context=lm.context, progress=progress)
+        g, model = convert_model(spec, weights, calib, context=lm.context, progress=progress, logits="all")
         result[weights] = llama_lm.perplexity(_engine_logits(g), tokens, lm.context)
     result["float"] = llama_lm.perplexity(llama_lm.torch_logits(model), tokens, lm.context)
     return result

@@ -208,8 +208,15 @@ def test_converted_llama_follows_the_float_model():
     x = rng.integers(0, 128, 20).astype(np.int32)
     with torch.no_grad():
         want = model(torch.from_numpy(x.astype(np.int64))[None]).logits[0].numpy()
+    feeds = {"tokens": x, "positions": np.arange(20, dtype=np.int32)}
+    graphs = {}
     for weights, floor in (("w8", 0.995), ("w4", 0.98)):
-        g = convert_llama(model, windows, weights, progress=False)
-        got = reference.run(g, {"tokens": x, "positions": np.arange(20, dtype=np.int32)})["logits"]
+        graphs[weights] = convert_llama(model, windows, weights, progress=False)
+        got = reference.run(graphs[weights], feeds)["logits"]
         cos = (got * want).sum(-1) / np.linalg.norm(got, axis=-1) / np.linalg.norm(want, axis=-1)
         assert cos.min() > floor, (weights, cos.min())
+    every = reference.run(graphs["w8"], feeds)["logits"]
+    last = convert_llama(model, windows, "w8", progress=False, logits="last")
+    for row in (19, 4):  # the named row's logits, computed alone
+        got = reference.run(last, feeds | {"last": np.array([row], np.int32)})["logits"]
+        assert got.shape == (1, 128) and np.array_equal(got[0], every[row])
