@@ -39,7 +39,7 @@ from intedge.ir import Graph
 from intedge.native_build import NativeBuildError, cached_build, key_of
 from intedge.profilers.latency import Latency, measure
 
-from .errors import ExportError
+from .errors import ExportError, refuse_decoder_graphs
 
 require("executorch", "peers", "the ExecuTorch delegate")
 import torch  # noqa: E402 - after the check above (executorch brings torch)
@@ -140,6 +140,7 @@ def export_delegated(graph: Graph, path, threads: int | None = None) -> None:
     """Write `graph` to `path` as a .pte whose whole method is one IntedgeBackend call on its .ieg.
     threads: the engine's thread count, stored as a compile spec (at load time, a `threads` given to
     DelegatedProgram or $INTEDGE_THREADS wins; without any, 1)."""
+    refuse_decoder_graphs(graph, "the delegated .pte export")
     if graph.dynamic is not None:
         raise ExportError(f"graph '{graph.name}' has a dynamic dimension {graph.dynamic[0]!r} (bound "
                           f"{graph.dynamic[1]}): the delegate takes static shapes; export graph.at_length(n)")

@@ -64,7 +64,7 @@ import numpy as np
 from intedge.extras import require
 from intedge.ir.graph import Graph
 
-from .errors import ExportError
+from .errors import ExportError, refuse_decoder_graphs
 
 SUFFIX = ".onnx"
 OPSET = 21
@@ -467,6 +467,7 @@ def translate(exported, input_names: list[str], output_names: list[str]):
 
 
 def export(graph: Graph, path: Path) -> None:
+    refuse_decoder_graphs(graph, "the .onnx export")
     require("torch", "torch", "the .onnx export")
     onnx = require("onnx", "peers", "the .onnx export")
     from .torch_program import program

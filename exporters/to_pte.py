@@ -16,12 +16,14 @@ from intedge.extras import require
 from intedge.ir.graph import Graph
 
 from . import executorch_delegate
+from .errors import refuse_decoder_graphs
 from .executorch_delegate import INPUT_NAMES_METHOD, SCALAR_TYPES
 
 SUFFIX = ".pte"
 
 
 def export(graph: Graph, path: Path) -> None:
+    refuse_decoder_graphs(graph, "the .pte export")
     require("torch", "torch", "the .pte export")
     require("executorch", "peers", "the .pte export")
     from executorch.exir import EdgeCompileConfig, to_edge

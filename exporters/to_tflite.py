@@ -45,7 +45,7 @@ from intedge.integer_ops.requant import rounding_shift
 from intedge.ir.graph import Graph
 from intedge.reference import execute, numpy_kernels
 
-from .errors import ExportError
+from .errors import ExportError, refuse_decoder_graphs
 from .tflite_builder import ModelBuilder
 from .tflite_emit import DTYPE_RANGE, Emitter, Tensor
 
@@ -61,6 +61,7 @@ def export(graph: Graph, path: Path) -> None:
 
 
 def to_bytes(graph: Graph) -> bytes:
+    refuse_decoder_graphs(graph, "the .tflite export", rms_norm=True)  # its I-LayerNorm subtracts the mean
     return _Lowering(graph).model()
 
 

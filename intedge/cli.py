@@ -26,9 +26,11 @@ def _inspect(args) -> int:
     if args.json:
         tensors = [{"name": g.tensors[i].name, "dtype": g.tensors[i].dtype, "shape": list(g.tensors[i].shape),
                     "dynamic_axes": list(g.tensors[i].dynamic_axes)} for i in g.inputs + g.outputs]
+        states = [{"name": t.name, "dtype": t.dtype, "shape": list(t.shape), "bytes": t.nbytes}
+                  for t in (g.tensors[i] for i in g.state_tensors())]
         dynamic = {"dynamic": {"name": g.dynamic[0], "bound": g.dynamic[1]}} if g.dynamic else {}
         print(json.dumps({"name": g.name, **dynamic, "inputs": tensors[:len(g.inputs)], "outputs": tensors[len(g.inputs):],
-                          "op_count": len(g.ops), "tensor_count": len(g.tensors), **s}))
+                          "states": states, "op_count": len(g.ops), "tensor_count": len(g.tensors), **s}))
         return 0
     print(f"{args.model}: graph {g.name!r}, {len(g.ops)} ops, {len(g.tensors)} tensors")
     if g.dynamic:
@@ -38,6 +40,12 @@ def _inspect(args) -> int:
         for t in (g.tensors[i] for i in tids):
             shape = ", ".join(f"{d}*" if a in t.dynamic_axes else str(d) for a, d in enumerate(t.shape))
             print(f"  {kind:6} {t.name:24} {t.dtype:8} [{shape}]")
+    if s["state_bytes"]:
+        print(f"state tensors, kept from run to run (a KV cache), {s['state_bytes']:,} bytes:")
+        for i in g.state_tensors():
+            t = g.tensors[i]
+            reader = next((f"{op.kind} {op.name}".strip() for op in g.ops if i in op.inputs), "no op")
+            print(f"  state  {t.name:24} {t.dtype:8} {list(t.shape)}  (updated by {reader})")
     print("ops:")
     for kind, n in sorted(s["ops"].items(), key=lambda kv: -kv[1]):
         print(f"  {kind:18} {n}")
@@ -50,7 +58,7 @@ def _inspect(args) -> int:
     if args.verbose:
         print("tensors:")
         for i, t in enumerate(g.tensors):
-            kind = "const" if t.is_constant else ""
+            kind = "const" if t.is_constant else "state" if t.is_state else ""
             print(f"  {i:4} {t.name:28} {t.dtype:8} {str(list(t.shape)):20} scale={t.scale:.6g} {kind}")
     return 0
 

@@ -121,6 +121,8 @@ IVIT_EXP = ints(2, 13)  # gelu.py _ivit_exp: t (4), clip, t // x0, r, N − q, r
 SHIFTGELU_ELEMENT = IVIT_EXP + ints(4, 9)  # max, x − max; ⌊(2^31−1)/(e + e_m)⌋ (1 + 2); σ (1 + 1); x·σ; requant
 SHIFTGELU_ROW = IVIT_EXP + ints(0, 1)  # e_m = iexp(−rowmax)
 QADD = ints(2, 5)  # residual.py: a·m_a, b·m_b, +, rounding shift, saturate
+ROPE_ELEMENT = ints(2, 5)  # decoder.py rope: two products (x·c, x'·s), ∓, rounding shift (2), saturate (2)
+SWIGLU_ELEMENT = ints(1, 1) + REQUANT  # decoder.py swiglu: the table index, silu·up, then the requant
 W4_EXPAND = Work(int8_mults=1, int32_adds=1)  # per weight, once per call: q4 · g and the nibble's unpacking
 
 # Float32 operations of the float twin.
@@ -129,6 +131,7 @@ FP_TANH = FP_EXP + flops(2, 2)  # 1 − 2 / (exp(2u) + 1)
 FP_GELU = FP_TANH + flops(6, 2)  # 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
 SOFTMAX_ELEMENT = FP_EXP + flops(1, 3)  # max, x − max, exp, Σ, · 1/Σ
 SOFTMAX_ROW = flops(1, 0)  # 1/Σ
+FP_SILU = FP_EXP + flops(2, 1)  # x / (1 + exp(−x)): 1 +, a division, x·σ
 LAYERNORM_FP_ELEMENT = flops(3, 4)  # Σx, x − μ, (x − μ)², Σ, · 1/σ, ·γ, +β
 LAYERNORM_FP_ROW = flops(4, 1)  # μ = Σ/C, σ² = Σ/C, + ε, 1/√σ² (a square root and a division)
 
@@ -321,6 +324,43 @@ def _cumsum(g: Graph, op: Op, seen: set[int]) -> tuple[Work, Work]:
     return integer + work, twin + work
 
 
+def _rope(g: Graph, op: Op, seen: set[int]) -> tuple[Work, Work]:
+    # Reads the cos/sin rows of its positions only (as gather, once for every head); the float twin rotates with
+    # fp32 tables (2 mults, 1 add an element). Both check each position and find its row.
+    x, positions, cos, _ = (g.tensors[i] for i in op.inputs)
+    n, picked = _numel(x.shape), 2 * x.shape[-2] * cos.shape[1]  # cos and sin: one row of D/2 per token
+    rows = x.shape[-2] * ints(1, 2)
+    integer = Work(activation_bytes=2 * x.nbytes + positions.nbytes, weight_bytes=picked * cos.nbytes // _numel(cos.shape))
+    twin = Work(activation_bytes=FLOAT_BYTES * (2 * n + _numel(positions.shape)), weight_bytes=FLOAT_BYTES * picked)
+    return integer + n * ROPE_ELEMENT + rows, twin + n * flops(2, 1) + rows
+
+
+def _swiglu(g: Graph, op: Op, seen: set[int]) -> tuple[Work, Work]:
+    n = _numel(g.tensors[op.outputs[0]].shape)
+    integer, twin = _traffic(g, op, seen, float_skip=(2,))  # the SiLU table is the integer graph's only
+    return integer + n * SWIGLU_ELEMENT, twin + n * (FP_SILU + flops(1))  # SiLU(gate) · up
+
+
+def _cached_attention(g: Graph, op: Op, seen: set[int]) -> tuple[Work, Work]:
+    # Counted for the run that fills the cache: p = T − S (at a dynamic graph's bound S = T, a prefill of the whole
+    # context). Query i attends to the p + i + 1 rows up to its own (causal): only those pairs are counted, in both
+    # products, Shiftmax and the twin's softmax. The caches are activation traffic: k and v written into them, then
+    # the p + S rows of each kv head read back.
+    q, k, _, positions, cache, _ = (g.tensors[i] for i in op.inputs)
+    y = g.tensors[op.outputs[0]]
+    heads, s, d = q.shape
+    t = cache.shape[1]
+    pairs = heads * (s * (t - s) + s * (s + 1) // 2)
+    outputs = _numel(y.shape)
+    # q, k and v read, k and v written into the caches, y written, both caches read whole (p + S = T rows)
+    moved = q.nbytes + 4 * k.nbytes + positions.nbytes + y.nbytes + 2 * cache.nbytes
+    elements = _numel(q.shape) + 4 * _numel(k.shape) + _numel(positions.shape) + outputs + 2 * _numel(cache.shape)
+    integer = Work(int8_macs=2 * pairs * d, activation_bytes=moved)
+    integer += pairs * SHIFTMAX_ELEMENT + heads * s * SHIFTMAX_ROW + outputs * REQUANT
+    twin = Work(fp32_macs=2 * pairs * d, activation_bytes=FLOAT_BYTES * elements)
+    return integer, twin + pairs * SOFTMAX_ELEMENT + heads * s * SOFTMAX_ROW
+
+
 COUNTERS: dict[str, Callable[[Graph, Op, set[int]], tuple[Work, Work]]] = {
     "quantize": _quantize,
     "dequantize": _dequantize,
@@ -344,6 +384,9 @@ COUNTERS: dict[str, Callable[[Graph, Op, set[int]], tuple[Work, Work]]] = {
     "int_binary": _int_binary,
     "cumsum": _cumsum,
     "lookup_requant": _lookup_requant,
+    "rope": _rope,
+    "swiglu": _swiglu,
+    "cached_attention": _cached_attention,
 }
 
 

@@ -3,7 +3,8 @@
 Each mutant changes one to three things a file could say differently —
 a dimension set to 0, 1 or huge, a dtype swapped, a tensor id out of
 range, a shift or multiplier at its limit, a constant at ±its extremes, an
-option vector cut short, an input or output dropped — while every value
+option vector cut short, an input or output dropped, a tensor made state
+or not — while every value
 stays representable in the file format, so the file is written and both
 validators and the engine get to judge it.
 
@@ -40,7 +41,7 @@ class Mutator:
         self.ops = [
             self._dim, self._dim, self._rank, self._dtype, self._tensor_id, self._tensor_id, self._option,
             self._option, self._option, self._option_vector, self._constant_extremes, self._constant_extremes,
-            self._arity, self._graph_io, self._scale, self._kind,
+            self._arity, self._graph_io, self._scale, self._kind, self._state,
         ]
 
     def mutant(self, index: int) -> tuple[Graph, list[str], bool]:
@@ -134,6 +135,13 @@ class Mutator:
             flat[::2], flat[1::2] = hi, lo
         g.tensors[i] = replace(t, data=data)
         return f"tensor {i} ({t.name}): constant values {how}", True
+
+    def _state(self, g, rng):
+        """A tensor made state or not: a constant, an activation or a graph input that keeps its value between
+        runs, or a KV cache that no longer does."""
+        i, t = self._tensor(g, rng)
+        g.tensors[i] = replace(t, is_state=not t.is_state)
+        return f"tensor {i} ({t.name}): is_state {t.is_state} -> {not t.is_state}", False
 
     def _scale(self, g, rng):
         i, t = self._tensor(g, rng)
@@ -253,7 +261,7 @@ def _copy(g: Graph) -> Graph:
     """A copy whose lists, tensors and ops may be changed; constants' arrays are shared until replaced."""
     ops = [Op(op.kind, list(op.inputs), list(op.outputs), {k: copy.copy(v) for k, v in op.options.items()}, op.name)
            for op in g.ops]
-    return Graph(list(g.tensors), ops, list(g.inputs), list(g.outputs), g.name, dict(g.metadata))
+    return Graph(list(g.tensors), ops, list(g.inputs), list(g.outputs), g.name, dict(g.metadata), g.dynamic)
 
 
 if __name__ == "__main__":

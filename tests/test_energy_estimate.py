@@ -13,6 +13,7 @@ from zoo_graphs import zoo_graph
 
 from intedge import integer_ops as iops
 from intedge.converters import zoo
+from intedge.examples.decoder import build as build_decoder
 from intedge.examples.every_op import build_every_op_graph
 from intedge.ir import Graph
 from intedge.ir.graph import Op
@@ -37,7 +38,7 @@ NOT_COUNTED: set[str] = set()
 def _valid(g: Graph) -> Graph:
     """g with its unproduced activations as inputs and the last op's outputs as outputs, validated."""
     produced = {t for op in g.ops for t in op.outputs}
-    g.inputs = [i for i, t in enumerate(g.tensors) if not t.is_constant and i not in produced]
+    g.inputs = [i for i, t in enumerate(g.tensors) if not (t.is_constant or t.is_state) and i not in produced]
     g.outputs = list(g.ops[-1].outputs)
     return g.validate()
 
@@ -201,10 +202,57 @@ def test_an_unknown_op_kind_is_listed_and_its_bytes_counted():
 
 def test_every_op_kind_is_counted_or_listed():
     assert set(BY_KIND) - set(COUNTERS) == NOT_COUNTED and set(COUNTERS) <= set(BY_KIND)
-    g = build_every_op_graph()
-    e = estimate(g)
-    assert set(e["counts"]["by_kind"]) == set(BY_KIND)  # the fixture uses every kind of the spec
-    assert set(e["not_counted"]) == NOT_COUNTED
+    estimates = [estimate(build_every_op_graph()), estimate(build_decoder())]
+    # between them the fixtures use every kind of the spec (the decoder's ops take state tensors)
+    assert set().union(*(e["counts"]["by_kind"] for e in estimates)) == set(BY_KIND)
+    assert set().union(*(e["not_counted"] for e in estimates)) == NOT_COUNTED
+    _assert_energies_are_the_table_times_the_counts(estimates[1])
+
+
+def test_rope_reads_the_table_rows_of_its_positions():
+    g = Graph()
+    x, positions = g.add_tensor("x", "int8", (2, 3, 8)), g.add_tensor("positions", "int32", (3,))
+    cos, sin = iops.rope_tables(8, 5, 1e4)
+    y = g.add_tensor("y", "int8", (2, 3, 8))
+    g.add_op("rope", [x, positions, g.add_constant("cos", cos), g.add_constant("sin", sin)], [y])
+    c, f = count_ops(_valid(g)).total, count_float_ops(g).total
+    n, tokens = 48, 3  # per element 2 M + 5 A; per token 1 M + 2 A (its row: checked, found)
+    assert (c.int32_mults, c.int32_adds, c.int8_macs) == (2 * n + tokens, 5 * n + 2 * tokens, 0)
+    assert c.weight_bytes == 2 * tokens * 4 * 2 and c.activation_bytes == 2 * n + 4 * tokens  # cos, sin rows: int16
+    assert (f.fp32_mults, f.fp32_adds, f.int32_mults, f.int32_adds) == (2 * n, n, tokens, 2 * tokens)
+    assert f.weight_bytes == 2 * tokens * 4 * 4 and f.activation_bytes == 4 * (2 * n + tokens)
+
+
+def test_swiglu_is_a_table_index_a_product_and_a_requant():
+    g = Graph()
+    gate, up = g.add_tensor("gate", "int8", (3, 16)), g.add_tensor("up", "int8", (3, 16))
+    table, _ = iops.silu_table(0.05)
+    y = g.add_tensor("y", "int8", (3, 16))
+    g.add_op("swiglu", [gate, up, g.add_constant("table", table)], [y], multiplier=1 << 20, shift=40)
+    c, f = count_ops(_valid(g)).total, count_float_ops(g).total
+    n = 48
+    assert (c.int32_mults, c.int32_adds, c.weight_bytes, c.activation_bytes) == (2 * n, 5 * n, 512, 3 * n)
+    assert (f.fp32_mults, f.fp32_adds, f.weight_bytes, f.activation_bytes) == (10 * n, 9 * n, 0, 4 * 3 * n)
+
+
+def test_cached_attention_counts_the_causal_pairs_of_the_run_that_fills_the_cache():
+    g = Graph()
+    q, k, v = g.add_tensor("q", "int8", (4, 3, 8)), g.add_tensor("k", "int8", (2, 3, 8)), g.add_tensor("v", "int8", (2, 3, 8))
+    positions = g.add_tensor("positions", "int32", (3,))
+    caches = [g.add_state(name, "int8", (2, 5, 8)) for name in ("k_cache", "v_cache")]
+    y = g.add_tensor("y", "int8", (3, 32))
+    g.add_op("cached_attention", [q, k, v, positions, *caches], [y], multiplier=1 << 20, shift=30,
+             out_multiplier=1 << 20, out_shift=30)
+    c, f = count_ops(_valid(g)).total, count_float_ops(g).total
+    pairs = 4 * (3 + 4 + 5)  # p = T − S = 2: the three queries attend to 3, 4 and 5 rows, in each of 4 heads
+    rows, outputs = 4 * 3, 3 * 32
+    assert c.int8_macs == 2 * pairs * 8 == f.fp32_macs  # q·kᵀ and p·v over the kept pairs
+    # Shiftmax per pair and per row, the output's requant
+    assert (c.int32_mults, c.int32_adds) == (4 * pairs + rows + outputs, 23 * pairs + 2 * rows + 4 * outputs)
+    assert (f.fp32_mults, f.fp32_adds) == (8 * pairs + rows, 11 * pairs)
+    elements = 96 + 4 * 48 + 3 + 96 + 2 * 80  # q; k, v read and written into the caches; positions; y; both caches
+    assert c.activation_bytes == elements + 3 * 3 and f.activation_bytes == 4 * elements  # positions: int32
+    assert c.weight_bytes == f.weight_bytes == 0
 
 
 def _assert_energies_are_the_table_times_the_counts(e: dict):

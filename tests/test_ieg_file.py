@@ -11,6 +11,7 @@ from mutants import verdict
 
 import intedge
 from intedge import _runtime
+from intedge.examples.decoder import build as build_decoder
 from intedge.examples.every_op import build_every_op_graph, example_inputs
 from intedge.ir import IegFormatError, InvalidGraphError, read_ieg, write_ieg
 from intedge.ir.fb.Graph import Graph as FbGraph
@@ -41,11 +42,13 @@ def test_round_trip_is_lossless(tmp_path, every_op_path):
     assert (tmp_path / "copy.ieg").read_bytes() == every_op_path.read_bytes()
 
 
-def test_committed_fixture_is_reproducible(every_op_path):
-    """The fixture is exactly what make_every_op.py builds today, and uses every op kind."""
-    g = build_every_op_graph()
+def test_committed_fixtures_are_reproducible(every_op_path, decoder_path):
+    """The fixtures are exactly what intedge.examples.every_op and .decoder build today, and between them use
+    every op kind (the decoder's ops need state tensors, which every_op leaves out)."""
+    g, d = build_every_op_graph(), build_decoder()
     assert write_ieg(g) == every_op_path.read_bytes()
-    assert {op.kind for op in g.ops} == {s.kind for s in intedge.ir.OPS}
+    assert write_ieg(d) == decoder_path.read_bytes()
+    assert {op.kind for op in g.ops + d.ops} == {s.kind for s in intedge.ir.OPS}
 
 
 def test_constants_are_64_byte_aligned(every_op_path):

@@ -10,6 +10,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -546,9 +547,35 @@ class PySession {
     return ops;
   }
 
+  // The state tensors (a KV cache): their descriptions, a copy of one, writing one, zeroing all.
+  py::list States() const { return Infos(ie_session_state_count(s_), ie_session_state); }
+  py::array ReadState(int32_t index) {
+    ie_tensor t;
+    if (ie_session_state(s_, index, &t) != IE_OK) throw py::index_error("no state tensor " + std::to_string(index));
+    py::array a(py::dtype(DtypeName(t.dtype)), std::vector<int64_t>(t.shape, t.shape + t.rank));
+    std::memcpy(a.mutable_data(), t.data, t.bytes);
+    return a;
+  }
+  void WriteState(int32_t index, const py::array& value) {
+    ie_tensor t;
+    if (ie_session_state(s_, index, &t) != IE_OK) throw py::index_error("no state tensor " + std::to_string(index));
+    py::array a = py::array::ensure(value, py::array::c_style);
+    const bool same = a && Is(a, DtypeName(t.dtype)) && a.ndim() == t.rank &&
+                      std::equal(a.shape(), a.shape() + a.ndim(), t.shape) && static_cast<size_t>(a.nbytes()) == t.bytes;
+    if (!same) {
+      throw py::value_error(std::string("state '") + t.name + "' takes a " + DtypeName(t.dtype) + " array of its shape");
+    }
+    std::memcpy(t.data, a.data(), t.bytes);
+  }
+  void ResetState() {
+    py::gil_scoped_release release;  // it waits for a run on another thread
+    ie_session_reset_state(s_);
+  }
+
   std::string isa() const { return ie_session_isa(s_); }
   int threads() const { return ie_session_threads(s_); }
   size_t arena_bytes() const { return ie_session_arena_bytes(s_); }
+  size_t state_bytes() const { return ie_session_state_bytes(s_); }
   size_t weight_bytes() const { return ie_session_weight_bytes(s_); }
 
  private:
@@ -600,6 +627,11 @@ PYBIND11_MODULE(_runtime, m) {
       .def_property_readonly("isa", &PySession::isa)
       .def_property_readonly("threads", &PySession::threads)
       .def_property_readonly("arena_bytes", &PySession::arena_bytes)
+      .def_property_readonly("state_bytes", &PySession::state_bytes)
+      .def_property_readonly("states", &PySession::States)
+      .def("read_state", &PySession::ReadState, py::arg("index"))
+      .def("write_state", &PySession::WriteState, py::arg("index"), py::arg("value"))
+      .def("reset_state", &PySession::ResetState)
       .def_property_readonly("weight_bytes", &PySession::weight_bytes)
       .def("run", &PySession::Run, py::arg("inputs"))
       .def("ops", &PySession::Ops);

@@ -266,9 +266,14 @@ def check_function(spec: OpSpec) -> str:
     return "\n".join(lines)
 
 
+MAX_ROLES = 6  # op_checks.h's kMaxRoles: the size of OpSignature::role
+
+
 def signature(spec: OpSpec) -> str:
-    roles = ", ".join(f'{{"{r.name}", {dtype_mask(r.dtypes)}, {str(r.constant).lower()}, {str(r.optional).lower()}}}'
-                      for r in spec.inputs)
+    if len(spec.inputs) > MAX_ROLES:
+        raise GenError(f"{spec.kind} has {len(spec.inputs)} input roles; op_checks.h's kMaxRoles is {MAX_ROLES}")
+    roles = ", ".join(f'{{"{r.name}", {dtype_mask(r.dtypes)}, {str(r.constant).lower()}, {str(r.optional).lower()}, '
+                      f'{str(r.state).lower()}}}' for r in spec.inputs)
     max_in = -1 if spec.max_inputs is None else spec.max_inputs
     out_mask = "0" if isinstance(spec.output.dtypes, str) else dtype_mask(spec.output.dtypes)
     options = f"ir::fb::OpOptions::{spec.table}" if spec.table else "ir::fb::OpOptions::NONE"
@@ -356,7 +361,8 @@ def ops_md() -> str:
     for s in OPS:
         out += [f"## `{s.kind}` (code {s.code})", "", s.doc, ""]
         ins = ", ".join(f"`{r.name}`{'…' if r.many else ''}: {'/'.join(r.dtypes)}"
-                        f"{' (constant)' if r.constant else ''}{' (optional)' if r.optional else ''}" for r in s.inputs)
+                        f"{' (constant)' if r.constant else ''}{' (optional)' if r.optional else ''}"
+                        f"{' (state)' if r.state else ''}" for r in s.inputs)
         o = s.output
         dtypes = o.dtypes if isinstance(o.dtypes, str) else "/".join(o.dtypes)
         out += [f"* inputs: {ins}",

@@ -275,6 +275,29 @@ size_t ie_session_arena_bytes(const ie_session* s) {
   return s ? static_cast<size_t>(s->impl->memory_plan().arena_bytes) : 0;
 }
 
+size_t ie_session_state_bytes(const ie_session* s) {
+  return s ? static_cast<size_t>(s->impl->state_bytes()) : 0;
+}
+
+ie_status ie_session_reset_state(ie_session* s) {
+  if (!s) return IE_ERR_INVALID_ARGUMENT;
+  std::lock_guard<std::mutex> lock(s->run);
+  s->impl->ResetState();
+  return IE_OK;
+}
+
+int32_t ie_session_state_count(const ie_session* s) {
+  return s ? static_cast<int32_t>(s->impl->model().states().size()) : 0;
+}
+
+ie_status ie_session_state(ie_session* s, int32_t index, ie_tensor* state) {
+  const intedge::TensorInfo* t = s ? GraphTensor(s, s->impl->model().states(), index) : nullptr;
+  if (!t || !state) return IE_ERR_INVALID_ARGUMENT;
+  Describe(*t, state);
+  state->data = s->impl->state(index);
+  return IE_OK;
+}
+
 size_t ie_session_weight_bytes(const ie_session* s) { return s ? static_cast<size_t>(s->impl->weight_bytes()) : 0; }
 size_t ie_session_packed_weight_bytes(const ie_session* s) {
   return s ? static_cast<size_t>(s->impl->packed_weight_bytes()) : 0;

@@ -165,7 +165,7 @@ class Graph:
         return [i for i, t in enumerate(self.tensors) if t.is_state]
 
     def summary(self) -> dict:
-        """Counts for `intedge inspect`: ops per kind, bytes per dtype."""
+        """Counts for `intedge inspect`: ops per kind, constant bytes per dtype, the state tensors' bytes."""
         ops: dict[str, int] = {}
         for op in self.ops:
             ops[op.kind] = ops.get(op.kind, 0) + 1
@@ -173,7 +173,8 @@ class Graph:
         for t in self.tensors:
             if t.is_constant:
                 const_bytes[t.dtype] = const_bytes.get(t.dtype, 0) + t.nbytes
-        return {"ops": ops, "constant_bytes": const_bytes}
+        state = sum(self.tensors[i].nbytes for i in self.state_tensors())
+        return {"ops": ops, "constant_bytes": const_bytes, "state_bytes": state}
 
 
 def load(path) -> Graph:

@@ -78,7 +78,7 @@ typedef struct ie_session_options {
   int32_t check_finite;         /* non-zero: a run whose float32 input holds NaN or ±inf fails with
                                    IE_ERR_INVALID_ARGUMENT. Zero: NaN quantizes to 0, ±inf saturates. */
   int64_t max_arena_bytes;      /* > 0: opening fails (IE_ERR_OUT_OF_MEMORY) when the activations
-                                   need more; 0: no limit */
+                                   and the state tensors need more; 0: no limit */
 } ie_session_options;
 
 typedef struct ie_session ie_session;
@@ -132,10 +132,27 @@ ie_status ie_session_output(const ie_session* session, int32_t index, ie_tensor*
 ie_status ie_session_run_copy(ie_session* session, const ie_tensor* inputs, int32_t input_count, ie_tensor* outputs,
                               int32_t output_count, char* message, size_t message_capacity);
 
+/* ---- State: what a session keeps from one run to the next ---------------
+ * A graph's state tensors (format 2.2: a decoder's KV cache) are no graph
+ * input or output: they are zeros when the session opens, and the op that
+ * reads each one updates it in place, so every run sees what the runs
+ * before it left. One slot each, at the same place for every length. */
+
+/* Zero every state tensor: the next run starts as the first one did (a new
+ * sequence). Serialized with runs, as ie_session_run is. */
+ie_status ie_session_reset_state(ie_session* session);
+int32_t ie_session_state_count(const ie_session* session);
+/* State tensor `index` (in the file's tensor order): name, dtype, shape,
+ * scale, bytes, and data pointing into the session, valid until close. Read
+ * or write it between runs only (writing restores a saved cache). */
+ie_status ie_session_state(ie_session* session, int32_t index, ie_tensor* state);
+
 /* What the session chose and holds. */
 const char* ie_session_isa(const ie_session* session);
 int32_t ie_session_threads(const ie_session* session);
-size_t ie_session_arena_bytes(const ie_session* session);     /* activations, planned */
+size_t ie_session_arena_bytes(const ie_session* session);     /* activations, planned, and the state
+                                                                 tensors: the whole arena */
+size_t ie_session_state_bytes(const ie_session* session);     /* of those, the state tensors' slots */
 size_t ie_session_weight_bytes(const ie_session* session);    /* weights the kernels read: repacked
                                                                  copies + constants used in place */
 size_t ie_session_packed_weight_bytes(const ie_session* session); /* of those, the repacked copies; the rest

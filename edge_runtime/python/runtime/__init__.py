@@ -5,6 +5,7 @@
     sess.inputs, sess.outputs               # names, dtypes, shapes, scales
     sess.kernels                            # the kernel each op runs, chosen when the session opened
     sess.profile()                          # per-op time (profile=True)
+    sess.reset_state()                      # a decoder: forget the KV cache (a new sequence)
 
 Session goes through the C API (edge_runtime/include/intedge/intedge.h),
 the same calls the Android bridge and intedge-bench make. Its outputs equal
@@ -83,13 +84,16 @@ class Session:
         self._s = _runtime.Session(model, threads, isa or "", profile, check_finite, max_arena_bytes)
         self.inputs = [TensorSpec(**d, dynamic_axes=a) for d, a in zip(self._s.inputs, self._s.input_dynamic_axes)]
         self.outputs = [TensorSpec(**d) for d in self._s.outputs]
+        # State tensors (a decoder's KV cache): zeros at first, then what the runs left there (state()).
+        self.states = [TensorSpec(**d) for d in self._s.states]
         # (name, bound L) of the graph's dynamic dimension, or None: inputs whose dynamic axes hold k·s
         # for any s in [1, L] run at s, and the outputs come back at s.
         self.dynamic: tuple[str, int] | None = self._s.dynamic
 
     isa = property(lambda self: self._s.isa, doc="the kernel path this session runs")
     threads = property(lambda self: self._s.threads)
-    arena_bytes = property(lambda self: self._s.arena_bytes, doc="planned activation memory")
+    arena_bytes = property(lambda self: self._s.arena_bytes, doc="planned activation memory and the state tensors")
+    state_bytes = property(lambda self: self._s.state_bytes, doc="the state tensors' part of arena_bytes")
     weight_bytes = property(lambda self: self._s.weight_bytes, doc="constants plus repacked weights")
 
     @property
@@ -120,6 +124,26 @@ class Session:
         except ValueError as e:  # data-dependent faults: a token id outside the vocabulary, a NaN input
             raise ExecutionError(str(e)) from None
         return {spec.name: v for spec, v in zip(self.outputs, values)}
+
+    def reset_state(self) -> None:
+        """Zero every state tensor: the next run starts as the first one did (a decoder: a new sequence)."""
+        self._s.reset_state()
+
+    def state(self) -> dict[str, np.ndarray]:
+        """A copy of every state tensor, by name, as the runs so far left it (take it between runs)."""
+        return {spec.name: self._s.read_state(i) for i, spec in enumerate(self.states)}
+
+    def set_state(self, values: dict[str, np.ndarray]) -> None:
+        """Overwrite state tensors by name (a saved state(), say) with arrays of exactly their dtype and shape;
+        the others keep what they hold."""
+        index = {spec.name: i for i, spec in enumerate(self.states)}
+        for name, value in values.items():
+            if name not in index:
+                raise KeyError(f"{name!r} is not a state tensor of this graph (it has {list(index)})")
+            spec, x = self.states[index[name]], np.asarray(value)
+            if x.dtype != np.dtype(spec.dtype) or x.shape != spec.shape:
+                raise ValueError(f"state {name!r}: expected {spec.dtype}{list(spec.shape)}, got {x.dtype}{list(x.shape)}")
+            self._s.write_state(index[name], x)
 
     def profile(self) -> list[OpTime]:
         """Per-op kernel, total time and run count, in graph order (profile=True)."""

@@ -11,14 +11,14 @@ int64_t Align(int64_t n) { return (n + kArenaAlignment - 1) / kArenaAlignment * 
 struct Group {
   int first = 0, last = -1;  // op indices; -1 = before the first op
   int64_t bytes = 0;
-  bool constant = false, used = false;
+  bool constant = false, state = false, used = false;
 };
 
 }  // namespace
 
 MemoryPlan PlanMemory(const std::vector<PlanOp>& ops, const std::vector<int64_t>& bytes,
-                      const std::vector<bool>& is_constant, const std::vector<int>& graph_inputs,
-                      const std::vector<int>& graph_outputs) {
+                      const std::vector<bool>& is_constant, const std::vector<bool>& is_state,
+                      const std::vector<int>& graph_inputs, const std::vector<int>& graph_outputs) {
   const int n = static_cast<int>(bytes.size());
   const int end = static_cast<int>(ops.size());  // "after the last op"
   MemoryPlan plan;
@@ -45,6 +45,7 @@ MemoryPlan PlanMemory(const std::vector<PlanOp>& ops, const std::vector<int64_t>
     Group& grp = g[static_cast<size_t>(root(t))];
     grp.bytes = std::max(grp.bytes, bytes[static_cast<size_t>(t)]);
     grp.constant = grp.constant || is_constant[static_cast<size_t>(t)];
+    grp.state = grp.state || is_state[static_cast<size_t>(t)];
   }
   for (int t : graph_inputs) touch(t, -1);
   for (int k = 0; k < end; ++k) {
@@ -63,23 +64,32 @@ MemoryPlan PlanMemory(const std::vector<PlanOp>& ops, const std::vector<int64_t>
     Group &gi = g[static_cast<size_t>(in)], &go = g[static_cast<size_t>(o)];
     bool shared = false;
     for (size_t j = 1; j < op.inputs.size(); ++j) shared = shared || (op.inputs[j] >= 0 && root(op.inputs[j]) == in);
-    if (gi.constant || gi.last != k || gi.bytes != go.bytes || shared || in == o) continue;
+    if (gi.constant || gi.state || gi.last != k || gi.bytes != go.bytes || shared || in == o) continue;
     plan.root[static_cast<size_t>(o)] = in;
     gi.last = go.last;
     go.used = false;
   }
-  // 4. Greedy by size: biggest groups first, each at the lowest offset that
-  //    does not overlap a placed group alive at the same time.
+  // 4. State tensors first, one slot each in tensor order, read or not: what a run leaves there is the next
+  //    run's, and every length a session prepares binds this same plan.
+  plan.offset.assign(static_cast<size_t>(n), -1);
+  for (int t = 0; t < n; ++t) {
+    const Group& grp = g[static_cast<size_t>(t)];
+    if (root(t) != t || !grp.state) continue;
+    plan.offset[static_cast<size_t>(t)] = plan.state_bytes;
+    plan.state_bytes += Align(grp.bytes);
+  }
+  plan.naive_bytes = plan.arena_bytes = plan.state_bytes;
+  // 5. Greedy by size: biggest groups first, each at the lowest offset above the state that does not
+  //    overlap a placed group alive at the same time.
   std::vector<int> order;
   for (int t = 0; t < n; ++t) {
     const Group& grp = g[static_cast<size_t>(t)];
-    if (root(t) == t && grp.used && !grp.constant) {
+    if (root(t) == t && grp.used && !grp.constant && !grp.state) {
       order.push_back(t);
       plan.naive_bytes += Align(grp.bytes);
     }
   }
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return g[static_cast<size_t>(a)].bytes > g[static_cast<size_t>(b)].bytes; });
-  plan.offset.assign(static_cast<size_t>(n), -1);
   std::vector<int> placed;
   for (int t : order) {
     const Group& grp = g[static_cast<size_t>(t)];
@@ -91,7 +101,7 @@ MemoryPlan PlanMemory(const std::vector<PlanOp>& ops, const std::vector<int64_t>
       }
     }
     std::sort(busy.begin(), busy.end());
-    int64_t at = 0;
+    int64_t at = plan.state_bytes;
     for (const auto& b : busy) {
       if (at + Align(grp.bytes) <= b.first) break;
       at = std::max(at, b.second);

@@ -111,6 +111,8 @@ Status Model::Decode() {
     IE_CHECK_OR_RETURN(info.bytes >= 0, IE_ERR_INVALID_FILE, "tensor %d (%s): too large", i, info.name.c_str());
     info.scale = t->scale();
     if (t->is_constant()) info.constant = view_.data + t->data_offset();
+    info.is_state = t->is_state();
+    if (info.is_state) states_.push_back(i);
     if (t->dynamic_axes()) {
       for (int32_t a : *t->dynamic_axes()) info.dynamic_axes |= 1u << a;
     }
@@ -124,9 +126,15 @@ Status Model::Decode() {
   };
   inputs_ = ids(view_.graph->inputs());
   outputs_ = ids(view_.graph->outputs());
+  // In validate.py's order: each input is neither a constant nor a state tensor, then no output is a state tensor.
   for (int id : inputs_) {
-    IE_CHECK_OR_RETURN(!tensors_[static_cast<size_t>(id)].constant, IE_ERR_INVALID_FILE,
-                       "graph input: tensor '%s' is a constant", tensors_[static_cast<size_t>(id)].name.c_str());
+    const TensorInfo& t = tensors_[static_cast<size_t>(id)];
+    IE_CHECK_OR_RETURN(!t.constant, IE_ERR_INVALID_FILE, "graph input: tensor '%s' is a constant", t.name.c_str());
+    IE_CHECK_OR_RETURN(!t.is_state, IE_ERR_INVALID_FILE, "graph input: tensor '%s' is a state tensor", t.name.c_str());
+  }
+  for (int id : outputs_) {
+    const TensorInfo& t = tensors_[static_cast<size_t>(id)];
+    IE_CHECK_OR_RETURN(!t.is_state, IE_ERR_INVALID_FILE, "graph output: tensor '%s' is a state tensor", t.name.c_str());
   }
   return Status::Ok();
 }

@@ -30,6 +30,8 @@ class Model {
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
   const std::vector<int>& inputs() const { return inputs_; }
   const std::vector<int>& outputs() const { return outputs_; }
+  // The state tensors (format 2.2), in tensor order: what a session keeps from run to run.
+  const std::vector<int>& states() const { return states_; }
   size_t file_bytes() const { return size_; }
   // The graph's dynamic dimension: its bound L (0: none) and name.
   int64_t dynamic_bound() const { return dynamic_bound_; }
@@ -47,7 +49,7 @@ class Model {
   std::vector<uint64_t> owned_;      // an 8-byte aligned copy for FromBuffer
   IegView view_;
   std::vector<TensorInfo> tensors_;
-  std::vector<int> inputs_, outputs_;
+  std::vector<int> inputs_, outputs_, states_;
   int64_t dynamic_bound_ = 0;
   std::string dynamic_name_;
 };

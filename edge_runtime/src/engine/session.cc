@@ -43,12 +43,14 @@ Status ChooseIsa(const std::string& requested, Isa* isa) {
 }
 
 // The graph-level rules, worded as intedge/ir/validate.py words them (ops
-// read only what exists before them and write each tensor once; every graph
-// output is produced), then every op against the op spec.
+// read only what exists before them and write each tensor once; a state
+// tensor exists from the start and is read by one op input at most; every
+// graph output is produced), then every op against the op spec. Model's
+// decoding has checked the graph inputs and outputs themselves.
 Status CheckGraph(const Model& model) {
   const auto& tensors = model.tensors();
-  std::vector<bool> ready(tensors.size(), false);
-  for (size_t t = 0; t < tensors.size(); ++t) ready[t] = tensors[t].constant != nullptr;
+  std::vector<bool> ready(tensors.size(), false), read(tensors.size(), false);
+  for (size_t t = 0; t < tensors.size(); ++t) ready[t] = tensors[t].constant != nullptr || tensors[t].is_state;
   for (int t : model.inputs()) ready[static_cast<size_t>(t)] = true;
   const auto* ops = model.graph().ops();
   const int n_ops = ops ? static_cast<int>(ops->size()) : 0;
@@ -56,9 +58,14 @@ Status CheckGraph(const Model& model) {
     const auto* op = ops->Get(static_cast<flatbuffers::uoffset_t>(k));
     if (op->inputs()) {
       for (int t : *op->inputs()) {
-        IE_CHECK_OR_RETURN(t < 0 || ready[static_cast<size_t>(t)], IE_ERR_INVALID_FILE,
-                           "op %d: input tensor '%s' is used before it is produced", k,
-                           tensors[static_cast<size_t>(t)].name.c_str());
+        if (t < 0) continue;
+        const TensorInfo& info = tensors[static_cast<size_t>(t)];
+        IE_CHECK_OR_RETURN(ready[static_cast<size_t>(t)], IE_ERR_INVALID_FILE,
+                           "op %d: input tensor '%s' is used before it is produced", k, info.name.c_str());
+        // One reader: the op that updates a state tensor in place must be the only one to see it.
+        IE_CHECK_OR_RETURN(!info.is_state || !read[static_cast<size_t>(t)], IE_ERR_INVALID_FILE,
+                           "op %d: state tensor '%s' is read by a second op input", k, info.name.c_str());
+        read[static_cast<size_t>(t)] = true;
       }
     }
     if (op->outputs()) {
@@ -125,22 +132,26 @@ Status Session::Open(std::unique_ptr<Model> model, const SessionOptions& options
     s->ops_.push_back(std::move(op));
   }
   std::vector<int64_t> bytes;
-  std::vector<bool> constant;
+  std::vector<bool> constant, state;
   for (size_t i = 0; i < tensors.size(); ++i) {
     bytes.push_back(tensors[i].bytes);
     constant.push_back(tensors[i].constant != nullptr);
+    state.push_back(tensors[i].is_state);
     if (tensors[i].constant && !replaced[i]) s->constant_bytes_ += tensors[i].bytes;
   }
-  s->plan_ = PlanMemory(plan_ops, bytes, constant, s->model_->inputs(), s->model_->outputs());
+  s->plan_ = PlanMemory(plan_ops, bytes, constant, state, s->model_->inputs(), s->model_->outputs());
   IE_CHECK_OR_RETURN(options.max_arena_bytes == 0 || s->plan_.arena_bytes <= options.max_arena_bytes,
-                     IE_ERR_OUT_OF_MEMORY, "the graph needs a %lld-byte arena, over the limit of %lld bytes",
-                     static_cast<long long>(s->plan_.arena_bytes), static_cast<long long>(options.max_arena_bytes));
+                     IE_ERR_OUT_OF_MEMORY,
+                     "the graph needs a %lld-byte arena (%lld of them state), over the limit of %lld bytes",
+                     static_cast<long long>(s->plan_.arena_bytes), static_cast<long long>(s->plan_.state_bytes),
+                     static_cast<long long>(options.max_arena_bytes));
   const int64_t arena = s->plan_.arena_bytes + kArenaAlignment;
   s->arena_storage_.reset(new (std::nothrow) uint8_t[static_cast<size_t>(arena)]);
   IE_CHECK_OR_RETURN(s->arena_storage_, IE_ERR_OUT_OF_MEMORY, "cannot allocate a %lld-byte arena",
                      static_cast<long long>(arena));
   const auto base = reinterpret_cast<uintptr_t>(s->arena_storage_.get());
   s->arena_ = s->arena_storage_.get() + (kArenaAlignment - base % kArenaAlignment) % kArenaAlignment;
+  s->ResetState();
   s->data_ = s->Bind(tensors);
   s->profiling_ = options.profile;
   s->check_finite_ = options.check_finite;
@@ -186,6 +197,12 @@ TensorData Session::Bind(const std::vector<TensorInfo>& tensors) const {
   }
   return data;
 }
+
+uint8_t* Session::state(int i) const {
+  return arena_ + plan_.offset[static_cast<size_t>(model_->states()[static_cast<size_t>(i)])];
+}
+
+void Session::ResetState() { std::memset(arena_, 0, static_cast<size_t>(plan_.state_bytes)); }
 
 const TensorInfo& Session::tensor_at_last_run(int t) const {
   return (last_ ? last_->at.tensors : model_->tensors())[static_cast<size_t>(t)];

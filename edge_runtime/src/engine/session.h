@@ -24,7 +24,7 @@ struct SessionOptions {
   std::string isa;            // empty: INTEDGE_ISA if set, else the best this CPU has
   bool profile = false;       // time every op
   bool check_finite = true;   // refuse float32 inputs holding NaN or ±inf
-  int64_t max_arena_bytes = 0;  // refuse a graph whose activations need more; 0: no limit
+  int64_t max_arena_bytes = 0;  // refuse a graph whose activations and state need more; 0: no limit
 };
 
 // One op as the session runs it: what the file says and the kernel chosen.
@@ -47,12 +47,22 @@ class Session {
   int64_t weight_bytes() const { return packed_weight_bytes_ + constant_bytes_; }
   int64_t packed_weight_bytes() const { return packed_weight_bytes_; }
 
+  // The state tensors (Model::states(), format 2.2; a decoder's KV cache):
+  // zeros when the session opens, then what the runs left there, the
+  // arena's first state_bytes() bytes (memory_plan()). state(i): the bytes
+  // of model().states()[i], valid while the session lives.
+  int64_t state_bytes() const { return plan_.state_bytes; }
+  uint8_t* state(int i) const;
+  // Zeros every state tensor: the next run starts as the first one did (a new sequence).
+  void ResetState();
+
   // inputs[i]: the bytes of graph input i (exactly its dtype and shape at
   // `length`); the caller has checked dtype and shape (the C API does). One
   // run at a time. length: the dynamic dimension's actual size, 1 to
   // dynamic_bound() (0: the bound). The first run at a length prepares the
   // ops for it (checked against the op spec at that length); later runs
-  // reuse them. Every length shares the packed weights and the bound's arena.
+  // reuse them. Every length shares the packed weights and the bound's arena,
+  // and so the state tensors.
   Status Run(const std::vector<const void*>& inputs, int64_t length = 0);
   // Output i's bytes, valid until the next Run.
   const uint8_t* output(int i) const;

@@ -21,6 +21,7 @@ struct TensorInfo {
   double scale = 0;
   const uint8_t* constant = nullptr;  // into the model's data section; null for activations
   uint32_t dynamic_axes = 0;          // bit a: axis a is k·bound (the graph's dynamic dimension)
+  bool is_state = false;              // kept from run to run, updated in place by the one op that reads it
 
   int64_t dim(int axis) const { return dims[static_cast<size_t>(axis)]; }
   // Product of dims[begin, end).

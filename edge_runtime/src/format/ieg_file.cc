@@ -92,6 +92,13 @@ Status CheckTensor(int index, const ir::fb::Tensor* t, uint64_t data_size, int64
   // Int4 is a packing of constant weights; no op reads or writes an int4 activation.
   IE_CHECK_OR_RETURN(t->dtype() != DType::INT4 || t->is_constant(), IE_ERR_INVALID_FILE,
                      "tensor %d: int4 tensors must be constants", index);
+  // State tensors (format 2.2): the same checks, in the same words, as the state rules of validate.py's check_tensor.
+  if (t->is_state()) {
+    IE_CHECK_OR_RETURN(!t->is_constant(), IE_ERR_INVALID_FILE, "tensor %d: a state tensor holds no data", index);
+    const auto* axes = t->dynamic_axes();
+    IE_CHECK_OR_RETURN(t->dtype() != DType::INT4 && (!axes || axes->size() == 0), IE_ERR_INVALID_FILE,
+                       "tensor %d: a state tensor has a fixed shape and is not int4", index);
+  }
   // Dynamic axes (format 2.1): the same checks, in the same words, as intedge/ir/validate.py's check_dynamic_axes.
   if (const auto* axes = t->dynamic_axes(); axes && axes->size() > 0) {
     IE_CHECK_OR_RETURN(bound > 0, IE_ERR_INVALID_FILE,

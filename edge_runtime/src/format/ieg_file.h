@@ -12,7 +12,7 @@ namespace intedge {
 
 constexpr uint8_t kIegMagic[8] = {0x89, 'I', 'E', 'G', '\r', '\n', 0x1A, '\n'};
 constexpr uint16_t kIegVersionMajor = 2;
-constexpr uint16_t kIegVersionMinor = 1;
+constexpr uint16_t kIegVersionMinor = 2;  // 2.1: dynamic dimensions; 2.2: state tensors
 constexpr size_t kIegHeaderSize = 64;
 constexpr size_t kIegAlignment = 64;
 constexpr size_t kIegCrcOffset = 56;

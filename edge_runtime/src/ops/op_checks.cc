@@ -1,5 +1,5 @@
 // The generic part of every op's checks (the signature: arity, dtypes,
-// constness), in the order intedge/ir/validate.py runs them, and the spec
+// constness, state), in the order intedge/ir/validate.py runs them, and the spec
 // language's helpers that read constant data or print values.
 #include "ops/op_checks.h"
 
@@ -121,6 +121,10 @@ Status CheckOp(const OpContext& ctx) {
                       DTypeName(t.dtype));
     }
     if (r.constant && !t.constant) return ctx.Fail(std::string(r.name) + " '" + t.name + "' must be a constant");
+    if (t.is_state != r.state) {
+      return ctx.Fail(std::string(r.name) + " '" + t.name + "' " +
+                      (r.state ? "must be a state tensor" : "is a state tensor, which only a cache input may take"));
+    }
   }
   for (int i = 0; i < m; ++i) {
     const TensorInfo& o = ctx.output(i);

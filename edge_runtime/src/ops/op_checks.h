@@ -17,14 +17,18 @@ struct RoleSignature {
   uint32_t dtypes;  // bit d set: DType d allowed
   bool constant;    // must be a constant
   bool optional;    // may be absent
+  bool state;       // must be a state tensor (and only such a role may take one)
 };
+
+// The most input roles an op has (cached_attention's six); generate_ops.py refuses a spec with more.
+constexpr int kMaxRoles = 6;
 
 struct OpSignature {
   const char* kind;          // the spec's name, e.g. "qlinear"
   ir::fb::OpOptions options; // the option table the op carries (NONE: none)
   int min_inputs, max_inputs;  // max_inputs -1: one `many` role, any number of tensors
   int roles;
-  RoleSignature role[4];
+  RoleSignature role[kMaxRoles];
   const char* output;        // the output role's name
   uint32_t output_dtypes;    // 0: the op's rules give the one dtype (an expression)
   int max_outputs;
@@ -42,7 +46,7 @@ bool Aligned8(const V* v) {
 // The signature of an op kind, or null for a code the spec does not define.
 const OpSignature* SignatureOf(ir::fb::OpKind kind);
 
-// Every check of one op: arity, input dtypes and constness, output dtypes,
+// Every check of one op: arity, input dtypes, constness and state, output dtypes,
 // then its rules and output shapes (the generated part).
 Status CheckOp(const OpContext& ctx);
 // The generated part alone (op_checks_generated.cc).

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer target with clang (ASan + UBSan) and fuzzes opening
 # and running a session from bytes for SECONDS (default 60). Seeds: the
-# committed corpus beside this script, the every_op fixture, two zoo graphs
-# and a stock RoBERTa of dynamic length (seed_models.py), converted now (the
-# committed files would go stale with the format).
+# committed corpus beside this script, the every_op and decoder fixtures,
+# two zoo graphs and a stock RoBERTa of dynamic length (seed_models.py),
+# converted now (the committed files would go stale with the format).
 # New inputs land in a scratch folder; a crash, leak or sanitizer report
 # fails with the reproducer's path (fuzz_session FILE replays it).
 set -euo pipefail
@@ -18,7 +18,7 @@ cmake --build "$build" -j "$(nproc)" --target fuzz_session
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/new" "$work/seeds"
-cp "$root/tests/fixtures/every_op.ieg" "$work/seeds/"
+cp "$root/tests/fixtures/every_op.ieg" "$root/tests/fixtures/decoder.ieg" "$work/seeds/"
 intedge convert vit-fmnist -o "$work/seeds/vit-fmnist-w8.ieg" --calib 2 >/dev/null 2>&1
 intedge convert segmenter-fmnist -o "$work/seeds/segmenter-fmnist-w4.ieg" --weights w4 --calib 2 >/dev/null 2>&1
 intedge convert "$here/seed_models.py:roberta" -o "$work/seeds/roberta-dynamic-w4.ieg" --weights w4 --dynamic-seq \
