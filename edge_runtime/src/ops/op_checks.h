@@ -24,7 +24,7 @@ struct OpSignature {
   ir::fb::OpOptions options; // the option table the op carries (NONE: none)
   int min_inputs, max_inputs;  // max_inputs -1: one `many` role, any number of tensors
   int roles;
-  RoleSignature role[4];
+  RoleSignature role[6];     // the most inputs a kind has (cached_attention)
   const char* output;        // the output role's name
   uint32_t output_dtypes;    // 0: the op's rules give the one dtype (an expression)
   int max_outputs;
