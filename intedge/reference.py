@@ -72,10 +72,8 @@ def _cpp_kernels() -> dict:
     def upsample_nearest(x, shape):
         return k.upsample_nearest(x, *shape_ops.upsample_factors(x, shape))
 
-    def ilayernorm(x, multiplier, bias, shift, out_dtype, rms=False):
-        # rms reaches the kernel only when set: a binding without RMSNorm then refuses it rather than ignore it
-        return k.ilayernorm(x, multiplier, bias, shift, out_dtype, **({"rms": True} if rms else {}))
-
+    # The rest by name: their arguments are the spec's (rope, swiglu and cached_attention too, the last writing
+    # the state arrays it is given in place, as the numpy one does).
     kernels = {name: getattr(k, name) for name in dir(k) if not name.startswith("_")}
     return vars(shape_ops) | kernels | {"qlinear": qlinear, "qadd": broadcasting_b(k.qadd),
                                         "int_binary": broadcasting_b(k.int_binary), "shiftmax": shiftmax,

@@ -161,6 +161,21 @@ auto ILayerNormPairFor([[maybe_unused]] Isa isa) {
 template <typename Out>
 auto QuantizeFor(Isa isa) { return INTEDGE_PICK(isa, quantize, <Out>); }
 
+// The decoder's kernels (kernels.h), which every path has from the portable
+// loops: avx512, avx2, or on Arm neon; else scalar.
+#if defined(INTEDGE_X86_KERNELS)
+#define INTEDGE_PICK_PORTABLE INTEDGE_PICK_AVX2
+#elif defined(__aarch64__)
+#define INTEDGE_PICK_PORTABLE(isa, name, ...)                                                  \
+  ((isa) != Isa::kScalar ? INTEDGE_KERNEL(name, neon, __VA_ARGS__) : INTEDGE_KERNEL(name, scalar, __VA_ARGS__))
+#else
+#define INTEDGE_PICK_PORTABLE INTEDGE_PICK
+#endif
+inline auto RopeFor(Isa isa) { return INTEDGE_PICK_PORTABLE(isa, rope); }
+inline auto SwigluFor(Isa isa) { return INTEDGE_PICK_PORTABLE(isa, swiglu); }
+inline auto AttentionScoresFor(Isa isa) { return INTEDGE_PICK_PORTABLE(isa, attention_scores); }
+inline auto AttentionValuesFor(Isa isa) { return INTEDGE_PICK_PORTABLE(isa, attention_values); }
+
 // AVX-512 VBMI (byte permutes), which not every AVX-512 VNNI CPU has.
 bool CpuHasAvx512Vbmi();
 inline auto TableRequantFor(Isa isa) {

@@ -63,10 +63,11 @@ void lambda_shiftgelu_scalar(const int8_t* x, int64_t rows, int64_t C, int32_t s
 
 // The three row families each ISA build provides as name_<isa>:
 //   I-LayerNorm over rows: x [rows, C] In · mult [C] · bias [C] · y [rows, C] Out (int8/int16);
+//     rms: RMSNorm (no mean subtracted);
 //   elementwise: y = sat(x·m + round >> s); y = sat(a·ma + b·mb + round >> s).
 #define INTEDGE_DECLARE_ROW_KERNELS(isa)                                                                       \
   template <typename In, typename Out>                                                                          \
-  void ilayernorm_##isa(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias,        \
+  void ilayernorm_##isa(const In* x, int64_t rows, int64_t C, bool rms, const int32_t* mult, const int64_t* bias, \
                         int shift, Out* y);                                                                     \
   template <typename In, typename Out>                                                                          \
   void requant_##isa(const In* x, int64_t n, int32_t mult, int shift, Out* y);                                  \
@@ -78,7 +79,7 @@ INTEDGE_DECLARE_ROW_KERNELS(avx512)
 // x86/layernorm_avx512.cc: two I-LayerNorms of one x (the converter's
 // smoothed twin) from one pass of statistics.
 template <typename In, typename Out1, typename Out2>
-void ilayernorm_pair_avx512(const In* x, int64_t rows, int64_t C, const int32_t* mult1, const int64_t* bias1,
+void ilayernorm_pair_avx512(const In* x, int64_t rows, int64_t C, bool rms, const int32_t* mult1, const int64_t* bias1,
                             int shift1, Out1* y1, const int32_t* mult2, const int64_t* bias2, int shift2, Out2* y2);
 // x86/portable_avx2.cc, for the AVX2 and AVX-VNNI paths; with Shiftmax
 INTEDGE_DECLARE_ROW_KERNELS(avx2)
@@ -87,8 +88,36 @@ void shiftmax_avx2(const In* x, const uint8_t* keep, int64_t rows, int64_t cols,
                    uint8_t* y);
 
 template <typename In, typename Out>  // arm/layernorm_neon.cc
-void ilayernorm_neon(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias, int shift,
-                     Out* y);
+void ilayernorm_neon(const In* x, int64_t rows, int64_t C, bool rms, const int32_t* mult, const int64_t* bias,
+                     int shift, Out* y);
+
+// The decoder's kernels (integer_ops/decoder.py), each ISA build as name_<isa>
+// from one portable source (kernels/portable_loops.h):
+//   rope: x, y [rows, D] int8 (D even), row r rotated by the Q14 tables
+//     cos, sin [P, D/2] at positions[r]; returns the first row whose position
+//     is outside [0, P), having computed nothing, or −1;
+//   swiglu: y = sat8((table[gate + 128] · up · m + 2^(s−1)) >> s), n elements;
+//   attention_scores: one head's causal scores, int32: row i of q [rows, D]
+//     against keys 0 … len0 + i − 1 of keys [·, D] into scores[i·ld + j]
+//     (the rest of the row untouched);
+//   attention_values: one head's P·V rows, y[i·ld_y + d] =
+//     sat8(Σ_{j < len0 + i} probs[i·ld + j] · values[j, d] requantized by (m, s)),
+//     values [·, D].
+// The attention kernels take the op's bounds (its rules): D·2^14 < 2^31 and
+// (len0 + rows − 1)·255·128 < 2^31, so every sum is an exact int32.
+#define INTEDGE_DECLARE_DECODER_KERNELS(isa)                                                                       \
+  int64_t rope_##isa(const int8_t* x, int64_t rows, int64_t D, const int32_t* positions, const int16_t* cos,        \
+                     const int16_t* sin, int64_t P, int8_t* y);                                                     \
+  void swiglu_##isa(const int8_t* gate, const int8_t* up, int64_t n, const int16_t* table, int32_t mult, int shift, \
+                    int8_t* y);                                                                                     \
+  void attention_scores_##isa(const int8_t* q, int64_t rows, const int8_t* keys, int64_t len0, int64_t D,          \
+                              int32_t* scores, int64_t ld);                                                         \
+  void attention_values_##isa(const uint8_t* probs, int64_t ld, int64_t rows, const int8_t* values, int64_t len0,  \
+                              int64_t D, int32_t mult, int shift, int8_t* y, int64_t ld_y);
+INTEDGE_DECLARE_DECODER_KERNELS(scalar)   // scalar/decoder_scalar.cc
+INTEDGE_DECLARE_DECODER_KERNELS(avx2)     // x86/portable_avx2.cc
+INTEDGE_DECLARE_DECODER_KERNELS(avx512)   // x86/portable_avx512.cc
+INTEDGE_DECLARE_DECODER_KERNELS(neon)     // arm/portable_neon.cc
 
 // Mean over the middle axis of x [outer, len, inner] → y [outer, inner] (In: int8, int16 or uint8).
 template <typename In, typename Out>

@@ -60,14 +60,15 @@ inline void LayerNormScale(int64_t var, int* j, int64_t* factor) {
   *factor = (int64_t{1} << kLayerNormRecipBits) / (root > 1 ? root : 1);
 }
 
+// rms: RMSNorm, the same with mean 0 (integer_ops/layernorm.py).
 template <typename In, typename Out>
-void ILayerNormLoop(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias, int shift,
-                    Out* y) {
+void ILayerNormLoop(const In* x, int64_t rows, int64_t C, bool rms, const int32_t* mult, const int64_t* bias,
+                    int shift, Out* y) {
   for (int64_t r = 0; r < rows; ++r) {
     const In* xr = x + r * C;
     int64_t sum = 0;
     for (int64_t c = 0; c < C; ++c) sum += xr[c];
-    const int64_t mean = LayerNormMean(sum, C);
+    const int64_t mean = rms ? 0 : LayerNormMean(sum, C);
     int64_t var = 0;
     for (int64_t c = 0; c < C; ++c) {
       const int64_t d = kLayerNormMeanScale * xr[c] - mean;
@@ -213,6 +214,173 @@ bool QAddNarrowLoop(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t m
   return true;
 }
 
+// --- The decoder's kernels (integer_ops/decoder.py) ---------------------
+
+// The requant of int32 values |z| ≤ bound in 32-bit lanes. With t =
+// max(0, 33 − s), z' = z·2^t and s' = s + t ≥ 33, z·m / 2^s = z'·m / 2^s',
+// so only the high half H = floor(z'·m / 2^32) of the product matters:
+// sat((z·m + 2^(s−1)) >> s) = sat((H + 2^(s'−33)) >> (s' − 32))
+// (kernels/x86/requant_x86.h proves it). |z'| < 2^31 and 0 ≤ m < 2^31 give
+// |H| < 2^30 and 2^(s'−33) ≤ 2^29: int32 throughout, which compilers
+// vectorize as even/odd 32×32→64 multiplies. ok is false where bound·2^t
+// does not fit int32 (shifts far below the converter's, which normalizes
+// multipliers to [2^30, 2^31)).
+struct HighRequantPlan {
+  bool ok = false;
+  int pre_shift = 0;   // t
+  int32_t round = 0;   // 2^(s' − 33)
+  int post_shift = 0;  // s' − 32
+
+  HighRequantPlan(int32_t mult, int shift, int64_t bound) {
+    if (mult < 0 || shift < 1 || shift > 62) return;
+    pre_shift = shift < 33 ? 33 - shift : 0;
+    if (pre_shift > 30 || bound > (int64_t{INT32_MAX} >> pre_shift)) return;
+    round = int32_t{1} << (shift + pre_shift - 33);
+    post_shift = shift + pre_shift - 32;
+    ok = true;
+  }
+};
+
+inline int32_t HighRequant(int32_t z, int32_t mult, const HighRequantPlan& p) {
+  const auto h = static_cast<int32_t>((int64_t{z * (int32_t{1} << p.pre_shift)} * mult) >> 32);
+  return (h + p.round) >> p.post_shift;
+}
+
+// Saturate<int8_t> on int32, so that vectorized loops stay in 32-bit lanes.
+inline int8_t Clamp8(int32_t v) { return static_cast<int8_t>(v < -128 ? -128 : (v > 127 ? 127 : v)); }
+
+// RoPE: |x·c| + |x·s| ≤ 2^7·2^15, so the spec's int64 arithmetic is exact
+// in int32, and this one loop is the oracle and every ISA's kernel.
+constexpr int kRopeFracBits = 14;
+
+inline int64_t RopeLoop(const int8_t* x, int64_t rows, int64_t D, const int32_t* positions, const int16_t* cos,
+                        const int16_t* sin, int64_t P, int8_t* y) {
+  for (int64_t r = 0; r < rows; ++r) {
+    if (positions[r] < 0 || positions[r] >= P) return r;
+  }
+  const int64_t half = D / 2;
+  constexpr int32_t round = 1 << (kRopeFracBits - 1);
+  for (int64_t r = 0; r < rows; ++r) {
+    const int8_t* x1 = x + r * D;
+    const int8_t* x2 = x1 + half;
+    const int16_t* c = cos + positions[r] * half;
+    const int16_t* s = sin + positions[r] * half;
+    int8_t* y1 = y + r * D;
+    int8_t* y2 = y1 + half;
+    for (int64_t i = 0; i < half; ++i) {
+      const int32_t a = x1[i], b = x2[i];
+      y1[i] = Clamp8((a * c[i] - b * s[i] + round) >> kRopeFracBits);
+      y2[i] = Clamp8((b * c[i] + a * s[i] + round) >> kRopeFracBits);
+    }
+  }
+  return -1;
+}
+
+// SwiGLU as the spec writes it: the product in int64.
+inline void SwigluLoop(const int8_t* gate, const int8_t* up, int64_t n, const int16_t* table, int32_t mult, int shift,
+                       int8_t* y) {
+  for (int64_t i = 0; i < n; ++i) {
+    y[i] = Requantize<int8_t>(int64_t{table[gate[i] + 128]} * up[i], mult, shift);
+  }
+}
+
+// SwiGLU in int32: |table · up| ≤ 2^15·2^7 = 2^22, requantized by the high
+// half. The table is widened to int32 first: compilers gather 32-bit
+// elements, not 16-bit ones. False, computing nothing, where the plan does
+// not hold.
+inline bool SwigluNarrowLoop(const int8_t* gate, const int8_t* up, int64_t n, const int16_t* table, int32_t mult,
+                             int shift, int8_t* y) {
+  const HighRequantPlan plan(mult, shift, int64_t{1} << 22);
+  if (!plan.ok) return false;
+  int32_t wide[256];
+  for (int v = 0; v < 256; ++v) wide[v] = table[v];
+  for (int64_t i = 0; i < n; ++i) y[i] = Clamp8(HighRequant(wide[gate[i] + 128] * up[i], mult, plan));
+  return true;
+}
+
+// Causal scores q·kᵀ of one head in int32 (exact: D·2^14 < 2^31). One dot
+// product per key over q widened to int16 once (kQueryChunk columns at a
+// time, on the stack): int16 × int16 sums are what compilers turn into
+// vpmaddwd / smlal, 2–3× the int8 × int8 loop's speed.
+constexpr int64_t kQueryChunk = 256;
+
+inline void AttentionScoresLoop(const int8_t* q, int64_t rows, const int8_t* keys, int64_t len0, int64_t D,
+                                int32_t* scores, int64_t ld) {
+  int16_t q16[kQueryChunk];
+  for (int64_t i = 0; i < rows; ++i) {
+    int32_t* si = scores + i * ld;
+    for (int64_t d0 = 0; d0 < D; d0 += kQueryChunk) {
+      const int64_t width = D - d0 < kQueryChunk ? D - d0 : kQueryChunk;
+      for (int64_t c = 0; c < width; ++c) q16[c] = q[i * D + d0 + c];
+      for (int64_t j = 0; j < len0 + i; ++j) {
+        const int8_t* kj = keys + j * D + d0;
+        int32_t acc = 0;
+        for (int64_t c = 0; c < width; ++c) acc += q16[c] * int16_t{kj[c]};
+        si[j] = d0 ? si[j] + acc : acc;
+      }
+    }
+  }
+}
+
+// P·V of one head, requant(acc) giving each int8 output: columns in blocks
+// of kValueBlock accumulated over the row's keys (ValueColumns), then
+// requantized. Keys whose probability is 0 (most of a sharp row's, in
+// uint8) add nothing and are skipped. Acc: int64 in the oracle, int32
+// (exact by the op's bound) in the narrowed loop.
+constexpr int64_t kValueBlock = 64;
+
+// acc[c] = Σ_{j < len} p[j]·v[j·D + c] for c < width ≤ kValueBlock. A whole
+// block has a constant trip count, so its sums stay in vector registers.
+template <typename Acc>
+inline void ValueColumns(const uint8_t* p, int64_t len, const int8_t* v, int64_t D, int64_t width, Acc* acc) {
+  if (width == kValueBlock) {
+    Acc sums[kValueBlock] = {};
+    for (int64_t j = 0; j < len; ++j) {
+      const Acc pj = p[j];
+      if (pj == 0) continue;
+      for (int64_t c = 0; c < kValueBlock; ++c) sums[c] += pj * v[j * D + c];
+    }
+    for (int64_t c = 0; c < kValueBlock; ++c) acc[c] = sums[c];
+    return;
+  }
+  for (int64_t c = 0; c < width; ++c) acc[c] = 0;
+  for (int64_t j = 0; j < len; ++j) {
+    const Acc pj = p[j];
+    if (pj == 0) continue;
+    for (int64_t c = 0; c < width; ++c) acc[c] += pj * v[j * D + c];
+  }
+}
+
+template <typename Acc, typename Requant>
+void AttentionValuesRows(const uint8_t* probs, int64_t ld, int64_t rows, const int8_t* values, int64_t len0, int64_t D,
+                         int8_t* y, int64_t ld_y, const Requant& requant) {
+  Acc acc[kValueBlock];
+  for (int64_t i = 0; i < rows; ++i) {
+    for (int64_t d0 = 0; d0 < D; d0 += kValueBlock) {
+      const int64_t width = D - d0 < kValueBlock ? D - d0 : kValueBlock;
+      ValueColumns(probs + i * ld, len0 + i, values + d0, D, width, acc);
+      for (int64_t c = 0; c < width; ++c) y[i * ld_y + d0 + c] = requant(acc[c]);
+    }
+  }
+}
+
+inline void AttentionValuesLoop(const uint8_t* probs, int64_t ld, int64_t rows, const int8_t* values, int64_t len0,
+                                int64_t D, int32_t mult, int shift, int8_t* y, int64_t ld_y) {
+  AttentionValuesRows<int64_t>(probs, ld, rows, values, len0, D, y, ld_y,
+                               [&](int64_t acc) { return Requantize<int8_t>(acc, mult, shift); });
+}
+
+// The same with int32 accumulators and the high-half requant (|acc| ≤
+// keys·255·128); false, computing nothing, where the plan does not hold.
+inline bool AttentionValuesNarrowLoop(const uint8_t* probs, int64_t ld, int64_t rows, const int8_t* values,
+                                      int64_t len0, int64_t D, int32_t mult, int shift, int8_t* y, int64_t ld_y) {
+  const HighRequantPlan plan(mult, shift, (len0 + rows - 1) * 255 * 128);
+  if (!plan.ok) return false;
+  AttentionValuesRows<int32_t>(probs, ld, rows, values, len0, D, y, ld_y,
+                               [&](int32_t acc) { return Clamp8(HighRequant(acc, mult, plan)); });
+  return true;
+}
+
 // requant_<isa>, qadd_<isa> and ilayernorm_<isa> (kernels.h) from the loops above, for every
 // dtype combination; used after the anonymous namespace the loops are in.
 #define INTEDGE_DEFINE_PORTABLE_REQUANT(isa)                                    \
@@ -229,17 +397,38 @@ bool QAddNarrowLoop(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t m
   INTEDGE_QADD_TYPES(INTEDGE_INSTANTIATE_QADD, isa)
 #define INTEDGE_DEFINE_PORTABLE_ILAYERNORM(isa)                                                                  \
   template <typename In, typename Out>                                                                          \
-  void ilayernorm_##isa(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias,        \
+  void ilayernorm_##isa(const In* x, int64_t rows, int64_t C, bool rms, const int32_t* mult, const int64_t* bias, \
                         int shift, Out* y) {                                                                    \
-    ILayerNormLoop(x, rows, C, mult, bias, shift, y);                                                           \
+    ILayerNormLoop(x, rows, C, rms, mult, bias, shift, y);                                                      \
   }                                                                                                             \
   INTEDGE_ILAYERNORM_TYPES(INTEDGE_INSTANTIATE_ILAYERNORM, isa)
+// The decoder's kernels (kernels.h) from the loops above: the narrowed
+// loops where their plans hold, else the oracle's.
+#define INTEDGE_DEFINE_PORTABLE_DECODER(isa)                                                                     \
+  int64_t rope_##isa(const int8_t* x, int64_t rows, int64_t D, const int32_t* positions, const int16_t* cos,      \
+                     const int16_t* sin, int64_t P, int8_t* y) {                                                  \
+    return RopeLoop(x, rows, D, positions, cos, sin, P, y);                                                       \
+  }                                                                                                               \
+  void swiglu_##isa(const int8_t* gate, const int8_t* up, int64_t n, const int16_t* table, int32_t mult,          \
+                    int shift, int8_t* y) {                                                                       \
+    if (!SwigluNarrowLoop(gate, up, n, table, mult, shift, y)) SwigluLoop(gate, up, n, table, mult, shift, y);    \
+  }                                                                                                               \
+  void attention_scores_##isa(const int8_t* q, int64_t rows, const int8_t* keys, int64_t len0, int64_t D,        \
+                              int32_t* scores, int64_t ld) {                                                      \
+    AttentionScoresLoop(q, rows, keys, len0, D, scores, ld);                                                      \
+  }                                                                                                               \
+  void attention_values_##isa(const uint8_t* probs, int64_t ld, int64_t rows, const int8_t* values, int64_t len0, \
+                              int64_t D, int32_t mult, int shift, int8_t* y, int64_t ld_y) {                      \
+    if (!AttentionValuesNarrowLoop(probs, ld, rows, values, len0, D, mult, shift, y, ld_y)) {                     \
+      AttentionValuesLoop(probs, ld, rows, values, len0, D, mult, shift, y, ld_y);                                \
+    }                                                                                                             \
+  }
 #define INTEDGE_INSTANTIATE_REQUANT(isa, In, Out) \
   template void requant_##isa<In, Out>(const In*, int64_t, int32_t, int, Out*);
 #define INTEDGE_INSTANTIATE_QADD(isa, A, B, Out) \
   template void qadd_##isa<A, B, Out>(const A*, const B*, int64_t, int32_t, int32_t, int, Out*);
 #define INTEDGE_INSTANTIATE_ILAYERNORM(isa, In, Out) \
-  template void ilayernorm_##isa<In, Out>(const In*, int64_t, int64_t, const int32_t*, const int64_t*, int, Out*);
+  template void ilayernorm_##isa<In, Out>(const In*, int64_t, int64_t, bool, const int32_t*, const int64_t*, int, Out*);
 
 // Every dtype combination the graph allows: M(X, In, Out) for requant and
 // I-LayerNorm, M(X, A, B, Out) for qadd.

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "intedge/intedge.h"
+#include "kernels/decoder.h"
 #include "kernels/kernels.h"
 
 namespace py = pybind11;
@@ -186,7 +187,7 @@ template <typename T>
 constexpr bool kActivation = std::is_same_v<T, int8_t> || std::is_same_v<T, int16_t>;
 
 py::array ILayerNorm(const py::array& x, const Arr<int32_t>& mult, const Arr<int64_t>& bias, int shift,
-                     const std::string& out_dtype) {
+                     const std::string& out_dtype, bool rms) {
   if (mult.size() != Inner(x) || bias.size() != Inner(x)) throw py::value_error("need one constant per channel");
   return DispatchInt(x, "x", [&](auto ti) -> py::array {
     using In = std::decay_t<decltype(ti)>;
@@ -197,7 +198,8 @@ py::array ILayerNorm(const py::array& x, const Arr<int32_t>& mult, const Arr<int
       } else {
         Arr<In> xc = x.cast<Arr<In>>();
         py::array_t<Out> y(Shape(x));
-        k::ilayernorm_scalar<In, Out>(xc.data(), Outer(x), Inner(x), mult.data(), bias.data(), shift, y.mutable_data());
+        k::ilayernorm_scalar<In, Out>(xc.data(), Outer(x), Inner(x), rms, mult.data(), bias.data(), shift,
+                                      y.mutable_data());
         return y;
       }
     });
@@ -381,6 +383,88 @@ py::array CumSum(const py::array& x, int axis) {
     k::cumsum_scalar<T>(x.cast<Arr<T>>().data(), outer, len, inner, y.mutable_data());
     return 0;
   });
+  return y;
+}
+
+// An ISA this build and CPU run, by the engine's name.
+intedge::Isa RunnableIsa(const std::string& name) {
+  intedge::Isa isa;
+  if (!intedge::ParseIsa(name, &isa)) throw py::value_error("unknown ISA '" + name + "'");
+  for (intedge::Isa i : intedge::SupportedIsas()) {
+    if (i == isa) return isa;
+  }
+  throw py::value_error("ISA '" + name + "' is not available on this CPU");
+}
+
+py::array Rope(const Arr<int8_t>& x, const Arr<int32_t>& positions, const Arr<int16_t>& cos, const Arr<int16_t>& sin,
+               const std::string& isa) {
+  const auto kernel = intedge::RopeFor(RunnableIsa(isa)).fn;
+  if (x.ndim() < 2 || Inner(x) % 2) throw py::value_error("x must be [..., S, D] with D even");
+  const int64_t S = x.shape(x.ndim() - 2), D = Inner(x);
+  if (positions.ndim() != 1 || positions.shape(0) != S) throw py::value_error("positions must be [S]");
+  if (cos.ndim() != 2 || cos.shape(1) != D / 2 || sin.ndim() != 2 || sin.shape(0) != cos.shape(0) ||
+      sin.shape(1) != D / 2) {
+    throw py::value_error("cos and sin must be [P, D/2]");
+  }
+  py::array_t<int8_t> y(Shape(x));
+  const int64_t heads = S ? x.size() / (S * D) : 0;
+  for (int64_t h = 0; h < heads; ++h) {
+    if (kernel(x.data() + h * S * D, S, D, positions.data(), cos.data(), sin.data(), cos.shape(0),
+               y.mutable_data() + h * S * D) >= 0) {
+      throw py::index_error(intedge::RopePositionError(cos.shape(0)));
+    }
+  }
+  return y;
+}
+
+py::array Swiglu(const Arr<int8_t>& gate, const Arr<int8_t>& up, const Arr<int16_t>& table, int32_t mult, int shift,
+                 const std::string& isa) {
+  const auto kernel = intedge::SwigluFor(RunnableIsa(isa)).fn;
+  if (gate.size() != up.size() || Shape(gate) != Shape(up)) throw py::value_error("gate and up must have one shape");
+  if (table.ndim() != 1 || table.size() != 256) throw py::value_error("table must be [256]");
+  py::array_t<int8_t> y(Shape(gate));
+  kernel(gate.data(), up.data(), gate.size(), table.data(), mult, shift, y.mutable_data());
+  return y;
+}
+
+// A cache the op writes in place: taken as it is (a converted copy would be written instead).
+int8_t* CacheData(py::array cache, const char* what) {  // a handle: the caller's array
+  if (!Is(cache, "int8") || !(cache.flags() & py::array::c_style) || !cache.writeable()) {
+    throw py::type_error(std::string(what) + " must be a writable C-contiguous int8 array (it is written in place)");
+  }
+  return static_cast<int8_t*>(cache.mutable_data());
+}
+
+py::array CachedAttention(const Arr<int8_t>& q, const Arr<int8_t>& k, const Arr<int8_t>& v,
+                          const Arr<int32_t>& positions, const py::array& k_cache, const py::array& v_cache,
+                          int32_t mult, int shift, int32_t out_mult, int out_shift, const std::string& isa) {
+  const intedge::AttentionKernels kernels = intedge::AttentionFor(RunnableIsa(isa));
+  if (q.ndim() != 3 || k.ndim() != 3 || Shape(v) != Shape(k)) throw py::value_error("q must be [Hq, S, D], k and v [Hkv, S, D]");
+  intedge::AttentionShape a;
+  a.q_heads = q.shape(0), a.S = q.shape(1), a.D = q.shape(2), a.kv_heads = k.shape(0);
+  if (k.shape(1) != a.S || k.shape(2) != a.D || a.kv_heads < 1 || a.q_heads % a.kv_heads || a.S < 1) {
+    throw py::value_error("k does not fit q");
+  }
+  if (positions.ndim() != 1 || positions.shape(0) != a.S) throw py::value_error("positions must be [S]");
+  if (k_cache.ndim() != 3 || k_cache.shape(0) != a.kv_heads || k_cache.shape(2) != a.D || Shape(v_cache) != Shape(k_cache)) {
+    throw py::value_error("the caches must be [Hkv, T, D]");
+  }
+  a.T = k_cache.shape(1);
+  if (a.T * 255 * 128 >= (int64_t{1} << 31) || a.D * 128 * 128 >= (int64_t{1} << 31)) {
+    throw py::value_error("cache length or head dim too large");
+  }
+  a.mult = mult, a.shift = shift, a.out_mult = out_mult, a.out_shift = out_shift;
+  int8_t *kc = CacheData(k_cache, "k_cache"), *vc = CacheData(v_cache, "v_cache");
+  std::string error;
+  const int64_t p = intedge::CacheStart(positions.data(), a.S, a.T, &error);
+  if (p < 0) throw py::index_error(error);
+  intedge::WriteCache(a, k.data(), v.data(), p, kc, vc);
+  py::array_t<int8_t> y(std::vector<py::ssize_t>{a.S, a.q_heads * a.D});
+  std::vector<int32_t> scores;
+  std::vector<uint8_t> probs;
+  for (int64_t h = 0; h < a.q_heads; ++h) {
+    intedge::AttendRows(kernels, a, q.data(), kc, vc, p, h, 0, a.S, &scores, &probs, y.mutable_data());
+  }
   return y;
 }
 
@@ -661,7 +745,7 @@ PYBIND11_MODULE(_runtime, m) {
   kern.def("lambda_shiftgelu", &LambdaShiftGelu, py::arg("x"), py::arg("slope_multiplier"), py::arg("slope_shift"),
            py::arg("multiplier"), py::arg("shift"));
   kern.def("ilayernorm", &ILayerNorm, py::arg("x"), py::arg("multiplier"), py::arg("bias"), py::arg("shift"),
-           py::arg("out_dtype") = "int8");
+           py::arg("out_dtype") = "int8", py::arg("rms") = false);
   kern.def("requantize", &Requant, py::arg("z"), py::arg("multiplier"), py::arg("shift"),
            py::arg("dtype") = "int8");
   kern.def("qadd", &QAdd, py::arg("a"), py::arg("b"), py::arg("multiplier_a"), py::arg("multiplier_b"),
@@ -678,4 +762,12 @@ PYBIND11_MODULE(_runtime, m) {
            py::arg("shift"));
   kern.def("int_binary", &IntBinary, py::arg("a"), py::arg("b"), py::arg("op"));
   kern.def("cumsum", &CumSum, py::arg("x"), py::arg("axis"));
+  // The decoder's kernels; isa picks another path's (the engine's names, "avx512vnni", "neon"), for tests.
+  kern.def("rope", &Rope, py::arg("x"), py::arg("positions"), py::arg("cos"), py::arg("sin"), py::arg("isa") = "scalar");
+  kern.def("swiglu", &Swiglu, py::arg("gate"), py::arg("up"), py::arg("table"), py::arg("multiplier"),
+           py::arg("shift"), py::arg("isa") = "scalar");
+  kern.def("cached_attention", &CachedAttention, py::arg("q"), py::arg("k"), py::arg("v"), py::arg("positions"),
+           py::arg("k_cache"), py::arg("v_cache"), py::arg("multiplier"), py::arg("shift"), py::arg("out_multiplier"),
+           py::arg("out_shift"), py::arg("isa") = "scalar",
+           "Writes k, v into the caches in place (int8, C-contiguous, writable numpy arrays), as the spec does.");
 }

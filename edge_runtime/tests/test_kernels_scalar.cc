@@ -1,6 +1,6 @@
 // Spot checks of the scalar kernels' arithmetic at the edges of its ranges,
 // under the sanitizers (the exhaustive comparison with numpy lives in
-// tests/test_kernels_cpp.py).
+// tests/test_kernels_cpp.py, the decoder's in tests/test_decoder_ops.py).
 #include <cstdint>
 #include <vector>
 
@@ -44,8 +44,45 @@ int main() {
   std::vector<int32_t> m(16, 1 << 30);
   std::vector<int64_t> b(16, int64_t{5} << 40);
   std::vector<int8_t> out(16);
-  k::ilayernorm_scalar<int16_t>(flat.data(), 1, 16, m.data(), b.data(), 40, out.data());
+  k::ilayernorm_scalar<int16_t>(flat.data(), 1, 16, false, m.data(), b.data(), 40, out.data());
   CHECK(out[0] == 5 && out[15] == 5);
+  // RMSNorm of the same row: x / rms(x) = −1 at every channel, n = −2^30 / √16.
+  k::ilayernorm_scalar<int16_t>(flat.data(), 1, 16, true, m.data(), b.data(), 40, out.data());
+  CHECK(out[0] == k::Saturate<int8_t>(k::RoundingShift(-(int64_t{1} << 28) * (1 << 30) + b[0], 40)) &&
+        out[0] == out[15]);
+
+  // RoPE: position 0 (cos 2^14, sin 0) is the identity, −128 included;
+  // at cos = sin = 2^14 the pair (−128, −128) gives (0, −256 → −128); a
+  // position outside the tables is reported and nothing is written.
+  const int16_t cos[4] = {16384, 16384, 16384, 16384}, sin[4] = {0, 0, 16384, 16384};
+  const int8_t rx[8] = {-128, 127, -128, 5, -128, -1, -128, 7};
+  const int32_t at[2] = {0, 1};
+  int8_t ry[8] = {};
+  CHECK(k::rope_scalar(rx, 2, 4, at, cos, sin, 2, ry) == -1);
+  CHECK(ry[0] == -128 && ry[1] == 127 && ry[2] == -128 && ry[3] == 5);
+  CHECK(ry[4] == 0 && ry[5] == -8 && ry[6] == -128 && ry[7] == 6);
+  const int32_t outside[2] = {0, 2};
+  int8_t untouched[8] = {};
+  CHECK(k::rope_scalar(rx, 2, 4, outside, cos, sin, 2, untouched) == 1 && untouched[0] == 0);
+
+  // SwiGLU at the product's extremes: table −2^15 · up −128 = 2^22.
+  std::vector<int16_t> silu(256, -32768);
+  const int8_t gate[2] = {-128, 127}, up[2] = {-128, 127};
+  int8_t act[2];
+  k::swiglu_scalar(gate, up, 2, silu.data(), 1 << 30, 46, act);
+  CHECK(act[0] == 64 && act[1] == -63);  // 2^22 · 2^30 / 2^46; −63.5 rounds up
+
+  // Attention, one query over one key: probability 255, y = requant(255·v).
+  const int8_t q1[2] = {-128, -128}, k1[2] = {-128, -128}, v1[2] = {-128, 127};
+  int32_t score = 0;
+  uint8_t prob = 0;
+  int8_t att[2];
+  k::attention_scores_scalar(q1, 1, k1, 1, 2, &score, 1);
+  CHECK(score == 32768);
+  k::shiftmax_scalar<int32_t>(&score, nullptr, 1, 1, 1 << 30, 30, &prob);
+  CHECK(prob == 255);
+  k::attention_values_scalar(&prob, 1, 1, v1, 1, 2, 1 << 30, 38, att, 2);
+  CHECK(att[0] == k::Requantize<int8_t>(255 * -128, 1 << 30, 38) && att[1] == k::Requantize<int8_t>(255 * 127, 1 << 30, 38));
 
   // Index arithmetic: int64 results saturated to int32 (add, sub, mul), 0/1
   // logic, and a running sum saturated per result, not along the way.

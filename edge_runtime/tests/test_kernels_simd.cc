@@ -2,9 +2,10 @@
 // under qemu on three Arm cores) against the scalar oracle, with ==: GEMMs
 // (W8, W4, qmatmul operands, int8/int16/int32 out, ragged shapes), Shiftmax
 // (int8/int32 rows, extreme values, masks with empty rows), the portable
-// loops as each ISA compiles them (requant, residual add, I-LayerNorm),
-// λ-ShiftGELU's table requant and the byte lookup (the lookup op's too), and
-// the float → int quantize (NaN, ±inf, exact halves).
+// loops as each ISA compiles them (requant, residual add, I-LayerNorm and
+// RMSNorm), λ-ShiftGELU's table requant and the byte lookup (the lookup op's
+// too), the float → int quantize (NaN, ±inf, exact halves), and the
+// decoder's kernels (RoPE, SwiGLU, cached attention's pieces and the whole).
 #include <algorithm>
 #include <cstring>
 #include <functional>
@@ -12,6 +13,7 @@
 #include <random>
 #include <vector>
 
+#include "kernels/decoder.h"
 #include "kernels/dispatch.h"
 #include "kernels/kernels.h"
 #if defined(INTEDGE_X86_KERNELS)
@@ -190,18 +192,20 @@ void CheckPortableLoops(Isa isa) {
     CHECK(got8 == want8);
 
     // Small constants keep most outputs unsaturated; the rest of trials use the full ranges.
-    const bool small = trial % 2;
+    const bool small = trial % 2, rms = trial % 3 == 2;
     auto ln_mult = Random<int32_t>(static_cast<size_t>(C), small ? -(int64_t{1} << 20) : -(int64_t{1} << 31),
                                    small ? int64_t{1} << 20 : (int64_t{1} << 31) - 1);
     auto ln_bias = Random<int64_t>(static_cast<size_t>(C), small ? -(int64_t{1} << 40) : -(int64_t{1} << 61),
                                    small ? int64_t{1} << 40 : int64_t{1} << 61);
     const int ln_shift = static_cast<int>(small ? Uniform(20, 40) : Uniform(40, 62));
-    intedge::kernels::ilayernorm_scalar(b.data(), rows, C, ln_mult.data(), ln_bias.data(), ln_shift, want8.data());
-    intedge::ILayerNormFor<int8_t, int8_t>(isa).fn(b.data(), rows, C, ln_mult.data(), ln_bias.data(), ln_shift,
+    intedge::kernels::ilayernorm_scalar(b.data(), rows, C, rms, ln_mult.data(), ln_bias.data(), ln_shift,
+                                        want8.data());
+    intedge::ILayerNormFor<int8_t, int8_t>(isa).fn(b.data(), rows, C, rms, ln_mult.data(), ln_bias.data(), ln_shift,
                                                 got8.data());
     CHECK(got8 == want8);
-    intedge::kernels::ilayernorm_scalar(a.data(), rows, C, ln_mult.data(), ln_bias.data(), ln_shift, want16.data());
-    intedge::ILayerNormFor<int16_t, int16_t>(isa).fn(a.data(), rows, C, ln_mult.data(), ln_bias.data(), ln_shift,
+    intedge::kernels::ilayernorm_scalar(a.data(), rows, C, rms, ln_mult.data(), ln_bias.data(), ln_shift,
+                                        want16.data());
+    intedge::ILayerNormFor<int16_t, int16_t>(isa).fn(a.data(), rows, C, rms, ln_mult.data(), ln_bias.data(), ln_shift,
                                                   got16.data());
     CHECK(got16 == want16);
 
@@ -210,9 +214,9 @@ void CheckPortableLoops(Isa isa) {
       auto mult2 = Random<int32_t>(static_cast<size_t>(C), -(int64_t{1} << 31), (int64_t{1} << 31) - 1);
       auto bias2 = Random<int64_t>(static_cast<size_t>(C), -(int64_t{1} << 50), int64_t{1} << 50);
       const int shift2 = static_cast<int>(Uniform(30, 62));
-      intedge::kernels::ilayernorm_scalar(a.data(), rows, C, mult2.data(), bias2.data(), shift2, want8.data());
+      intedge::kernels::ilayernorm_scalar(a.data(), rows, C, rms, mult2.data(), bias2.data(), shift2, want8.data());
       std::fill(got16.begin(), got16.end(), int16_t{0});
-      pair(a.data(), rows, C, ln_mult.data(), ln_bias.data(), ln_shift, got16.data(), mult2.data(), bias2.data(),
+      pair(a.data(), rows, C, rms, ln_mult.data(), ln_bias.data(), ln_shift, got16.data(), mult2.data(), bias2.data(),
            shift2, got8.data());
       CHECK(got16 == want16);
       CHECK(got8 == want8);
@@ -272,6 +276,127 @@ void CheckLookupEveryIndex(Isa isa) {
   }
 }
 
+
+// RoPE and SwiGLU: full-range inputs with −128 at the edges, rows and
+// lengths that are no multiple of a vector, positions at both ends of the
+// tables (and one past, which both kernels report), and requant shifts on
+// both sides of the narrowed SwiGLU's bound (its fallback below 25).
+void CheckRopeSwiglu(Isa isa) {
+  const auto rope = intedge::RopeFor(isa).fn;
+  const auto swiglu = intedge::SwigluFor(isa).fn;
+  for (int trial = 0; trial < 30; ++trial) {
+    const int64_t rows = Uniform(1, 9), D = 2 * Uniform(1, trial % 3 ? 70 : 4), P = Uniform(1, 40);
+    auto x = Random<int8_t>(static_cast<size_t>(rows * D), -128, 127);
+    if (trial % 4 == 0) std::fill(x.begin(), x.begin() + D, int8_t{-128});
+    auto cos = Random<int16_t>(static_cast<size_t>(P * D / 2), -16384, 16384);
+    auto sin = Random<int16_t>(cos.size(), -16384, 16384);
+    if (trial % 5 == 0) std::fill(cos.begin(), cos.end(), int16_t{16384}), std::fill(sin.begin(), sin.end(), int16_t{-16384});
+    auto positions = Random<int32_t>(static_cast<size_t>(rows), 0, P - 1);
+    positions[0] = static_cast<int32_t>(P - 1);
+    std::vector<int8_t> want(x.size()), got(x.size(), 1);
+    CHECK(intedge::kernels::rope_scalar(x.data(), rows, D, positions.data(), cos.data(), sin.data(), P, want.data()) == -1);
+    CHECK(rope(x.data(), rows, D, positions.data(), cos.data(), sin.data(), P, got.data()) == -1);
+    CHECK(got == want);
+    positions.back() = static_cast<int32_t>(trial % 2 ? P : -1);
+    CHECK(rope(x.data(), rows, D, positions.data(), cos.data(), sin.data(), P, got.data()) == rows - 1);
+
+    const int64_t n = Uniform(1, 600);
+    auto gate = Random<int8_t>(static_cast<size_t>(n), -128, 127), up = Random<int8_t>(static_cast<size_t>(n), -128, 127);
+    auto table = Random<int16_t>(256, -32768, 32767);
+    if (trial % 4 == 1) table[0] = -32768, gate[0] = -128, up[0] = -128;  // the product's largest, 2^22
+    const auto mult = static_cast<int32_t>(trial % 6 == 0 ? (int64_t{1} << 31) - 1 : Uniform(0, (int64_t{1} << 31) - 1));
+    const int shift = static_cast<int>(trial % 3 ? Uniform(25, 62) : Uniform(1, 30));
+    std::vector<int8_t> want_y(static_cast<size_t>(n)), got_y(want_y.size());
+    intedge::kernels::swiglu_scalar(gate.data(), up.data(), n, table.data(), mult, shift, want_y.data());
+    swiglu(gate.data(), up.data(), n, table.data(), mult, shift, got_y.data());
+    CHECK(got_y == want_y);
+  }
+}
+
+// The P·V kernel alone on random probabilities (zeros included), output
+// requant shifts on both sides of 33, head dims around the 64-column block;
+// and the int32 sums at the op's bounds: 65793 keys of 255 · −128, and a
+// 131071-wide dot product of −128s.
+void CheckAttentionPieces(Isa isa) {
+  const auto scores_fn = intedge::AttentionScoresFor(isa).fn;
+  const auto values_fn = intedge::AttentionValuesFor(isa).fn;
+  for (int trial = 0; trial < 30; ++trial) {
+    // D past 256 takes the scores kernel's second chunk of q
+    const int64_t rows = Uniform(1, 6), len0 = Uniform(1, 90),
+                  D = trial % 7 == 6 ? Uniform(257, 600) : trial % 4 ? Uniform(1, 150) : 64 * Uniform(1, 2);
+    const int64_t keys = len0 + rows - 1, ld = keys + Uniform(0, 3), ld_y = D + Uniform(0, 5);
+    auto q = Random<int8_t>(static_cast<size_t>(rows * D), -128, 127);
+    auto k = Random<int8_t>(static_cast<size_t>(keys * D), -128, 127);
+    if (trial % 5 == 0) std::fill(q.begin(), q.end(), int8_t{-128}), std::fill(k.begin(), k.end(), int8_t{-128});
+    std::vector<int32_t> want_s(static_cast<size_t>(rows * ld), 7), got_s(want_s);
+    intedge::kernels::attention_scores_scalar(q.data(), rows, k.data(), len0, D, want_s.data(), ld);
+    scores_fn(q.data(), rows, k.data(), len0, D, got_s.data(), ld);
+    CHECK(got_s == want_s);
+
+    auto probs = Random<uint8_t>(static_cast<size_t>(rows * ld), 0, 255);
+    for (auto& p : probs) p = Uniform(0, 2) ? uint8_t{0} : p;
+    if (trial % 5 == 1) std::fill(probs.begin(), probs.end(), uint8_t{255});
+    const auto mult = static_cast<int32_t>(Uniform(0, (int64_t{1} << 31) - 1));
+    const int shift = static_cast<int>(trial % 3 ? Uniform(33, 62) : Uniform(1, 40));
+    std::vector<int8_t> want_y(static_cast<size_t>(rows * ld_y), 3), got_y(want_y);
+    intedge::kernels::attention_values_scalar(probs.data(), ld, rows, k.data(), len0, D, mult, shift, want_y.data(), ld_y);
+    values_fn(probs.data(), ld, rows, k.data(), len0, D, mult, shift, got_y.data(), ld_y);
+    CHECK(got_y == want_y);
+  }
+  const int64_t T = 65793, D = 3;  // T·255·128 < 2^31
+  std::vector<uint8_t> probs(T, 255);
+  std::vector<int8_t> v(static_cast<size_t>(T * D), -128), want(D), got(D);
+  intedge::kernels::attention_values_scalar(probs.data(), T, 1, v.data(), T, D, 1 << 30, 55, want.data(), D);
+  values_fn(probs.data(), T, 1, v.data(), T, D, 1 << 30, 55, got.data(), D);
+  CHECK(got == want && want[0] == -64);  // −65793 · 255 · 128 · 2^30 / 2^55 = −63.999996
+  const int64_t wide = 131071;  // D·128·128 < 2^31
+  std::vector<int8_t> ones(wide, -128);
+  int32_t score = 0;
+  scores_fn(ones.data(), 1, ones.data(), 1, wide, &score, 1);
+  CHECK(score == wide * 16384);
+}
+
+// Whole cached attentions (kernels/decoder.h), this ISA's kernels against
+// the oracle's: GQA ratios 1, 2 and 4, prefill from 0, a chunk after
+// earlier rows, and S = 1 decode steps at the end of a long cache; the
+// query rows in one call or split at random, as threads would take them.
+void CheckCachedAttention(Isa isa) {
+  const intedge::AttentionKernels simd = intedge::AttentionFor(isa), oracle = intedge::AttentionFor(Isa::kScalar);
+  for (int trial = 0; trial < 24; ++trial) {
+    intedge::AttentionShape a;
+    a.kv_heads = Uniform(1, 3);
+    a.q_heads = a.kv_heads * (int64_t{1} << (trial % 3));
+    a.D = trial % 4 == 3 ? 64 : Uniform(1, 80);
+    const int kind = trial % 3;  // prefill at 0, a chunk after earlier rows, one decode step
+    a.T = kind == 2 ? Uniform(200, 700) : Uniform(2, 60);
+    a.S = kind == 2 ? 1 : Uniform(1, a.T);
+    const int64_t p = kind == 0 ? 0 : kind == 2 ? a.T - 1 - Uniform(0, 3) : Uniform(0, a.T - a.S);
+    a.mult = static_cast<int32_t>(Uniform(int64_t{1} << 30, (int64_t{1} << 31) - 1));
+    a.shift = static_cast<int>(Uniform(20, 40));
+    a.out_mult = static_cast<int32_t>(Uniform(int64_t{1} << 30, (int64_t{1} << 31) - 1));
+    a.out_shift = static_cast<int>(trial % 5 ? Uniform(33, 45) : Uniform(20, 33));
+    const auto cache_bytes = static_cast<size_t>(a.kv_heads * a.T * a.D);
+    auto q = Random<int8_t>(static_cast<size_t>(a.q_heads * a.S * a.D), -128, 127);
+    auto k = Random<int8_t>(static_cast<size_t>(a.kv_heads * a.S * a.D), -128, 127);
+    auto v = Random<int8_t>(k.size(), -128, 127);
+    auto k_cache = Random<int8_t>(cache_bytes, -128, 127), v_cache = Random<int8_t>(cache_bytes, -128, 127);
+    intedge::WriteCache(a, k.data(), v.data(), p, k_cache.data(), v_cache.data());
+    const auto y_bytes = static_cast<size_t>(a.S * a.q_heads * a.D);
+    std::vector<int8_t> want(y_bytes, 9), got(y_bytes, 9);
+    std::vector<int32_t> scores;
+    std::vector<uint8_t> probs;
+    for (int64_t h = 0; h < a.q_heads; ++h) {
+      intedge::AttendRows(oracle, a, q.data(), k_cache.data(), v_cache.data(), p, h, 0, a.S, &scores, &probs,
+                          want.data());
+      const int64_t cut = Uniform(0, a.S);
+      intedge::AttendRows(simd, a, q.data(), k_cache.data(), v_cache.data(), p, h, 0, cut, &scores, &probs, got.data());
+      intedge::AttendRows(simd, a, q.data(), k_cache.data(), v_cache.data(), p, h, cut, a.S, &scores, &probs,
+                          got.data());
+    }
+    CHECK(got == want);
+    CHECK(std::count(want.begin(), want.end(), int8_t{9}) < static_cast<long>(want.size()));  // written
+  }
+}
 }  // namespace
 
 int main() {
@@ -288,6 +413,9 @@ int main() {
     CheckQAdd<int8_t, int8_t, int8_t>(isa);
     CheckTableRequantAndQuantize(isa);
     CheckLookupEveryIndex(isa);
+    CheckRopeSwiglu(isa);
+    CheckAttentionPieces(isa);
+    CheckCachedAttention(isa);
   }
 #if defined(INTEDGE_X86_KERNELS)
   // The AMX GEMM's blocking on emulated tiles, wherever its AVX-512 parts run.

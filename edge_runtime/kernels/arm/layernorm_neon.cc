@@ -42,14 +42,14 @@ struct RowStats {
 };
 
 template <typename In>
-RowStats Statistics(const In* xr, int64_t C) {
+RowStats Statistics(const In* xr, int64_t C, bool rms) {
   const int64_t body = C / 4 * 4;
   int64x2_t vsum = vdupq_n_s64(0);
   for (int64_t c = 0; c < body; c += 4) vsum = vpadalq_s32(vsum, Load4(xr + c));
   int64_t sum = vaddvq_s64(vsum);
   for (int64_t c = body; c < C; ++c) sum += xr[c];
   RowStats s;
-  s.mean = LayerNormMean(sum, C);
+  s.mean = rms ? 0 : LayerNormMean(sum, C);  // RMSNorm
   const int32x4_t vmean = vdupq_n_s32(static_cast<int32_t>(s.mean));  // |mean| ≤ 256 · 2^15
   int64x2_t vvar = vdupq_n_s64(0);
   for (int64_t c = 0; c < body; c += 4) {
@@ -68,8 +68,8 @@ RowStats Statistics(const In* xr, int64_t C) {
 }  // namespace
 
 template <typename In, typename Out>
-void ilayernorm_neon(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias, int shift,
-                     Out* y) {
+void ilayernorm_neon(const In* x, int64_t rows, int64_t C, bool rms, const int32_t* mult, const int64_t* bias,
+                     int shift, Out* y) {
   constexpr int kNorm = kLayerNormRecipBits - kLayerNormNormBits;
   const int64x2_t round = vdupq_n_s64(int64_t{1} << (shift - 1)), right = vdupq_n_s64(-shift);
   const int64x2_t lo = vdupq_n_s64(std::numeric_limits<Out>::min()), hi = vdupq_n_s64(std::numeric_limits<Out>::max());
@@ -79,7 +79,7 @@ void ilayernorm_neon(const In* x, int64_t rows, int64_t C, const int32_t* mult, 
   for (int64_t r0 = 0; r0 < rows; r0 += kStatsBlock) {
     const int64_t r1 = r0 + kStatsBlock < rows ? r0 + kStatsBlock : rows;
     RowStats stats[kStatsBlock];
-    for (int64_t r = r0; r < r1; ++r) stats[r - r0] = Statistics(x + r * C, C);
+    for (int64_t r = r0; r < r1; ++r) stats[r - r0] = Statistics(x + r * C, C, rms);
     for (int64_t r = r0; r < r1; ++r) {
       const In* xr = x + r * C;
       Out* yr = y + r * C;

@@ -69,7 +69,7 @@ void EmitRow(const In* xr, int64_t r, int64_t C, __m512i vscale, __m512i voffset
 
 // The rows' statistics once, and from them every output given.
 template <typename In, typename... Out>
-void LayerNormRows(const In* x, int64_t rows, int64_t C, const Output<Out>&... outs) {
+void LayerNormRows(const In* x, int64_t rows, int64_t C, bool rms, const Output<Out>&... outs) {
   const __m512i ones = _mm512_set1_epi16(1);
   // Row r's statistics as the output step's two constants (vscale, voffset below).
   auto statistics = [&](int64_t r, uint64_t* scale, uint64_t* offset) {
@@ -83,7 +83,7 @@ void LayerNormRows(const In* x, int64_t rows, int64_t C, const Output<Out>&... o
                                                    _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(sq, 1))));
     }
     const int64_t sum = _mm512_reduce_add_epi32(vsum), squares = _mm512_reduce_add_epi64(vsq);
-    const int64_t mean = LayerNormMean(sum, C);
+    const int64_t mean = rms ? 0 : LayerNormMean(sum, C);  // RMSNorm: Σ d² below is then 2^16·Σx²
     const int64_t var = (squares << 16) - 2 * kLayerNormMeanScale * mean * sum + C * mean * mean;
     int j;
     int64_t factor;
@@ -118,28 +118,29 @@ int64_t* ChannelScratch(int64_t C, int outputs) {
 }  // namespace
 
 template <typename In, typename Out>
-void ilayernorm_avx512(const In* x, int64_t rows, int64_t C, const int32_t* mult, const int64_t* bias, int shift,
-                       Out* y) {
+void ilayernorm_avx512(const In* x, int64_t rows, int64_t C, bool rms, const int32_t* mult, const int64_t* bias,
+                       int shift, Out* y) {
   int64_t* channel = ChannelScratch(C, 1);
-  if (!channel) return ILayerNormLoop(x, rows, C, mult, bias, shift, y);
-  LayerNormRows(x, rows, C, Output<Out>(channel, C, mult, bias, shift, y));
+  if (!channel) return ILayerNormLoop(x, rows, C, rms, mult, bias, shift, y);
+  LayerNormRows(x, rows, C, rms, Output<Out>(channel, C, mult, bias, shift, y));
 }
 
 template <typename In, typename Out1, typename Out2>
-void ilayernorm_pair_avx512(const In* x, int64_t rows, int64_t C, const int32_t* mult1, const int64_t* bias1,
-                            int shift1, Out1* y1, const int32_t* mult2, const int64_t* bias2, int shift2, Out2* y2) {
+void ilayernorm_pair_avx512(const In* x, int64_t rows, int64_t C, bool rms, const int32_t* mult1,
+                            const int64_t* bias1, int shift1, Out1* y1, const int32_t* mult2, const int64_t* bias2,
+                            int shift2, Out2* y2) {
   int64_t* channel = ChannelScratch(C, 2);
   if (!channel) {
-    ILayerNormLoop(x, rows, C, mult1, bias1, shift1, y1);
-    return ILayerNormLoop(x, rows, C, mult2, bias2, shift2, y2);
+    ILayerNormLoop(x, rows, C, rms, mult1, bias1, shift1, y1);
+    return ILayerNormLoop(x, rows, C, rms, mult2, bias2, shift2, y2);
   }
-  LayerNormRows(x, rows, C, Output<Out1>(channel, C, mult1, bias1, shift1, y1),
+  LayerNormRows(x, rows, C, rms, Output<Out1>(channel, C, mult1, bias1, shift1, y1),
                 Output<Out2>(channel + 2 * C, C, mult2, bias2, shift2, y2));
 }
 
 INTEDGE_ILAYERNORM_TYPES(INTEDGE_INSTANTIATE_ILAYERNORM, avx512)
 #define INTEDGE_INSTANTIATE_PAIR(Out2, In, Out1)                                                                \
-  template void ilayernorm_pair_avx512<In, Out1, Out2>(const In*, int64_t, int64_t, const int32_t*, const int64_t*, \
+  template void ilayernorm_pair_avx512<In, Out1, Out2>(const In*, int64_t, int64_t, bool, const int32_t*, const int64_t*, \
                                                        int, Out1*, const int32_t*, const int64_t*, int, Out2*);
 INTEDGE_ILAYERNORM_TYPES(INTEDGE_INSTANTIATE_PAIR, int8_t)
 INTEDGE_ILAYERNORM_TYPES(INTEDGE_INSTANTIATE_PAIR, int16_t)

@@ -1,9 +1,10 @@
-// The AVX2 and AVX-VNNI paths' elementwise and row kernels: the portable
-// loops (kernels/portable_loops.h) compiled with -mavx2, where the compiler
-// vectorizes them 8 int32 lanes wide. Shiftmax and the residual add use the
-// narrowed loops (32-bit arithmetic, 8 lanes instead of 4 int64), falling
-// back to the oracle's loops where their plans do not hold. Same integers
-// as the scalar oracle; run only when CPUID reports AVX2.
+// The AVX2 and AVX-VNNI paths' elementwise, row and decoder kernels: the
+// portable loops (kernels/portable_loops.h) compiled with -mavx2, where the
+// compiler vectorizes them 8 int32 lanes wide. Shiftmax, the residual add,
+// SwiGLU and attention's P·V use the narrowed loops (32-bit arithmetic, 8
+// lanes instead of 4 int64), falling back to the oracle's loops where their
+// plans do not hold. Same integers as the scalar oracle; run only when CPUID
+// reports AVX2.
 #include "kernels/aligned.h"
 #include "kernels/arith.h"
 #include "kernels/kernels.h"
@@ -22,6 +23,7 @@ void qadd_avx2(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t mult_b
 INTEDGE_QADD_TYPES(INTEDGE_INSTANTIATE_QADD, avx2)
 
 INTEDGE_DEFINE_PORTABLE_ILAYERNORM(avx2)
+INTEDGE_DEFINE_PORTABLE_DECODER(avx2)
 
 template <typename In>
 void shiftmax_avx2(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,

@@ -1,4 +1,4 @@
-// Shiftmax, ShiftGELU, λ-ShiftGELU, I-LayerNorm and mean pooling: row-wise
+// Shiftmax, ShiftGELU, λ-ShiftGELU, I-LayerNorm (and RMSNorm) and mean pooling: row-wise
 // integer ops, parallel over rows; and the 256-entry table lookup, parallel
 // over elements. Each is a template over its dtypes, instantiated by
 // Prepare, which also picks its kernel once.
@@ -214,12 +214,12 @@ struct Affine {
 template <typename X, typename Y>
 class ILayerNorm final : public Op {
  public:
-  ILayerNorm(int x, int64_t rows, int64_t cols, Affine a, Isa isa)
-      : x_(x), rows_(rows), cols_(cols), a_(a), kernel_(ILayerNormFor<X, Y>(isa)) {}
+  ILayerNorm(int x, int64_t rows, int64_t cols, bool rms, Affine a, Isa isa)
+      : x_(x), rows_(rows), cols_(cols), rms_(rms), a_(a), kernel_(ILayerNormFor<X, Y>(isa)) {}
   std::string kernel() const override { return kernel_.name; }
   Status Run(const TensorData& t, ThreadPool& pool) const override {
     pool.ParallelFor(rows_, RowGrain(cols_), [&](int64_t r0, int64_t r1) {
-      kernel_.fn(As<const X>(t[x_]) + r0 * cols_, r1 - r0, cols_, a_.mult, a_.bias, a_.shift,
+      kernel_.fn(As<const X>(t[x_]) + r0 * cols_, r1 - r0, cols_, rms_, a_.mult, a_.bias, a_.shift,
                  As<Y>(t[a_.y]) + r0 * cols_);
     });
     return Status::Ok();
@@ -228,6 +228,7 @@ class ILayerNorm final : public Op {
  private:
   int x_;
   int64_t rows_, cols_;
+  bool rms_;
   Affine a_;
   decltype(ILayerNormFor<X, Y>(Isa::kScalar)) kernel_;
 };
@@ -238,8 +239,8 @@ class ILayerNorm final : public Op {
 template <typename X, typename Y1, typename Y2>
 class ILayerNormPair final : public Op {
  public:
-  ILayerNormPair(int x, int64_t rows, int64_t cols, Affine a, Affine b, Isa isa)
-      : x_(x), rows_(rows), cols_(cols), a_(a), b_(b), pair_(ILayerNormPairFor<X, Y1, Y2>(isa)),
+  ILayerNormPair(int x, int64_t rows, int64_t cols, bool rms, Affine a, Affine b, Isa isa)
+      : x_(x), rows_(rows), cols_(cols), rms_(rms), a_(a), b_(b), pair_(ILayerNormPairFor<X, Y1, Y2>(isa)),
         one_(ILayerNormFor<X, Y1>(isa)), two_(ILayerNormFor<X, Y2>(isa)) {}
   std::string kernel() const override { return pair_.fn ? pair_.name : std::string(one_.name) + "*2"; }
   Status Run(const TensorData& t, ThreadPool& pool) const override {
@@ -248,10 +249,10 @@ class ILayerNormPair final : public Op {
       Y1* y1 = As<Y1>(t[a_.y]) + r0 * cols_;
       Y2* y2 = As<Y2>(t[b_.y]) + r0 * cols_;
       if (pair_.fn) {
-        pair_.fn(x, r1 - r0, cols_, a_.mult, a_.bias, a_.shift, y1, b_.mult, b_.bias, b_.shift, y2);
+        pair_.fn(x, r1 - r0, cols_, rms_, a_.mult, a_.bias, a_.shift, y1, b_.mult, b_.bias, b_.shift, y2);
       } else {
-        one_.fn(x, r1 - r0, cols_, a_.mult, a_.bias, a_.shift, y1);
-        two_.fn(x, r1 - r0, cols_, b_.mult, b_.bias, b_.shift, y2);
+        one_.fn(x, r1 - r0, cols_, rms_, a_.mult, a_.bias, a_.shift, y1);
+        two_.fn(x, r1 - r0, cols_, rms_, b_.mult, b_.bias, b_.shift, y2);
       }
     });
     return Status::Ok();
@@ -260,6 +261,7 @@ class ILayerNormPair final : public Op {
  private:
   int x_;
   int64_t rows_, cols_;
+  bool rms_;
   Affine a_, b_;
   decltype(ILayerNormPairFor<X, Y1, Y2>(Isa::kScalar)) pair_;
   decltype(ILayerNormFor<X, Y1>(Isa::kScalar)) one_;
@@ -334,6 +336,7 @@ Status PrepareILayerNorm(const OpContext& ctx, std::unique_ptr<Op>* out) {
   const TensorInfo& x = ctx.input(0);
   const auto* o = ctx.op().options_as_ILayerNormOptions();
   const int64_t rows = Rows(x), cols = LastDim(x);
+  const bool rms = o->rms();
   auto affine = [&](int i) {
     return Affine{ctx.output_id(i), o->multiplier()->data() + i * cols, o->bias()->data() + i * cols,
                   o->shift()->Get(static_cast<flatbuffers::uoffset_t>(i))};
@@ -344,12 +347,12 @@ Status PrepareILayerNorm(const OpContext& ctx, std::unique_ptr<Op>* out) {
     WithActType(ctx.output(0).dtype, [&](auto t1) {
       using Y1 = decltype(t1);
       if (ctx.num_outputs() == 1) {
-        *out = std::make_unique<ILayerNorm<X, Y1>>(ctx.input_id(0), rows, cols, affine(0), isa);
+        *out = std::make_unique<ILayerNorm<X, Y1>>(ctx.input_id(0), rows, cols, rms, affine(0), isa);
         return;
       }
       WithActType(ctx.output(1).dtype, [&](auto t2) {
-        *out = std::make_unique<ILayerNormPair<X, Y1, decltype(t2)>>(ctx.input_id(0), rows, cols, affine(0), affine(1),
-                                                                     isa);
+        *out = std::make_unique<ILayerNormPair<X, Y1, decltype(t2)>>(ctx.input_id(0), rows, cols, rms, affine(0),
+                                                                     affine(1), isa);
       });
     });
   });
