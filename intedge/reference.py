@@ -77,7 +77,7 @@ def _cpp_kernels() -> dict:
     kernels = {name: getattr(k, name) for name in dir(k) if not name.startswith("_")}
     return vars(shape_ops) | kernels | {"qlinear": qlinear, "qadd": broadcasting_b(k.qadd),
                                         "int_binary": broadcasting_b(k.int_binary), "shiftmax": shiftmax,
-                                        "upsample_nearest": upsample_nearest, "ilayernorm": ilayernorm}
+                                        "upsample_nearest": upsample_nearest}
 
 
 _KERNEL_SETS = {"numpy": _numpy_kernels, "scalar-cpp": _cpp_kernels}

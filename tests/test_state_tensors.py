@@ -14,11 +14,9 @@ from mutants import verdict
 import intedge
 from intedge import _runtime, reference
 from intedge.cli import main
-from intedge.ir import Graph, IegFormatError, InvalidGraphError, read_ieg, write_ieg
+from intedge.ir import Graph, InvalidGraphError, read_ieg, write_ieg
 from intedge.ir.ieg_io import HEADER
-from intedge.runtime import Session
-
-STUB = "not implemented in this build"  # what decoder_ops.cc's stand-ins say
+from intedge.runtime import Session, supported_isas
 
 
 def _requant_beside_a_state(dynamic: bool = False) -> Graph:
@@ -111,20 +109,6 @@ def test_bad_state_graphs_are_refused_alike(case):
     assert python == engine and python.endswith(message), (python, engine)
 
 
-# TODO(merge with the decoder kernels): delete this test; test_decoder_prefill_then_decode_steps_equal_the_reference
-# then runs instead of skipping.
-def test_the_stub_decoder_ops_are_refused_clearly(decoder_path):
-    """Replace after the merge with the kernels branch (decoder_ops.cc): this build's decoder ops are stand-ins."""
-    try:
-        Session(decoder_path)
-    except IegFormatError as e:
-        assert STUB in str(e) and "rope" in str(e) and str(decoder_path) in str(e)
-    else:
-        pytest.skip("the decoder ops are implemented in this build")
-    read_ieg(decoder_path.read_bytes())  # the file itself is valid: only Prepare is missing
-    _runtime.check_ieg(decoder_path.read_bytes())
-
-
 def test_state_is_zeros_then_kept_set_and_reset():
     s = Session(write_ieg(_requant_beside_a_state()))
     assert [(t.name, t.dtype, t.shape) for t in s.states] == [("s", "int8", (3, 100))]
@@ -176,26 +160,17 @@ def test_inspect_lists_the_state_tensors(decoder_path, capsys):
     assert "state tensors, kept from run to run" in out and "(updated by cached_attention" in out
 
 
-# --- the decoder fixture against the reference: runs once decoder_ops.cc holds the kernels ---------------------
-
-
-def _decoder_session(path, **options) -> Session:
-    try:
-        return Session(path, **options)
-    except IegFormatError as e:
-        if STUB in str(e):
-            pytest.skip("the decoder ops are stand-ins in this build (edge_runtime/src/ops/decoder_ops.cc)")
-        raise
+# --- the decoder fixture against the reference ------------------------------------------------------------------
 
 
 def _feed(g, tokens, start: int) -> dict[str, np.ndarray]:
     return {"tokens": np.asarray(tokens, np.int32), "positions": np.arange(start, start + len(tokens), dtype=np.int32)}
 
 
-@pytest.mark.parametrize("isa", ["scalar", None])
+@pytest.mark.parametrize("isa", supported_isas())
 def test_decoder_prefill_then_decode_steps_equal_the_reference(decoder_path, isa):
     g = intedge.load(decoder_path)
-    s = _decoder_session(decoder_path, isa=isa, threads=2)
+    s = Session(decoder_path, isa=isa, threads=2)
     assert {t.name for t in s.states} == {g.tensors[i].name for i in g.state_tensors()}
     rng = np.random.default_rng(7)
     state = reference.new_state(g)
