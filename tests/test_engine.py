@@ -119,7 +119,7 @@ def test_fusions_are_in_the_file_and_the_kernel_table_names_each_ops_kernel():
         kernels = dict(s.kernels)
         assert all(p.runs == 1 for p in s.profile())
         pair = kernels[twins[0].name]
-        assert pair == ("ilayernorm_pair_avx512" if isa == "avx512vnni" else
+        assert pair == ("ilayernorm_pair_avx512" if isa in ("avx512vnni", "amx") else
                         f"ilayernorm_{'avx2' if isa in ('avx2', 'avxvnni') else 'scalar'}*2"), isa
         assert kernels[heads[0].name].startswith(f"gemm_w8a8_{isa}"), isa
 
