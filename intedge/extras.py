@@ -20,8 +20,16 @@ def require(module: str, extra: str, feature: str):
     try:
         return importlib.import_module(module)
     except ImportError:
-        # litert downgrades typing-extensions and brings jax (pyproject.toml): better in a venv of its own
-        where = " (best in a separate venv: it downgrades typing-extensions)" if extra == "litert" else ""
         raise MissingExtraError(
             f"{feature} needs {module.split('.')[0]}, from the '{extra}' extra: "
-            f"pip install -c constraints.txt -e '.[{extra}]' in the intedge checkout{where}") from None
+            f"{_HOW.get(extra, '')}pip install -c constraints.txt -e '.[{extra}]' in the intedge checkout"
+            f"{_WHERE.get(extra, '')}") from None
+
+
+# llama-cpp-python builds from source: without its multimodal library (mtmd, unused here), and on x86 without
+# ggml's AMX matmul, which crashes on quantized models (profilers/llm_peers.py: require_llamacpp)
+LLAMACPP_CMAKE_ARGS = "-DGGML_NATIVE=ON -DLLAVA_BUILD=OFF -DCMAKE_C_FLAGS=-mno-amx-int8 -DCMAKE_CXX_FLAGS=-mno-amx-int8"
+_HOW = {"llamacpp": f'CMAKE_ARGS="{LLAMACPP_CMAKE_ARGS}" '}
+# litert downgrades typing-extensions and brings jax (pyproject.toml): better in a venv of its own
+_WHERE = {"litert": " (best in a separate venv: it downgrades typing-extensions)",
+          "llamacpp": " (a build from source, minutes; on Arm, CMAKE_ARGS=-DLLAVA_BUILD=OFF alone)"}
