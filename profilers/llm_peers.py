@@ -29,6 +29,8 @@ from .gguf_writer import file_qtype, write_gguf
 
 # engine → its GGUF type (None: the float model in PyTorch)
 ENGINES = {"torch-fp32": None, "llamacpp-f32": "F32", "llamacpp-q8_0": "Q8_0", "llamacpp-q4_0": "Q4_0"}
+# intedge's own, timed the same way on a converted decoder .ieg (logits="last", as generating runs it)
+INTEDGE_ENGINES = ("intedge-w8a8", "intedge-w4a8")
 REPEATS = 5
 
 
@@ -127,6 +129,19 @@ def torch_speed(model, threads: int, prompt_len: int, decode_tokens: int, repeat
         return _timed(prefill, decode, lambda: None, ids[:prompt_len], ids[prompt_len:], repeats)
 
 
+def intedge_speed(path: str | Path, threads: int, prompt_len: int, decode_tokens: int, repeats: int = REPEATS,
+                  isa: str | None = None) -> dict:
+    """intedge's prefill and decode tokens/s on a decoder .ieg in the C++ engine, through intedge.generate's
+    Decoder (the loop `intedge generate` runs)."""
+    from intedge.generate import Decoder
+
+    decoder = Decoder(str(path), "engine", threads=threads, isa=isa)
+    vocab = decoder.graph.tensors[decoder.graph.outputs[0]].shape[-1]
+    ids = token_ids(vocab, prompt_len + decode_tokens)
+    return _timed(decoder.feed, lambda token: decoder.feed([token]), decoder.reset, ids[:prompt_len],
+                  ids[prompt_len:], repeats)
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident memory, MB. On Linux /proc's VmHWM: ru_maxrss also keeps the peak of the
     process image that exec replaced, so a child started from a large parent would report the parent's."""
@@ -150,25 +165,30 @@ def _measure_child() -> None:
         from transformers import LlamaForCausalLM
 
         result = torch_speed(LlamaForCausalLM.from_pretrained(spec["model"], dtype=torch.float32).eval(), *args)
+    elif spec["engine"] in INTEDGE_ENGINES:
+        result = intedge_speed(spec["model"], *args, isa=spec.get("isa"))
     else:
         result = llamacpp_speed(spec["model"], *args)
     print(json.dumps({**result, "peak_rss_mb": peak_rss_mb()}))
 
 
 def lm_speed(engine: str, model_or_gguf, threads: int, prompt_len: int = 128, decode_tokens: int = 64,
-             repeats: int = REPEATS) -> dict:
+             repeats: int = REPEATS, isa: str | None = None) -> dict:
     """One engine's {prefill_tok_s, decode_tok_s, peak_rss_mb} (see the module's docstring), measured in a fresh
     process.
 
-    engine: one of ENGINES. model_or_gguf: a LlamaForCausalLM, or what the engine loads: a folder that
-    transformers' from_pretrained reads for torch-fp32, a GGUF file of the engine's type for llama.cpp. A model
-    is written for the child first (save_pretrained, or write_gguf in the engine's type), in a temporary folder.
+    engine: one of ENGINES or INTEDGE_ENGINES. model_or_gguf: a LlamaForCausalLM, or what the engine loads: a
+    folder that transformers' from_pretrained reads for torch-fp32, a GGUF file of the engine's type for
+    llama.cpp, a decoder .ieg for intedge (isa: its kernel path). A model is written for the child first
+    (save_pretrained, or write_gguf in the engine's type), in a temporary folder.
     """
-    if engine not in ENGINES:
-        raise ValueError(f"LM engine {engine!r}: expected one of {', '.join(ENGINES)}")
-    if engine != "torch-fp32":
+    if engine not in ENGINES and engine not in INTEDGE_ENGINES:
+        raise ValueError(f"LM engine {engine!r}: expected one of {', '.join((*ENGINES, *INTEDGE_ENGINES))}")
+    if engine in INTEDGE_ENGINES and not isinstance(model_or_gguf, (str, Path)):
+        raise ValueError(f"{engine} times a converted decoder .ieg: give its path")
+    if engine in ENGINES and engine != "torch-fp32":
         require_llamacpp()
-    if engine != "torch-fp32" and isinstance(model_or_gguf, (str, Path)) and file_qtype(model_or_gguf) != ENGINES[engine]:
+    if ENGINES.get(engine) and isinstance(model_or_gguf, (str, Path)) and file_qtype(model_or_gguf) != ENGINES[engine]:
         raise ValueError(f"{engine} runs {ENGINES[engine]} GGUF files; {model_or_gguf} is {file_qtype(model_or_gguf)}")
     with tempfile.TemporaryDirectory(prefix="intedge-lm-") as scratch:
         path = model_or_gguf
@@ -179,7 +199,7 @@ def lm_speed(engine: str, model_or_gguf, threads: int, prompt_len: int = 128, de
             else:
                 path = write_gguf(model_or_gguf, Path(scratch) / "model.gguf", ENGINES[engine])
         spec = {"engine": engine, "model": str(path), "threads": threads, "prompt_len": prompt_len,
-                "decode_tokens": decode_tokens, "repeats": repeats}
+                "decode_tokens": decode_tokens, "repeats": repeats, "isa": isa}
         child = subprocess.run([sys.executable, "-c", "from intedge.profilers.llm_peers import _measure_child; "
                                 "_measure_child()"], input=json.dumps(spec), capture_output=True, text=True)
     if child.returncode:
