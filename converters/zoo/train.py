@@ -1,12 +1,14 @@
-"""Train the zoo's Fashion-MNIST models from scratch; reproduces the committed checkpoints.
+"""Train the zoo's Fashion-MNIST models and its language model from scratch; reproduces the committed checkpoints.
 
     python -m intedge.converters.zoo.train vit-fmnist
     python -m intedge.converters.zoo.train segmenter-fmnist
     python -m intedge.converters.zoo.train swin-fmnist --epochs 5
+    python -m intedge.converters.zoo.train llama-fortunes
 
 Seeded and single-process, so a rerun on the same torch build gives the same
 weights. Writes converters/zoo/checkpoints/NAME.pt (float32 state dict and
-the model's config) and prints the float test metric.
+the model's config) and prints the float test metric; llama-fortunes has its
+own loop and fp16 checkpoint (train_llama.py).
 """
 
 from __future__ import annotations
@@ -81,10 +83,16 @@ def train(name: str, epochs: int) -> None:
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("model", choices=["vit-fmnist", "segmenter-fmnist", "swin-fmnist"])
-    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("model", choices=["vit-fmnist", "segmenter-fmnist", "swin-fmnist", "llama-fortunes"])
+    p.add_argument("--epochs", type=int, default=10, help="the Fashion-MNIST models' epochs")
+    p.add_argument("--steps", type=int, default=None, help="llama-fortunes' optimizer steps (train_llama.STEPS)")
     args = p.parse_args(argv)
-    train(args.model, args.epochs)
+    if args.model == "llama-fortunes":
+        from . import train_llama
+
+        train_llama.train(args.steps or train_llama.STEPS)
+    else:
+        train(args.model, args.epochs)
 
 
 if __name__ == "__main__":
