@@ -464,6 +464,8 @@ def _bench(args) -> int:
         return 0
     if args.model == "exports":
         return _bench_exports(args)
+    if args.model in LM_NAMES:
+        return _bench_lm(args)
     engines = args.engines.split(",") if args.engines else None
     unknown = sorted(set(engines or []) - set(bench.ENGINES))
     if unknown:
@@ -478,6 +480,26 @@ def _bench(args) -> int:
     if args.json:
         for r in results:
             print(json.dumps(r.json()))
+    return 0
+
+
+def _bench_lm(args) -> int:
+    from intedge.profilers import lm_bench
+
+    engines = args.engines.split(",") if args.engines else None
+    unknown = sorted(set(engines or []) - set(lm_bench.ALL_ENGINES))
+    if unknown:
+        print(f"intedge bench: error: unknown engines {unknown}; known: {', '.join(lm_bench.ALL_ENGINES)}",
+              file=sys.stderr)
+        return 2
+    isa, tables = lm_bench.run(args.model, args.threads, engines=engines, isa=args.isa, save=args.save,
+                               progress=not args.json)
+    print("\n\n".join(lm_bench.table(args.model, n, rows, isa, 128, 64, lm_bench.ROUNDS) for n, rows in tables))
+    if args.json:
+        for n, rows in tables:
+            print(json.dumps({"model": args.model, "threads": n, "results": [r.json() for r in rows],
+                              "ratios": [dict(zip(("intedge", "peer", "decode", "prefill"), r))
+                                         for r in lm_bench.ratios(rows)]}))
     return 0
 
 
@@ -690,10 +712,12 @@ def main(argv: list[str] | None = None) -> int:
                        "to ORT int8, the cosines, intedge W8A8 against the fastest other engine that is not broken, "
                        "W4/W8 weight bytes and latency, and the share of nonlinear ops. MODEL gemm instead runs the "
                        "int8 GEMM micro-benchmark (GMAC/s and the fraction of the core's int8 peak).")
-    p.add_argument("model", metavar="MODEL", choices=["deit-tiny", "minilm", "gemm", "exports"],
-                   help="deit-tiny (224×224, random weights), minilm (sequence 128), gemm, or exports: each zoo "
+    p.add_argument("model", metavar="MODEL", choices=["deit-tiny", "minilm", "gemm", "exports", *LM_NAMES],
+                   help="deit-tiny (224×224, random weights), minilm (sequence 128), gemm, exports: each zoo "
                    "model's .pte/.tflite/.onnx in its runtime vs intedge's engine vs the runtime's own int8 path "
-                   "(bit-exact, bytes, 1-thread latency, accuracy: the README's export tables)")
+                   "(bit-exact, bytes, 1-thread latency, accuracy: the README's export tables), or a language model "
+                   f"({', '.join(LM_NAMES)}): prefill and decode tokens/s, peak memory and perplexity of intedge "
+                   "W8A8/W4A8 against llama.cpp Q8_0/Q4_0/F32 (the 'llamacpp' extra) and PyTorch fp32")
     p.add_argument("--zoo", metavar="A,B", help="exports: the zoo models (default: vit-fmnist,segmenter-fmnist,minilm)")
     p.add_argument("--to", metavar="A,B", help="exports: the formats (default: pte,tflite,onnx)")
     p.add_argument("--weights", metavar="A,B", help="exports: w8, w4 or both (default)")
@@ -795,10 +819,12 @@ def main(argv: list[str] | None = None) -> int:
         from intedge.profilers.targets import TargetError
 
         user_errors += (ProfileError, TargetError, NativeBuildError)
-    if args.command in ("convert", "eval", "demo"):
+    if args.command in ("convert", "eval", "demo", "generate"):
         from intedge.converters.errors import ConversionError
 
         user_errors += (ConversionError,)
+    if args.command == "generate":  # not a decoder graph, a prompt longer than the context
+        user_errors += (ValueError,)
     # SIGTERM (a CI timeout, a closed terminal) unwinds like Ctrl-C, so temporary folders here and on a
     # profiled board are removed on the way out.
     signal.signal(signal.SIGTERM, signal.default_int_handler)

@@ -41,7 +41,8 @@ class Decoder:
 
             self._session = Session(self.graph.to_bytes() if isinstance(model, Graph) else model, threads=threads,
                                     isa=isa)
-            self._run = lambda feeds: self._session.run(feeds)["logits"]
+            order = [t.name for t in self._session.inputs]
+            self._run = lambda feeds: self._session.run_list([feeds[name] for name in order])[0]
         elif executor == "reference":
             from intedge import reference
 
@@ -50,6 +51,8 @@ class Decoder:
         else:
             raise ValueError(f"executor must be 'engine' or 'reference', got {executor!r}")
         self.length = 0  # tokens the caches hold
+        self._positions = np.arange(self.context, dtype=np.int32)
+        self._last = [np.array([n - 1], np.int32) for n in range(self.context + 1)]
 
     def reset(self) -> None:
         """Forget the context (the caches' rows are overwritten from position 0 on)."""
@@ -65,9 +68,9 @@ class Decoder:
         if self.length + n > self.context:
             raise ExecutionError(f"the context holds {self.context} tokens: {self.length} are in it, "
                                  f"{n} more do not fit")
-        feeds = {"tokens": tokens, "positions": np.arange(self.length, self.length + n, dtype=np.int32)}
+        feeds = {"tokens": tokens, "positions": self._positions[self.length:self.length + n]}
         if self.last_only:
-            feeds["last"] = np.array([n - 1], np.int32)
+            feeds["last"] = self._last[n]
         logits = self._run(feeds)
         self.length += n
         return logits

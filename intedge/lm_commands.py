@@ -95,7 +95,7 @@ def convert(args) -> int:
     return 0
 
 
-def _engine_logits(graph, threads: int = 1):
+def engine_logits(graph, threads: int = 1):
     """perplexity's logits_fn for the integer graph in the C++ engine: each window from position 0."""
     from intedge.generate import Decoder
 
@@ -120,7 +120,7 @@ def evaluate(spec: str, calib: int | None = None, limit: int | None = None, prog
     model = None
     for weights in ("w8", "w4"):
         g, model = convert_model(spec, weights, calib, context=lm.context, progress=progress, logits="all")
-        result[weights] = llama_lm.perplexity(_engine_logits(g), tokens, lm.context)
+        result[weights] = llama_lm.perplexity(engine_logits(g), tokens, lm.context)
     result["float"] = llama_lm.perplexity(llama_lm.torch_logits(model), tokens, lm.context)
     return result
 
@@ -152,9 +152,9 @@ def generate(args) -> int:
     from intedge.generate import Decoder, Sampling, generate, tokenizer_of
 
     g = _decoder_graph(args.model)
+    decoder = Decoder(g, args.executor, threads=args.threads, isa=args.isa)
     tok = tokenizer_of(g)
     sampling = Sampling(args.temperature, args.top_k, args.top_p, args.seed)
-    decoder = Decoder(g, args.executor, threads=args.threads, isa=args.isa)
     prompt = tok.encode(args.prompt).ids
     eos = int(g.metadata["eos_token_id"]) if "eos_token_id" in g.metadata else None
     if args.bos and eos is not None:  # documents start after an end-of-text token, as in training

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from intedge.runtime import Session
+
 from . import llm_peers
 
 ROUNDS = 3
@@ -40,7 +42,9 @@ class Row:
     skipped: str = ""
 
     def json(self) -> dict:
-        median = (lambda v: statistics.median(v) if v else None)
+        def median(values):
+            return statistics.median(values) if values else None
+
         return {"engine": self.engine, "prefill_tok_s": median(self.prefill_tok_s),
                 "decode_tok_s": median(self.decode_tok_s), "peak_rss_mb": self.peak_rss_mb,
                 "perplexity": self.perplexity, "skipped": self.skipped or None}
@@ -87,7 +91,8 @@ def _perplexity(engine: str, path, model, tokens: np.ndarray, context: int) -> f
 
 def run(name: str, threads: list[int], engines: list[str] | None = None, isa: str | None = None,
         prompt_len: int = 128, decode_tokens: int = 64, rounds: int = ROUNDS, save: Path | None = None,
-        progress: bool = True) -> list[tuple[int, list[Row]]]:
+        progress: bool = True) -> tuple[str, list[tuple[int, list[Row]]]]:
+    """(intedge's kernel path, [(threads, rows)])."""
     from intedge.converters.zoo import llama_lm
     from intedge.extras import MissingExtraError
 
@@ -109,6 +114,8 @@ def run(name: str, threads: list[int], engines: list[str] | None = None, isa: st
         live = [e for e in engines if e not in skipped]
         speed, accuracy, model = _artifacts(name, live, folder, progress)
         perplexity = {e: _perplexity(e, accuracy.get(e), model, tokens, lm.context) for e in live}
+        ours = [e for e in live if e.startswith("intedge-")]
+        kernels = Session(speed[ours[0]], isa=isa).isa if ours else "-"
         tables = []
         for n in threads:
             rows = {e: Row(e, skipped=skipped.get(e, "")) for e in engines}
@@ -125,7 +132,7 @@ def run(name: str, threads: list[int], engines: list[str] | None = None, isa: st
             for e in live:
                 rows[e].perplexity = perplexity[e]
             tables.append((n, list(rows.values())))
-    return tables
+    return kernels, tables
 
 
 def ratios(rows: list[Row]) -> list[tuple[str, str, float, float]]:

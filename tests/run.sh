@@ -33,6 +33,7 @@ for cpu in cortex-a57 cortex-a76 max; do
   QEMU_CPU=$cpu ctest --test-dir build/aarch64 --output-on-failure
 done
 export INTEDGE_AARCH64_BENCH="$PWD/build/aarch64/edge_runtime/intedge-bench"  # tests/test_engine_arm.py
+export INTEDGE_AARCH64_GENERATE="$PWD/build/aarch64/edge_runtime/intedge-generate"
 
 echo "== the Java bridge's native library for this machine (JDK headers)"
 cmake -S . -B build/jni -DINTEDGE_BUILD_JNI=ON -DINTEDGE_BUILD_PYTHON=OFF -DCMAKE_BUILD_TYPE=Release \

@@ -24,3 +24,14 @@ def zoo_graph(name: str, weights: str) -> tuple[Graph, list[dict[str, np.ndarray
     path = _DIR / f"{name}-{weights}.ieg"
     g.save(path)
     return g, spec.test_feeds(g, 2), path
+
+
+@functools.cache
+def lm_graph(name: str, weights: str, logits: str = "last") -> tuple[Graph, Path]:
+    """Zoo language model `name` converted (2 calibration windows): (decoder graph with its tokenizer, .ieg path)."""
+    from intedge import lm_commands
+
+    g, _ = lm_commands.convert_model(name, weights, 2, progress=False, logits=logits)
+    path = _DIR / f"{name}-{weights}-{logits}.ieg"
+    g.save(path)
+    return g, path
