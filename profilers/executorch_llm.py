@@ -10,23 +10,15 @@ permutation. The llama:: kernels live in libcustom_ops_aot_lib.so, which registe
 ExecuTorch runtime only when executorch.extension.llm.custom_ops.custom_ops is imported: without it, loading
 `forward` fails (OperatorMissing, 0x14), in executorch.runtime and in the runner alike.
 
-Timing: executorch_lm_speed calls `forward` through executorch.runtime (prefill of the prompt in one call,
-then one token per call at its input_pos) with perf_counter; runner_speed reads the Stats of the wheel's
-C++ TextLLMRunner, which counts in whole milliseconds.
+llm_peers.executorch_speed times `forward` through executorch.runtime (the prompt in one call, then one
+token per call at its input_pos), as it times every engine. (The wheel's C++ TextLLMRunner runs the same
+.pte but takes text through a tokenizer file, not token ids, and its Stats count whole milliseconds.)
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import json
-import os
-import random
-import statistics
-import struct
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
@@ -73,12 +65,10 @@ def _meta_checkpoint(model) -> tuple[dict[str, torch.Tensor], dict]:
 
 
 def export_executorch_lm(model, path: Path, quant: str = "fp32", prompt_len: int = 128,
-                         max_context_len: int | None = None, eos_ids: list[int] | None = None) -> Path:
+                         max_context_len: int | None = None) -> Path:
     """The model as a .pte for ExecuTorch's LLM runner at path, through the wheel's export_llama with
     XNNPACK. Prefill takes up to prompt_len tokens per call (the export bounds the token dimension by
-    max_seq_len - 1); the KV cache holds max_context_len positions (default: the model's maximum).
-    eos_ids (default: the model's) are where the runner stops: [vocab_size] makes it never stop, for
-    runner_speed (a random model's greedy pick can be EOS at once)."""
+    max_seq_len - 1); the KV cache holds max_context_len positions (default: the model's maximum)."""
     require("executorch.examples.models.llama.export_llama_lib", "peers", "ExecuTorch's LLM export")
     from executorch.examples.models.llama.export_llama_lib import export_llama
     from executorch.extension.llm.export.config.llm_config import LlmConfig, ModelType, Pt2eQuantize
@@ -93,7 +83,7 @@ def export_executorch_lm(model, path: Path, quant: str = "fp32", prompt_len: int
         c = LlmConfig()
         c.base.model_class = ModelType.llama3
         c.base.checkpoint, c.base.params = f"{tmp}/model.pth", f"{tmp}/params.json"
-        eos = model.config.eos_token_id if eos_ids is None else eos_ids
+        eos = model.config.eos_token_id
         c.base.metadata = json.dumps({"get_bos_id": model.config.bos_token_id,
                                       "get_eos_ids": eos if isinstance(eos, list) else [eos]})
         c.model.use_kv_cache = c.model.use_sdpa_with_kv_cache = True
@@ -140,83 +130,3 @@ def load_forward(pte: Path, threads: int = 1):
         return method.execute([tokens, torch.tensor([pos])])[0]
 
     return forward
-
-
-def executorch_lm_speed(model, threads: int, prompt_len: int = 128, decode_tokens: int = 64, quant: str = "fp32",
-                        repeats: int = 5, pte: Path | None = None) -> dict:
-    """Median tokens/s over `repeats` runs of the .pte (exported here unless pte is given): prefill of
-    prompt_len random token ids in one call, then decode_tokens calls of one token each. The decode ids are
-    random too, not sampled, so every runtime does the same work; a new prefill at position 0 overwrites the
-    cache, and custom_sdpa reads positions before input_pos only."""
-    ids = torch.randint(0, model.config.vocab_size, (1, prompt_len + decode_tokens),
-                        generator=torch.Generator().manual_seed(0))
-    prefill, decode = [], []
-    with tempfile.TemporaryDirectory() as tmp:
-        forward = load_forward(pte or export_executorch_lm(model, Path(tmp) / "lm.pte", quant, prompt_len), threads)
-        for _ in range(repeats + 1):  # the first run warms up (XNNPACK's first call packs weights)
-            start = time.perf_counter()
-            forward(ids[:, :prompt_len], 0)
-            mid = time.perf_counter()
-            for p in range(prompt_len, prompt_len + decode_tokens):
-                forward(ids[:, p:p + 1], p)
-            end = time.perf_counter()
-            prefill.append(prompt_len / (mid - start))
-            decode.append(decode_tokens / (end - mid))
-    return dict(prefill_tok_s=statistics.median(prefill[1:]), decode_tok_s=statistics.median(decode[1:]))
-
-
-def write_tokenizer(path: Path, vocab: int, bos: int = 1, eos: int = 2) -> Path:
-    """A llama2.c tokenizer.bin the runner accepts for a model without one: token i is the one character
-    chr(0x4E00 + i) (CJK, so no two ever merge), ids 0-3 are <unk>, <s>, </s> and the " " the encoder
-    prefixes to every prompt. Header: vocab, bos, eos, max token bytes; then score, length, bytes per token."""
-    assert 0x4E00 + vocab < 0xD800, "past the surrogates: no single-character tokens left"
-    tokens = [b"<unk>", b"<s>", b"</s>", b" "] + [chr(0x4E00 + i).encode() for i in range(4, vocab)]
-    with open(path, "wb") as f:
-        f.write(struct.pack("<iiii", vocab, bos, eos, max(map(len, tokens))))
-        for t in tokens:
-            f.write(struct.pack("<fi", 0.0, len(t)) + t)
-    return Path(path)
-
-
-@contextlib.contextmanager
-def _no_stdout():
-    """The runner printf()s every token and its stats table: send fd 1 to /dev/null, flushing C's stdio
-    buffer on the way back so none of it lands later."""
-    libc = ctypes.CDLL(None)
-    sys.stdout.flush()
-    libc.fflush(None)
-    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    try:
-        yield
-    finally:
-        libc.fflush(None)
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
-
-
-def runner_speed(pte: Path, vocab: int, threads: int, prompt_len: int = 128, decode_tokens: int = 64,
-                 repeats: int = 3) -> dict:
-    """Median tokens/s from the Stats of the wheel's TextLLMRunner (C++ prefill and greedy decode loop),
-    fed prompt_len tokens (prompt_len - 1 random characters and the encoder's " "), then decode_tokens
-    forward calls (the first new token comes from the prefill). Stats count whole milliseconds: a prefill
-    of a few ms reads coarse. A run that stops at an EOS raises: export with eos_ids=[vocab]."""
-    _runtime(threads)
-    from executorch.extension.llm.runner import GenerationConfig, TextLLMRunner
-
-    rng = random.Random(0)
-    prompt = "".join(chr(0x4E00 + rng.randrange(4, vocab)) for _ in range(prompt_len - 1))
-    stats = []
-    with tempfile.TemporaryDirectory() as tmp, quiet(), _no_stdout():
-        runner = TextLLMRunner(str(pte), str(write_tokenizer(Path(tmp) / "tokenizer.bin", vocab)))
-        config = GenerationConfig(echo=False, max_new_tokens=decode_tokens + 1, temperature=0.0)
-        for _ in range(repeats + 1):
-            runner.reset()
-            runner.generate(prompt, config, stats_callback=stats.append)
-    if short := [s.num_generated_tokens for s in stats if s.num_generated_tokens != decode_tokens]:
-        raise RuntimeError(f"the runner generated {short[0]} tokens, not {decode_tokens}: an EOS id "
-                           "(export_executorch_lm's eos_ids) or the context's end")
-    prefill = [s.num_prompt_tokens / max(s.prompt_eval_end_ms - s.inference_start_ms, 1) * 1e3 for s in stats[1:]]
-    decode = [s.num_generated_tokens / max(s.inference_end_ms - s.prompt_eval_end_ms, 1) * 1e3 for s in stats[1:]]
-    return dict(prefill_tok_s=statistics.median(prefill), decode_tok_s=statistics.median(decode))

@@ -31,6 +31,8 @@ from .gguf_writer import file_qtype, write_gguf
 ENGINES = {"torch-fp32": None, "llamacpp-f32": "F32", "llamacpp-q8_0": "Q8_0", "llamacpp-q4_0": "Q4_0"}
 # intedge's own, timed the same way on a converted decoder .ieg (logits="last", as generating runs it)
 INTEDGE_ENGINES = ("intedge-w8a8", "intedge-w4a8")
+# ExecuTorch's LLM export (executorch_llm.py) on XNNPACK: engine → its quantization
+EXECUTORCH_ENGINES = {"executorch-int8": "int8", "executorch-8da4w": "8da4w"}
 REPEATS = 5
 
 
@@ -142,6 +144,31 @@ def intedge_speed(path: str | Path, threads: int, prompt_len: int, decode_tokens
                   ids[prompt_len:], repeats)
 
 
+def executorch_speed(path: str | Path, threads: int, prompt_len: int, decode_tokens: int,
+                     repeats: int = REPEATS) -> dict:
+    """ExecuTorch's prefill and decode tokens/s on an LLM .pte (executorch_llm.export_executorch_lm), its
+    `forward` called from Python as intedge's Decoder is (the KV cache stays in the loaded program)."""
+    import torch
+
+    from .executorch_llm import load_forward
+
+    forward = load_forward(Path(path), threads)
+    vocab = int(forward(torch.zeros((1, 1), dtype=torch.int64), 0).shape[-1])
+    ids = token_ids(vocab, prompt_len + decode_tokens)
+    position = 0
+
+    def run(tokens: list[int]) -> None:
+        nonlocal position
+        forward(torch.tensor([tokens]), position)
+        position += len(tokens)
+
+    def reset() -> None:  # a prefill at position 0 overwrites the cache; custom_sdpa reads rows before input_pos
+        nonlocal position
+        position = 0
+
+    return _timed(run, lambda token: run([token]), reset, ids[:prompt_len], ids[prompt_len:], repeats)
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident memory, MB. On Linux /proc's VmHWM: ru_maxrss also keeps the peak of the
     process image that exec replaced, so a child started from a large parent would report the parent's."""
@@ -167,6 +194,8 @@ def _measure_child() -> None:
         result = torch_speed(LlamaForCausalLM.from_pretrained(spec["model"], dtype=torch.float32).eval(), *args)
     elif spec["engine"] in INTEDGE_ENGINES:
         result = intedge_speed(spec["model"], *args, isa=spec.get("isa"))
+    elif spec["engine"] in EXECUTORCH_ENGINES:
+        result = executorch_speed(spec["model"], *args)
     else:
         result = llamacpp_speed(spec["model"], *args)
     print(json.dumps({**result, "peak_rss_mb": peak_rss_mb()}))
@@ -182,10 +211,11 @@ def lm_speed(engine: str, model_or_gguf, threads: int, prompt_len: int = 128, de
     llama.cpp, a decoder .ieg for intedge (isa: its kernel path). A model is written for the child first
     (save_pretrained, or write_gguf in the engine's type), in a temporary folder.
     """
-    if engine not in ENGINES and engine not in INTEDGE_ENGINES:
-        raise ValueError(f"LM engine {engine!r}: expected one of {', '.join((*ENGINES, *INTEDGE_ENGINES))}")
-    if engine in INTEDGE_ENGINES and not isinstance(model_or_gguf, (str, Path)):
-        raise ValueError(f"{engine} times a converted decoder .ieg: give its path")
+    known = (*ENGINES, *INTEDGE_ENGINES, *EXECUTORCH_ENGINES)
+    if engine not in known:
+        raise ValueError(f"LM engine {engine!r}: expected one of {', '.join(known)}")
+    if engine not in ENGINES and not isinstance(model_or_gguf, (str, Path)):
+        raise ValueError(f"{engine} times a file made for it (a decoder .ieg, an LLM .pte): give its path")
     if engine in ENGINES and engine != "torch-fp32":
         require_llamacpp()
     if ENGINES.get(engine) and isinstance(model_or_gguf, (str, Path)) and file_qtype(model_or_gguf) != ENGINES[engine]:

@@ -27,7 +27,8 @@ from . import llm_peers
 ROUNDS = 3
 ACCURACY_TOKENS = 1024
 GGUF_TYPES = {"llamacpp-q8_0": "Q8_0", "llamacpp-q4_0": "Q4_0", "llamacpp-f32": "F32"}
-ALL_ENGINES = ("intedge-w8a8", "intedge-w4a8", "llamacpp-q8_0", "llamacpp-q4_0", "llamacpp-f32", "torch-fp32")
+ALL_ENGINES = ("intedge-w8a8", "intedge-w4a8", "llamacpp-q8_0", "llamacpp-q4_0", "llamacpp-f32", "executorch-int8",
+               "executorch-8da4w", "torch-fp32")
 # the goals of issue 20: intedge's decode against llama.cpp's at the same weight width
 PAIRS = (("intedge-w8a8", "llamacpp-q8_0"), ("intedge-w4a8", "llamacpp-q4_0"))
 
@@ -68,6 +69,13 @@ def _artifacts(name: str, engines: list[str], folder: Path, progress: bool) -> t
         elif engine in GGUF_TYPES:
             speed[engine] = accuracy[engine] = llm_peers.write_gguf(model, folder / f"{name}-{engine}.gguf",
                                                                   GGUF_TYPES[engine], tokenizer=tok)
+        elif engine in llm_peers.EXECUTORCH_ENGINES:
+            from .executorch_llm import export_executorch_lm
+
+            if progress:
+                print(f"exporting {engine} (ExecuTorch's LLM export: a minute or two)", file=sys.stderr)
+            speed[engine] = accuracy[engine] = export_executorch_lm(
+                model, (folder / f"{name}-{engine}.pte").resolve(), llm_peers.EXECUTORCH_ENGINES[engine])
         else:
             model.save_pretrained(folder / "torch")
             speed[engine] = folder / "torch"
@@ -83,10 +91,26 @@ def _perplexity(engine: str, path, model, tokens: np.ndarray, context: int) -> f
         fn = llama_lm.torch_logits(model)
     elif engine.startswith("intedge-"):
         fn = lm_commands.engine_logits(load(path))
+    elif engine in llm_peers.EXECUTORCH_ENGINES:
+        fn = _executorch_logits(path)
     else:
         def fn(window):
             return llm_peers.llamacpp_logits(path, window.tolist())
     return llama_lm.perplexity(fn, tokens, context)
+
+
+def _executorch_logits(path):
+    """perplexity's logits_fn for an LLM .pte, which returns the last position's logits only: one call per
+    position, on the cache the calls before it filled."""
+    import torch
+
+    from .executorch_llm import load_forward
+
+    forward = load_forward(path)
+
+    def fn(window: np.ndarray) -> np.ndarray:
+        return np.stack([forward(torch.tensor([[int(t)]]), p)[0].numpy() for p, t in enumerate(window)])
+    return fn
 
 
 def run(name: str, threads: list[int], engines: list[str] | None = None, isa: str | None = None,

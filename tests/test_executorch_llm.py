@@ -1,5 +1,5 @@
 """ExecuTorch's LLM path (profilers/executorch_llm.py) on a tiny random Llama: the fp32 .pte follows
-transformers' logits through a prefill and decode steps, and both timers give tokens/s."""
+transformers' logits through a prefill and decode steps, and llm_peers times it."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ for module in ("executorch.examples.models.llama.export_llama_lib", "executorch.
         pytest.skip(f"the executorch wheel here has no {module} (ExecuTorch's LLM export and runner)",
                     allow_module_level=True)
 
-from intedge.profilers import executorch_llm  # noqa: E402
+from intedge.profilers import executorch_llm, llm_peers  # noqa: E402
 
 
 @pytest.fixture
@@ -36,8 +36,7 @@ def test_fp32_pte_follows_transformers_and_is_timed(tmp_path, torch_threads):
                                    num_key_value_heads=2, head_dim=16, intermediate_size=128,
                                    max_position_embeddings=32, tie_word_embeddings=True)
     model = transformers.LlamaForCausalLM(cfg).eval()
-    # eos_ids past the vocabulary: the runner's greedy loop must not stop at a random model's EOS
-    pte = executorch_llm.export_executorch_lm(model, tmp_path / "lm.pte", prompt_len=8, eos_ids=[256])
+    pte = executorch_llm.export_executorch_lm(model, tmp_path / "lm.pte", prompt_len=8)
     ids = torch.randint(0, 256, (1, 12))
     with torch.no_grad():
         ref = model(ids).logits[0]
@@ -45,10 +44,8 @@ def test_fp32_pte_follows_transformers_and_is_timed(tmp_path, torch_threads):
     got = [forward(ids[:, :8], 0)[0]] + [forward(ids[:, p:p + 1], p)[0] for p in range(8, 12)]
     torch.testing.assert_close(torch.stack(got), ref[7:], atol=1e-4, rtol=1e-4)
 
-    speed = executorch_llm.executorch_lm_speed(model, 1, prompt_len=8, decode_tokens=4, repeats=1, pte=pte)
-    runner = executorch_llm.runner_speed(pte, 256, 1, prompt_len=8, decode_tokens=4, repeats=1)
-    for s in (speed, runner):
-        assert s["prefill_tok_s"] > 0 and s["decode_tok_s"] > 0
+    speed = llm_peers.executorch_speed(pte, 1, prompt_len=8, decode_tokens=4, repeats=1)
+    assert speed["prefill_tok_s"] > 0 and speed["decode_tok_s"] > 0
 
 
 def test_rejects_what_the_example_cannot_express(tmp_path):
