@@ -14,7 +14,6 @@ own loop and fp16 checkpoint (train_llama.py).
 from __future__ import annotations
 
 import argparse
-import math
 import time
 
 import numpy as np
@@ -25,6 +24,7 @@ from tqdm import tqdm
 from intedge.converters.data import fashion_mnist as fm
 
 from . import registry
+from .optim import step, warmup_cosine
 
 SCENES_TRAIN = 20000
 SCENES_TEST = 2000
@@ -42,19 +42,12 @@ def _train(model: nn.Module, x, y, epochs: int, lr: float, batch: int, loss_fn) 
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.05)
     steps = epochs * (len(x) // batch)
     warmup = steps // 20
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / warmup, 0.5 * (1 + math.cos(math.pi * s / steps))))
+    sched = warmup_cosine(opt, steps, warmup)
     model.train()
     for epoch in range(epochs):
         bar = tqdm(_batches(x, y, batch, rng), total=len(x) // batch, desc=f"epoch {epoch + 1}/{epochs}")
         for xb, yb in bar:
-            loss = loss_fn(model(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            bar.set_postfix(loss=f"{loss.item():.3f}")
+            step(model, opt, sched, loss_fn(model(xb), yb), bar)
     model.eval()
 
 

@@ -12,7 +12,6 @@ single-process. The checkpoint is fp16
 from __future__ import annotations
 
 import copy
-import math
 import time
 
 import numpy as np
@@ -23,6 +22,7 @@ from tqdm import tqdm
 from intedge.converters.data import english_text
 
 from . import llama_lm as lm
+from .optim import step, warmup_cosine
 
 STEPS = 700
 BATCH = 32
@@ -69,19 +69,12 @@ def train(steps: int) -> None:
                              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}],  # RMSNorm gains
                             lr=LR, betas=(0.9, 0.95))
     warmup = max(1, int(steps * WARMUP))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / warmup, 0.5 * (1 + math.cos(math.pi * s / steps))))
+    sched = warmup_cosine(opt, steps, warmup)
     bar = tqdm(_windows(stream, steps, np.random.default_rng(0)), total=steps, desc="llama-fortunes")
     for batch in bar:
         with torch.autocast("cpu", dtype=torch.bfloat16):
             logits = model(batch[:, :-1]).logits
-        loss = nn.functional.cross_entropy(logits.float().flatten(0, 1), batch[:, 1:].flatten())
-        opt.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        bar.set_postfix(loss=f"{loss.item():.3f}")
+        step(model, opt, sched, nn.functional.cross_entropy(logits.float().flatten(0, 1), batch[:, 1:].flatten()), bar)
     model.eval()
     # fp16 of the model itself, so the tied embedding and output layer stay one tensor in the file
     torch.save({"config": lm.CONFIG, "state_dict": copy.deepcopy(model).half().state_dict()}, lm.CHECKPOINT)
