@@ -114,3 +114,23 @@ def test_module_forward_is_integer_and_backward_flows(module, x):
     assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
     params = list(module.parameters())
     assert all(p.grad is not None for p in params)
+
+
+def test_decoder_ops_take_torch_tensors_and_give_the_same_integers():
+    """RoPE, SwiGLU and RMSNorm are written once, for numpy and torch alike (the twin a decoder's QAT would use;
+    cached_attention updates its caches in place and is numpy only)."""
+    rng = np.random.default_rng(0)
+    cos, sin = iops.rope_tables(16, 32, 1e4)
+    x = rng.integers(-128, 128, (2, 5, 16)).astype(np.int8)
+    pos = np.arange(3, 8, dtype=np.int32)
+    got = iops.rope(*(torch.from_numpy(a) for a in (x, pos, cos, sin)))
+    assert np.array_equal(got.numpy(), iops.rope(x, pos, cos, sin))
+    table, _ = iops.silu_table(0.05)
+    g, u = (rng.integers(-128, 128, (3, 7)).astype(np.int8) for _ in range(2))
+    got = iops.swiglu(torch.from_numpy(g), torch.from_numpy(u), torch.from_numpy(table), 123456789, 40)
+    assert np.array_equal(got.numpy(), iops.swiglu(g, u, table, 123456789, 40))
+    h = rng.integers(-3000, 3000, (3, 32)).astype(np.int16)
+    p = iops.ilayernorm_params(rng.uniform(0.5, 1.5, 32), np.zeros(32), 0.03)
+    got = iops.ilayernorm(torch.from_numpy(h), torch.from_numpy(p["multiplier"]), torch.from_numpy(p["bias"]),
+                          p["shift"], rms=True)
+    assert np.array_equal(got.numpy(), iops.ilayernorm(h, p["multiplier"], p["bias"], p["shift"], rms=True))
