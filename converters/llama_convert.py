@@ -116,7 +116,7 @@ def calibrate(model, windows: list[np.ndarray], shape: DecoderShape, grams: bool
     return scales, rec.grams
 
 
-def _gptq_quantizer(weights: dict, grams: dict, layers: int, tied: bool):
+def _gptq_quantizer(weights: dict, grams: dict, layers: int, tied: bool, group_size: int):
     """W4 weights rounded by GPTQ with each linear's input statistics (round to nearest where none)."""
     inputs = {"lm_head": "lm_head_input"}
     for layer in range(layers):
@@ -124,23 +124,26 @@ def _gptq_quantizer(weights: dict, grams: dict, layers: int, tied: bool):
         inputs |= {f"{attn}.{p}": f"{attn}.qkv_input" for p in ("q_proj", "k_proj", "v_proj")}
         inputs |= {f"{attn}.o_proj": f"{attn}.attention", f"{mlp}.gate_proj": f"{mlp}.gate_input",
                    f"{mlp}.up_proj": f"{mlp}.gate_input", f"{mlp}.down_proj": f"{mlp}.act"}
-    rtn = quantize_rtn("w4", GROUP_SIZE)
+    rtn = quantize_rtn("w4", group_size)
 
     def quantize(key: str, w: np.ndarray):
         gram_key = inputs.get("lm_head" if key == "model.embed_tokens" and tied else key)
-        if gram_key not in grams:
+        if gram_key not in grams or w.shape[1] % group_size:
             return rtn(key, w)
-        w2, g, s_c = gptq_int4(w, grams[gram_key], GROUP_SIZE)
+        w2, g, s_c = gptq_int4(w, grams[gram_key], group_size)
         return iops.quantize_int4_with_scales(w2, g, s_c), s_c, g
     return quantize
 
 
 def convert_llama(model, windows: list[np.ndarray], weights: str = "w8", context: int | None = None,
-                  gptq: bool = True, progress: bool = True, logits: str = "all"):
+                  gptq: bool = True, progress: bool = True, logits: str = "all", group_size: int = GROUP_SIZE):
     """The integer decoder graph of a LlamaForCausalLM, calibrated on token windows (int arrays); logits: "all"
-    positions' (scoring) or the "last" one's (generating; llama_graph.py)."""
+    positions' (scoring) or the "last" one's (generating; llama_graph.py). W4: int4 in groups of group_size
+    (32, 64 or 128) where a layer's K is a multiple of it, else W8."""
     if weights not in ("w8", "w4"):
         raise ValueError(f"weights must be 'w8' or 'w4', got {weights!r}")
+    if group_size not in (32, 64, 128):
+        raise ValueError(f"group size must be 32, 64 or 128 for a language model, got {group_size}")
     shape = DecoderShape.of(model.config, context)
     model = model.eval()
     use_gptq = weights == "w4" and gptq
@@ -149,5 +152,6 @@ def convert_llama(model, windows: list[np.ndarray], weights: str = "w8", context
     tied = "lm_head.weight" not in w or bool(getattr(model.config, "tie_word_embeddings", False))
     if tied:
         w.pop("lm_head.weight", None)
-    quantize = _gptq_quantizer(w, grams, shape.layers, tied) if use_gptq else None
+    quantize = (_gptq_quantizer(w, grams, shape.layers, tied, group_size) if use_gptq
+                else quantize_rtn(weights, group_size))
     return lower(shape, w, scales, weights, quantize_linear=quantize, logits=logits)

@@ -55,9 +55,19 @@ class DecoderShape:
 
     @classmethod
     def of(cls, config, context: int | None = None) -> DecoderShape:
-        """From a transformers LlamaConfig (context: at most its max_position_embeddings)."""
+        """From a transformers LlamaConfig (context: at most its max_position_embeddings). A Llama whose RoPE
+        is scaled (Llama 3.1's "llama3", "linear", "dynamic", ...) or whose MLP is not SiLU-gated is refused:
+        the integer tables cover plain RoPE and SiLU only."""
+        from .errors import UnsupportedOpError
+
+        rope = getattr(config, "rope_parameters", None) or getattr(config, "rope_scaling", None) or {}
+        if rope.get("rope_type", rope.get("type", "default")) != "default":
+            raise UnsupportedOpError(f"RoPE scaling {rope.get('rope_type', rope.get('type'))!r} is not supported "
+                                     "(plain RoPE only: rope_type 'default')")
+        if getattr(config, "hidden_act", "silu") != "silu":
+            raise UnsupportedOpError(f"hidden_act {config.hidden_act!r}: the integer SwiGLU is SiLU-gated only")
         head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
-        theta = (getattr(config, "rope_parameters", None) or {}).get("rope_theta", getattr(config, "rope_theta", 1e4))
+        theta = rope.get("rope_theta", getattr(config, "rope_theta", 1e4))
         return cls(config.vocab_size, config.hidden_size, config.num_hidden_layers, config.num_attention_heads,
                    config.num_key_value_heads, head_dim, config.intermediate_size,
                    context or config.max_position_embeddings, float(theta))
@@ -88,7 +98,12 @@ class _Builder:
         s_in = g.tensors[x].scale
         q, s_w, group_scales = self.quantize_linear(weight_key or key, w)
         wid = g.add_constant(key + ".weight", q, "int4" if group_scales is not None else "int8")
-        inputs = [x, wid, -1]
+        bias = self.w.get((weight_key or key) + ".bias")
+        if bias is None or weight_key:  # a tied head has the embedding's weight and no bias of its own
+            inputs = [x, wid, -1]
+        else:  # attention_bias / mlp_bias: int32 at the accumulator's scale, s_in · s_w per channel
+            q_bias = np.rint(np.asarray(bias, np.float64) / (s_in * np.asarray(s_w, np.float64)))
+            inputs = [x, wid, g.add_constant(key + ".bias", np.clip(q_bias, -2**30, 2**30).astype(np.int32))]
         options = {}
         if group_scales is not None:
             inputs.append(g.add_constant(key + ".group_scales", group_scales, "int8"))
@@ -190,9 +205,10 @@ class _Builder:
 
 
 def quantize_rtn(weight_bits: str, group_size: int = 32):
-    """The plain weight quantizer for lower(): W8 per output channel, W4 in groups (round to nearest)."""
+    """The plain weight quantizer for lower(): W8 per output channel, W4 in groups (round to nearest); a layer
+    whose K is not a multiple of the group size stays W8."""
     def quantize(key: str, w: np.ndarray):
-        if weight_bits == "w8":
+        if weight_bits == "w8" or w.shape[1] % group_size:
             q, s_w = iops.quantize_per_channel(w)
             return q, s_w, None
         q4, gs, s_c = iops.quantize_int4_grouped(w, group_size)

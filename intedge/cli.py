@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import signal
 import sys
@@ -185,6 +186,11 @@ def _convert(args) -> int:
         return lm_commands.convert(args)
     if args.context is not None:
         raise SystemExit("intedge convert: --context is for language models")
+    from intedge.converters.errors import ConversionError
+
+    if (Path(args.model) / "config.json").is_file():
+        raise ConversionError(f"{args.model}: its config.json is not a LlamaForCausalLM's (folders convert for Llama "
+                              "language models; other models come as file.py:factory)")
     import torch
 
     from intedge.converters import zoo
@@ -394,7 +400,9 @@ def _eval(args) -> int:
     if args.model in LM_NAMES:
         from intedge import lm_commands
 
-        r = lm_commands.evaluate(args.model, calib=args.calib, limit=args.limit, progress=not args.json)
+        lm_commands.refuse_encoder_flags(args)
+        r = lm_commands.evaluate(args.model, calib=args.calib, limit=args.limit, progress=not args.json,
+                                 group_size=args.group_size)
         lm_commands.print_eval(r)
         if args.json:
             print(json.dumps(r))
@@ -562,6 +570,17 @@ def _smooth_alpha(text: str) -> float | str:
     return value
 
 
+def _temperature(text: str) -> float:
+    """An argparse type: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {value}")
+    return value
+
+
 def _fraction(text: str) -> float:
     """An argparse type: a fraction in (0, 1]."""
     try:
@@ -576,7 +595,8 @@ def _fraction(text: str) -> float:
 def _add_conversion_flags(p) -> None:
     p.add_argument("--weights", choices=["w8", "w4"], default="w8", help="weight width: W8A8 or W4A8 (default w8)")
     p.add_argument("--calib", type=_at_least(1), metavar="N",
-                   help="calibration inputs (default 64, 512 for minilm's short sentences; 1 works too)")
+                   help="calibration inputs (default 64, 512 for minilm's short sentences; 1 works too; a language "
+                   "model: windows of 128 tokens, default 16)")
     p.add_argument("--calib-data", type=Path, metavar="PATH",
                    help="calibrate a zoo model on your own data instead of its training split (the first N of it): "
                    "a folder of images for the image models, prepared as the Android app prepares a photo, or a "
@@ -633,7 +653,11 @@ def main(argv: list[str] | None = None) -> int:
                        description="Capture a PyTorch model with torch.export, calibrate it, and write its "
                        f"integer-only graph. MODEL is a zoo name ({', '.join(ZOO_NAMES)}) or "
                        "file.py:factory, where factory() returns (model, calibration) and calibration is a list "
-                       "of input tuples shaped like the model's inputs (the first is the example input).")
+                       "of input tuples shaped like the model's inputs (the first is the example input). A language "
+                       f"model ({', '.join(LM_NAMES)}, or a folder a LlamaForCausalLM was saved to with "
+                       "save_pretrained, tokenizer.json beside it) becomes a decoder graph with its KV cache and "
+                       "tokenizer, for `intedge generate` (docs/decoder.md); --weights, --calib (windows of 128 "
+                       "tokens, default 16), --group-size, --context and --logits apply to it.")
     p.add_argument("model", metavar="MODEL")
     p.add_argument("-o", "--output", required=True, metavar="FILE.ieg")
     p.add_argument("--context", type=_at_least(1), metavar="T",
@@ -656,7 +680,8 @@ def main(argv: list[str] | None = None) -> int:
                        "model, W8A8 and W4A8 (GPTQ), where --limit counts tokens and --calib windows of 128 tokens.")
     p.add_argument("model", metavar="MODEL", choices=ZOO_NAMES + LM_NAMES)
     _add_conversion_flags(p)
-    p.add_argument("--limit", type=_at_least(1), metavar="N", help="score only the first N samples of the split")
+    p.add_argument("--limit", type=_at_least(1), metavar="N",
+                   help="score only the first N samples of the split (language models: the first N tokens)")
     p.add_argument("--split", choices=["test", "validation"], default="test",
                    help="what to score: test (default; the accuracy table's) or validation, a split no calibration "
                    "or test data overlaps, for tuning conversion choices")
@@ -686,7 +711,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("model", metavar="MODEL")
     p.add_argument("--prompt", required=True, help="the text to continue")
     p.add_argument("--max-tokens", type=_at_least(1), default=64, metavar="N", help="tokens to generate (default 64)")
-    p.add_argument("--temperature", type=float, default=0.0, help="0 (default): greedy; else sample at this temperature")
+    p.add_argument("--temperature", type=_temperature, default=0.0,
+                   help="0 (default): greedy; else sample at this temperature")
     p.add_argument("--top-k", type=_at_least(0), default=0, help="sample from the k likeliest tokens (0: all)")
     p.add_argument("--top-p", type=_fraction, default=1.0, help="nucleus sampling: the likeliest tokens holding this "
                    "probability mass (default 1: all)")
@@ -717,7 +743,8 @@ def main(argv: list[str] | None = None) -> int:
                    "model's .pte/.tflite/.onnx in its runtime vs intedge's engine vs the runtime's own int8 path "
                    "(bit-exact, bytes, 1-thread latency, accuracy: the README's export tables), or a language model "
                    f"({', '.join(LM_NAMES)}): prefill and decode tokens/s, peak memory and perplexity of intedge "
-                   "W8A8/W4A8 against llama.cpp Q8_0/Q4_0/F32 (the 'llamacpp' extra) and PyTorch fp32")
+                   "W8A8/W4A8 against llama.cpp Q8_0/Q4_0/F32 (the 'llamacpp' extra), ExecuTorch's LLM export "
+                   "(XNNPACK int8 and 8da4w) and PyTorch fp32: a 128-token prompt, then 64 tokens one at a time")
     p.add_argument("--zoo", metavar="A,B", help="exports: the zoo models (default: vit-fmnist,segmenter-fmnist,minilm)")
     p.add_argument("--to", metavar="A,B", help="exports: the formats (default: pte,tflite,onnx)")
     p.add_argument("--weights", metavar="A,B", help="exports: w8, w4 or both (default)")
@@ -726,7 +753,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="thread counts to run, each a separate table (default: 1 2)")
     p.add_argument("--runs", type=_at_least(1), default=30, help="timed runs per engine (default 30; gemm: at least 30)")
     p.add_argument("--warmup", type=_at_least(0), default=5, help="untimed runs per engine first (default 5)")
-    p.add_argument("--engines", metavar="A,B", help="a comma-separated subset of the engines (default: all)")
+    p.add_argument("--engines", metavar="A,B", help="a comma-separated subset of the engines (default: all; a "
+                   "language model's: intedge-w8a8, intedge-w4a8, llamacpp-q8_0, llamacpp-q4_0, llamacpp-f32, "
+                   "executorch-int8, executorch-8da4w, torch-fp32)")
     p.add_argument("--seq", type=_at_least(1), metavar="N",
                    help="minilm: time the first N tokens (1 to 128); intedge runs one graph of dynamic length, "
                    "bound 128, at N; the peers a model exported at N")

@@ -41,14 +41,28 @@ def _tokenizer_for(spec: str):
     return Tokenizer.from_file(str(path))
 
 
-def calibration_windows(spec: str, count: int, context: int) -> list[np.ndarray]:
+def special_ids(config) -> dict[str, int]:
+    """The model's bos and eos token ids (the first of a list), those it has."""
+    ids = {}
+    for name in ("bos_token_id", "eos_token_id"):
+        value = getattr(config, name, None)
+        value = value[0] if isinstance(value, list | tuple) and value else value
+        if isinstance(value, int):
+            ids[name] = value
+    return ids
+
+
+def calibration_windows(spec: str, count: int, context: int, eos: int | None = None) -> list[np.ndarray]:
     """count windows of `context` tokens: the zoo model's calibration split, or for a user's model the zoo's
-    English calibration text in its own tokenizer."""
+    English calibration text in its own tokenizer, documents separated by its eos id."""
     from intedge.converters.data import english_text
     from intedge.converters.zoo import llama_lm
 
-    tokens = (llama_lm.LM_ZOO[spec].tokens("calibration") if spec in llama_lm.LM_ZOO
-              else llama_lm.encode_documents(_tokenizer_for(spec), english_text.split("calibration")))
+    try:
+        tokens = (llama_lm.LM_ZOO[spec].tokens("calibration") if spec in llama_lm.LM_ZOO
+                  else llama_lm.encode_documents(_tokenizer_for(spec), english_text.split("calibration"), eos))
+    except ValueError as e:  # no end-of-text token to separate the documents
+        raise ConversionError(f"{spec}: {e}") from None
     windows = [tokens[i:i + context] for i in range(0, len(tokens) - context + 1, context)][:count]
     if not windows:
         raise ConversionError(f"the calibration text has fewer than {context} tokens")
@@ -56,8 +70,8 @@ def calibration_windows(spec: str, count: int, context: int) -> list[np.ndarray]
 
 
 def convert_model(spec: str, weights: str, calib: int | None, context: int | None = None, gptq: bool = True,
-                  progress: bool = True, logits: str = "last"):
-    """(integer decoder graph with its tokenizer in the metadata, float model)."""
+                  progress: bool = True, logits: str = "last", group_size: int = 32):
+    """(integer decoder graph with its tokenizer and special token ids in the metadata, float model)."""
     from intedge.converters.llama_convert import convert_llama
     from intedge.converters.zoo import llama_lm
     from intedge.generate import TOKENIZER_KEY
@@ -66,27 +80,41 @@ def convert_model(spec: str, weights: str, calib: int | None, context: int | Non
     limit = model.config.max_position_embeddings
     if context is not None and not 1 <= context <= limit:
         raise ConversionError(f"--context {context} is outside [1, {limit}] for {spec}")
+    special = special_ids(model.config)
     windows = calibration_windows(spec, calib or DEFAULT_CALIB_WINDOWS,
-                                  llama_lm.CONTEXT if spec in llama_lm.LM_ZOO else min(limit, 128))
-    g = convert_llama(model, windows, weights, context=context, gptq=gptq, progress=progress, logits=logits)
-    tok = _tokenizer_for(spec)
+                                  llama_lm.CONTEXT if spec in llama_lm.LM_ZOO else min(limit, 128),
+                                  special.get("eos_token_id"))
+    try:
+        g = convert_llama(model, windows, weights, context=context, gptq=gptq, progress=progress, logits=logits,
+                          group_size=group_size)
+    except ValueError as e:  # a bad group size: the user's flag
+        raise ConversionError(str(e)) from None
     g.name = Path(spec).name
-    g.metadata[TOKENIZER_KEY] = tok.to_str()
-    eos = tok.token_to_id(llama_lm.EOS)
-    if eos is not None:
-        g.metadata["eos_token_id"] = str(eos)
+    g.metadata[TOKENIZER_KEY] = _tokenizer_for(spec).to_str()
+    g.metadata.update({name: str(value) for name, value in special.items()})
     return g, model
 
 
-def convert(args) -> int:
-    unsupported = [flag for flag, value in (("--calib-data", args.calib_data), ("--budget", args.budget),
-                                            ("--smooth", args.smooth), ("--qat", args.qat),
-                                            ("--dynamic-seq", args.dynamic_seq), ("--report", args.report))
-                   if value]
+def refuse_encoder_flags(args) -> None:
+    """The conversion and eval flags that mean nothing for a language model yet, refused when given rather than
+    ignored (defaults as the CLI sets them)."""
+    given = [(flag, getattr(args, name, default) not in (default, None, False, 0))
+             for flag, name, default in (("--calib-data", "calib_data", None), ("--budget", "budget", None),
+                                         ("--smooth", "smooth", None), ("--qat", "qat", 0),
+                                         ("--dynamic-seq", "dynamic_seq", False), ("--report", "report", False),
+                                         ("--method", "method", "minmax"), ("--gelu", "gelu", "table"),
+                                         ("--split", "split", "test"), ("--kernels", "kernels", "engine"),
+                                         ("--batch", "batch", 50))]
+    unsupported = [flag for flag, set_ in given if set_]
     if unsupported:
         raise ConversionError(f"{', '.join(unsupported)}: not available for language models yet")
+
+
+def convert(args) -> int:
+    refuse_encoder_flags(args)
     t0 = time.perf_counter()
-    g, _ = convert_model(args.model, args.weights, args.calib, args.context, logits=args.logits)
+    g, _ = convert_model(args.model, args.weights, args.calib, args.context, logits=args.logits,
+                         group_size=args.group_size)
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     g.save(out)
@@ -107,7 +135,8 @@ def engine_logits(graph, threads: int = 1):
     return logits_fn
 
 
-def evaluate(spec: str, calib: int | None = None, limit: int | None = None, progress: bool = True) -> dict:
+def evaluate(spec: str, calib: int | None = None, limit: int | None = None, progress: bool = True,
+             group_size: int = 32) -> dict:
     """Perplexity of the float model and its W8A8 and W4A8 graphs on the held-out text (the first `limit`
     tokens)."""
     from intedge.converters.zoo import llama_lm
@@ -119,7 +148,8 @@ def evaluate(spec: str, calib: int | None = None, limit: int | None = None, prog
     result = {"model": spec, "metric": "perplexity", "tokens": int(len(tokens)), "context": lm.context}
     model = None
     for weights in ("w8", "w4"):
-        g, model = convert_model(spec, weights, calib, context=lm.context, progress=progress, logits="all")
+        g, model = convert_model(spec, weights, calib, context=lm.context, progress=progress, logits="all",
+                                 group_size=group_size)
         result[weights] = llama_lm.perplexity(engine_logits(g), tokens, lm.context)
     result["float"] = llama_lm.perplexity(llama_lm.torch_logits(model), tokens, lm.context)
     return result
@@ -157,8 +187,8 @@ def generate(args) -> int:
     sampling = Sampling(args.temperature, args.top_k, args.top_p, args.seed)
     prompt = tok.encode(args.prompt).ids
     eos = int(g.metadata["eos_token_id"]) if "eos_token_id" in g.metadata else None
-    if args.bos and eos is not None:  # documents start after an end-of-text token, as in training
-        prompt = [eos, *prompt]
+    if args.bos and "bos_token_id" in g.metadata:  # as the model's documents began in training
+        prompt = [int(g.metadata["bos_token_id"]), *prompt]
     if len(prompt) >= decoder.context:
         raise ValueError(f"the prompt has {len(prompt)} tokens; the context holds {decoder.context}")
     print(args.prompt, end="", flush=True)
@@ -168,6 +198,8 @@ def generate(args) -> int:
         print(text[len(shown):], end="", flush=True)
         shown = text
     print()
+    if len(gen.tokens) < args.max_tokens and gen.tokens[-1] != eos:
+        print(f"(the context of {decoder.context} tokens is full)", file=sys.stderr)
     print(f"prompt {len(prompt)} tokens: {gen.prefill_tok_s:,.1f} tokens/s prefill; generated {len(gen.tokens)}: "
           f"{gen.decode_tok_s:,.1f} tokens/s decode ({args.executor}, {args.threads} thread"
           f"{'s' if args.threads > 1 else ''})", file=sys.stderr)

@@ -220,3 +220,83 @@ def test_converted_llama_follows_the_float_model():
     for row in (19, 4):  # the named row's logits, computed alone
         got = reference.run(last, feeds | {"last": np.array([row], np.int32)})["logits"]
         assert got.shape == (1, 128) and np.array_equal(got[0], every[row])
+
+
+def _tiny_llama(**config):
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    torch.manual_seed(0)
+    cfg = transformers.LlamaConfig(**({"vocab_size": 128, "hidden_size": 64, "num_hidden_layers": 2,
+                                       "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 128,
+                                       "max_position_embeddings": 32, "tie_word_embeddings": True} | config))
+    return transformers.LlamaForCausalLM(cfg).eval()
+
+
+def _cosine_to_float(model, g) -> float:
+    import torch
+
+    x = np.random.default_rng(2).integers(0, model.config.vocab_size, 20).astype(np.int32)
+    with torch.no_grad():
+        want = model(torch.from_numpy(x.astype(np.int64))[None]).logits[0].numpy()
+    got = reference.run(g, {"tokens": x, "positions": np.arange(20, dtype=np.int32)})["logits"]
+    return float(((got * want).sum(-1) / np.linalg.norm(got, axis=-1) / np.linalg.norm(want, axis=-1)).min())
+
+
+def test_a_llama_with_biases_converts_with_them():
+    from intedge.converters.llama_convert import convert_llama
+
+    model = _tiny_llama(attention_bias=True, mlp_bias=True)
+    for module in model.modules():  # transformers starts biases at 0: make them matter
+        if getattr(module, "bias", None) is not None:
+            module.bias.data.normal_(0, 0.5)
+    windows = [np.random.default_rng(k).integers(0, 128, 32) for k in range(4)]
+    g = convert_llama(model, windows, "w8", progress=False)
+    assert sum(op.kind == "qlinear" and op.inputs[2] >= 0 for op in g.ops) == 2 * 7
+    assert _cosine_to_float(model, g) > 0.99
+
+
+def test_what_the_integer_tables_cannot_express_is_refused():
+    from intedge.converters.errors import UnsupportedOpError
+    from intedge.converters.llama_convert import convert_llama
+
+    scaled = _tiny_llama(rope_parameters={"rope_type": "linear", "factor": 2.0, "rope_theta": 10000.0})
+    with pytest.raises(UnsupportedOpError, match="RoPE scaling 'linear'"):
+        convert_llama(scaled, [np.arange(32)], "w8", progress=False)
+    with pytest.raises(UnsupportedOpError, match="SiLU-gated"):
+        convert_llama(_tiny_llama(hidden_act="gelu"), [np.arange(32)], "w8", progress=False)
+
+
+def test_w4_group_size_and_the_layers_that_stay_w8():
+    from intedge.converters.llama_convert import convert_llama
+
+    model = _tiny_llama(intermediate_size=96)  # down_proj's K = 96: a multiple of 32, not of 64
+    windows = [np.random.default_rng(k).integers(0, 128, 32) for k in range(4)]
+    for group, down_w4 in ((32, True), (64, False)):
+        g = convert_llama(model, windows, "w4", progress=False, group_size=group)
+        linears = {op.name: op for op in g.ops if op.kind == "qlinear"}
+        assert linears["model.layers.0.mlp.up_proj"].options["group_size"] == group
+        assert (g.tensors[linears["model.layers.0.mlp.down_proj"].inputs[1]].dtype == "int4") == down_w4
+    with pytest.raises(ValueError, match="group size"):
+        convert_llama(model, windows, "w4", progress=False, group_size=0)
+
+
+def test_a_users_folder_converts_with_its_own_special_tokens(tmp_path, capsys):
+    import shutil
+
+    from intedge.cli import main
+    from intedge.converters.zoo import llama_lm
+    from intedge.ir import load
+
+    model = _tiny_llama(vocab_size=4096, bos_token_id=7, eos_token_id=[9, 11], max_position_embeddings=64)
+    model.save_pretrained(tmp_path / "mine")
+    shutil.copy(llama_lm.TOKENIZER, tmp_path / "mine" / "tokenizer.json")
+    assert main(["convert", str(tmp_path / "mine"), "-o", str(tmp_path / "mine.ieg"), "--calib", "2"]) == 0
+    g = load(tmp_path / "mine.ieg")
+    assert (g.metadata["bos_token_id"], g.metadata["eos_token_id"], g.metadata["context"]) == ("7", "9", "64")
+    assert main(["generate", str(tmp_path / "mine.ieg"), "--prompt", "Hello", "--max-tokens", "3"]) == 0
+    assert main(["convert", "llama-fortunes", "-o", str(tmp_path / "x.ieg"), "--method", "mse"]) == 2
+    assert "--method: not available for language models" in capsys.readouterr().err
+    (tmp_path / "bert").mkdir()
+    (tmp_path / "bert" / "config.json").write_text('{"architectures": ["BertModel"]}')
+    assert main(["convert", str(tmp_path / "bert"), "-o", str(tmp_path / "y.ieg")]) == 2
+    assert "not a LlamaForCausalLM's" in capsys.readouterr().err

@@ -86,9 +86,12 @@ def tokenizer():
     return tokenizers.Tokenizer.from_file(str(TOKENIZER))
 
 
-def encode_documents(tok, documents: list[str]) -> np.ndarray:
-    """The documents as one int32 stream of token ids, each document followed by EOS."""
-    eos = tok.token_to_id(EOS)
+def encode_documents(tok, documents: list[str], eos: int | None = None) -> np.ndarray:
+    """The documents as one int32 stream of token ids, each document followed by EOS (default: the id of
+    <|endoftext|> in tok)."""
+    eos = tok.token_to_id(EOS) if eos is None else eos
+    if eos is None:
+        raise ValueError(f"the tokenizer has no {EOS} token: give the end-of-text id (the model's eos_token_id)")
     return np.array([t for enc in tok.encode_batch(documents) for t in (*enc.ids, eos)], np.int32)
 
 

@@ -34,10 +34,11 @@ struct Args {
 
 int Usage(const char* argv0, FILE* to = stderr, int code = 2) {
   std::fprintf(to,
-               "usage: %s MODEL.ieg --prompt ID,ID,... [--max-tokens N] [--threads N] [--isa NAME] [--repeats N]\n"
-               "                 [--logits OUT.bin]\n"
-               "Prefill the prompt's token ids, then decode greedily; print the ids and prefill/decode tokens/s\n"
-               "(median of --repeats generations) as JSON. --logits: every run's float32 logits, in order.\n",
+               "usage: %s MODEL.ieg --prompt ID,ID,... [--max-tokens N (32)] [--threads N (1)] [--isa NAME]\n"
+               "                 [--repeats N (1)] [--logits OUT.bin]\n"
+               "Prefill the prompt's token ids (what the model's tokenizer gives, its bos id first), then decode\n"
+               "greedily to --max-tokens or the context's end; print the ids and prefill/decode tokens/s (median of\n"
+               "--repeats generations) as JSON. --logits: every run's float32 logits, in order.\n",
                argv0);
   return code;
 }
@@ -54,6 +55,12 @@ bool ParseIds(const char* text, std::vector<int32_t>* ids) {
   return !ids->empty();
 }
 
+// Says what is wrong with the command line, on stderr, and returns false.
+bool Bad(const std::string& what) {
+  std::fprintf(stderr, "intedge-generate: %s\n", what.c_str());
+  return false;
+}
+
 bool ParseArgs(int argc, char** argv, Args* a) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -61,12 +68,14 @@ bool ParseArgs(int argc, char** argv, Args* a) {
     const auto positive = [&](int* out) {
       char* end = nullptr;
       const long v = std::strtol(argv[++i], &end, 10);
-      if (*end || v < 1 || v > 1000000) return false;
+      if (*end || v < 1 || v > 1000000) return Bad(arg + " takes a whole number from 1 to 1000000, not '" + argv[i] + "'");
       *out = static_cast<int>(v);
       return true;
     };
     if (arg == "--prompt" && has_value) {
-      if (!ParseIds(argv[++i], &a->prompt)) return false;
+      if (!ParseIds(argv[++i], &a->prompt)) {
+        return Bad(std::string("--prompt takes token ids separated by commas (0,315,2845), not '") + argv[i] + "'");
+      }
     } else if (arg == "--max-tokens" && has_value) {
       if (!positive(&a->max_tokens)) return false;
     } else if (arg == "--threads" && has_value) {
@@ -80,10 +89,11 @@ bool ParseArgs(int argc, char** argv, Args* a) {
     } else if (arg[0] != '-' && !a->model) {
       a->model = argv[i];
     } else {
-      return false;
+      return Bad("unknown or incomplete argument '" + arg + "'");
     }
   }
-  return a->model && !a->prompt.empty();
+  if (!a->model) return Bad("no MODEL.ieg given");
+  return a->prompt.empty() ? Bad("--prompt is required") : true;
 }
 
 double Median(std::vector<double> v) {
