@@ -200,7 +200,8 @@ def generate(args) -> int:
     print()
     if len(gen.tokens) < args.max_tokens and gen.tokens[-1] != eos:
         print(f"(the context of {decoder.context} tokens is full)", file=sys.stderr)
+    # the first token comes from the prefill's logits: decoding starts with the second
+    decode = f"{gen.decode_tok_s:,.1f} tokens/s decode" if len(gen.tokens) > 1 else "no decode step"
     print(f"prompt {len(prompt)} tokens: {gen.prefill_tok_s:,.1f} tokens/s prefill; generated {len(gen.tokens)}: "
-          f"{gen.decode_tok_s:,.1f} tokens/s decode ({args.executor}, {args.threads} thread"
-          f"{'s' if args.threads > 1 else ''})", file=sys.stderr)
+          f"{decode} ({args.executor}, {args.threads} thread{'s' if args.threads > 1 else ''})", file=sys.stderr)
     return 0
