@@ -35,7 +35,6 @@ class Decoder:
             raise ValueError(f"{self.graph.name or model}: not a decoder graph (convert a LlamaForCausalLM)")
         self.context = int(self.graph.metadata["context"])
         self.last_only = self.graph.metadata.get("logits") == "last"
-        self.executor = executor
         if executor == "engine":
             from intedge.runtime import Session
 
@@ -52,7 +51,6 @@ class Decoder:
             raise ValueError(f"executor must be 'engine' or 'reference', got {executor!r}")
         self.length = 0  # tokens the caches hold
         self._positions = np.arange(self.context, dtype=np.int32)
-        self._last = [np.array([n - 1], np.int32) for n in range(self.context + 1)]
 
     def reset(self) -> None:
         """Forget the context (the caches' rows are overwritten from position 0 on)."""
@@ -70,7 +68,7 @@ class Decoder:
                                  f"{n} more do not fit")
         feeds = {"tokens": tokens, "positions": self._positions[self.length:self.length + n]}
         if self.last_only:
-            feeds["last"] = self._last[n]
+            feeds["last"] = np.array([n - 1], np.int32)
         logits = self._run(feeds)
         self.length += n
         return logits

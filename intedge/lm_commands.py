@@ -124,7 +124,8 @@ def convert(args) -> int:
 
 
 def engine_logits(graph, threads: int = 1):
-    """perplexity's logits_fn for the integer graph in the C++ engine: each window from position 0."""
+    """perplexity's logits_fn for the integer graph (a Graph or a .ieg path) in the C++ engine: each window from
+    position 0."""
     from intedge.generate import Decoder
 
     decoder = Decoder(graph, "engine", threads=threads)
@@ -163,14 +164,12 @@ def print_eval(r: dict) -> None:
         print(f"  {label:38} {r[key]:8.3f}{delta}")
 
 
-def _decoder_graph(spec: str):
-    """A .ieg decoder, or a zoo LM / user folder converted now at W8A8."""
-    from intedge.ir import load
-
+def _decoder_source(spec: str):
+    """What a Decoder opens: a .ieg decoder's path, or a zoo LM / user folder converted now at W8A8."""
     if Path(spec).suffix == ".ieg":
         if not Path(spec).is_file():
             raise FileNotFoundError(f"{spec}: no such file")
-        return load(spec)
+        return spec
     if not is_language_model(spec):
         raise ConversionError(f"{spec!r} is neither a .ieg decoder nor a language model ({', '.join(LM_NAMES)}, or "
                               "a save_pretrained folder of a LlamaForCausalLM)")
@@ -181,8 +180,8 @@ def _decoder_graph(spec: str):
 def generate(args) -> int:
     from intedge.generate import Decoder, Sampling, generate, tokenizer_of
 
-    g = _decoder_graph(args.model)
-    decoder = Decoder(g, args.executor, threads=args.threads, isa=args.isa)
+    decoder = Decoder(_decoder_source(args.model), args.executor, threads=args.threads, isa=args.isa)
+    g = decoder.graph
     tok = tokenizer_of(g)
     sampling = Sampling(args.temperature, args.top_k, args.top_p, args.seed)
     prompt = tok.encode(args.prompt).ids

@@ -85,12 +85,11 @@ def _artifacts(name: str, engines: list[str], folder: Path, progress: bool) -> t
 def _perplexity(engine: str, path, model, tokens: np.ndarray, context: int) -> float:
     from intedge import lm_commands
     from intedge.converters.zoo import llama_lm
-    from intedge.ir import load
 
     if engine == "torch-fp32":
         fn = llama_lm.torch_logits(model)
     elif engine.startswith("intedge-"):
-        fn = lm_commands.engine_logits(load(path))
+        fn = lm_commands.engine_logits(path)
     elif engine in llm_peers.EXECUTORCH_ENGINES:
         fn = _executorch_logits(path)
     else:

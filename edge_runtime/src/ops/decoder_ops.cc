@@ -28,9 +28,6 @@ Status RunError(const std::string& prefix, const std::string& message) {
   return Status(IE_ERR_INVALID_ARGUMENT, prefix + message);
 }
 
-// Rows per chunk so a chunk carries at least ~16k elements of work.
-int64_t RowGrain(int64_t cols) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)); }
-
 // x [..., S, D]: every head's S rows rotated at the same positions [S].
 class Rope final : public Op {
  public:

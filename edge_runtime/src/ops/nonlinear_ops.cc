@@ -17,8 +17,6 @@ using ir::fb::DType;
 
 constexpr int64_t kMaskedRowBlock = 64;  // rows per masked Shiftmax call: its keep rows stay in L1
 
-// Rows per chunk so a chunk carries at least ~16k elements of work.
-int64_t RowGrain(int64_t cols) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)); }
 int64_t LastDim(const TensorInfo& t) { return t.dim(t.rank - 1); }
 int64_t Rows(const TensorInfo& t) { return t.numel / LastDim(t); }
 

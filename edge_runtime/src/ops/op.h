@@ -3,6 +3,7 @@
 // binds the op's tensor ids, constants and kernels; Run then only computes.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -21,6 +22,9 @@ using TensorData = std::vector<uint8_t*>;
 
 // Elements per thread chunk of an elementwise op: enough work to outweigh a hand-off.
 constexpr int64_t kElementGrain = 4096;
+
+// Rows per thread chunk of a row-wise op with `cols` elements a row: at least ~16k elements of work.
+inline int64_t RowGrain(int64_t cols) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)); }
 
 // An op of a loaded graph after Prepare: its tensor ids, constants and the
 // kernels chosen for the session's ISA. Run only computes.
