@@ -343,12 +343,12 @@ class GemmDot4 : public GemmKernel {
   template <int MR, typename T>
   void StoreTile(Vec (*acc)[2], int64_t nb, int64_t row, T* y) const {
     // Locals, not members, in the loop: an int8 store may alias any member.
-    const int64_t N = N_, width = block_width_ ? block_width_ : N;
+    const int64_t N = N_, width = OutputWidth();
     for (int b = 0; b < 2; ++b) {
       const int64_t n0 = (nb + b) * kNR;
       if (n0 >= N) break;
       const int valid = static_cast<int>(N - n0 >= kNR ? kNR : N - n0);
-      T* const out = y + n0 / width * block_rows_ * width + n0 % width + row * width;  // SetOutputBlocks' layout
+      T* const out = OutputAt(y, n0, row);
       if constexpr (sizeof(T) == 4) {
         for (int r = 0; r < MR; ++r) V::Store32(out + r * width, valid, acc[r][b]);
       } else {
@@ -362,6 +362,14 @@ class GemmDot4 : public GemmKernel {
         }
       }
     }
+  }
+
+  // The output's row stride, and where column n0 of row `row` is (SetOutputBlocks' layout).
+  int64_t OutputWidth() const { return block_width_ ? block_width_ : N_; }
+  template <typename T>
+  T* OutputAt(T* y, int64_t n0, int64_t row) const {
+    const int64_t width = OutputWidth();
+    return y + n0 / width * block_rows_ * width + n0 % width + row * width;
   }
 
   // k-step k's prefetch (see Rows).

@@ -72,9 +72,9 @@ struct EmulatedTiles {
   static void ZeroSums() {
     for (int t = 0; t < 4; ++t) std::memset(Tile(t), 0, sizeof(Tile(t)));
   }
-  static void Step(const uint8_t* a, int64_t a_stride, const int8_t* b, int64_t b_stride) {
-    Load(4, a, a_stride);
-    Load(5, a + 16 * a_stride, a_stride);
+  static void Step(const uint8_t* a0, const uint8_t* a1, int64_t a_stride, const int8_t* b, int64_t b_stride) {
+    Load(4, a0, a_stride);
+    Load(5, a1, a_stride);
     Load(6, b, b_stride);
     Load(7, b + 64, b_stride);
     Dpbusd(0, 4, 6);

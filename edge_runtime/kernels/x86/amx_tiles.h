@@ -29,16 +29,16 @@ struct AmxTiles {
     _tile_zero(2);
     _tile_zero(3);
   }
-  // One 64-k step of the block: rows at a (a_stride bytes apart; the second
-  // half 16 rows on), column block 0's weights at b and block 1's at b + 64,
-  // each k-quad row b_stride bytes after the last.
-  static void Step(const uint8_t* a, int64_t a_stride, const int8_t* b, int64_t b_stride) {
-    _tile_loadd(4, a, a_stride);
+  // One 64-k step of the block: its two 16-row halves' u8 tiles at a0 and
+  // a1 (rows a_stride bytes apart), column block 0's weights at b and block
+  // 1's at b + 64, each k-quad row b_stride bytes after the last.
+  static void Step(const uint8_t* a0, const uint8_t* a1, int64_t a_stride, const int8_t* b, int64_t b_stride) {
+    _tile_loadd(4, a0, a_stride);
     _tile_loadd(6, b, b_stride);
     _tile_dpbusd(0, 4, 6);
     _tile_loadd(7, b + 64, b_stride);
     _tile_dpbusd(1, 4, 7);
-    _tile_loadd(5, a + 16 * a_stride, a_stride);
+    _tile_loadd(5, a1, a_stride);
     _tile_dpbusd(2, 5, 6);
     _tile_dpbusd(3, 5, 7);
   }
