@@ -54,14 +54,19 @@ struct EmulatedTiles {
   static void Store(int t, void* p, int64_t stride) {
     for (int r = 0; r < kRows; ++r) std::memcpy(static_cast<uint8_t*>(p) + r * stride, Tile(t)[r], kRowBytes);
   }
-  // tdpbusd c, a, b: C[m][n] += Σ_k u8 A[m][4k + j] · s8 B[k][4n + j] over k < 16, j < 4.
-  static void Dpbusd(int c, int a, int b) {
+  // tdpbusd c, a, b (kSigned: tdpbssd): C[m][n] += Σ A[m][4k + j] · s8 B[k][4n + j] over k < 16, j < 4,
+  // A's bytes u8 (s8 for tdpbssd).
+  template <bool kSigned>
+  static void Dot(int c, int a, int b) {
     for (int m = 0; m < kRows; ++m) {
       for (int n = 0; n < kRows; ++n) {
         int32_t sum;
         std::memcpy(&sum, &Tile(c)[m][4 * n], 4);
         for (int k = 0; k < kRows; ++k) {
-          for (int j = 0; j < 4; ++j) sum += Tile(a)[m][4 * k + j] * static_cast<int8_t>(Tile(b)[k][4 * n + j]);
+          for (int j = 0; j < 4; ++j) {
+            const uint8_t av = Tile(a)[m][4 * k + j];
+            sum += (kSigned ? static_cast<int8_t>(av) : av) * static_cast<int8_t>(Tile(b)[k][4 * n + j]);
+          }
         }
         std::memcpy(&Tile(c)[m][4 * n], &sum, 4);
       }
@@ -72,22 +77,23 @@ struct EmulatedTiles {
   static void ZeroSums() {
     for (int t = 0; t < 4; ++t) std::memset(Tile(t), 0, sizeof(Tile(t)));
   }
+  template <bool kSigned>
   static void Step(const uint8_t* a0, const uint8_t* a1, int64_t a_stride, const int8_t* b, int64_t b_stride) {
     Load(4, a0, a_stride);
     Load(5, a1, a_stride);
     Load(6, b, b_stride);
     Load(7, b + 64, b_stride);
-    Dpbusd(0, 4, 6);
-    Dpbusd(1, 4, 7);
-    Dpbusd(2, 5, 6);
-    Dpbusd(3, 5, 7);
+    Dot<kSigned>(0, 4, 6);
+    Dot<kSigned>(1, 4, 7);
+    Dot<kSigned>(2, 5, 6);
+    Dot<kSigned>(3, 5, 7);
   }
-  static void StoreSums(int32_t* c) {
-    constexpr int64_t kStride = 32 * 4;
-    Store(0, c, kStride);
-    Store(1, c + 16, kStride);
-    Store(2, c + 16 * 32, kStride);
-    Store(3, c + 16 * 32 + 16, kStride);
+  static void StoreSums(int32_t* c, int64_t stride) {
+    auto* bytes = reinterpret_cast<uint8_t*>(c);
+    Store(0, bytes, stride);
+    Store(1, bytes + 64, stride);
+    Store(2, bytes + 16 * stride, stride);
+    Store(3, bytes + 16 * stride + 64, stride);
   }
 };
 

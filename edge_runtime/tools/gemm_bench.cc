@@ -171,7 +171,7 @@ int main(int argc, char** argv) {
       gw.out_bits = 32;
       gw.repacked = true;
     }
-    gw.bias = bias.data();
+    if (!activation) gw.bias = bias.data();  // a qmatmul has none
     gw.mult = mult.data();
     gw.shift = shift.data();
     // An attention product runs a SIMD kernel, or the scalar qmatmul, which is no GemmKernel.

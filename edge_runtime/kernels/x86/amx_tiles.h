@@ -1,12 +1,12 @@
 // The AMX tile operations the AMX GEMM (kernels/x86/gemm_amx.h) is written
 // over, on the hardware. One fixed register plan, every tile 16 rows × 64
 // bytes: tmm0..3 the int32 sums of a 32 × 32 block (C[row half][column
-// block]), tmm4 and tmm5 its two 16-row halves of u8 rows (64 k each),
-// tmm6 and tmm7 its two column blocks' s8 weights (16 k-quads × 16 columns
+// block]), tmm4 and tmm5 its two 16-row halves of rows (64 k each; s8
+// for tdpbssd, u8 for tdpbusd), tmm6 and tmm7 its two column blocks' s8 weights (16 k-quads × 16 columns
 // × 4 bytes, vpdpbusd's layout). The tile numbers are immediates in the
 // instructions, so they are spelt out here rather than passed. Included in
 // kernels/x86/gemm_amx.cc (compiled with -mamx-tile -mamx-int8) inside its
-// anonymous namespace; tests/test_kernels_amx.cc has a scalar twin.
+// anonymous namespace; tests/amx_emulated.cc has a scalar twin.
 
 struct AmxTiles {
   static constexpr const char* kIsa = "amx";
@@ -29,26 +29,28 @@ struct AmxTiles {
     _tile_zero(2);
     _tile_zero(3);
   }
-  // One 64-k step of the block: its two 16-row halves' u8 tiles at a0 and
-  // a1 (rows a_stride bytes apart), column block 0's weights at b and block
-  // 1's at b + 64, each k-quad row b_stride bytes after the last.
+  // One 64-k step of the block: its two 16-row halves' tiles at a0 and a1
+  // (rows a_stride bytes apart; int8 for tdpbssd, kSigned, else uint8 for
+  // tdpbusd), column block 0's weights at b and block 1's at b + 64, each
+  // k-quad row b_stride bytes after the last.
+  template <bool kSigned>
   static void Step(const uint8_t* a0, const uint8_t* a1, int64_t a_stride, const int8_t* b, int64_t b_stride) {
+    // Tile numbers are spelt into the instruction by the intrinsics' macros: no template arguments for them.
     _tile_loadd(4, a0, a_stride);
     _tile_loadd(6, b, b_stride);
-    _tile_dpbusd(0, 4, 6);
+    if constexpr (kSigned) _tile_dpbssd(0, 4, 6); else _tile_dpbusd(0, 4, 6);
     _tile_loadd(7, b + 64, b_stride);
-    _tile_dpbusd(1, 4, 7);
+    if constexpr (kSigned) _tile_dpbssd(1, 4, 7); else _tile_dpbusd(1, 4, 7);
     _tile_loadd(5, a1, a_stride);
-    _tile_dpbusd(2, 5, 6);
-    _tile_dpbusd(3, 5, 7);
+    if constexpr (kSigned) _tile_dpbssd(2, 5, 6); else _tile_dpbusd(2, 5, 6);
+    if constexpr (kSigned) _tile_dpbssd(3, 5, 7); else _tile_dpbusd(3, 5, 7);
   }
-  // The block's sums as 32 rows of 32 int32 at c.
-  static void StoreSums(int32_t* c) {
-    constexpr int64_t kStride = 32 * 4;
-    _tile_stored(0, c, kStride);
-    _tile_stored(1, c + 16, kStride);
-    _tile_stored(2, c + 16 * 32, kStride);
-    _tile_stored(3, c + 16 * 32 + 16, kStride);
+  // The block's sums as 32 rows of 32 int32 at c, rows `stride` bytes apart.
+  static void StoreSums(int32_t* c, int64_t stride) {
+    _tile_stored(0, c, stride);
+    _tile_stored(1, c + 16, stride);
+    _tile_stored(2, reinterpret_cast<char*>(c) + 16 * stride, stride);
+    _tile_stored(3, reinterpret_cast<char*>(c + 16) + 16 * stride, stride);
   }
   // tdpbusd's own throughput: four independent sums, as a block has.
   static int64_t Peak(int64_t iters) {
@@ -66,7 +68,7 @@ struct AmxTiles {
       _tile_dpbusd(2, 5, 6);
       _tile_dpbusd(3, 5, 7);
     }
-    StoreSums(sums);  // the sums are used: the loop is not dead code
+    StoreSums(sums, 32 * 4);  // the sums are used: the loop is not dead code
     Release();
     asm volatile("" : : "r"(sums) : "memory");
     return iters * 4 * 16 * 16 * 64;

@@ -8,9 +8,10 @@
 // right operand), so 16 k-quads of one block are one tile at a stride of
 // 128 bytes, and the other block's tile starts 64 bytes on. W4 weights
 // expand a pair at a time into the same layout (GemmDot4's panel). The
-// rows are shifted to u8 as for vpdpbusd, padded to K a multiple of 64 and
-// laid out tile by tile (TiledRows);
-// the weights are zero-padded to match, so any K runs.
+// rows are not shifted: int8 rows run tdpbssd and uint8 rows (Shiftmax's
+// output) tdpbusd, so the bias needs no correction. They are zero-padded to
+// K a multiple of 64 and laid out tile by tile (TiledRows); the weights are
+// zero-padded to match, so any K runs.
 //
 // A block is 32 rows × 32 columns: four sum tiles, two row tiles and two
 // weight tiles, all eight AMX has. The sums go to a 4 KB buffer on the
@@ -28,7 +29,10 @@ class GemmAmx final : public GemmDot4<Zmm> {
   // A call of fewer rows would be mostly padding in a 32-row block.
   static constexpr int64_t kMinRows = 16;
 
-  explicit GemmAmx(const GemmWeights& w) : GemmDot4<Zmm>(w, kKStep) {}
+  explicit GemmAmx(const GemmWeights& w) : GemmDot4<Zmm>(w, kKStep), signed_rows_(!w.x_u8) {
+    plain_bias_.Resize(static_cast<size_t>(np_));
+    for (int64_t n = 0; n < N_; ++n) plain_bias_[static_cast<size_t>(n)] = bias_src_ ? bias_src_[n] : 0;
+  }
 
   std::string name() const override { return std::string(w4_ ? "gemm_w4a8_" : "gemm_w8a8_") + Tiles::kIsa; }
 
@@ -38,32 +42,38 @@ class GemmAmx final : public GemmDot4<Zmm> {
     const int64_t rows = m1 - m0;
     const uint8_t* xu = TiledRows(static_cast<const uint8_t*>(x), m0, m1);
     if (!xu) return false;
-    if (out_bits_ == 32) return Blocks(xu, rows, m0, static_cast<int32_t*>(y));
-    if (out_bits_ == 16) return Blocks(xu, rows, m0, static_cast<int16_t*>(y));
-    return Blocks(xu, rows, m0, static_cast<int8_t*>(y));
+    if (signed_rows_) return Typed<true>(xu, rows, m0, y);
+    return Typed<false>(xu, rows, m0, y);
   }
 
  private:
   static constexpr int64_t kTileRows = 16, kTileBytes = kTileRows * kKStep;
 
-  // Rows [m0, m1) shifted to u8 (as ShiftedRows) and laid out tile by tile:
-  // 16 rows × 64 k contiguous (1 KB), a row group's tiles in k order, then
-  // the next group's; the last block's missing rows hold anything. A tile
-  // load then reads one kilobyte in order, where rows K bytes apart made
-  // it touch 16 streams at once.
+  template <bool kSigned>
+  bool Typed(const uint8_t* xu, int64_t rows, int64_t m0, void* y) const {
+    if (out_bits_ == 32) return Blocks<kSigned>(xu, rows, m0, static_cast<int32_t*>(y));
+    if (out_bits_ == 16) return Blocks<kSigned>(xu, rows, m0, static_cast<int16_t*>(y));
+    return Blocks<kSigned>(xu, rows, m0, static_cast<int8_t*>(y));
+  }
+
+  // Rows [m0, m1) as they are (int8 for tdpbssd, uint8 for tdpbusd: no
+  // shift, so no correction of the bias either), zero-padded to kp_ and laid
+  // out tile by tile: 16 rows × 64 k contiguous (1 KB), a row group's tiles
+  // in k order, then the next group's; the last block's missing rows hold
+  // anything. A tile load then reads one kilobyte in order, where rows K
+  // bytes apart made it touch 16 streams at once.
   const uint8_t* TiledRows(const uint8_t* x, int64_t m0, int64_t m1) const {
     const int64_t rows = m1 - m0, steps = kp_ / kKStep;
     thread_local AlignedArray<uint8_t> buf;
     const auto need = static_cast<size_t>(RoundUp(rows, kBlockRows) * kp_);
     if (buf.size() < need && !buf.Resize(need)) return nullptr;
-    const __m512i flip = _mm512_set1_epi8(static_cast<char>(flip_));
     for (int64_t m = 0; m < rows; ++m) {
       const uint8_t* src = x + (m0 + m) * K_;
       uint8_t* dst = buf.data() + m / kTileRows * steps * kTileBytes + m % kTileRows * kKStep;
       for (int64_t s = 0; s < steps; ++s) {
-        const int64_t left = K_ - s * kKStep;  // padding reads as 0, stored flipped as ShiftedRows does
+        const int64_t left = K_ - s * kKStep;
         const __mmask64 mask = left >= kKStep ? ~__mmask64{0} : (__mmask64{1} << left) - 1;
-        _mm512_store_si512(dst + s * kTileBytes, _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, src + s * kKStep), flip));
+        _mm512_store_si512(dst + s * kTileBytes, _mm512_maskz_loadu_epi8(mask, src + s * kKStep));
       }
     }
     return buf.data();
@@ -71,7 +81,7 @@ class GemmAmx final : public GemmDot4<Zmm> {
 
   // Column pairs outermost: a pair's weights come from memory once, for its
   // first block of rows, and from cache for the rest.
-  template <typename T>
+  template <bool kSigned, typename T>
   bool Blocks(const uint8_t* xu, int64_t rows, int64_t m0, T* y) const {
     int8_t* panel = w4_ ? PanelBuffer() : nullptr;
     if (w4_ && !panel) return false;
@@ -106,10 +116,10 @@ class GemmAmx final : public GemmDot4<Zmm> {
         for (int64_t k = 0; k < kp_; k += kKStep) {
           for (int64_t l = 0; l < per_step && next < next_end; ++l, next += 64) _mm_prefetch(next, _MM_HINT_T1);
           const uint8_t* a = xu + r * kp_ + k * kTileRows;  // the step's tile of the block's first 16 rows
-          Tiles::Step(a, a + kTileRows * kp_, kKStep, pair + k / 4 * 2 * kVecBytes, 2 * kVecBytes);
+          Tiles::template Step<kSigned>(a, a + kTileRows * kp_, kKStep, pair + k / 4 * 2 * kVecBytes, 2 * kVecBytes);
         }
         if (pending_valid) WriteBlock(sums[cur ^ 1], pending_valid, pending_nb, pending_row, y);
-        Tiles::StoreSums(sums[cur]);
+        Tiles::StoreSums(sums[cur], kBlockCols * 4);
         pending_valid = rows - r < kBlockRows ? rows - r : kBlockRows;
         pending_nb = nb;
         pending_row = m0 + r;
@@ -133,7 +143,7 @@ class GemmAmx final : public GemmDot4<Zmm> {
       const int cols = static_cast<int>(N_ - n0 >= kNR ? kNR : N_ - n0);
       T* out = OutputAt(y, n0, row);
       const int32_t* s = sums + b * kNR;
-      const Vec bias = Zmm::Load(bias_.data() + n0);
+      const Vec bias = Zmm::Load(plain_bias_.data() + n0);
       if constexpr (sizeof(T) == 4) {
         for (int64_t r = 0; r < valid; ++r, s += kBlockCols, out += width) {
           Zmm::Store32(out, cols, Zmm::Add(Zmm::Load(s), bias));
@@ -151,4 +161,7 @@ class GemmAmx final : public GemmDot4<Zmm> {
       }
     }
   }
+
+  bool signed_rows_;                   // int8 rows (tdpbssd), else uint8 (tdpbusd)
+  AlignedArray<int32_t> plain_bias_;  // the bias without GemmDot4's correction, for unshifted rows
 };
