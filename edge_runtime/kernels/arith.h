@@ -30,6 +30,19 @@ inline T Requantize(int64_t z, int32_t multiplier, int shift) {
 // and differences, so the reciprocal kSumMax / sum stays int32.
 constexpr int64_t kSumMax = (int64_t{1} << 31) - 1;
 
+// floor(kSumMax / sum) for sum in [1, kSumMax], by a double division: the
+// SIMD Shiftmax kernels take one a row, and x86's 64-bit idiv was a tenth
+// of their time on 128-long rows. Exact: with q = kSumMax / sum = n + f,
+// n = floor(q), either f = 0 (q < 2^31 is a double, and the quotient is
+// correctly rounded) or f ≤ 1 − 1/sum, while the rounding moves q by at
+// most half an ulp, q·2^−53 < 2^31/sum·2^−53 < 1/sum: the quotient stays
+// in [n, n + 1) and truncates to n. (The scalar oracle divides integers;
+// the kernel tests compare the two, and test_kernels_scalar checks this
+// against integer division over a spread of sums.)
+inline int64_t SumReciprocal(int64_t sum) {
+  return static_cast<int64_t>(static_cast<double>(kSumMax) / static_cast<double>(sum));
+}
+
 // integer_ops/exp2.py: 2^(−u/2^16) in Q15, u in [0, kExp2MaxU].
 constexpr int kExp2FracBits = 16;
 constexpr int kExp2OutBits = 15;

@@ -50,6 +50,9 @@ class GemmKernel {
  public:
   virtual ~GemmKernel() = default;
   virtual bool Run(const void* x, int64_t m0, int64_t m1, void* y) const = 0;
+  // A row count that splits Run's rows among threads without waste: a
+  // multiple of the kernel's row tile.
+  virtual int64_t row_grain() const { return 24; }  // the SIMD tiles' 8, 6, 4 and 2 rows
   // The kernel table's name for it: gemm_{w8a8,w4a8}_<isa>.
   virtual std::string name() const = 0;
   // Bytes this kernel holds beyond the file's constants (packed copies).

@@ -39,6 +39,15 @@ int main() {
   k::shiftmax_scalar<int8_t>(eq.data(), nullptr, 1, 8, 1 << 30, 20, pe.data());
   CHECK(pe[0] == 32 && pe[7] == 32);
 
+  // SumReciprocal against integer division: every sum below 2^21 and in the
+  // top 2^20, and a spread of sums between (every 997th).
+  int64_t wrong = 0;
+  auto check_sum = [&](int64_t sum) { wrong += k::SumReciprocal(sum) != k::kSumMax / sum; };
+  for (int64_t sum = 1; sum < (int64_t{1} << 21); ++sum) check_sum(sum);
+  for (int64_t sum = k::kSumMax - (int64_t{1} << 20); sum <= k::kSumMax; ++sum) check_sum(sum);
+  for (int64_t sum = int64_t{1} << 21; sum < k::kSumMax; sum += 997) check_sum(sum);
+  CHECK(wrong == 0);
+
   // I-LayerNorm on a constant row: zero variance gives the bias alone.
   std::vector<int16_t> flat(16, -32768);
   std::vector<int32_t> m(16, 1 << 30);

@@ -46,6 +46,10 @@ class GemmAmx final : public GemmDot4<Zmm> {
     return Typed<false>(xu, rows, m0, y);
   }
 
+  // 24-row chunks (GemmKernel's default) ran as blocks of 32 with 8 rows
+  // wasted, and their 8-row tails on AVX-512.
+  int64_t row_grain() const override { return kBlockRows; }
+
  private:
   static constexpr int64_t kTileRows = 16, kTileBytes = kTileRows * kKStep;
 

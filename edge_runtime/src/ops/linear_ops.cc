@@ -13,8 +13,6 @@ namespace {
 
 using ir::fb::DType;
 
-constexpr int64_t kGemmRowGrain = 24;  // rows per chunk: a multiple of every SIMD kernel's row tile (8, 6, 4, 2)
-
 // y = requant(x·wᵀ + bias) over R rows. With head_dim D the spec stores the
 // [R, N] result as [N / D, R, D]: the GEMM writes that layout itself where
 // it can (SetOutputBlocks); otherwise Run computes [R, N] into scratch and
@@ -35,7 +33,7 @@ class QLinear final : public Op {
     // The packed weights may serve other lengths of a dynamic graph (rows differ): set this one's block layout.
     if (blocks_) gemm_->SetOutputBlocks(rows_, head_dim_);
     std::atomic<bool> ok{true};
-    pool.ParallelFor(rows_, kGemmRowGrain, [&](int64_t m0, int64_t m1) {
+    pool.ParallelFor(rows_, gemm_->row_grain(), [&](int64_t m0, int64_t m1) {
       if (!gemm_->Run(x, m0, m1, y)) ok = false;
     });
     if (!ok) return MakeError(IE_ERR_OUT_OF_MEMORY, "qlinear: no memory for GEMM scratch rows");
@@ -124,7 +122,7 @@ class QMatMul final : public Op {
       for (int64_t b = b0; b < b1; ++b) slices_[static_cast<size_t>(b)]->SetRight(As<const int8_t>(t[b_]) + b * K_ * N_);
     });
     // On one thread each slice is one call: a call per row block would repeat the tile set-up.
-    const int64_t rows = pool.threads() > 1 ? kGemmRowGrain : std::max<int64_t>(M_, 1);
+    const int64_t rows = pool.threads() > 1 ? slices_.front()->row_grain() : std::max<int64_t>(M_, 1);
     const int64_t blocks = (M_ + rows - 1) / rows;
     std::atomic<bool> ok{true};
     pool.ParallelFor(B_ * blocks, 1, [&](int64_t c0, int64_t c1) {
