@@ -88,6 +88,22 @@ struct EmulatedTiles {
     Dot<kSigned>(2, 5, 6);
     Dot<kSigned>(3, 5, 7);
   }
+  static void LoadRight(const int8_t* b, int64_t b_stride) {
+    Load(6, b, b_stride);
+    Load(7, b + 64, b_stride);
+  }
+  template <bool kSigned, int kHalf>
+  static void Half(const uint8_t* a, int64_t a_stride) {
+    for (int t = 2 * kHalf; t < 2 * kHalf + 2; ++t) std::memset(Tile(t), 0, sizeof(Tile(t)));
+    Load(4 + kHalf, a, a_stride);
+    Dot<kSigned>(2 * kHalf, 4 + kHalf, 6);
+    Dot<kSigned>(2 * kHalf + 1, 4 + kHalf, 7);
+  }
+  template <int kHalf>
+  static void StoreHalf(int32_t* c, int64_t stride) {
+    Store(2 * kHalf, c, stride);
+    Store(2 * kHalf + 1, c + 16, stride);
+  }
   static void StoreSums(int32_t* c, int64_t stride) {
     auto* bytes = reinterpret_cast<uint8_t*>(c);
     Store(0, bytes, stride);

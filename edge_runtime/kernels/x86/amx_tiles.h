@@ -52,6 +52,42 @@ struct AmxTiles {
     _tile_stored(2, reinterpret_cast<char*>(c) + 16 * stride, stride);
     _tile_stored(3, reinterpret_cast<char*>(c + 16) + 16 * stride, stride);
   }
+  // K ≤ 64 (GemmAmx::OneStep): a column pair's two weight tiles, loaded
+  // once for all its rows, ...
+  static void LoadRight(const int8_t* b, int64_t b_stride) {
+    _tile_loadd(6, b, b_stride);
+    _tile_loadd(7, b + 64, b_stride);
+  }
+  // ... then 16 rows at a time into sum tiles 0, 1 (kHalf 0, rows in tile
+  // 4) or 2, 3 (kHalf 1, rows in tile 5), alternately.
+  template <bool kSigned, int kHalf>
+  static void Half(const uint8_t* a, int64_t a_stride) {
+    if constexpr (kHalf == 0) {
+      _tile_zero(0);
+      _tile_zero(1);
+      _tile_loadd(4, a, a_stride);
+      if constexpr (kSigned) _tile_dpbssd(0, 4, 6); else _tile_dpbusd(0, 4, 6);
+      if constexpr (kSigned) _tile_dpbssd(1, 4, 7); else _tile_dpbusd(1, 4, 7);
+    } else {
+      _tile_zero(2);
+      _tile_zero(3);
+      _tile_loadd(5, a, a_stride);
+      if constexpr (kSigned) _tile_dpbssd(2, 5, 6); else _tile_dpbusd(2, 5, 6);
+      if constexpr (kSigned) _tile_dpbssd(3, 5, 7); else _tile_dpbusd(3, 5, 7);
+    }
+  }
+  // Half kHalf's sums as 16 rows of 32 int32 at c, rows `stride` bytes apart.
+  template <int kHalf>
+  static void StoreHalf(int32_t* c, int64_t stride) {
+    if constexpr (kHalf == 0) {
+      _tile_stored(0, c, stride);
+      _tile_stored(1, c + 16, stride);
+    } else {
+      _tile_stored(2, c, stride);
+      _tile_stored(3, c + 16, stride);
+    }
+  }
+
   // tdpbusd's own throughput: four independent sums, as a block has.
   static int64_t Peak(int64_t iters) {
     alignas(64) static uint8_t operand[16 * 64];

@@ -55,9 +55,13 @@ class GemmAmx final : public GemmDot4<Zmm> {
 
   template <bool kSigned>
   bool Typed(const uint8_t* xu, int64_t rows, int64_t m0, void* y) const {
-    if (out_bits_ == 32) return Blocks<kSigned>(xu, rows, m0, static_cast<int32_t*>(y));
-    if (out_bits_ == 16) return Blocks<kSigned>(xu, rows, m0, static_cast<int16_t*>(y));
-    return Blocks<kSigned>(xu, rows, m0, static_cast<int8_t*>(y));
+    if (out_bits_ == 32) return Shaped<kSigned>(xu, rows, m0, static_cast<int32_t*>(y));
+    if (out_bits_ == 16) return Shaped<kSigned>(xu, rows, m0, static_cast<int16_t*>(y));
+    return Shaped<kSigned>(xu, rows, m0, static_cast<int8_t*>(y));
+  }
+  template <bool kSigned, typename T>
+  bool Shaped(const uint8_t* xu, int64_t rows, int64_t m0, T* y) const {
+    return kp_ == kKStep ? OneStep<kSigned>(xu, rows, m0, y) : Blocks<kSigned>(xu, rows, m0, y);
   }
 
   // Rows [m0, m1) as they are (int8 for tdpbssd, uint8 for tdpbusd: no
@@ -132,6 +136,51 @@ class GemmAmx final : public GemmDot4<Zmm> {
     }
     Tiles::Release();
     if (pending_valid) WriteBlock(sums[cur ^ 1], pending_valid, pending_nb, pending_row, y);
+    return true;
+  }
+
+  // K ≤ 64, one step of tile products (an attention product's head
+  // dimension): Blocks' 32-row blocks each waited for the last one's sums to
+  // be stored before their products could start, and reloaded weight tiles
+  // that had not changed. Here a pair's weight tiles are loaded once, and 16
+  // rows at a time go alternately to two sets of sum tiles, so one set's
+  // products run while the other's sums are stored and requantized.
+  template <bool kSigned, typename T>
+  bool OneStep(const uint8_t* xu, int64_t rows, int64_t m0, T* y) const {
+    int8_t* panel = w4_ ? PanelBuffer() : nullptr;
+    if (w4_ && !panel) return false;
+    const int64_t steps = w4_ ? K_ / 8 : kp_ / 4;  // stored vectors per column block
+    alignas(64) int32_t sums[2][kTileRows * kBlockCols];
+    int64_t pending_valid = 0, pending_nb = 0, pending_row = 0;
+    int half = 0;  // the set of sum tiles (and of sums) the next 16 rows use
+    Tiles::Configure();
+    for (int64_t nb = 0; nb < np_ / kNR; nb += 2) {
+      const int8_t* pair = packed_.data() + VectorAt(nb, 0, steps);
+      if (w4_) {
+        ExpandPair(nb, panel);
+        pair = panel;
+      }
+      Tiles::LoadRight(pair, 2 * kVecBytes);
+      for (int64_t r = 0; r < rows; r += kTileRows, half ^= 1) {
+        const uint8_t* a = xu + r * kp_;  // the rows' one tile
+        if (half) {
+          Tiles::template Half<kSigned, 1>(a, kKStep);
+        } else {
+          Tiles::template Half<kSigned, 0>(a, kKStep);
+        }
+        if (pending_valid) WriteBlock(sums[half ^ 1], pending_valid, pending_nb, pending_row, y);
+        if (half) {
+          Tiles::template StoreHalf<1>(sums[1], kBlockCols * 4);
+        } else {
+          Tiles::template StoreHalf<0>(sums[0], kBlockCols * 4);
+        }
+        pending_valid = rows - r < kTileRows ? rows - r : kTileRows;
+        pending_nb = nb;
+        pending_row = m0 + r;
+      }
+    }
+    Tiles::Release();
+    if (pending_valid) WriteBlock(sums[half ^ 1], pending_valid, pending_nb, pending_row, y);
     return true;
   }
 
