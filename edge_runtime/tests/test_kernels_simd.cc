@@ -56,9 +56,16 @@ void CheckGemms(const GemmMaker& make) {
     // in registers: RunGemm's halves take one path or the other, or both.
     // AMX runs blocks of 32 rows on calls of 16 or more: up to 80 rows gives
     // full and partial blocks, and halves on either side of 16.
-    const int64_t M = w4 ? (trial % 2 ? Uniform(24, 80) : Uniform(1, 25)) : Uniform(1, 80);
+    // Every 8th trial: halves of 32 rows and K a multiple of 64, which AMX's
+    // tiles load in place (K = 64: its one-step path) rather than copied.
+    const bool whole_blocks = trial % 8 == 7;
+    const int64_t M = whole_blocks ? 64 : w4 ? (trial % 2 ? Uniform(24, 80) : Uniform(1, 25)) : Uniform(1, 80);
     // Trials 0 and 2 (a qlinear and a qmatmul): K = 0, which a file may say; the output is the bias
-    const int64_t N = Uniform(1, 70), K = w4 ? group * Uniform(1, 3) : trial < 3 ? 0 : Uniform(1, 200);
+    const int64_t N = Uniform(1, 70);
+    const int64_t K = whole_blocks ? (w4 ? 128 : 64 * Uniform(1, 3))
+                      : w4         ? group * Uniform(1, 3)
+                      : trial < 3  ? 0
+                                   : Uniform(1, 200);
     GemmWeights w;
     w.N = N;
     w.K = K;

@@ -40,10 +40,14 @@ class GemmAmx final : public GemmDot4<Zmm> {
     // W4's panel holds K, not a padded K: its K must be a whole number of steps.
     if (m1 - m0 < kMinRows || (w4_ && K_ % kKStep)) return GemmDot4<Zmm>::Run(x, m0, m1, y);
     const int64_t rows = m1 - m0;
-    const uint8_t* xu = TiledRows(static_cast<const uint8_t*>(x), m0, m1);
-    if (!xu) return false;
-    if (signed_rows_) return Typed<true>(xu, rows, m0, y);
-    return Typed<false>(xu, rows, m0, y);
+    // The rows in place where tiles can load them there (K a whole number
+    // of steps; whole blocks, so no tile reads past the call's rows): 3 %
+    // faster on MiniLM than copying them tile by tile first. Else the copy.
+    RowTiles a{static_cast<const uint8_t*>(x) + m0 * K_, 1, kp_};
+    if (kp_ != K_ || rows % kBlockRows) a = {TiledRows(static_cast<const uint8_t*>(x), m0, m1), kTileRows, kKStep};
+    if (!a.base) return false;
+    if (signed_rows_) return Typed<true>(a, rows, m0, y);
+    return Typed<false>(a, rows, m0, y);
   }
 
   // 24-row chunks (GemmKernel's default) ran as blocks of 32 with 8 rows
@@ -53,15 +57,24 @@ class GemmAmx final : public GemmDot4<Zmm> {
  private:
   static constexpr int64_t kTileRows = 16, kTileBytes = kTileRows * kKStep;
 
+  // The rows' layout: the tile of the 16 rows from row r and k-step k is at
+  // At(r, k), its rows `stride` bytes apart; row groups are 16·kp_ bytes
+  // apart in both layouts (rows as they are, or TiledRows').
+  struct RowTiles {
+    const uint8_t* base;
+    int64_t k_scale, stride;  // 1 and kp_ (rows as they are), or 16 and 64 (TiledRows)
+    const uint8_t* At(int64_t r, int64_t k, int64_t kp) const { return base + r * kp + k * k_scale; }
+  };
+
   template <bool kSigned>
-  bool Typed(const uint8_t* xu, int64_t rows, int64_t m0, void* y) const {
-    if (out_bits_ == 32) return Shaped<kSigned>(xu, rows, m0, static_cast<int32_t*>(y));
-    if (out_bits_ == 16) return Shaped<kSigned>(xu, rows, m0, static_cast<int16_t*>(y));
-    return Shaped<kSigned>(xu, rows, m0, static_cast<int8_t*>(y));
+  bool Typed(const RowTiles& a, int64_t rows, int64_t m0, void* y) const {
+    if (out_bits_ == 32) return Shaped<kSigned>(a, rows, m0, static_cast<int32_t*>(y));
+    if (out_bits_ == 16) return Shaped<kSigned>(a, rows, m0, static_cast<int16_t*>(y));
+    return Shaped<kSigned>(a, rows, m0, static_cast<int8_t*>(y));
   }
   template <bool kSigned, typename T>
-  bool Shaped(const uint8_t* xu, int64_t rows, int64_t m0, T* y) const {
-    return kp_ == kKStep ? OneStep<kSigned>(xu, rows, m0, y) : Blocks<kSigned>(xu, rows, m0, y);
+  bool Shaped(const RowTiles& a, int64_t rows, int64_t m0, T* y) const {
+    return kp_ == kKStep ? OneStep<kSigned>(a, rows, m0, y) : Blocks<kSigned>(a, rows, m0, y);
   }
 
   // Rows [m0, m1) as they are (int8 for tdpbssd, uint8 for tdpbusd: no
@@ -90,7 +103,7 @@ class GemmAmx final : public GemmDot4<Zmm> {
   // Column pairs outermost: a pair's weights come from memory once, for its
   // first block of rows, and from cache for the rest.
   template <bool kSigned, typename T>
-  bool Blocks(const uint8_t* xu, int64_t rows, int64_t m0, T* y) const {
+  bool Blocks(const RowTiles& a, int64_t rows, int64_t m0, T* y) const {
     int8_t* panel = w4_ ? PanelBuffer() : nullptr;
     if (w4_ && !panel) return false;
     const int64_t steps = w4_ ? K_ / 8 : kp_ / 4;  // stored vectors per column block
@@ -123,8 +136,8 @@ class GemmAmx final : public GemmDot4<Zmm> {
         Tiles::ZeroSums();
         for (int64_t k = 0; k < kp_; k += kKStep) {
           for (int64_t l = 0; l < per_step && next < next_end; ++l, next += 64) _mm_prefetch(next, _MM_HINT_T1);
-          const uint8_t* a = xu + r * kp_ + k * kTileRows;  // the step's tile of the block's first 16 rows
-          Tiles::template Step<kSigned>(a, a + kTileRows * kp_, kKStep, pair + k / 4 * 2 * kVecBytes, 2 * kVecBytes);
+          Tiles::template Step<kSigned>(a.At(r, k, kp_), a.At(r + kTileRows, k, kp_), a.stride,
+                                        pair + k / 4 * 2 * kVecBytes, 2 * kVecBytes);
         }
         if (pending_valid) WriteBlock(sums[cur ^ 1], pending_valid, pending_nb, pending_row, y);
         Tiles::StoreSums(sums[cur], kBlockCols * 4);
@@ -146,7 +159,7 @@ class GemmAmx final : public GemmDot4<Zmm> {
   // rows at a time go alternately to two sets of sum tiles, so one set's
   // products run while the other's sums are stored and requantized.
   template <bool kSigned, typename T>
-  bool OneStep(const uint8_t* xu, int64_t rows, int64_t m0, T* y) const {
+  bool OneStep(const RowTiles& a, int64_t rows, int64_t m0, T* y) const {
     int8_t* panel = w4_ ? PanelBuffer() : nullptr;
     if (w4_ && !panel) return false;
     const int64_t steps = w4_ ? K_ / 8 : kp_ / 4;  // stored vectors per column block
@@ -162,11 +175,10 @@ class GemmAmx final : public GemmDot4<Zmm> {
       }
       Tiles::LoadRight(pair, 2 * kVecBytes);
       for (int64_t r = 0; r < rows; r += kTileRows, half ^= 1) {
-        const uint8_t* a = xu + r * kp_;  // the rows' one tile
         if (half) {
-          Tiles::template Half<kSigned, 1>(a, kKStep);
+          Tiles::template Half<kSigned, 1>(a.At(r, 0, kp_), a.stride);
         } else {
-          Tiles::template Half<kSigned, 0>(a, kKStep);
+          Tiles::template Half<kSigned, 0>(a.At(r, 0, kp_), a.stride);
         }
         if (pending_valid) WriteBlock(sums[half ^ 1], pending_valid, pending_nb, pending_row, y);
         if (half) {
