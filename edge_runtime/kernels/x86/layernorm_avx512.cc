@@ -54,16 +54,35 @@ struct Output {
   Out* y;
 };
 
-// Row r of one output from its statistics (n = ((d << j)·factor + 2^15) >> 16 as x·scale − offset).
-template <typename In, typename Out>
-void EmitRow(const In* xr, int64_t r, int64_t C, __m512i vscale, __m512i voffset, const Output<Out>& o) {
+// One output's 8 values at channel c from their normalized n.
+template <typename Out>
+void Emit8(__m512i n, int64_t at, int64_t c, __mmask8 m, const Output<Out>& o) {
+  const __m512i z = _mm512_add_epi64(_mm512_mul_epi32(n, _mm512_maskz_loadu_epi64(m, o.mult64 + c)),
+                                     _mm512_maskz_loadu_epi64(m, o.bias_round + c));
+  Store8x64(o.y + at, m, _mm512_sra_epi64(z, o.shift));
+}
+
+// A row's constants for its n = ((d << j)·factor + 2^15) >> 16, computed as
+// ((x·factor) << (8 + j) − offset) >> 16 (see LayerNormRows).
+struct RowScale {
+  int64_t factor, offset;
+  int lshift;
+};
+
+// Row r of every output from its statistics, n computed once for all of
+// them (the pair's outputs each computed it, a quarter of its time).
+// x·factor is one vpmuldq (x int16, factor < 2^31), where x·(factor << (8 +
+// j)) took a vpmullq, three µops.
+template <typename In, typename... Out>
+void EmitRow(const In* xr, int64_t r, int64_t C, const RowScale& rs, const Output<Out>&... outs) {
   const __m128i norm_shift = _mm_cvtsi32_si128(kLayerNormRecipBits - kLayerNormNormBits);
+  const __m128i lshift = _mm_cvtsi32_si128(rs.lshift);
+  const __m512i factor = _mm512_set1_epi64(rs.factor), offset = _mm512_set1_epi64(rs.offset);
   for (int64_t c = 0; c < C; c += 8) {
     const __mmask8 m = Tail8(C - c);
-    const __m512i n = _mm512_sra_epi64(_mm512_sub_epi64(_mm512_mullo_epi64(Load8x64(xr + c, m), vscale), voffset), norm_shift);
-    const __m512i z = _mm512_add_epi64(_mm512_mul_epi32(n, _mm512_maskz_loadu_epi64(m, o.mult64 + c)),
-                                       _mm512_maskz_loadu_epi64(m, o.bias_round + c));
-    Store8x64(o.y + r * C + c, m, _mm512_sra_epi64(z, o.shift));
+    const __m512i xs = _mm512_sll_epi64(_mm512_mul_epi32(Load8x64(xr + c, m), factor), lshift);
+    const __m512i n = _mm512_sra_epi64(_mm512_sub_epi64(xs, offset), norm_shift);
+    (Emit8(n, r * C + c, c, m, outs), ...);
   }
 }
 
@@ -71,8 +90,8 @@ void EmitRow(const In* xr, int64_t r, int64_t C, __m512i vscale, __m512i voffset
 template <typename In, typename... Out>
 void LayerNormRows(const In* x, int64_t rows, int64_t C, bool rms, const Output<Out>&... outs) {
   const __m512i ones = _mm512_set1_epi16(1);
-  // Row r's statistics as the output step's two constants (vscale, voffset below).
-  auto statistics = [&](int64_t r, uint64_t* scale, uint64_t* offset) {
+  // Row r's statistics as the output step's constants.
+  auto statistics = [&](int64_t r) {
     const In* xr = x + r * C;
     __m512i vsum = _mm512_setzero_si512(), vsq = _mm512_setzero_si512();  // int32 and int64 lanes
     for (int64_t c = 0; c < C; c += 32) {
@@ -88,23 +107,22 @@ void LayerNormRows(const In* x, int64_t rows, int64_t C, bool rms, const Output<
     int j;
     int64_t factor;
     LayerNormScale(var, &j, &factor);
-    // (d << j)·factor + 2^15 = x·(factor << (8 + j)) − ((mean << j)·factor − 2^15): one 64-bit multiply a
-    // lane. The two terms may wrap int64, their difference (< 2^48) does not, and wrapping is exact mod 2^64.
-    *scale = static_cast<uint64_t>(factor) << (8 + j);
-    *offset = (static_cast<uint64_t>(mean) << j) * static_cast<uint64_t>(factor) - (uint64_t{1} << 15);
+    // (d << j)·factor + 2^15 = (x·factor << (8 + j)) − ((mean << j)·factor − 2^15). The two terms may
+    // wrap int64, their difference (< 2^48) does not, and wrapping is exact mod 2^64. factor ≤ 2^17
+    // (vpmuldq's operands are int32) unless var = 0, where every d and n is 0: then factor = 2^46,
+    // whose low 32 bits (vpmuldq's) are 0, and j = 30, so the offset mean·2^76 − 2^15 wraps to
+    // −2^15 and n = (0 + 2^15) >> 16 = 0 as well (the kernel tests have constant rows).
+    const auto offset = (static_cast<uint64_t>(mean) << j) * static_cast<uint64_t>(factor) - (uint64_t{1} << 15);
+    return RowScale{factor, static_cast<int64_t>(offset), 8 + j};
   };
   // The statistics of a block of rows first, then their outputs: each row's
   // chain of reductions, division and square root is serial, and rows side
   // by side let them overlap, which one row after another cannot.
   for (int64_t r0 = 0; r0 < rows; r0 += kStatsBlock) {
     const int64_t r1 = r0 + kStatsBlock < rows ? r0 + kStatsBlock : rows;
-    uint64_t scale[kStatsBlock], offset[kStatsBlock];
-    for (int64_t r = r0; r < r1; ++r) statistics(r, &scale[r - r0], &offset[r - r0]);
-    for (int64_t r = r0; r < r1; ++r) {
-      const __m512i vscale = _mm512_set1_epi64(static_cast<int64_t>(scale[r - r0]));
-      const __m512i voffset = _mm512_set1_epi64(static_cast<int64_t>(offset[r - r0]));
-      (EmitRow(x + r * C, r, C, vscale, voffset, outs), ...);
-    }
+    RowScale scale[kStatsBlock];
+    for (int64_t r = r0; r < r1; ++r) scale[r - r0] = statistics(r);
+    for (int64_t r = r0; r < r1; ++r) EmitRow(x + r * C, r, C, scale[r - r0], outs...);
   }
 }
 
