@@ -9,9 +9,10 @@
 // 128 bytes, and the other block's tile starts 64 bytes on. W4 weights
 // expand a pair at a time into the same layout (GemmDot4's panel). The
 // rows are not shifted: int8 rows run tdpbssd and uint8 rows (Shiftmax's
-// output) tdpbusd, so the bias needs no correction. They are zero-padded to
-// K a multiple of 64 and laid out tile by tile (TiledRows); the weights are
-// zero-padded to match, so any K runs.
+// output) tdpbusd, so the bias needs no correction. Tiles load them in
+// place where K is a multiple of 64 and a call whole 32-row blocks; else
+// from a copy zero-padded to K a multiple of 64 and laid out tile by tile
+// (TiledRows). The weights are zero-padded to match, so any K runs.
 //
 // A block is 32 rows × 32 columns: four sum tiles, two row tiles and two
 // weight tiles, all eight AMX has. The sums go to a 4 KB buffer on the
