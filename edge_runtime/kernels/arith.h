@@ -32,7 +32,8 @@ constexpr int64_t kSumMax = (int64_t{1} << 31) - 1;
 
 // floor(kSumMax / sum) for sum in [1, kSumMax], by a double division: the
 // SIMD Shiftmax kernels take one a row, and x86's 64-bit idiv was a tenth
-// of their time on 128-long rows. Exact: with q = kSumMax / sum = n + f,
+// of their time on 128-long rows (Arm's NEON kernel uses it too, so that
+// every SIMD path shares one definition). Exact: with q = kSumMax / sum = n + f,
 // n = floor(q), either f = 0 (q < 2^31 is a double, and the quotient is
 // correctly rounded) or f ≤ 1 − 1/sum, while the rounding moves q by at
 // most half an ulp, q·2^−53 < 2^31/sum·2^−53 < 1/sum: the quotient stays

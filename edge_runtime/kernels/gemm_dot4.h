@@ -36,17 +36,15 @@ inline typename V::Vec Broadcast4(const uint8_t* p) {
 }
 
 // Rows [m0, m1) of x with each byte XORed with `flip` (0x80 moves between
-// int8 and u8 by ±128), each padded to kp bytes with the flipped form of 0,
-// and `spare` more rows of any content that a tile may read (AMX reads
-// blocks of 32 rows). Rows that need none of that are x itself, a copy
-// saved on every call: with K a multiple of 4, the int8 rows of sdot
-// (Arm) and Shiftmax's uint8 rows of vpdpbusd (x86).
-inline const uint8_t* ShiftedRows(const void* xv, uint8_t flip, int64_t K, int64_t kp, int64_t m0, int64_t m1,
-                                  int64_t spare = 0) {
+// int8 and u8 by ±128), each padded to kp bytes with the flipped form of 0.
+// Rows that need neither are x itself, a copy saved on every call: with K a
+// multiple of 4, the int8 rows of sdot (Arm) and Shiftmax's uint8 rows of
+// vpdpbusd (x86).
+inline const uint8_t* ShiftedRows(const void* xv, uint8_t flip, int64_t K, int64_t kp, int64_t m0, int64_t m1) {
   const auto* x = static_cast<const uint8_t*>(xv);
-  if (!flip && kp == K && !spare) return x + m0 * K;
+  if (!flip && kp == K) return x + m0 * K;
   thread_local AlignedArray<uint8_t> buf;
-  const auto need = static_cast<size_t>((m1 - m0 + spare) * kp + 64);
+  const auto need = static_cast<size_t>((m1 - m0) * kp + 64);
   if (buf.size() < need && !buf.Resize(need)) return nullptr;
   uint8_t* out = buf.data();
   for (int64_t m = m0; m < m1; ++m) {
@@ -138,9 +136,11 @@ class GemmDot4 : public GemmKernel {
   void SetBias() {
     for (int64_t n = 0; n < np_; ++n) {
       const int64_t correction = flip_ ? (V::kUnsignedA ? 128 : -128) * int64_t{colsum_[static_cast<size_t>(n)]} : 0;
-      bias_[static_cast<size_t>(n)] = static_cast<int32_t>((n < N_ && bias_src_ ? bias_src_[n] : 0) - correction);
+      bias_[static_cast<size_t>(n)] = static_cast<int32_t>(FileBias(n) - correction);
     }
   }
+  // Column n's bias as the file gives it (0 for padding columns and no bias).
+  int32_t FileBias(int64_t n) const { return n < N_ && bias_src_ ? bias_src_[n] : 0; }
 
   // Byte offset of vector `step` (of `steps`) of column block `block`. The
   // two blocks of a tile's column pair alternate vector by vector, so a tile

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593, see gemm_avx512vnni.cc
 
@@ -25,7 +26,7 @@ namespace {
 
 #include "kernels/gemm_dot4.h"
 
-// Intel's pseudocode for the tile loads, stores and tdpbusd, over 8 tiles of
+// Intel's pseudocode for the tile loads, stores, tdpbusd and tdpbssd, over 8 tiles of
 // 16 rows × 64 bytes (the configuration amx_tiles.h loads) per thread.
 struct EmulatedTiles {
   static constexpr const char* kIsa = "amx-emulated";
@@ -93,7 +94,7 @@ struct EmulatedTiles {
     Load(7, b + 64, b_stride);
   }
   template <bool kSigned, int kHalf>
-  static void Half(const uint8_t* a, int64_t a_stride) {
+  static void HalfProducts(const uint8_t* a, int64_t a_stride) {
     for (int t = 2 * kHalf; t < 2 * kHalf + 2; ++t) std::memset(Tile(t), 0, sizeof(Tile(t)));
     Load(4 + kHalf, a, a_stride);
     Dot<kSigned>(2 * kHalf, 4 + kHalf, 6);

@@ -51,18 +51,21 @@ using GemmMaker = std::function<std::unique_ptr<intedge::GemmKernel>(const GemmW
 void CheckGemms(const GemmMaker& make) {
   for (int trial = 0; trial < 40; ++trial) {
     const bool w4 = trial % 3 == 1, matmul = trial % 3 == 2;
-    const int64_t group = 32 << Uniform(0, 2);
     // W4 calls of 12 rows or more expand the weights to a panel, fewer unpack
     // in registers: RunGemm's halves take one path or the other, or both.
     // AMX runs blocks of 32 rows on calls of 16 or more: up to 80 rows gives
     // full and partial blocks, and halves on either side of 16.
-    // Every 8th trial: halves of 32 rows and K a multiple of 64, which AMX's
-    // tiles load in place (K = 64: its one-step path) rather than copied.
-    const bool whole_blocks = trial % 8 == 7;
+    // Trials 3, 7, 11, …: halves of 32 rows and K a multiple of 64, which
+    // AMX's tiles load in place rather than copied; K cycles through 64 (its
+    // one-step path), 128 and 192 for each kind of product (trials 3, 15,
+    // 27, 39 a W8 qlinear; 11, 23, 35 a qmatmul; 7, 19, 31 a W4 qlinear).
+    const bool whole_blocks = trial % 4 == 3;
+    const int64_t k_steps = 1 + trial / 12 % 3;
+    const int64_t group = whole_blocks ? 64 : 32 << Uniform(0, 2);
     const int64_t M = whole_blocks ? 64 : w4 ? (trial % 2 ? Uniform(24, 80) : Uniform(1, 25)) : Uniform(1, 80);
     // Trials 0 and 2 (a qlinear and a qmatmul): K = 0, which a file may say; the output is the bias
     const int64_t N = Uniform(1, 70);
-    const int64_t K = whole_blocks ? (w4 ? 128 : 64 * Uniform(1, 3))
+    const int64_t K = whole_blocks ? 64 * k_steps
                       : w4         ? group * Uniform(1, 3)
                       : trial < 3  ? 0
                                    : Uniform(1, 200);
@@ -84,7 +87,7 @@ void CheckGemms(const GemmMaker& make) {
     w.mult = mult.data();
     w.shift = shift.data();
     w.out_bits = matmul ? 32 : (trial % 2 ? 16 : 8);
-    w.x_u8 = matmul && trial % 2;
+    w.x_u8 = matmul && (whole_blocks ? k_steps % 2 == 0 : trial % 2);  // whole blocks: int8 rows at K = 64 and 192
     auto x = Random<uint8_t>(static_cast<size_t>(M * K), 0, 255);
     const size_t out_bytes = static_cast<size_t>(M * N * (w.out_bits / 8));
     std::vector<uint8_t> want(out_bytes);

@@ -1,12 +1,25 @@
 // The AMX tile operations the AMX GEMM (kernels/x86/gemm_amx.h) is written
 // over, on the hardware. One fixed register plan, every tile 16 rows × 64
 // bytes: tmm0..3 the int32 sums of a 32 × 32 block (C[row half][column
-// block]), tmm4 and tmm5 its two 16-row halves of rows (64 k each; s8
-// for tdpbssd, u8 for tdpbusd), tmm6 and tmm7 its two column blocks' s8 weights (16 k-quads × 16 columns
-// × 4 bytes, vpdpbusd's layout). The tile numbers are immediates in the
-// instructions, so they are spelt out here rather than passed. Included in
-// kernels/x86/gemm_amx.cc (compiled with -mamx-tile -mamx-int8) inside its
-// anonymous namespace; tests/amx_emulated.cc has a scalar twin.
+// block]; for K ≤ 64, two independent sets of 16 × 32, tmm0..1 and
+// tmm2..3), tmm4 and tmm5 the two 16-row groups of rows (64 k each; s8 for
+// tdpbssd, u8 for tdpbusd), tmm6 and tmm7 the two column blocks' s8
+// weights (16 k-quads × 16 columns × 4 bytes, vpdpbusd's layout). The tile
+// numbers are immediates in the instructions, so they are spelt out here
+// rather than passed. Included in kernels/x86/gemm_amx.cc (compiled with
+// -mamx-tile -mamx-int8) inside its anonymous namespace; tests/amx_emulated.cc
+// has a scalar twin.
+
+// C += A·B, tdpbssd where the rows are signed (kSigned in scope), else tdpbusd.
+// A macro: the intrinsics spell their tile numbers into the instruction.
+#define INTEDGE_TILE_DOT(c, a, b) \
+  do {                            \
+    if constexpr (kSigned) {      \
+      _tile_dpbssd(c, a, b);      \
+    } else {                      \
+      _tile_dpbusd(c, a, b);      \
+    }                             \
+  } while (0)
 
 struct AmxTiles {
   static constexpr const char* kIsa = "amx";
@@ -35,15 +48,14 @@ struct AmxTiles {
   // k-quad row b_stride bytes after the last.
   template <bool kSigned>
   static void Step(const uint8_t* a0, const uint8_t* a1, int64_t a_stride, const int8_t* b, int64_t b_stride) {
-    // Tile numbers are spelt into the instruction by the intrinsics' macros: no template arguments for them.
     _tile_loadd(4, a0, a_stride);
     _tile_loadd(6, b, b_stride);
-    if constexpr (kSigned) _tile_dpbssd(0, 4, 6); else _tile_dpbusd(0, 4, 6);
+    INTEDGE_TILE_DOT(0, 4, 6);
     _tile_loadd(7, b + 64, b_stride);
-    if constexpr (kSigned) _tile_dpbssd(1, 4, 7); else _tile_dpbusd(1, 4, 7);
+    INTEDGE_TILE_DOT(1, 4, 7);
     _tile_loadd(5, a1, a_stride);
-    if constexpr (kSigned) _tile_dpbssd(2, 5, 6); else _tile_dpbusd(2, 5, 6);
-    if constexpr (kSigned) _tile_dpbssd(3, 5, 7); else _tile_dpbusd(3, 5, 7);
+    INTEDGE_TILE_DOT(2, 5, 6);
+    INTEDGE_TILE_DOT(3, 5, 7);
   }
   // The block's sums as 32 rows of 32 int32 at c, rows `stride` bytes apart.
   static void StoreSums(int32_t* c, int64_t stride) {
@@ -61,19 +73,19 @@ struct AmxTiles {
   // ... then 16 rows at a time into sum tiles 0, 1 (kHalf 0, rows in tile
   // 4) or 2, 3 (kHalf 1, rows in tile 5), alternately.
   template <bool kSigned, int kHalf>
-  static void Half(const uint8_t* a, int64_t a_stride) {
+  static void HalfProducts(const uint8_t* a, int64_t a_stride) {
     if constexpr (kHalf == 0) {
       _tile_zero(0);
       _tile_zero(1);
       _tile_loadd(4, a, a_stride);
-      if constexpr (kSigned) _tile_dpbssd(0, 4, 6); else _tile_dpbusd(0, 4, 6);
-      if constexpr (kSigned) _tile_dpbssd(1, 4, 7); else _tile_dpbusd(1, 4, 7);
+      INTEDGE_TILE_DOT(0, 4, 6);
+      INTEDGE_TILE_DOT(1, 4, 7);
     } else {
       _tile_zero(2);
       _tile_zero(3);
       _tile_loadd(5, a, a_stride);
-      if constexpr (kSigned) _tile_dpbssd(2, 5, 6); else _tile_dpbusd(2, 5, 6);
-      if constexpr (kSigned) _tile_dpbssd(3, 5, 7); else _tile_dpbusd(3, 5, 7);
+      INTEDGE_TILE_DOT(2, 5, 6);
+      INTEDGE_TILE_DOT(3, 5, 7);
     }
   }
   // Half kHalf's sums as 16 rows of 32 int32 at c, rows `stride` bytes apart.
@@ -110,3 +122,5 @@ struct AmxTiles {
     return iters * 4 * 16 * 16 * 64;
   }
 };
+
+#undef INTEDGE_TILE_DOT

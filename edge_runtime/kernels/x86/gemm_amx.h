@@ -1,6 +1,6 @@
-// The int8 GEMM on AMX tiles (Xeon Sapphire Rapids and later): tdpbusd adds
-// a 16 × 64 u8 by 64 × 16 s8 product into a 16 × 16 int32 tile, 16,384
-// MACs an instruction where vpdpbusd does 64.
+// The int8 GEMM on AMX tiles (Xeon Sapphire Rapids and later): tdpbssd
+// (tdpbusd) adds a 16 × 64 s8 (u8) by 64 × 16 s8 product into a 16 × 16
+// int32 tile, 16,384 MACs an instruction where vpdpbusd does 64.
 //
 // It runs over GemmDot4<Zmm>'s packing unchanged. A column pair's weights
 // alternate 64-byte vectors of its two 16-column blocks, each vector 16
@@ -15,10 +15,11 @@
 // (TiledRows). The weights are zero-padded to match, so any K runs.
 //
 // A block is 32 rows × 32 columns: four sum tiles, two row tiles and two
-// weight tiles, all eight AMX has. The sums go to a 4 KB buffer on the
-// stack and an AVX-512 epilogue adds the bias and requantizes them with
-// GemmDot4's requant, so every output is the same integer as on every other
-// path. Calls of fewer than kMinRows rows run GemmDot4's AVX-512 tiles.
+// weight tiles, all eight AMX has (K ≤ 64: OneStep's 16-row halves). The
+// sums go to one of two buffers on the stack, and an AVX-512 epilogue adds
+// the bias and requantizes them with GemmDot4's requant while the next
+// block's products run, so every output is the same integer as on every
+// other path. Calls of fewer than kMinRows rows run GemmDot4's AVX-512 tiles.
 //
 // Requires: Tiles (kernels/x86/amx_tiles.h, or the tests' scalar twin),
 // and GemmDot4 and Zmm included before this.
@@ -32,14 +33,18 @@ class GemmAmx final : public GemmDot4<Zmm> {
 
   explicit GemmAmx(const GemmWeights& w) : GemmDot4<Zmm>(w, kKStep), signed_rows_(!w.x_u8) {
     plain_bias_.Resize(static_cast<size_t>(np_));
-    for (int64_t n = 0; n < N_; ++n) plain_bias_[static_cast<size_t>(n)] = bias_src_ ? bias_src_[n] : 0;
+    for (int64_t n = 0; n < np_; ++n) plain_bias_[static_cast<size_t>(n)] = FileBias(n);
+  }
+
+  int64_t packed_bytes() const override {
+    return GemmDot4<Zmm>::packed_bytes() + static_cast<int64_t>(plain_bias_.size() * sizeof(int32_t));
   }
 
   std::string name() const override { return std::string(w4_ ? "gemm_w4a8_" : "gemm_w8a8_") + Tiles::kIsa; }
 
   bool Run(const void* x, int64_t m0, int64_t m1, void* y) const override {
-    // W4's panel holds K, not a padded K: its K must be a whole number of steps.
-    if (m1 - m0 < kMinRows || (w4_ && K_ % kKStep)) return GemmDot4<Zmm>::Run(x, m0, m1, y);
+    // W4's panel holds K, not a padded K: its K must be a whole number of steps (and some).
+    if (m1 - m0 < kMinRows || (w4_ && (K_ == 0 || K_ % kKStep))) return GemmDot4<Zmm>::Run(x, m0, m1, y);
     const int64_t rows = m1 - m0;
     // The rows in place where tiles can load them there (K a whole number
     // of steps; whole blocks, so no tile reads past the call's rows): MiniLM
@@ -47,11 +52,13 @@ class GemmAmx final : public GemmDot4<Zmm> {
     // 10–20 % (in a model the copy's writes miss: the weights streaming
     // through evict its buffer). intedge-gemm-bench, its operands always in
     // cache, finds the copy faster (0.044 against 0.056 ms on 128×384×1152).
-    RowTiles a{static_cast<const uint8_t*>(x) + m0 * K_, 1, kp_};
-    if (kp_ != K_ || rows % kBlockRows) a = {TiledRows(static_cast<const uint8_t*>(x), m0, m1), kTileRows, kKStep};
+    RowTiles a{static_cast<const uint8_t*>(x) + m0 * K_, kp_, 1, kp_};
+    if (kp_ != K_ || rows % kBlockRows) {
+      a = {TiledRows(static_cast<const uint8_t*>(x), m0, m1), kp_, kTileRows, kKStep};
+    }
     if (!a.base) return false;
-    if (signed_rows_) return Typed<true>(a, rows, m0, y);
-    return Typed<false>(a, rows, m0, y);
+    if (signed_rows_) return ByOutType<true>(a, rows, m0, y);
+    return ByOutType<false>(a, rows, m0, y);
   }
 
   // 24-row chunks (GemmKernel's default) ran as blocks of 32 with 8 rows
@@ -62,22 +69,33 @@ class GemmAmx final : public GemmDot4<Zmm> {
   static constexpr int64_t kTileRows = 16, kTileBytes = kTileRows * kKStep;
 
   // The rows' layout: the tile of the 16 rows from row r and k-step k is at
-  // At(r, k), its rows `stride` bytes apart; row groups are 16·kp_ bytes
-  // apart in both layouts (rows as they are, or TiledRows').
+  // At(r, k), its rows `stride` bytes apart. Row r starts r·kp_ bytes on in
+  // both layouts (rows as they are, or TiledRows': 16 rows of kp_ a group).
   struct RowTiles {
     const uint8_t* base;
-    int64_t k_scale, stride;  // 1 and kp_ (rows as they are), or 16 and 64 (TiledRows)
-    const uint8_t* At(int64_t r, int64_t k, int64_t kp) const { return base + r * kp + k * k_scale; }
+    int64_t row_bytes;    // kp_
+    int64_t bytes_per_k;  // 1 (rows as they are) or 16 (TiledRows)
+    int64_t stride;       // kp_ (rows as they are) or 64 (TiledRows)
+    const uint8_t* At(int64_t r, int64_t k) const { return base + r * row_bytes + k * bytes_per_k; }
   };
 
+  // A block's sums waiting in a buffer for their epilogue (rows [row, row + valid) of pair nb).
+  struct Pending {
+    int64_t valid = 0, nb = 0, row = 0;
+  };
+  template <typename T>
+  void Flush(const int32_t* sums, const Pending& p, T* y) const {
+    if (p.valid) WriteBlock(sums, p.valid, p.nb, p.row, y);
+  }
+
   template <bool kSigned>
-  bool Typed(const RowTiles& a, int64_t rows, int64_t m0, void* y) const {
-    if (out_bits_ == 32) return Shaped<kSigned>(a, rows, m0, static_cast<int32_t*>(y));
-    if (out_bits_ == 16) return Shaped<kSigned>(a, rows, m0, static_cast<int16_t*>(y));
-    return Shaped<kSigned>(a, rows, m0, static_cast<int8_t*>(y));
+  bool ByOutType(const RowTiles& a, int64_t rows, int64_t m0, void* y) const {
+    if (out_bits_ == 32) return ByKSteps<kSigned>(a, rows, m0, static_cast<int32_t*>(y));
+    if (out_bits_ == 16) return ByKSteps<kSigned>(a, rows, m0, static_cast<int16_t*>(y));
+    return ByKSteps<kSigned>(a, rows, m0, static_cast<int8_t*>(y));
   }
   template <bool kSigned, typename T>
-  bool Shaped(const RowTiles& a, int64_t rows, int64_t m0, T* y) const {
+  bool ByKSteps(const RowTiles& a, int64_t rows, int64_t m0, T* y) const {
     return kp_ == kKStep ? OneStep<kSigned>(a, rows, m0, y) : Blocks<kSigned>(a, rows, m0, y);
   }
 
@@ -125,7 +143,7 @@ class GemmAmx final : public GemmDot4<Zmm> {
     // units, and a block's products are a few dozen instructions that the
     // core issues ahead of the epilogue's hundreds).
     alignas(64) int32_t sums[2][kBlockRows * kBlockCols];
-    int64_t pending_valid = 0, pending_nb = 0, pending_row = 0;
+    Pending pending;
     int cur = 0;
     Tiles::Configure();
     for (int64_t nb = 0; nb < np_ / kNR; nb += 2) {
@@ -140,19 +158,17 @@ class GemmAmx final : public GemmDot4<Zmm> {
         Tiles::ZeroSums();
         for (int64_t k = 0; k < kp_; k += kKStep) {
           for (int64_t l = 0; l < per_step && next < next_end; ++l, next += 64) _mm_prefetch(next, _MM_HINT_T1);
-          Tiles::template Step<kSigned>(a.At(r, k, kp_), a.At(r + kTileRows, k, kp_), a.stride,
-                                        pair + k / 4 * 2 * kVecBytes, 2 * kVecBytes);
+          Tiles::template Step<kSigned>(a.At(r, k), a.At(r + kTileRows, k), a.stride, pair + k / 4 * 2 * kVecBytes,
+                                        2 * kVecBytes);
         }
-        if (pending_valid) WriteBlock(sums[cur ^ 1], pending_valid, pending_nb, pending_row, y);
+        Flush(sums[cur ^ 1], pending, y);
         Tiles::StoreSums(sums[cur], kBlockCols * 4);
-        pending_valid = rows - r < kBlockRows ? rows - r : kBlockRows;
-        pending_nb = nb;
-        pending_row = m0 + r;
+        pending = {rows - r < kBlockRows ? rows - r : kBlockRows, nb, m0 + r};
         cur ^= 1;
       }
     }
     Tiles::Release();
-    if (pending_valid) WriteBlock(sums[cur ^ 1], pending_valid, pending_nb, pending_row, y);
+    Flush(sums[cur ^ 1], pending, y);
     return true;
   }
 
@@ -168,8 +184,17 @@ class GemmAmx final : public GemmDot4<Zmm> {
     if (w4_ && !panel) return false;
     const int64_t steps = w4_ ? K_ / 8 : kp_ / 4;  // stored vectors per column block
     alignas(64) int32_t sums[2][kTileRows * kBlockCols];
-    int64_t pending_valid = 0, pending_nb = 0, pending_row = 0;
-    int half = 0;  // the set of sum tiles (and of sums) the next 16 rows use
+    Pending pending;
+    // 16 rows from row r into sum tiles (and sums buffer) kHalf, then the
+    // last 16 rows' epilogue, then these rows' sums stored.
+    auto half_block = [&](auto half, int64_t nb, int64_t r) {
+      constexpr int kHalf = decltype(half)::value;
+      Tiles::template HalfProducts<kSigned, kHalf>(a.At(r, 0), a.stride);
+      Flush(sums[kHalf ^ 1], pending, y);
+      Tiles::template StoreHalf<kHalf>(sums[kHalf], kBlockCols * 4);
+      pending = {rows - r < kTileRows ? rows - r : kTileRows, nb, m0 + r};
+    };
+    int half = 0;  // the set of sum tiles the next 16 rows use
     Tiles::Configure();
     for (int64_t nb = 0; nb < np_ / kNR; nb += 2) {
       const int8_t* pair = packed_.data() + VectorAt(nb, 0, steps);
@@ -180,23 +205,14 @@ class GemmAmx final : public GemmDot4<Zmm> {
       Tiles::LoadRight(pair, 2 * kVecBytes);
       for (int64_t r = 0; r < rows; r += kTileRows, half ^= 1) {
         if (half) {
-          Tiles::template Half<kSigned, 1>(a.At(r, 0, kp_), a.stride);
+          half_block(std::integral_constant<int, 1>(), nb, r);
         } else {
-          Tiles::template Half<kSigned, 0>(a.At(r, 0, kp_), a.stride);
+          half_block(std::integral_constant<int, 0>(), nb, r);
         }
-        if (pending_valid) WriteBlock(sums[half ^ 1], pending_valid, pending_nb, pending_row, y);
-        if (half) {
-          Tiles::template StoreHalf<1>(sums[1], kBlockCols * 4);
-        } else {
-          Tiles::template StoreHalf<0>(sums[0], kBlockCols * 4);
-        }
-        pending_valid = rows - r < kTileRows ? rows - r : kTileRows;
-        pending_nb = nb;
-        pending_row = m0 + r;
       }
     }
     Tiles::Release();
-    if (pending_valid) WriteBlock(sums[half ^ 1], pending_valid, pending_nb, pending_row, y);
+    Flush(sums[half ^ 1], pending, y);
     return true;
   }
 

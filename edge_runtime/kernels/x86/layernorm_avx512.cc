@@ -71,8 +71,8 @@ struct RowScale {
 
 // Row r of every output from its statistics, n computed once for all of
 // them (the pair's outputs each computed it, a quarter of its time).
-// x·factor is one vpmuldq (x int16, factor < 2^31), where x·(factor << (8 +
-// j)) took a vpmullq, three µops.
+// x·factor is one vpmuldq (x int16, 0 ≤ factor ≤ 2^17: int32 operands, as
+// it takes), where x·(factor << (8 + j)) took a vpmullq, three µops.
 template <typename In, typename... Out>
 void EmitRow(const In* xr, int64_t r, int64_t C, const RowScale& rs, const Output<Out>&... outs) {
   const __m128i norm_shift = _mm_cvtsi32_si128(kLayerNormRecipBits - kLayerNormNormBits);
@@ -109,9 +109,8 @@ void LayerNormRows(const In* x, int64_t rows, int64_t C, bool rms, const Output<
     LayerNormScale(var, &j, &factor);
     // (d << j)·factor + 2^15 = (x·factor << (8 + j)) − ((mean << j)·factor − 2^15). The two terms may
     // wrap int64, their difference (< 2^48) does not, and wrapping is exact mod 2^64. factor ≤ 2^17
-    // (vpmuldq's operands are int32) unless var = 0, where every d and n is 0: then factor = 2^46,
-    // whose low 32 bits (vpmuldq's) are 0, and j = 30, so the offset mean·2^76 − 2^15 wraps to
-    // −2^15 and n = (0 + 2^15) >> 16 = 0 as well (the kernel tests have constant rows).
+    // unless var = 0 (factor 2^46), where every d, so every n, is 0: factor 0 gives that.
+    if (var == 0) factor = 0;
     const auto offset = (static_cast<uint64_t>(mean) << j) * static_cast<uint64_t>(factor) - (uint64_t{1} << 15);
     return RowScale{factor, static_cast<int64_t>(offset), 8 + j};
   };
