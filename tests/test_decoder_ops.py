@@ -106,19 +106,6 @@ def test_cached_attention_decode_over_a_long_cache():
         assert np.array_equal(got_caches[0][:, 2047], k[:, 0]) and np.array_equal(got_caches[1][:, 2047], v[:, 0])
 
 
-@SETTINGS
-@given(st.data(), st.sampled_from([np.int8, np.int16]), st.sampled_from([1, 2, 3, 64, 4096]), st.sampled_from(["int8", "int16"]))
-def test_ilayernorm_rms(data, dtype, channels, out):
-    x = data.draw(int_arrays(dtype, (2, channels)))
-    mult = data.draw(hnp.arrays(np.int32, channels, elements=st.integers(-(2**31), 2**31 - 1)))
-    bias = data.draw(hnp.arrays(np.int64, channels, elements=st.integers(-(2**61), 2**61)))
-    shift = data.draw(shifts)
-    want = iops.ilayernorm(x, mult, bias, shift, out, rms=True)
-    assert np.array_equal(K.ilayernorm(x, mult, bias, shift, out, rms=True), want)
-    if channels > 1 and not np.all(x == x[..., :1]):  # with a mean, another function
-        assert np.array_equal(K.ilayernorm(x, mult, bias, shift, out), iops.ilayernorm(x, mult, bias, shift, out))
-
-
 def numpy_error(fn, *args) -> str:
     with pytest.raises(IndexError) as e:
         fn(*args)

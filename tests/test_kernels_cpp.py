@@ -107,14 +107,16 @@ def test_lookup_requant(data, channels, per_channel):
     assert np.array_equal(K.lookup_requant(x, table, mult, shift), iops.lookup_requant(x, table, mult, shift))
 
 
+@pytest.mark.parametrize("rms", [False, True], ids=["layernorm", "rmsnorm"])
 @SETTINGS
-@given(st.data(), st.sampled_from([np.int8, np.int16]), st.sampled_from([1, 2, 3, 192, 4096]), st.sampled_from(["int8", "int16"]))
-def test_ilayernorm(data, dtype, channels, out):
+@given(st.data(), st.sampled_from([np.int8, np.int16]), st.sampled_from([1, 2, 3, 64, 192, 4096]), st.sampled_from(["int8", "int16"]))
+def test_ilayernorm(rms, data, dtype, channels, out):
     x = data.draw(int_arrays(dtype, (2, channels)))
     mult = data.draw(hnp.arrays(np.int32, channels, elements=st.integers(-(2**31), 2**31 - 1)))
     bias = data.draw(hnp.arrays(np.int64, channels, elements=st.integers(-(2**61), 2**61)))
     shift = data.draw(shifts)
-    assert np.array_equal(K.ilayernorm(x, mult, bias, shift, out), iops.ilayernorm(x, mult, bias, shift, out))
+    want = iops.ilayernorm(x, mult, bias, shift, out, rms=rms)
+    assert np.array_equal(K.ilayernorm(x, mult, bias, shift, out, rms=rms), want)
 
 
 @SETTINGS

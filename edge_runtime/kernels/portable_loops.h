@@ -91,21 +91,33 @@ void ILayerNormLoop(const In* x, int64_t rows, int64_t C, bool rms, const int32_
 // loops after them are the narrowed arithmetic in plain C++, which compilers
 // vectorize for ISAs without a hand-written kernel (x86/portable_avx2.cc).
 
+// The high-half form of a requant by a shift s in [1, 62]: with t =
+// max(0, 33 − s) and s' = s + t ≥ 33, (v·m + 2^(s−1)) >> s equals
+// (H + 2^(s'−33)) >> (s' − 32), H the high half floor(v·2^t·m / 2^32)
+// (kernels/x86/requant_x86.h proves it). The plans below add the bounds
+// under which that runs in 32-bit lanes for their op.
+struct HighHalfShift {
+  int pre_shift = 0;   // t
+  int32_t round = 0;   // 2^(s' − 33) ≤ 2^29
+  int post_shift = 0;  // s' − 32
+
+  void SetShift(int shift) {
+    pre_shift = shift < 33 ? 33 - shift : 0;
+    round = int32_t{1} << (shift + pre_shift - 33);
+    post_shift = shift + pre_shift - 32;
+  }
+};
+
 // Shiftmax's exponent u = min((min(d, 2^31 − 1)·mult + 2^(s−1)) >> s,
 // kExp2MaxU) of d = row_max − x, in uint32. Every u ≥ 2^20 gives 2^−u = 0 in
 // Q15, so d may be clamped to D0, the least d whose u reaches 2^20, with no
-// other change. Then d·2^t (t = max(0, 33 − s)) fits 32 bits, and with
-// s' = s + t ≥ 33 only the product's high half H = floor(d·2^t·mult / 2^32)
-// matters: u = (H + 2^(s'−33)) >> (s' − 32) (kernels/x86/requant_x86.h
-// proves it). ok is false only for multipliers far below 2^30, which the
-// converter never writes (it normalizes them).
-struct ShiftmaxExponentPlan {
+// other change. Then d·2^t fits 32 bits (unsigned), and u takes the
+// high-half form (HighHalfShift). ok is false only for multipliers far
+// below 2^30, which the converter never writes (it normalizes them).
+struct ShiftmaxExponentPlan : HighHalfShift {
   static constexpr int64_t kZeroU = int64_t{kExp2OutBits + 1} << kExp2FracBits;  // 2^20
   bool ok = false;
   uint32_t d_clamp = 0;  // D0, or 2^31 − 1 if that is smaller
-  int pre_shift = 0;     // t
-  uint32_t round = 0;    // 2^(s' − 33)
-  int post_shift = 0;    // s' − 32
 
   ShiftmaxExponentPlan(int32_t mult, int shift) {
     if (mult <= 0 || shift < 1 || shift > 62) return;
@@ -115,11 +127,8 @@ struct ShiftmaxExponentPlan {
       d0 = (need + mult - 1) / mult;
     }
     d_clamp = static_cast<uint32_t>(d0 < kSumMax ? d0 : kSumMax);
-    pre_shift = shift < 33 ? 33 - shift : 0;
-    if ((uint64_t{d_clamp} << pre_shift) >> 32) return;
-    round = uint32_t{1} << (shift + pre_shift - 33);
-    post_shift = shift + pre_shift - 32;
-    ok = true;
+    SetShift(shift);
+    ok = !((uint64_t{d_clamp} << pre_shift) >> 32);
   }
 };
 
@@ -216,28 +225,18 @@ bool QAddNarrowLoop(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t m
 
 // --- The decoder's kernels (integer_ops/decoder.py) ---------------------
 
-// The requant of int32 values |z| ≤ bound in 32-bit lanes. With t =
-// max(0, 33 − s), z' = z·2^t and s' = s + t ≥ 33, z·m / 2^s = z'·m / 2^s',
-// so only the high half H = floor(z'·m / 2^32) of the product matters:
-// sat((z·m + 2^(s−1)) >> s) = sat((H + 2^(s'−33)) >> (s' − 32))
-// (kernels/x86/requant_x86.h proves it). |z'| < 2^31 and 0 ≤ m < 2^31 give
-// |H| < 2^30 and 2^(s'−33) ≤ 2^29: int32 throughout, which compilers
-// vectorize as even/odd 32×32→64 multiplies. ok is false where bound·2^t
-// does not fit int32 (shifts far below the converter's, which normalizes
-// multipliers to [2^30, 2^31)).
-struct HighRequantPlan {
+// The requant of int32 values |z| ≤ bound in 32-bit lanes, in the high-half
+// form (HighHalfShift): |z·2^t| < 2^31 and 0 ≤ m < 2^31 give |H| < 2^30,
+// so int32 throughout, which compilers vectorize as even/odd 32×32→64
+// multiplies. ok is false where bound·2^t does not fit int32 (shifts far
+// below the converter's, which normalizes multipliers to [2^30, 2^31)).
+struct HighRequantPlan : HighHalfShift {
   bool ok = false;
-  int pre_shift = 0;   // t
-  int32_t round = 0;   // 2^(s' − 33)
-  int post_shift = 0;  // s' − 32
 
   HighRequantPlan(int32_t mult, int shift, int64_t bound) {
     if (mult < 0 || shift < 1 || shift > 62) return;
-    pre_shift = shift < 33 ? 33 - shift : 0;
-    if (pre_shift > 30 || bound > (int64_t{INT32_MAX} >> pre_shift)) return;
-    round = int32_t{1} << (shift + pre_shift - 33);
-    post_shift = shift + pre_shift - 32;
-    ok = true;
+    SetShift(shift);
+    ok = pre_shift <= 30 && bound <= (int64_t{INT32_MAX} >> pre_shift);
   }
 };
 
