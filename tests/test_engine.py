@@ -124,6 +124,47 @@ def test_fusions_are_in_the_file_and_the_kernel_table_names_each_ops_kernel():
         assert kernels[heads[0].name].startswith(f"gemm_w8a8_{isa}"), isa
 
 
+def _attention_scores(heads: int, m: int, n: int, k: int, mask: bool, scores_out: bool) -> Graph:
+    """q·kᵀ (int32) into Shiftmax, as the converter writes attention; the scores a graph output too or not."""
+    g = Graph(name="scores")
+    q = g.add_tensor("q", "int8", (1, heads, m, k), 0.1)
+    key = g.add_tensor("k", "int8", (1, heads, n, k), 0.1)
+    scores = g.add_tensor("scores", "int32", (1, heads, m, n))
+    probs = g.add_tensor("probs", "uint8", (1, heads, m, n), 2.0**-8)
+    keep = [g.add_tensor("mask", "int8", (1, 1, 1, n))] if mask else []
+    g.inputs = [q, key, *keep]
+    g.outputs = [probs, scores] if scores_out else [probs]
+    g.add_op("qmatmul", [q, key], [scores], name="qk", transpose_b=True, multiplier=1 << 30, shift=31)
+    g.add_op("shiftmax", [scores, *keep], [probs], name="softmax", **iops.shiftmax_params(0.004))
+    g.validate()
+    return g
+
+
+@pytest.mark.parametrize("heads, m, n, k", [(3, 70, 70, 40), (2, 128, 128, 32), (1, 33, 200, 64)])
+@pytest.mark.parametrize("mask", [False, True])
+def test_attention_scores_are_made_a_block_at_a_time_for_shiftmax_and_never_stored(heads, m, n, k, mask):
+    """A qmatmul whose int32 scores only Shiftmax reads makes them a block of rows at a time for it (a
+    RowSource): the arena holds no scores, and the probabilities are the reference's on every ISA and
+    thread count. Shapes whose rows straddle the GEMM's row blocks and heads, odd K, a mask and none."""
+    rng = np.random.default_rng(heads * m + n + k)
+    feeds = {"q": rng.integers(-128, 128, (1, heads, m, k), dtype=np.int8),
+             "k": rng.integers(-128, 128, (1, heads, n, k), dtype=np.int8)}
+    if mask:
+        feeds["mask"] = (rng.random((1, 1, 1, n)) < 0.8).astype(np.int8)
+    fused, kept = (_attention_scores(heads, m, n, k, mask, scores_out) for scores_out in (False, True))
+    ref = reference.run(kept, feeds)
+    scores_bytes = ref["scores"].nbytes
+    for isa in ISAS:
+        for threads in THREADS:
+            s = Session(write_ieg(fused), threads=threads, isa=isa)
+            assert_same(s.run(feeds), {"probs": ref["probs"]})
+            unfused = Session(write_ieg(kept), threads=threads, isa=isa)
+            assert_same(unfused.run(feeds), ref)  # the scores are an output: stored, and Shiftmax reads them
+            kernels, apart = dict(s.kernels), dict(unfused.kernels)
+            assert kernels == {"qk": "(rows made by its shiftmax)", "softmax": f"{apart['qk']}+{apart['softmax']}"}
+            assert s.arena_bytes < scores_bytes <= unfused.arena_bytes
+
+
 def test_metadata_profile_and_memory_plan(every_op_path):
     g = intedge.load(every_op_path)
     s = Session(every_op_path, profile=True)

@@ -100,6 +100,49 @@ Status CheckGraph(const Model& model) {
   return Status::Ok();
 }
 
+namespace {
+
+// Op j's output to op k a block of rows at a time (see RowSource); false
+// when either declines.
+bool FuseRows(const std::vector<std::unique_ptr<Op>>& ops, size_t j, size_t k) {
+  RowSource* source = ops[j]->AsRowSource();
+  if (!source || !ops[k]->TakeRowSource(source)) return false;
+  source->set_consumed();
+  return true;
+}
+
+// Fuses every op whose one output only op k reads, as its input 0, with k
+// where both take it (FuseRows), and returns the pairs. The plan then sees
+// the pair's real needs: the source writes nothing (the tensor gets no
+// arena bytes) and the consumer reads the source's inputs in its place.
+std::vector<std::pair<size_t, size_t>> FuseRowSources(const std::vector<std::unique_ptr<Op>>& ops,
+                                                      const std::vector<int>& graph_outputs, std::vector<PlanOp>* plan) {
+  std::map<int, int> readers;
+  for (const PlanOp& p : *plan) {
+    for (int t : p.inputs) ++readers[t];
+  }
+  for (int t : graph_outputs) ++readers[t];
+  std::map<int, size_t> producer;
+  std::vector<std::pair<size_t, size_t>> fused;
+  for (size_t k = 0; k < plan->size(); ++k) {
+    PlanOp& consumer = (*plan)[k];
+    const int t = consumer.inputs.empty() ? -1 : consumer.inputs[0];
+    const auto found = producer.find(t);
+    if (found != producer.end() && readers[t] == 1 && !consumer.alias && !consumer.in_place &&
+        FuseRows(ops, found->second, k)) {
+      PlanOp& source = (*plan)[found->second];
+      consumer.inputs[0] = -1;
+      consumer.inputs.insert(consumer.inputs.end(), source.inputs.begin(), source.inputs.end());
+      source.outputs.clear();
+      fused.emplace_back(found->second, k);
+    }
+    for (int out : consumer.outputs) producer[out] = k;
+  }
+  return fused;
+}
+
+}  // namespace
+
 Status Session::Open(std::unique_ptr<Model> model, const SessionOptions& options, std::unique_ptr<Session>* out) {
   IE_CHECK_OR_RETURN(options.threads >= 1 && options.threads <= 256, IE_ERR_INVALID_ARGUMENT,
                      "threads must be 1 to 256, got %d", options.threads);
@@ -130,6 +173,11 @@ Status Session::Open(std::unique_ptr<Model> model, const SessionOptions& options
     s->entries_.push_back({SignatureOf(fb_op->kind())->kind, fb_op->name() ? fb_op->name()->c_str() : "",
                            op->kernel(), 0, 0});
     s->ops_.push_back(std::move(op));
+  }
+  s->fused_ = FuseRowSources(s->ops_, s->model_->outputs(), &plan_ops);
+  for (const auto& [j, k] : s->fused_) {
+    s->entries_[j].kernel = s->ops_[j]->kernel();
+    s->entries_[k].kernel = s->ops_[k]->kernel();
   }
   std::vector<int64_t> bytes;
   std::vector<bool> constant, state;
@@ -181,6 +229,10 @@ Status Session::PrepareLength(int64_t length, LengthPlan** out) {
                        IE_ERR_INTERNAL, "op %zu: its buffers at length %lld differ from the bound's", k,
                        static_cast<long long>(length));
     plan->ops.push_back(std::move(op));
+  }
+  for (const auto& [j, k] : fused_) {
+    IE_CHECK_OR_RETURN(FuseRows(plan->ops, j, k), IE_ERR_INTERNAL, "ops %zu and %zu: fused at the bound, not at length %lld",
+                       j, k, static_cast<long long>(length));
   }
   plan->data = Bind(tensors);
   *out = plan.get();

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -99,6 +100,7 @@ class Session {
   int64_t constant_bytes_ = 0;       // constants read in place (from the mapped file when opened from one)
   std::vector<std::shared_ptr<GemmKernel>> gemms_;  // per op: a qlinear's packed weights, shared by every length
   std::vector<PlanOp> plan_ops_;                     // the bound's alias and in-place choices
+  std::vector<std::pair<size_t, size_t>> fused_;     // (source, consumer): rows made on demand (RowSource)
   std::map<int64_t, std::unique_ptr<LengthPlan>> lengths_;
   const LengthPlan* last_ = nullptr;                 // the last run's length (null: the bound)
 };

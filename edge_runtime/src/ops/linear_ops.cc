@@ -79,8 +79,9 @@ using QMatMulScalarFn = decltype(&QMatMulScalar<int8_t, int8_t>);
 // its own kernel, made once; each run repacks the slices' b (an activation)
 // into them, then all threads share the (slice, row block) pairs, so the
 // attention of 3 heads keeps 2 or 4 threads busy. Otherwise the scalar
-// qmatmul runs.
-class QMatMul final : public Op {
+// qmatmul runs. As a RowSource (Q·Kᵀ feeding Shiftmax), Shiftmax asks for
+// the rows a block at a time instead.
+class QMatMul final : public Op, public RowSource {
  public:
   QMatMul(int a, int b, int y, int64_t y_bytes, bool transpose_b, int64_t B, int64_t M, int64_t N, int64_t K,
           int32_t mult, int shift, GemmWeights gw, QMatMulScalarFn scalar, Isa isa)
@@ -104,23 +105,49 @@ class QMatMul final : public Op {
     for (const auto& g : slices_) bytes += g->packed_bytes();
     return bytes;
   }
-  std::string kernel() const override {
+  std::string kernel() const override { return consumed_ ? "(rows made by its shiftmax)" : name(); }
+  std::string name() const override {
     return slices_.empty() ? "qmatmul_scalar" : "qmatmul:" + slices_.front()->name();
   }
 
-  Status Run(const TensorData& t, ThreadPool& pool) const override {
-    if (slices_.empty()) {
-      pool.ParallelFor(B_, 1, [&](int64_t b0, int64_t b1) {
-        for (int64_t b = b0; b < b1; ++b) {
-          scalar_(t[a_] + b * M_ * K_, As<const int8_t>(t[b_]) + b * K_ * N_, transpose_b_, 1, M_, N_, K_, mult_,
-                  shift_, t[y_] + b * M_ * N_ * y_bytes_);
-        }
-      });
-      return Status::Ok();
-    }
+  RowSource* AsRowSource() override { return y_bytes_ == 4 ? this : nullptr; }
+  int64_t block_rows() const override { return slices_.empty() ? M_ : slices_.front()->row_grain(); }
+  int64_t slice_rows() const override { return M_; }
+
+  Status Begin(const TensorData& t, ThreadPool& pool) const override {
+    if (slices_.empty()) return Status::Ok();
     pool.ParallelFor(B_, 1, [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b) slices_[static_cast<size_t>(b)]->SetRight(As<const int8_t>(t[b_]) + b * K_ * N_);
     });
+    return Status::Ok();
+  }
+
+  // Each slice's rows as a call of their own from row 0 of `out`: the
+  // kernel computes rows [m0, m1) of a at rows [m0, m1) of y, so a and y
+  // start at the block's first row.
+  bool Rows(const TensorData& t, int64_t r0, int64_t r1, void* out) const override {
+    auto* y = static_cast<uint8_t*>(out);
+    for (int64_t r = r0; r < r1;) {
+      const int64_t b = r / M_, m0 = r % M_, n = std::min(M_ - m0, r1 - r);
+      const uint8_t* a = t[a_] + (b * M_ + m0) * K_;  // 1 byte per element (int8 or uint8)
+      if (slices_.empty()) {
+        scalar_(a, As<const int8_t>(t[b_]) + b * K_ * N_, transpose_b_, 1, n, N_, K_, mult_, shift_, y);
+      } else if (!slices_[static_cast<size_t>(b)]->Run(a, 0, n, y)) {
+        return false;
+      }
+      y += n * N_ * y_bytes_;
+      r += n;
+    }
+    return true;
+  }
+
+  Status Run(const TensorData& t, ThreadPool& pool) const override {
+    if (consumed_) return Status::Ok();
+    if (slices_.empty()) {
+      pool.ParallelFor(B_, 1, [&](int64_t b0, int64_t b1) { Rows(t, b0 * M_, b1 * M_, t[y_] + b0 * M_ * N_ * y_bytes_); });
+      return Status::Ok();
+    }
+    IE_RETURN_IF_ERROR(Begin(t, pool));
     // Each slice is one call where the slices divide evenly among the
     // threads (one thread, or MiniLM's 12 heads on 2): a call per row block
     // repeats the tile set-up (MiniLM's attention products on 2 threads took

@@ -3,6 +3,8 @@
 // over elements. Each is a template over its dtypes, instantiated by
 // Prepare, which also picks its kernel once.
 #include <algorithm>
+#include <atomic>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/kernels.h"
@@ -27,40 +29,70 @@ class Shiftmax final : public Op {
            Isa isa)
       : x_(x), mask_(mask), y_(y), mask_type_(mask_type), rows_(rows), cols_(cols), bc_(bc), mult_(mult),
         shift_(shift), kernel_(ShiftmaxFor<X>(isa)) {}
-  std::string kernel() const override { return kernel_.name; }
+  std::string kernel() const override { return source_ ? source_->name() + "+" + kernel_.name : kernel_.name; }
+
+  // Int32 scores from a qmatmul that feeds only this op: made a block of
+  // rows at a time into a buffer that stays in L1 (see RowSource).
+  bool TakeRowSource(const RowSource* source) override {
+    if constexpr (std::is_same_v<X, int32_t>) {
+      source_ = source;
+      return true;
+    }
+    return false;
+  }
 
   Status Run(const TensorData& t, ThreadPool& pool) const override {
-    const auto* x = As<const X>(t[x_]);
     auto* y = t[y_];
-    pool.ParallelFor(rows_, RowGrain(cols_), [&](int64_t r0, int64_t r1) {
-      if (mask_ < 0) {
-        kernel_.fn(x + r0 * cols_, nullptr, r1 - r0, cols_, mult_, shift_, y + r0 * cols_);
-        return;
-      }
-      // The kernel takes a keep row per x row and overlaps one row's
-      // reductions with the next row's work, so it gets blocks of rows.
-      // Rows of one sequence share a mask row: it is converted once and
-      // copied (a call per row would give up the kernel's overlap of rows).
-      const int64_t block = std::min(kMaskedRowBlock, r1 - r0);
-      std::vector<uint8_t> keep(static_cast<size_t>((block + 1) * cols_));
-      uint8_t* const last = keep.data() + block * cols_;
-      const uint8_t* expanded = nullptr;
-      MaskRows rows(*this, t[mask_]);
-      for (int64_t b0 = r0; b0 < r1; b0 += block) {
-        const int64_t b1 = std::min(r1, b0 + block);
-        for (int64_t r = b0; r < b1; ++r) {
-          const uint8_t* m = rows.Row(r);
-          if (m != expanded) KeepRow(m, last);
-          expanded = m;
-          std::copy(last, last + cols_, keep.data() + (r - b0) * cols_);
+    if (!source_) {
+      const auto* x = As<const X>(t[x_]);
+      pool.ParallelFor(rows_, RowGrain(cols_), [&](int64_t r0, int64_t r1) { RunRows(t, x + r0 * cols_, r0, r1, y); });
+      return Status::Ok();
+    }
+    IE_RETURN_IF_ERROR(source_->Begin(t, pool));
+    const int64_t block = source_->block_rows(), slice = source_->slice_rows();
+    std::atomic<bool> ok{true};
+    pool.ParallelFor(rows_, block, [&](int64_t r0, int64_t r1) {
+      std::vector<X> scores(static_cast<size_t>(block * cols_));
+      for (int64_t b0 = r0, b1; b0 < r1; b0 = b1) {
+        b1 = std::min({r1, b0 + block, (b0 / slice + 1) * slice});
+        if (!source_->Rows(t, b0, b1, scores.data())) {
+          ok = false;
+          return;
         }
-        kernel_.fn(x + b0 * cols_, keep.data(), b1 - b0, cols_, mult_, shift_, y + b0 * cols_);
+        RunRows(t, scores.data(), b0, b1, y);
       }
     });
-    return Status::Ok();
+    return ok ? Status::Ok() : MakeError(IE_ERR_OUT_OF_MEMORY, "shiftmax: no memory for the scores' GEMM scratch");
   }
 
  private:
+  // Rows [r0, r1) from x (row r0 first) into y.
+  void RunRows(const TensorData& t, const X* x, int64_t r0, int64_t r1, uint8_t* y) const {
+    if (mask_ < 0) {
+      kernel_.fn(x, nullptr, r1 - r0, cols_, mult_, shift_, y + r0 * cols_);
+      return;
+    }
+    // The kernel takes a keep row per x row and overlaps one row's
+    // reductions with the next row's work, so it gets blocks of rows.
+    // Rows of one sequence share a mask row: it is converted once and
+    // copied (a call per row would give up the kernel's overlap of rows).
+    const int64_t block = std::min(kMaskedRowBlock, r1 - r0);
+    std::vector<uint8_t> keep(static_cast<size_t>((block + 1) * cols_));
+    uint8_t* const last = keep.data() + block * cols_;
+    const uint8_t* expanded = nullptr;
+    MaskRows rows(*this, t[mask_]);
+    for (int64_t b0 = r0; b0 < r1; b0 += block) {
+      const int64_t b1 = std::min(r1, b0 + block);
+      for (int64_t r = b0; r < b1; ++r) {
+        const uint8_t* m = rows.Row(r);
+        if (m != expanded) KeepRow(m, last);
+        expanded = m;
+        std::copy(last, last + cols_, keep.data() + (r - b0) * cols_);
+      }
+      kernel_.fn(x + (b0 - r0) * cols_, keep.data(), b1 - b0, cols_, mult_, shift_, y + b0 * cols_);
+    }
+  }
+
   // Where the mask elements over row r of x start: a row never straddles two
   // broadcast runs (a run spans whole rows, see Broadcast). The runs' offsets
   // repeat (every head and query of a sequence shares one mask row), so each
@@ -102,6 +134,7 @@ class Shiftmax final : public Op {
   int32_t mult_;
   int shift_;
   Kernel<ShiftmaxFn<X>> kernel_;
+  const RowSource* source_ = nullptr;
 };
 
 class ShiftGelu final : public Op {

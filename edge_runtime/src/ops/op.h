@@ -26,6 +26,8 @@ constexpr int64_t kElementGrain = 4096;
 // Rows per thread chunk of a row-wise op with `cols` elements a row: at least ~16k elements of work.
 inline int64_t RowGrain(int64_t cols) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)); }
 
+class RowSource;
+
 // An op of a loaded graph after Prepare: its tensor ids, constants and the
 // kernels chosen for the session's ISA. Run only computes.
 class Op {
@@ -44,6 +46,36 @@ class Op {
   // those copies replace: the kernels never read the file's bytes of them.
   virtual int64_t packed_bytes() const { return 0; }
   virtual std::vector<int> packed_constants() const { return {}; }
+  // Fusion (engine/session.cc FuseRowSources): an op that can make its
+  // output a block of rows at a time, on demand; and an op that can take
+  // its input 0 that way (true: it will, and the source's Run does nothing).
+  virtual RowSource* AsRowSource() { return nullptr; }
+  virtual bool TakeRowSource(const RowSource* /*source*/) { return false; }
+};
+
+// An output made a block of rows at a time into its one consumer's memory
+// and never written to the arena: attention scores, the qmatmul's int32
+// Q·Kᵀ that only Shiftmax reads (MiniLM's are 768 KB a layer, written to
+// memory and read back; 32 rows of them stay in L1).
+class RowSource {
+ public:
+  virtual ~RowSource() = default;
+  // Once a run, before any Rows: what every block needs (the qmatmul's
+  // right operands repacked).
+  virtual Status Begin(const TensorData& data, ThreadPool& pool) const = 0;
+  // Rows [r0, r1) of the output (as rows of its last axis) into out, which
+  // holds r1 − r0 of them; false when out of memory.
+  virtual bool Rows(const TensorData& data, int64_t r0, int64_t r1, void* out) const = 0;
+  // Rows a block should take (the GEMM's row block), and the rows of a
+  // slice (a head), which a block had better not straddle.
+  virtual int64_t block_rows() const = 0;
+  virtual int64_t slice_rows() const = 0;
+  virtual std::string name() const = 0;  // the kernel, as Op::kernel
+  // Set by the fusion: Run leaves the rows to the consumer.
+  void set_consumed() { consumed_ = true; }
+
+ protected:
+  bool consumed_ = false;
 };
 
 // What the checks and Prepare see: the op in the file, the tensor table, the kernel set.
