@@ -44,7 +44,7 @@ class Rope final : public Op {
     }
     const auto* x = As<const int8_t>(t[x_]);
     auto* y = As<int8_t>(t[y_]);
-    pool.ParallelFor(rows_, RowGrain(D_), [&](int64_t r0, int64_t r1) {
+    pool.ParallelFor(rows_, RowGrain(rows_, D_, pool.threads()), [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1;) {  // a call per head's run of rows: they share the positions
         const int64_t end = std::min(r1, (r / S_ + 1) * S_);
         kernel_.fn(x + r * D_, end - r, D_, pos + r % S_, cos_, sin_, P_, y + r * D_);

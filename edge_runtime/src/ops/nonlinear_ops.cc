@@ -45,7 +45,8 @@ class Shiftmax final : public Op {
     auto* y = t[y_];
     if (!source_) {
       const auto* x = As<const X>(t[x_]);
-      pool.ParallelFor(rows_, RowGrain(cols_), [&](int64_t r0, int64_t r1) { RunRows(t, x + r0 * cols_, r0, r1, y); });
+      pool.ParallelFor(rows_, RowGrain(rows_, cols_, pool.threads()),
+                       [&](int64_t r0, int64_t r1) { RunRows(t, x + r0 * cols_, r0, r1, y); });
       return Status::Ok();
     }
     IE_RETURN_IF_ERROR(source_->Begin(t, pool));
@@ -143,7 +144,7 @@ class ShiftGelu final : public Op {
       : x_(x), y_(y), rows_(rows), cols_(cols), x0_(x0), mult_(mult), shift_(shift) {}
   std::string kernel() const override { return "shiftgelu_scalar"; }
   Status Run(const TensorData& t, ThreadPool& pool) const override {
-    pool.ParallelFor(rows_, RowGrain(cols_), [&](int64_t r0, int64_t r1) {
+    pool.ParallelFor(rows_, RowGrain(rows_, cols_, pool.threads()), [&](int64_t r0, int64_t r1) {
       kernels::shiftgelu_scalar(As<const int8_t>(t[x_]) + r0 * cols_, r1 - r0, cols_, x0_, mult_, shift_,
                                 As<int8_t>(t[y_]) + r0 * cols_);
     });
@@ -198,7 +199,7 @@ class TableRequant final : public Op {
   std::string kernel() const override { return kernel_.name; }
 
   Status Run(const TensorData& t, ThreadPool& pool) const override {
-    pool.ParallelFor(rows_, RowGrain(cols_), [&](int64_t r0, int64_t r1) {
+    pool.ParallelFor(rows_, RowGrain(rows_, cols_, pool.threads()), [&](int64_t r0, int64_t r1) {
       kernel_.fn(As<const int8_t>(t[x_]) + r0 * cols_, r1 - r0, cols_, table_, mult_, shift_, n_mult_,
                  As<int8_t>(t[y_]) + r0 * cols_);
     });
@@ -249,7 +250,7 @@ class ILayerNorm final : public Op {
       : x_(x), rows_(rows), cols_(cols), rms_(rms), a_(a), kernel_(ILayerNormFor<X, Y>(isa)) {}
   std::string kernel() const override { return kernel_.name; }
   Status Run(const TensorData& t, ThreadPool& pool) const override {
-    pool.ParallelFor(rows_, RowGrain(cols_), [&](int64_t r0, int64_t r1) {
+    pool.ParallelFor(rows_, RowGrain(rows_, cols_, pool.threads()), [&](int64_t r0, int64_t r1) {
       kernel_.fn(As<const X>(t[x_]) + r0 * cols_, r1 - r0, cols_, rms_, a_.mult, a_.bias, a_.shift,
                  As<Y>(t[a_.y]) + r0 * cols_);
     });
@@ -275,7 +276,7 @@ class ILayerNormPair final : public Op {
         one_(ILayerNormFor<X, Y1>(isa)), two_(ILayerNormFor<X, Y2>(isa)) {}
   std::string kernel() const override { return pair_.fn ? pair_.name : std::string(one_.name) + "*2"; }
   Status Run(const TensorData& t, ThreadPool& pool) const override {
-    pool.ParallelFor(rows_, RowGrain(cols_), [&](int64_t r0, int64_t r1) {
+    pool.ParallelFor(rows_, RowGrain(rows_, cols_, pool.threads()), [&](int64_t r0, int64_t r1) {
       const X* x = As<const X>(t[x_]) + r0 * cols_;
       Y1* y1 = As<Y1>(t[a_.y]) + r0 * cols_;
       Y2* y2 = As<Y2>(t[b_.y]) + r0 * cols_;
