@@ -104,9 +104,9 @@ namespace {
 
 // Op j's output to op k a block of rows at a time (see RowSource); false
 // when either declines.
-bool FuseRows(const std::vector<std::unique_ptr<Op>>& ops, size_t j, size_t k) {
+bool FuseRows(const std::vector<std::unique_ptr<Op>>& ops, size_t j, size_t k, bool timed) {
   RowSource* source = ops[j]->AsRowSource();
-  if (!source || !ops[k]->TakeRowSource(source)) return false;
+  if (!source || !ops[k]->TakeRowSource(source, timed)) return false;
   source->set_consumed();
   return true;
 }
@@ -116,7 +116,8 @@ bool FuseRows(const std::vector<std::unique_ptr<Op>>& ops, size_t j, size_t k) {
 // the pair's real needs: the source writes nothing (the tensor gets no
 // arena bytes) and the consumer reads the source's inputs in its place.
 std::vector<std::pair<size_t, size_t>> FuseRowSources(const std::vector<std::unique_ptr<Op>>& ops,
-                                                      const std::vector<int>& graph_outputs, std::vector<PlanOp>* plan) {
+                                                      const std::vector<int>& graph_outputs, bool timed,
+                                                      std::vector<PlanOp>* plan) {
   std::map<int, int> readers;
   for (const PlanOp& p : *plan) {
     for (int t : p.inputs) ++readers[t];
@@ -129,7 +130,7 @@ std::vector<std::pair<size_t, size_t>> FuseRowSources(const std::vector<std::uni
     const int t = consumer.inputs.empty() ? -1 : consumer.inputs[0];
     const auto found = producer.find(t);
     if (found != producer.end() && readers[t] == 1 && !consumer.alias && !consumer.in_place &&
-        FuseRows(ops, found->second, k)) {
+        FuseRows(ops, found->second, k, timed)) {
       PlanOp& source = (*plan)[found->second];
       consumer.inputs[0] = -1;
       consumer.inputs.insert(consumer.inputs.end(), source.inputs.begin(), source.inputs.end());
@@ -174,8 +175,10 @@ Status Session::Open(std::unique_ptr<Model> model, const SessionOptions& options
                            op->kernel(), 0, 0});
     s->ops_.push_back(std::move(op));
   }
-  s->fused_ = FuseRowSources(s->ops_, s->model_->outputs(), &plan_ops);
+  s->fused_ = FuseRowSources(s->ops_, s->model_->outputs(), options.profile, &plan_ops);
+  s->source_of_.assign(s->ops_.size(), 0);
   for (const auto& [j, k] : s->fused_) {
+    s->source_of_[k] = j;
     s->entries_[j].kernel = s->ops_[j]->kernel();
     s->entries_[k].kernel = s->ops_[k]->kernel();
   }
@@ -231,7 +234,7 @@ Status Session::PrepareLength(int64_t length, LengthPlan** out) {
     plan->ops.push_back(std::move(op));
   }
   for (const auto& [j, k] : fused_) {
-    IE_CHECK_OR_RETURN(FuseRows(plan->ops, j, k), IE_ERR_INTERNAL, "ops %zu and %zu: fused at the bound, not at length %lld",
+    IE_CHECK_OR_RETURN(FuseRows(plan->ops, j, k, profiling_), IE_ERR_INTERNAL, "ops %zu and %zu: fused at the bound, not at length %lld",
                        j, k, static_cast<long long>(length));
   }
   plan->data = Bind(tensors);
@@ -309,7 +312,10 @@ Status Session::Run(const std::vector<const void*>& inputs, int64_t length) {
     const auto t0 = profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     IE_RETURN_IF_ERROR(ops[k]->Run(data, *pool_));
     if (profiling_) {
-      entries_[k].total_us += std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+      const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+      const double share = ops[k]->source_share();  // a fused source's rows, made inside op k
+      entries_[k].total_us += us * (1 - share);
+      if (share > 0) entries_[source_of_[k]].total_us += us * share;
       ++entries_[k].runs;
     }
   }

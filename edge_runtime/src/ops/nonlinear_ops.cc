@@ -4,6 +4,7 @@
 // Prepare, which also picks its kernel once.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <type_traits>
 #include <vector>
 
@@ -19,6 +20,24 @@ using ir::fb::DType;
 
 constexpr int64_t kMaskedRowBlock = 64;  // rows per masked Shiftmax call: its keep rows stay in L1
 
+// Nanoseconds since the last lap, when on (a profiled run); 0 when off.
+class Clock {
+ public:
+  explicit Clock(bool on)
+      : on_(on), last_(on ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point()) {}
+  double Lap() {
+    if (!on_) return 0;
+    const auto now = std::chrono::steady_clock::now();
+    const double ns = std::chrono::duration<double, std::nano>(now - last_).count();
+    last_ = now;
+    return ns;
+  }
+
+ private:
+  bool on_;
+  std::chrono::steady_clock::time_point last_;
+};
+
 int64_t LastDim(const TensorInfo& t) { return t.dim(t.rank - 1); }
 int64_t Rows(const TensorInfo& t) { return t.numel / LastDim(t); }
 
@@ -33,9 +52,10 @@ class Shiftmax final : public Op {
 
   // Int32 scores from a qmatmul that feeds only this op: made a block of
   // rows at a time into a buffer that stays in L1 (see RowSource).
-  bool TakeRowSource(const RowSource* source) override {
+  bool TakeRowSource(const RowSource* source, bool timed) override {
     if constexpr (std::is_same_v<X, int32_t>) {
       source_ = source;
+      timed_ = timed;
       return true;
     }
     return false;
@@ -49,22 +69,37 @@ class Shiftmax final : public Op {
                        [&](int64_t r0, int64_t r1) { RunRows(t, x + r0 * cols_, r0, r1, y); });
       return Status::Ok();
     }
+    Clock clock(timed_);
     IE_RETURN_IF_ERROR(source_->Begin(t, pool));
+    const double begin = clock.Lap();
     const int64_t block = source_->block_rows(), slice = source_->slice_rows();
     std::atomic<bool> ok{true};
+    std::atomic<int64_t> source_ns{0}, own_ns{0};  // summed over the threads (timed_ only)
     pool.ParallelFor(rows_, block, [&](int64_t r0, int64_t r1) {
       std::vector<X> scores(static_cast<size_t>(block * cols_));
+      Clock lap(timed_);
+      double made = 0, own = 0;
       for (int64_t b0 = r0, b1; b0 < r1; b0 = b1) {
         b1 = std::min({r1, b0 + block, (b0 / slice + 1) * slice});
         if (!source_->Rows(t, b0, b1, scores.data())) {
           ok = false;
           return;
         }
+        made += lap.Lap();
         RunRows(t, scores.data(), b0, b1, y);
+        own += lap.Lap();
       }
+      source_ns += static_cast<int64_t>(made);
+      own_ns += static_cast<int64_t>(own);
     });
+    if (timed_) {
+      // The repack's time, and the rows' in the ratio of the two parts' time on every thread.
+      const double rows = clock.Lap(), parts = static_cast<double>(source_ns + own_ns);
+      source_share_ = (begin + (parts > 0 ? rows * static_cast<double>(source_ns) / parts : 0)) / (begin + rows);
+    }
     return ok ? Status::Ok() : MakeError(IE_ERR_OUT_OF_MEMORY, "shiftmax: no memory for the scores' GEMM scratch");
   }
+  double source_share() const override { return source_share_; }
 
  private:
   // Rows [r0, r1) from x (row r0 first) into y.
@@ -136,6 +171,8 @@ class Shiftmax final : public Op {
   int shift_;
   Kernel<ShiftmaxFn<X>> kernel_;
   const RowSource* source_ = nullptr;
+  bool timed_ = false;
+  mutable double source_share_ = 0;
 };
 
 class ShiftGelu final : public Op {

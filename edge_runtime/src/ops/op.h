@@ -56,8 +56,12 @@ class Op {
   // Fusion (engine/session.cc FuseRowSources): an op that can make its
   // output a block of rows at a time, on demand; and an op that can take
   // its input 0 that way (true: it will, and the source's Run does nothing).
+  // timed: the session profiles, and asks source_share after each run.
   virtual RowSource* AsRowSource() { return nullptr; }
-  virtual bool TakeRowSource(const RowSource* /*source*/) { return false; }
+  virtual bool TakeRowSource(const RowSource* /*source*/, bool /*timed*/) { return false; }
+  // The part of the last run's time that made the source's rows, so that a
+  // profile shows each op's own time.
+  virtual double source_share() const { return 0; }
 };
 
 // An output made a block of rows at a time into its one consumer's memory
