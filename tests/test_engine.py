@@ -140,12 +140,13 @@ def _attention_scores(heads: int, m: int, n: int, k: int, mask: bool, scores_out
     return g
 
 
-@pytest.mark.parametrize("heads, m, n, k", [(3, 70, 70, 40), (2, 128, 128, 32), (1, 33, 200, 64)])
+@pytest.mark.parametrize("heads, m, n, k", [(3, 70, 70, 40), (2, 128, 128, 32), (1, 33, 200, 20)])
 @pytest.mark.parametrize("mask", [False, True])
 def test_attention_scores_are_made_a_block_at_a_time_for_shiftmax_and_never_stored(heads, m, n, k, mask):
     """A qmatmul whose int32 scores only Shiftmax reads makes them a block of rows at a time for it (a
-    RowSource): the arena holds no scores, and the probabilities are the reference's on every ISA and
-    thread count. Shapes whose rows straddle the GEMM's row blocks and heads, odd K, a mask and none."""
+    RowSource): the arena holds no scores, the probabilities are the reference's on every ISA and
+    thread count, and the profile gives the qmatmul its share of the time. Heads that are not whole GEMM
+    row blocks, K not a multiple of 64 (nor of 4), a mask and none."""
     rng = np.random.default_rng(heads * m + n + k)
     feeds = {"q": rng.integers(-128, 128, (1, heads, m, k), dtype=np.int8),
              "k": rng.integers(-128, 128, (1, heads, n, k), dtype=np.int8)}
@@ -157,9 +158,13 @@ def test_attention_scores_are_made_a_block_at_a_time_for_shiftmax_and_never_stor
     for isa in ISAS:
         for threads in THREADS:
             s = Session(write_ieg(fused), threads=threads, isa=isa, profile=True)
-            assert_same(s.run(feeds), {"probs": ref["probs"]})
-            # the profile gives each op its own time: the scores' share of the Shiftmax run goes to the qmatmul
-            assert all(p.runs == 1 and p.total_us > 0 for p in s.profile())
+            for _ in range(3):
+                assert_same(s.run(feeds), {"probs": ref["probs"]})
+            # The scores' part of the Shiftmax run is the qmatmul's in the profile: more than its own empty
+            # Run would have (that alone is under 1 %), which a lost share would leave it with.
+            prof = {p.name: p for p in s.profile()}
+            assert prof["qk"].runs == prof["softmax"].runs == 3
+            assert prof["qk"].total_us > 0.03 * (prof["qk"].total_us + prof["softmax"].total_us)
             unfused = Session(write_ieg(kept), threads=threads, isa=isa)
             assert_same(unfused.run(feeds), ref)  # the scores are an output: stored, and Shiftmax reads them
             kernels, apart = dict(s.kernels), dict(unfused.kernels)

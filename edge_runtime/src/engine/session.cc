@@ -129,12 +129,12 @@ std::vector<std::pair<size_t, size_t>> FuseRowSources(const std::vector<std::uni
     PlanOp& consumer = (*plan)[k];
     const int t = consumer.inputs.empty() ? -1 : consumer.inputs[0];
     const auto found = producer.find(t);
-    if (found != producer.end() && readers[t] == 1 && !consumer.alias && !consumer.in_place &&
-        FuseRows(ops, found->second, k, timed)) {
-      PlanOp& source = (*plan)[found->second];
+    PlanOp* source = found == producer.end() ? nullptr : &(*plan)[found->second];
+    if (source && source->outputs.size() == 1 && !source->alias && !source->in_place && readers[t] == 1 &&
+        !consumer.alias && !consumer.in_place && FuseRows(ops, found->second, k, timed)) {
       consumer.inputs[0] = -1;
-      consumer.inputs.insert(consumer.inputs.end(), source.inputs.begin(), source.inputs.end());
-      source.outputs.clear();
+      consumer.inputs.insert(consumer.inputs.end(), source->inputs.begin(), source->inputs.end());
+      source->outputs.clear();
       fused.emplace_back(found->second, k);
     }
     for (int out : consumer.outputs) producer[out] = k;
@@ -176,9 +176,9 @@ Status Session::Open(std::unique_ptr<Model> model, const SessionOptions& options
     s->ops_.push_back(std::move(op));
   }
   s->fused_ = FuseRowSources(s->ops_, s->model_->outputs(), options.profile, &plan_ops);
-  s->source_of_.assign(s->ops_.size(), 0);
+  s->source_of_.assign(s->ops_.size(), -1);
   for (const auto& [j, k] : s->fused_) {
-    s->source_of_[k] = j;
+    s->source_of_[k] = static_cast<int>(j);
     s->entries_[j].kernel = s->ops_[j]->kernel();
     s->entries_[k].kernel = s->ops_[k]->kernel();
   }
@@ -315,7 +315,7 @@ Status Session::Run(const std::vector<const void*>& inputs, int64_t length) {
       const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
       const double share = ops[k]->source_share();  // a fused source's rows, made inside op k
       entries_[k].total_us += us * (1 - share);
-      if (share > 0) entries_[source_of_[k]].total_us += us * share;
+      if (source_of_[k] >= 0) entries_[static_cast<size_t>(source_of_[k])].total_us += us * share;
       ++entries_[k].runs;
     }
   }

@@ -101,7 +101,7 @@ class Session {
   std::vector<std::shared_ptr<GemmKernel>> gemms_;  // per op: a qlinear's packed weights, shared by every length
   std::vector<PlanOp> plan_ops_;                     // the bound's alias and in-place choices
   std::vector<std::pair<size_t, size_t>> fused_;     // (source, consumer): rows made on demand (RowSource)
-  std::vector<size_t> source_of_;                    // per op: its fused source, where it has one
+  std::vector<int> source_of_;                       // per op: its fused source (RowSource), or -1
   std::map<int64_t, std::unique_ptr<LengthPlan>> lengths_;
   const LengthPlan* last_ = nullptr;                 // the last run's length (null: the bound)
 };

@@ -13,6 +13,8 @@ namespace {
 
 using ir::fb::DType;
 
+constexpr int64_t kScalarBlockRows = 32;  // rows a RowSource block takes from the scalar qmatmul
+
 // y = requant(x·wᵀ + bias) over R rows. With head_dim D the spec stores the
 // [R, N] result as [N / D, R, D]: the GEMM writes that layout itself where
 // it can (SetOutputBlocks); otherwise Run computes [R, N] into scratch and
@@ -111,7 +113,8 @@ class QMatMul final : public Op, public RowSource {
   }
 
   RowSource* AsRowSource() override { return y_bytes_ == 4 ? this : nullptr; }
-  int64_t block_rows() const override { return slices_.empty() ? M_ : slices_.front()->row_grain(); }
+  // The scalar qmatmul takes any rows: a SIMD GEMM's chunk of them keeps the consumer's buffer small.
+  int64_t block_rows() const override { return slices_.empty() ? kScalarBlockRows : slices_.front()->row_grain(); }
   int64_t slice_rows() const override { return M_; }
 
   Status Begin(const TensorData& t, ThreadPool& pool) const override {
@@ -144,7 +147,9 @@ class QMatMul final : public Op, public RowSource {
   Status Run(const TensorData& t, ThreadPool& pool) const override {
     if (consumed_) return Status::Ok();
     if (slices_.empty()) {
-      pool.ParallelFor(B_, 1, [&](int64_t b0, int64_t b1) { Rows(t, b0 * M_, b1 * M_, t[y_] + b0 * M_ * N_ * y_bytes_); });
+      pool.ParallelFor(B_, 1, [&](int64_t b0, int64_t b1) {
+        Rows(t, b0 * M_, b1 * M_, t[y_] + b0 * M_ * N_ * y_bytes_);  // the scalar qmatmul never fails
+      });
       return Status::Ok();
     }
     IE_RETURN_IF_ERROR(Begin(t, pool));

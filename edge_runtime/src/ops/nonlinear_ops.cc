@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "kernels/aligned.h"
 #include "kernels/kernels.h"
 #include "ops/broadcast.h"
 #include "ops/dtype_switch.h"
@@ -76,17 +77,25 @@ class Shiftmax final : public Op {
     std::atomic<bool> ok{true};
     std::atomic<int64_t> source_ns{0}, own_ns{0};  // summed over the threads (timed_ only)
     pool.ParallelFor(rows_, block, [&](int64_t r0, int64_t r1) {
-      std::vector<X> scores(static_cast<size_t>(block * cols_));
+      // Blocks counted from each head's first row, none straddling two heads (a GEMM block of one head's rows).
+      thread_local AlignedArray<X> buffer;
+      const auto need = static_cast<size_t>(block * cols_);
+      if (buffer.size() < need && !buffer.Resize(need)) {
+        ok = false;
+        return;
+      }
+      X* const scores = buffer.data();
       Clock lap(timed_);
       double made = 0, own = 0;
       for (int64_t b0 = r0, b1; b0 < r1; b0 = b1) {
-        b1 = std::min({r1, b0 + block, (b0 / slice + 1) * slice});
-        if (!source_->Rows(t, b0, b1, scores.data())) {
+        const int64_t head = b0 / slice * slice;
+        b1 = std::min({r1, head + ((b0 - head) / block + 1) * block, head + slice});
+        if (!source_->Rows(t, b0, b1, scores)) {
           ok = false;
           return;
         }
         made += lap.Lap();
-        RunRows(t, scores.data(), b0, b1, y);
+        RunRows(t, scores, b0, b1, y);
         own += lap.Lap();
       }
       source_ns += static_cast<int64_t>(made);
@@ -95,7 +104,8 @@ class Shiftmax final : public Op {
     if (timed_) {
       // The repack's time, and the rows' in the ratio of the two parts' time on every thread.
       const double rows = clock.Lap(), parts = static_cast<double>(source_ns + own_ns);
-      source_share_ = (begin + (parts > 0 ? rows * static_cast<double>(source_ns) / parts : 0)) / (begin + rows);
+      const double made = begin + (parts > 0 ? rows * static_cast<double>(source_ns) / parts : 0);
+      source_share_ = begin + rows > 0 ? made / (begin + rows) : 0;
     }
     return ok ? Status::Ok() : MakeError(IE_ERR_OUT_OF_MEMORY, "shiftmax: no memory for the scores' GEMM scratch");
   }

@@ -67,7 +67,7 @@ class Op {
 // An output made a block of rows at a time into its one consumer's memory
 // and never written to the arena: attention scores, the qmatmul's int32
 // Q·Kᵀ that only Shiftmax reads (MiniLM's are 768 KB a layer, written to
-// memory and read back; 32 rows of them stay in L1).
+// memory and read back; a GEMM row block of them stays in cache).
 class RowSource {
  public:
   virtual ~RowSource() = default;
