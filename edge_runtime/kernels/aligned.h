@@ -1,5 +1,7 @@
-// A 64-byte aligned array for packed weights and per-call scratch, for the
-// per-ISA kernel files only.
+// A 64-byte aligned array for packed weights and per-call scratch: the
+// per-ISA kernel files' (why it is written this way, below), and the odd
+// other file that needs aligned scratch that may fail to allocate (a fused
+// Shiftmax's scores; intedge-gemm-bench's rows, placed as the arena would).
 //
 // Each ISA file is compiled with its own -m flags. An inline function or
 // template instantiated in two such files (std::vector<uint8_t>::resize,

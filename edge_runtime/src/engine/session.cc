@@ -234,8 +234,8 @@ Status Session::PrepareLength(int64_t length, LengthPlan** out) {
     plan->ops.push_back(std::move(op));
   }
   for (const auto& [j, k] : fused_) {
-    IE_CHECK_OR_RETURN(FuseRows(plan->ops, j, k, profiling_), IE_ERR_INTERNAL, "ops %zu and %zu: fused at the bound, not at length %lld",
-                       j, k, static_cast<long long>(length));
+    IE_CHECK_OR_RETURN(FuseRows(plan->ops, j, k, profiling_), IE_ERR_INTERNAL,
+                       "ops %zu and %zu: fused at the bound, not at length %lld", j, k, static_cast<long long>(length));
   }
   plan->data = Bind(tensors);
   *out = plan.get();

@@ -51,8 +51,8 @@ class Shiftmax final : public Op {
         shift_(shift), kernel_(ShiftmaxFor<X>(isa)) {}
   std::string kernel() const override { return source_ ? source_->name() + "+" + kernel_.name : kernel_.name; }
 
-  // Int32 scores from a qmatmul that feeds only this op: made a block of
-  // rows at a time into a buffer that stays in L1 (see RowSource).
+  // Int32 scores from a qmatmul that feeds only this op: made a GEMM row
+  // block at a time into a small per-thread buffer (see RowSource).
   bool TakeRowSource(const RowSource* source, bool timed) override {
     if constexpr (std::is_same_v<X, int32_t>) {
       source_ = source;
