@@ -30,7 +30,8 @@ inline T Requantize(int64_t z, int32_t multiplier, int shift) {
 // and differences, so the reciprocal kSumMax / sum stays int32.
 constexpr int64_t kSumMax = (int64_t{1} << 31) - 1;
 
-// floor(kSumMax / sum) for sum in [1, kSumMax], by a double division: the
+// floor(kSumMax / sum) for sum clamped to [1, kSumMax] (the spec's clamp of
+// a row's sum: with no kept element it is 0), by a double division: the
 // SIMD Shiftmax kernels take one a row, and x86's 64-bit idiv was a tenth
 // of their time on 128-long rows (Arm's NEON kernel uses it too, so that
 // every SIMD path shares one definition). Exact: with q = kSumMax / sum = n + f,
@@ -41,6 +42,7 @@ constexpr int64_t kSumMax = (int64_t{1} << 31) - 1;
 // the kernel tests compare the two, and test_kernels_scalar checks this
 // against integer division over a spread of sums.)
 inline int64_t SumReciprocal(int64_t sum) {
+  sum = sum < 1 ? 1 : (sum > kSumMax ? kSumMax : sum);
   return static_cast<int64_t>(static_cast<double>(kSumMax) / static_cast<double>(sum));
 }
 

@@ -166,8 +166,7 @@ bool ShiftmaxNarrowLoop(const In* x, const uint8_t* keep, int64_t rows, int64_t 
       e[c] = v;
       total += v;
     }
-    const int64_t sum = total < 1 ? 1 : (total > kSumMax ? kSumMax : total);
-    const int64_t k64 = SumReciprocal(sum);
+    const int64_t k64 = SumReciprocal(total);
     const uint32_t k = static_cast<uint32_t>(k64 < 0xFFFF ? k64 : 0xFFFF);
     uint8_t* yr = y + r * cols;
     for (int64_t c = 0; c < cols; ++c) {

@@ -103,7 +103,7 @@ void ShiftmaxNeon(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, 
       e_row[c] = e;
       total += e;
     }
-    const int64_t k = kernels::SumReciprocal(total < 1 ? 1 : (total > kSumMax ? kSumMax : total));
+    const int64_t k = kernels::SumReciprocal(total);
     for (int64_t c = 0; c < body; c += 4) {
       const uint32x4_t out = MulShiftCap(vreinterpretq_u32_s32(vld1q_s32(e_row + c)), static_cast<uint32_t>(k),
                                          uint64_t{1} << 22, 23, 255);

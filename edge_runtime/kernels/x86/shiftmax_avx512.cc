@@ -35,7 +35,6 @@ using kernels::kExp2C1;
 using kernels::kExp2C2;
 using kernels::kExp2FracBits;
 using kernels::kExp2OutBits;
-using kernels::kSumMax;
 
 #include "kernels/x86/lanes_avx512.h"
 
@@ -141,7 +140,7 @@ void ShiftmaxAvx512(const In* x, const uint8_t* keep, int64_t rows, int64_t cols
                               _mm512_cvtepi32_epi64(_mm512_castsi512_si256(vtotal)),
                               _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(vtotal, 1)))) +
                           (int64_t{1} << kExp2OutBits) * 32 * steps;
-    const int64_t k = kernels::SumReciprocal(total < 1 ? 1 : (total > kSumMax ? kSumMax : total));
+    const int64_t k = kernels::SumReciprocal(total);
     return k < 0xFFFF ? k : 0xFFFF;
   };
   auto normalize = [&](int64_t r, const uint16_t* e, int64_t k) {

@@ -146,27 +146,20 @@ class QMatMul final : public Op, public RowSource {
 
   Status Run(const TensorData& t, ThreadPool& pool) const override {
     if (consumed_) return Status::Ok();
-    if (slices_.empty()) {
-      pool.ParallelFor(B_, 1, [&](int64_t b0, int64_t b1) {
-        Rows(t, b0 * M_, b1 * M_, t[y_] + b0 * M_ * N_ * y_bytes_);  // the scalar qmatmul never fails
-      });
-      return Status::Ok();
-    }
     IE_RETURN_IF_ERROR(Begin(t, pool));
     // Each slice is one call where the slices divide evenly among the
-    // threads (one thread, or MiniLM's 12 heads on 2): a call per row block
-    // repeats the tile set-up (MiniLM's attention products on 2 threads took
-    // 319 µs that way, 302 whole). Else row blocks, so 3 heads keep 2 or 4
-    // threads busy.
-    const bool whole = B_ % pool.threads() == 0;
+    // threads (one thread, or MiniLM's 12 heads on 2; the scalar qmatmul
+    // always): a call per row block repeats the tile set-up (MiniLM's
+    // attention products on 2 threads took 319 µs that way, 302 whole).
+    // Else row blocks, so 3 heads keep 2 or 4 threads busy.
+    const bool whole = slices_.empty() || B_ % pool.threads() == 0;
     const int64_t rows = whole ? std::max<int64_t>(M_, 1) : slices_.front()->row_grain();
     const int64_t blocks = (M_ + rows - 1) / rows;
     std::atomic<bool> ok{true};
     pool.ParallelFor(B_ * blocks, 1, [&](int64_t c0, int64_t c1) {
       for (int64_t c = c0; c < c1; ++c) {
-        const int64_t b = c / blocks, m0 = c % blocks * rows, m1 = std::min(M_, m0 + rows);
-        // a is 1 byte per element (int8 or uint8)
-        if (!slices_[static_cast<size_t>(b)]->Run(t[a_] + b * M_ * K_, m0, m1, t[y_] + b * M_ * N_ * y_bytes_)) ok = false;
+        const int64_t slice = c / blocks * M_, m0 = c % blocks * rows, m1 = std::min(M_, m0 + rows);
+        if (!Rows(t, slice + m0, slice + m1, t[y_] + (slice + m0) * N_ * y_bytes_)) ok = false;
       }
     });
     return ok ? Status::Ok() : MakeError(IE_ERR_OUT_OF_MEMORY, "qmatmul: no memory for GEMM scratch");
