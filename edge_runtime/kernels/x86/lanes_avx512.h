@@ -6,6 +6,7 @@
 inline __mmask8 Tail8(int64_t left) { return static_cast<__mmask8>(left >= 8 ? 0xFF : (1u << left) - 1); }
 inline __mmask16 Tail16(int64_t left) { return static_cast<__mmask16>(left >= 16 ? 0xFFFF : (1u << left) - 1); }
 inline __mmask32 Tail32(int64_t left) { return left >= 32 ? 0xFFFFFFFFu : (1u << left) - 1; }
+inline __mmask64 Tail64(int64_t left) { return left >= 64 ? ~__mmask64{0} : (__mmask64{1} << left) - 1; }
 
 // 16 values at x as int32 lanes (masked lanes 0).
 inline __m512i Load16(const int8_t* x, __mmask16 m) { return _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, x)); }

@@ -35,12 +35,12 @@ void qadd_avx512(const A* a, const B* b, int64_t n, int32_t mult_a, int32_t mult
   const QAddPairPlan plan(mult_a, mult_b, shift);
   if (!plan.ok) return QAddLoop(a, b, n, mult_a, mult_b, shift, y);
   const __m512i high = Pair(plan.high_a, plan.high_b), low = Pair(plan.low_a, plan.low_b);
-  const __m128i down = _mm_cvtsi32_si128(plan.down);
+  const __m512i down = _mm512_set1_epi32(plan.down);  // vpsravd: one µop, vpsrad by an xmm count two
   const __m512i one = _mm512_set1_epi32(1);
   // int32 results of 16 pairs (a, b), interleaved as vpunpck*wd leaves them
   auto add = [&](__m512i pairs) {
     const __m512i z = _mm512_add_epi32(_mm512_madd_epi16(pairs, high), _mm512_srai_epi32(_mm512_madd_epi16(pairs, low), 16));
-    return _mm512_srai_epi32(_mm512_add_epi32(_mm512_sra_epi32(z, down), one), 1);
+    return _mm512_srai_epi32(_mm512_add_epi32(_mm512_srav_epi32(z, down), one), 1);
   };
   for (int64_t i = 0; i < n; i += 32) {
     const __mmask32 m = Tail32(n - i);
