@@ -1,6 +1,6 @@
 // Tail masks and widening loads the AVX-512 elementwise and row kernels
 // share. Included inside their anonymous namespaces (kernels/aligned.h says
-// why); needs <immintrin.h> and AVX-512 F/BW/VL.
+// why); needs <immintrin.h> and AVX-512 F/BW (the loads VL too).
 
 // The first min(left, lanes) lanes.
 inline __mmask8 Tail8(int64_t left) { return static_cast<__mmask8>(left >= 8 ? 0xFF : (1u << left) - 1); }

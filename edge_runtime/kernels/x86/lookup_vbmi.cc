@@ -15,9 +15,8 @@
 namespace intedge::kernels {
 namespace {
 
+#include "kernels/x86/lanes_avx512.h"
 #include "kernels/x86/requant_x86.h"
-
-__mmask64 Tail64(int64_t left) { return left >= 64 ? ~__mmask64{0} : (__mmask64{1} << left) - 1; }
 
 // A 256-entry byte table in four registers, looked up by u = x + 128 (as a byte).
 struct ByteTable {
