@@ -43,6 +43,11 @@ LITERT_SCHEMES = {"litert-int8-dynamic": "dynamic-int8", "litert-int8-static": "
 NONLINEAR_OPS = ("shiftmax", "shiftgelu", "lambda_shiftgelu", "lookup_requant", "ilayernorm")  # lookup_requant: exact GELU
 CALIBRATION_INPUTS = 8  # enough for ranges; speed does not depend on them
 ROUNDS = 5  # blocks of runs per engine, interleaved
+# Untimed runs open each block until this long has passed. After a pause (another engine's block, or any
+# light work) the first runs are slow on every engine: measured on the AMX Xeon, intedge's first MiniLM run
+# took 1.5× its steady time (all of it in the AMX GEMMs) and about 15 ms of runs to settle, LiteRT's 1.25×
+# and about 25 ms. One untimed run left a fast engine's next few runs in that ramp.
+BLOCK_WARMUP_S = 0.05
 # Held-out inputs (none of them a calibration input) on which every engine's first output is compared with
 # PyTorch fp32's. A handful tells a working int8 recipe from a broken one; each peer loads once per input.
 ACCURACY_INPUTS = 8
@@ -280,8 +285,9 @@ class _Artifacts:
 def _interleaved(runners: dict[str, Callable[[], object]], runs: int, warmup: int, progress: bool,
                  label: str) -> dict[str, list[float]]:
     """Engines take turns in ROUNDS blocks of runs. Blocks, not single runs, because idle thread pools spin
-    for a while after a run (ORT's, XNNPACK's, ours): each block starts with an untimed run, so no engine is
-    timed while another's threads still hold the cores."""
+    for a while after a run (ORT's, XNNPACK's, ours), and the core's vector and matrix units come back up to
+    speed over the first runs after a pause: each block starts with BLOCK_WARMUP_S of untimed runs (at least
+    one), so no engine is timed while another's threads still hold the cores or its own units ramp up."""
     for run in runners.values():
         for _ in range(warmup):
             run()
@@ -291,7 +297,10 @@ def _interleaved(runners: dict[str, Callable[[], object]], runs: int, warmup: in
         for k in range(rounds):
             block = runs * (k + 1) // rounds - runs * k // rounds
             for engine, run in runners.items():
+                start = time.perf_counter()
                 run()
+                while time.perf_counter() - start < BLOCK_WARMUP_S:
+                    run()
                 for _ in range(block):
                     t0 = time.perf_counter()
                     run()

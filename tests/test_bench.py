@@ -113,6 +113,28 @@ def _result(times: dict[str, tuple[float, float]], skipped: dict[str, str] | Non
                        file_bytes={"intedge-w8a8": 64, "intedge-w4a8": 40}, skipped=skipped or {})
 
 
+def test_each_block_opens_with_untimed_runs_for_the_warm_up_time(monkeypatch):
+    """Every block of an engine's runs starts with BLOCK_WARMUP_S of untimed runs, then its timed share:
+    one untimed run had left a fast engine's first timed runs in the core's ramp-up after a pause. A fake
+    clock that each run moves on by 1/256 s (exact in binary, as 5/256 s is) makes the count exact."""
+    clock = [0.0]
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(bench, "BLOCK_WARMUP_S", 5 / 256)
+    calls = {"a": 0, "b": 0}
+
+    def runner(name: str):
+        def run():
+            calls[name] += 1
+            clock[0] += 1 / 256
+        return run
+
+    runs, warmup = 10, 2
+    times = bench._interleaved({e: runner(e) for e in calls}, runs, warmup, False, "")
+    assert times == {e: [1000 / 256] * runs for e in calls}
+    # per block, 5 untimed runs reach the warm-up time (one, as before, would give 2 + 5 + 10)
+    assert calls == {e: warmup + bench.ROUNDS * 5 + runs for e in calls}
+
+
 def test_accuracy_floor():
     assert not bench.accuracy_broken(bench.ACCURACY_FLOOR)
     assert bench.accuracy_broken(np.nextafter(bench.ACCURACY_FLOOR, 0))
