@@ -444,8 +444,8 @@ def gemm(shapes: dict[str, tuple[str, ...]] = GEMM_SHAPES, isa: str | None = Non
 
 
 def measured_peak(isa: str | None = None) -> dict:
-    """One core's measured int8 peak for isa (default: the best this CPU has): {"isa", "peak_gmacs"}; 0 for
-    scalar."""
+    """One core's measured int8 peak for isa (default: the best this CPU has): {"isa", "peak_gmacs",
+    "step_gmacs"}; None for scalar's peak, and for the step except on AMX."""
     cmd = [gemm_binary(), "--peak"] + (["--isa", isa] if isa else [])
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode:
@@ -466,9 +466,15 @@ def graph_macs(path: Path) -> int:
 def format_gemm(rows: list[dict]) -> str:
     lines = ["int8 GEMM y[M,N] = requant(x[M,K]·w[N,K]ᵀ), one core, median; peak: the ISA's multiply instruction "
              "in a loop of independent sums, measured",
+
              "weights act-t / act: an attention product (Q·Kᵀ / probabilities·V), its right operand an activation "
              "repacked every run (int32 out; repack: that part of the time)",
              f"  {'M×K×N':16} {'weights':7} {'isa':11} {'ms':>8} {'repack':>8} {'GMAC/s':>8} {'peak':>8} {'of peak':>8}"]
+    amx = next((r for r in rows if r["step_gmacs"]), None)  # AMX only: its block step's own rate
+    if amx:
+        lines.insert(2, f"amx: the GEMM's block step (4 tile loads, 4 tdpbusd) on operands in L1, without their traffic "
+                        f"or the epilogue: {amx['step_gmacs']:.1f} GMAC/s = "
+                        f"{100 * amx['step_gmacs'] / amx['peak_gmacs']:.0f} % of the peak")
     for r in rows:
         # null: no peak (scalar has no multiply instruction to time), no repack (a qlinear's weights)
         frac = f"{100 * r['peak_fraction']:.0f} %" if r["peak_gmacs"] else "-"

@@ -83,6 +83,9 @@ def test_gemm_micro_benchmark(capsys):
         assert r["gmacs"] > 0
         if r["peak_gmacs"]:  # ISAs with a dot-product instruction
             assert r["peak_fraction"] == pytest.approx(r["gmacs"] / r["peak_gmacs"], rel=0.01)
+        # the block step on operands in L1 is AMX's alone
+        assert (r["step_gmacs"] is not None) == (r["isa"] == "amx")
+        assert r["step_gmacs"] is None or r["step_gmacs"] > 0
         # only an attention product repacks its right operand, and that is part of its time
         assert (r["repack_ms"] is not None) == r["weights"].startswith("act")
         assert r["repack_ms"] is None or 0 < r["repack_ms"] < r["median_ms"]
@@ -103,6 +106,16 @@ def test_gemm_binary_refuses_an_isa_this_cpu_lacks():
     done = subprocess.run([bench.gemm_binary(), "--isa", missing, "--peak"], capture_output=True, text=True,
                           check=False)
     assert done.returncode == 2 and f"this CPU cannot run {missing} (it has: " in done.stderr
+
+
+def test_measured_peaks_of_every_isa_here():
+    """--peak: the multiply instruction's rate wherever there is one, and the block step's on AMX only."""
+    for isa in supported_isas():
+        peak = bench.measured_peak(isa)
+        assert peak["isa"] == isa
+        assert (peak["peak_gmacs"] is None) == (isa == "scalar")
+        assert (peak["step_gmacs"] is not None) == (isa == "amx")
+        assert peak["step_gmacs"] is None or peak["step_gmacs"] > 0
 
 
 def _result(times: dict[str, tuple[float, float]], skipped: dict[str, str] | None = None) -> BenchResult:

@@ -153,6 +153,14 @@ int64_t PeakMacs(Isa isa, int64_t iters) {
   }
 }
 
+int64_t StepPeakMacs(Isa isa, int64_t iters) {
+#if defined(INTEDGE_X86_KERNELS)
+  if (isa == Isa::kAmx) return StepPeakMacsAmx(iters);
+#endif
+  (void)isa, (void)iters;
+  return 0;
+}
+
 template <typename In>
 Kernel<ShiftmaxFn<In>> ShiftmaxFor(Isa isa) {
 #if defined(INTEDGE_X86_KERNELS)

@@ -90,6 +90,11 @@ std::unique_ptr<GemmKernel> MakeGemmAmx(const GemmWeights& w);
 // thread: the MACs done, 0 for scalar. Timed, it is the measured peak that
 // intedge-gemm-bench holds the GEMM against.
 int64_t PeakMacs(Isa isa, int64_t iters);
+// AMX only (0 elsewhere): the GEMM's own block step, tile loads and all, on
+// operands in L1 (amx_tiles.h StepPeak): its loop without the operands'
+// traffic from L2 and memory or the epilogue.
+int64_t StepPeakMacs(Isa isa, int64_t iters);
+int64_t StepPeakMacsAmx(int64_t iters);
 int64_t PeakMacsAvx2(int64_t iters);
 int64_t PeakMacsAvxVnni(int64_t iters);
 int64_t PeakMacsAvx512Vnni(int64_t iters);

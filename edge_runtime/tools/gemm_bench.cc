@@ -6,7 +6,10 @@
 // The peak is measured, not computed from a clock and a datasheet constant
 // (which overstated it twice over on one Xeon): the ISA's own multiply
 // instruction (vpdpbusd, tdpbusd, sdot, smmla) in a loop of independent
-// sums (kernels/dispatch.h's PeakMacs), best of several timed rounds.
+// sums (kernels/dispatch.h's PeakMacs), best of several timed rounds. On
+// AMX, step_gmacs is the GEMM's own block step with its tile loads, on
+// operands in L1 (StepPeakMacs): how close its loop comes to the peak when
+// the operands' traffic and the epilogue are out of the way.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -27,16 +30,17 @@ struct Shape {
   int64_t m, k, n;
 };
 
-// GMAC/s of the ISA's multiply instruction on this core: the best of
-// kRounds rounds of about 50 ms each (on a shared machine, the best round
-// is the one least disturbed). 0 for scalar, which has none.
-double MeasuredPeakGmacs(Isa isa) {
+// GMAC/s of one of dispatch.h's measured loops (PeakMacs, StepPeakMacs) on
+// this core: the best of kRounds rounds of about 50 ms each (on a shared
+// machine, the best round is the one least disturbed). 0 where the ISA has
+// no such loop (scalar has no multiply instruction; only AMX has a step).
+double MeasuredGmacs(int64_t (*loop)(Isa, int64_t), Isa isa) {
   constexpr int kRounds = 7;
   int64_t iters = 1 << 10;
   double best = 0;
   for (int round = 0; round < kRounds;) {
     const auto t0 = Clock::now();
-    const int64_t macs = intedge::PeakMacs(isa, iters);
+    const int64_t macs = loop(isa, iters);
     const double s = std::chrono::duration<double>(Clock::now() - t0).count();
     if (macs == 0) return 0;
     if (s < 0.05) {  // too short to time well: longer, and not counted
@@ -61,11 +65,14 @@ int Usage(FILE* to, int code) {
                "[--peak]\n"
                "Times y[M,N] = requant(x[M,K]·w[N,K]ᵀ) on one core (median of N runs, default 50) and prints,\n"
                "per shape, one JSON object: GMAC/s, the ISA's measured int8 peak (its multiply instruction in a\n"
-               "loop of independent sums: vpdpbusd, tdpbusd, sdot or smmla) and the fraction of it reached.\n"
+               "loop of independent sums: vpdpbusd, tdpbusd, sdot or smmla) and the fraction of it reached;\n"
+               "on AMX also step_gmacs, the GEMM's own 64-k block step (four tile loads, four tdpbusd) on\n"
+               "operands in L1: its loop without the operands' traffic or the epilogue (null on other ISAs).\n"
                "--weights act / act-t: an attention product instead, whose right operand is an activation\n"
                "repacked before every run, [K, N] with uint8 rows (probabilities · V) or [N, K] (Q · Kᵀ); int32\n"
                "out; repack_ms is the repack's share of median_ms.\n"
-               "--peak prints only the peak (null for scalar, which has no multiply instruction to time).\n"
+               "--peak prints only the peak and step_gmacs (null for scalar, which has no multiply instruction\n"
+               "to time).\n"
                "Default shapes: 197x192x768 (DeiT-Tiny fc1) and 1024x1024x1024; with act-t 197x64x197 and with\n"
                "act 197x197x64 (DeiT-Tiny's attention). Default ISA: the best this CPU has.\n");
   return code;
@@ -133,9 +140,10 @@ int main(int argc, char** argv) {
     }
     ++i;
   }
-  const double peak = MeasuredPeakGmacs(isa);
+  const double peak = MeasuredGmacs(&intedge::PeakMacs, isa), step = MeasuredGmacs(&intedge::StepPeakMacs, isa);
+  const std::string peaks = "\"peak_gmacs\": " + NumberOrNull(peak, "%.1f") + ", \"step_gmacs\": " + NumberOrNull(step, "%.1f");
   if (peak_only) {
-    std::printf("{\"isa\": \"%s\", \"peak_gmacs\": %s}\n", intedge::IsaName(isa), NumberOrNull(peak, "%.1f").c_str());
+    std::printf("{\"isa\": \"%s\", %s}\n", intedge::IsaName(isa), peaks.c_str());
     return 0;
   }
   const bool w4 = weights == "w4", activation = weights.rfind("act", 0) == 0;
@@ -209,10 +217,10 @@ int main(int argc, char** argv) {
     const double median = seconds[seconds.size() / 2];
     const double gmacs = static_cast<double>(s.m * s.k * s.n) / median / 1e9;
     std::printf("{\"m\": %ld, \"k\": %ld, \"n\": %ld, \"isa\": \"%s\", \"weights\": \"%s\", \"median_ms\": %.4f, "
-                "\"repack_ms\": %s, \"gmacs\": %.1f, \"peak_gmacs\": %s, \"peak_fraction\": %s}\n",
+                "\"repack_ms\": %s, \"gmacs\": %.1f, %s, \"peak_fraction\": %s}\n",
                 s.m, s.k, s.n, intedge::IsaName(isa), weights.c_str(), median * 1e3,
                 activation ? NumberOrNull(repack_seconds[repack_seconds.size() / 2] * 1e3, "%.4f").c_str() : "null",
-                gmacs, NumberOrNull(peak, "%.1f").c_str(), NumberOrNull(peak > 0 ? gmacs / peak : 0.0, "%.3f").c_str());
+                gmacs, peaks.c_str(), NumberOrNull(peak > 0 ? gmacs / peak : 0.0, "%.3f").c_str());
   }
   return 0;
 }

@@ -121,6 +121,25 @@ struct AmxTiles {
     asm volatile("" : : "r"(sums) : "memory");
     return iters * 4 * 16 * 16 * 64;
   }
+
+  // The GEMM's own 64-k step (four tile loads, four tdpbusd) over and over
+  // on operands in L1: what its block loop reaches where neither the
+  // epilogue nor the operands' way from L2 and memory holds it back. On the
+  // Xeon of docs/benchmarks.md it matches Peak: the step's loads, each
+  // waiting for the products that read the tile it replaces, cost nothing
+  // from L1, so the GEMM's shortfall is its operands' traffic and its epilogue.
+  static int64_t StepPeak(int64_t iters) {
+    alignas(64) static uint8_t rows[32 * 64];
+    alignas(64) static int8_t weights[16 * 128];
+    alignas(64) int32_t sums[32 * 32];
+    Configure();
+    ZeroSums();
+    for (int64_t i = 0; i < iters; ++i) Step<false>(rows, rows + 16 * 64, 64, weights, 128);
+    StoreSums(sums, 32 * 4);
+    Release();
+    asm volatile("" : : "r"(sums) : "memory");
+    return iters * 4 * 16 * 16 * 64;
+  }
 };
 
 #undef INTEDGE_TILE_DOT

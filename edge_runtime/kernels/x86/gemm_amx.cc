@@ -31,5 +31,6 @@ std::unique_ptr<GemmKernel> MakeGemmAmx(const GemmWeights& w) {
 }
 
 int64_t PeakMacsAmx(int64_t iters) { return AmxTiles::Peak(iters); }
+int64_t StepPeakMacsAmx(int64_t iters) { return AmxTiles::StepPeak(iters); }
 
 }  // namespace intedge
