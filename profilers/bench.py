@@ -44,9 +44,9 @@ NONLINEAR_OPS = ("shiftmax", "shiftgelu", "lambda_shiftgelu", "lookup_requant", 
 CALIBRATION_INPUTS = 8  # enough for ranges; speed does not depend on them
 ROUNDS = 5  # blocks of runs per engine, interleaved
 # Untimed runs open each block until this long has passed. After a pause (another engine's block, or any
-# light work) the first runs are slow on every engine: measured on the AMX Xeon, intedge's first MiniLM run
-# took 1.5× its steady time (all of it in the AMX GEMMs) and about 15 ms of runs to settle, LiteRT's 1.25×
-# and about 25 ms. One untimed run left a fast engine's next few runs in that ramp.
+# light work) every engine's first runs are slow (experiments/warmup_ramp): on the AMX Xeon, intedge's first
+# MiniLM run took 1.26× its steady time and settled within about 15 ms, LiteRT's 1.16× and about 20 ms. One
+# untimed run left a fast engine's next few timed runs in that ramp.
 BLOCK_WARMUP_S = 0.05
 # Held-out inputs (none of them a calibration input) on which every engine's first output is compared with
 # PyTorch fp32's. A handful tells a working int8 recipe from a broken one; each peer loads once per input.
