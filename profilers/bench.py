@@ -44,10 +44,12 @@ NONLINEAR_OPS = ("shiftmax", "shiftgelu", "lambda_shiftgelu", "lookup_requant", 
 CALIBRATION_INPUTS = 8  # enough for ranges; speed does not depend on them
 ROUNDS = 5  # blocks of runs per engine, interleaved
 # Untimed runs open each block until this long has passed. After a pause (another engine's block, or any
-# light work) every engine's first runs are slow (experiments/warmup_ramp): on the AMX Xeon, intedge's first
-# MiniLM run took 1.26× its steady time and settled within about 15 ms, LiteRT's 1.16× and about 20 ms. One
-# untimed run left a fast engine's next few timed runs in that ramp.
+# light work) an engine's first runs are slow (experiments/warmup_ramp; caches, predictors and the wide units
+# all start cold): on the AMX Xeon, intedge's first MiniLM run took 1.26× its steady time and settled within
+# about 14 ms, LiteRT's 1.16× and about 20 ms. One untimed run left a fast engine's next few timed runs in
+# that ramp.
 BLOCK_WARMUP_S = 0.05
+_clock = time.perf_counter  # the interleaved runs' clock (a test replaces it)
 # Held-out inputs (none of them a calibration input) on which every engine's first output is compared with
 # PyTorch fp32's. A handful tells a working int8 recipe from a broken one; each peer loads once per input.
 ACCURACY_INPUTS = 8
@@ -285,9 +287,9 @@ class _Artifacts:
 def _interleaved(runners: dict[str, Callable[[], object]], runs: int, warmup: int, progress: bool,
                  label: str) -> dict[str, list[float]]:
     """Engines take turns in ROUNDS blocks of runs. Blocks, not single runs, because idle thread pools spin
-    for a while after a run (ORT's, XNNPACK's, ours), and the core's vector and matrix units come back up to
-    speed over the first runs after a pause: each block starts with BLOCK_WARMUP_S of untimed runs (at least
-    one), so no engine is timed while another's threads still hold the cores or its own units ramp up."""
+    for a while after a run (ORT's, XNNPACK's, ours), and an engine's first runs after a pause are slow:
+    each block starts with BLOCK_WARMUP_S of untimed runs (at least one), so no engine is timed while
+    another's threads still hold the cores or while its own first runs ramp up."""
     for run in runners.values():
         for _ in range(warmup):
             run()
@@ -297,14 +299,14 @@ def _interleaved(runners: dict[str, Callable[[], object]], runs: int, warmup: in
         for k in range(rounds):
             block = runs * (k + 1) // rounds - runs * k // rounds
             for engine, run in runners.items():
-                start = time.perf_counter()
+                start = _clock()
                 run()
-                while time.perf_counter() - start < BLOCK_WARMUP_S:
+                while _clock() - start < BLOCK_WARMUP_S:
                     run()
                 for _ in range(block):
-                    t0 = time.perf_counter()
+                    t0 = _clock()
                     run()
-                    times[engine].append((time.perf_counter() - t0) * 1e3)
+                    times[engine].append((_clock() - t0) * 1e3)
                 bar.update(block)
     return times
 
@@ -466,15 +468,15 @@ def graph_macs(path: Path) -> int:
 def format_gemm(rows: list[dict]) -> str:
     lines = ["int8 GEMM y[M,N] = requant(x[M,K]·w[N,K]ᵀ), one core, median; peak: the ISA's multiply instruction "
              "in a loop of independent sums, measured",
-
              "weights act-t / act: an attention product (Q·Kᵀ / probabilities·V), its right operand an activation "
              "repacked every run (int32 out; repack: that part of the time)",
              f"  {'M×K×N':16} {'weights':7} {'isa':11} {'ms':>8} {'repack':>8} {'GMAC/s':>8} {'peak':>8} {'of peak':>8}"]
-    amx = next((r for r in rows if r["step_gmacs"]), None)  # AMX only: its block step's own rate
+    amx = next((r for r in rows if r.get("step_gmacs")), None)  # AMX only: its block step's own rate
     if amx:
         lines.insert(2, f"amx: the GEMM's block step (4 tile loads, 4 tdpbusd) on operands in L1, without their traffic "
                         f"or the epilogue: {amx['step_gmacs']:.1f} GMAC/s = "
-                        f"{100 * amx['step_gmacs'] / amx['peak_gmacs']:.0f} % of the peak")
+                        f"{100 * amx['step_gmacs'] / amx['peak_gmacs']:.0f} % of the peak (each the best of 7 "
+                        "rounds; they differ by a few % from run to run)")
     for r in rows:
         # null: no peak (scalar has no multiply instruction to time), no repack (a qlinear's weights)
         frac = f"{100 * r['peak_fraction']:.0f} %" if r["peak_gmacs"] else "-"

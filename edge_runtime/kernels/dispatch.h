@@ -94,11 +94,11 @@ int64_t PeakMacs(Isa isa, int64_t iters);
 // operands in L1 (amx_tiles.h StepPeak): its loop without the operands'
 // traffic from L2 and memory or the epilogue.
 int64_t StepPeakMacs(Isa isa, int64_t iters);
-int64_t StepPeakMacsAmx(int64_t iters);
 int64_t PeakMacsAvx2(int64_t iters);
 int64_t PeakMacsAvxVnni(int64_t iters);
 int64_t PeakMacsAvx512Vnni(int64_t iters);
 int64_t PeakMacsAmx(int64_t iters);
+int64_t StepPeakMacsAmx(int64_t iters);
 int64_t PeakMacsNeon(int64_t iters);
 int64_t PeakMacsNeonDotprod(int64_t iters);
 int64_t PeakMacsNeonI8mm(int64_t iters);

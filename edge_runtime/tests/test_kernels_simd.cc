@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <random>
 #include <vector>
@@ -125,22 +126,30 @@ void CheckGemms(const GemmMaker& make) {
   }
 }
 
+// Rows of random widths, and then each width at a vector edge of the 32- and
+// 64-wide steps (and DeiT's 197); with and without a keep mask, where row 0
+// keeps nothing and row 1 one element (its output 256 before saturation).
+// Guard bytes after y catch a store past the last row.
 template <typename In>
 void CheckShiftmax(Isa isa, int64_t lo, int64_t hi) {
   const auto simd = intedge::ShiftmaxFor<In>(isa).fn;
-  for (int trial = 0; trial < 30; ++trial) {
-    const int64_t rows = Uniform(1, 6), cols = Uniform(1, 300);
+  constexpr int64_t kEdges[] = {1, 31, 32, 33, 63, 64, 65, 197, 300};
+  constexpr size_t kGuard = 64;
+  for (int trial = 0; trial < 30 + static_cast<int>(std::size(kEdges)); ++trial) {
+    const int64_t rows = Uniform(2, 6), cols = trial < 30 ? Uniform(1, 300) : kEdges[trial - 30];
     auto x = Random<In>(static_cast<size_t>(rows * cols), lo, hi);
     if (trial % 5 == 0) x[0] = static_cast<In>(hi), x.back() = static_cast<In>(lo);
     auto keep = Random<uint8_t>(static_cast<size_t>(rows * cols), 0, 1);
-    std::fill(keep.begin(), keep.begin() + cols, uint8_t{0});  // an all-masked row
+    std::fill(keep.begin(), keep.begin() + 2 * cols, uint8_t{0});  // row 0 all masked,
+    keep[static_cast<size_t>(cols + Uniform(0, cols - 1))] = 1;      // row 1 one kept element
     const int32_t mult = static_cast<int32_t>(Uniform(1, (int64_t{1} << 31) - 1));
     const int shift = static_cast<int>(Uniform(20, 45));
     for (const uint8_t* k : {static_cast<const uint8_t*>(nullptr), static_cast<const uint8_t*>(keep.data())}) {
-      std::vector<uint8_t> want(x.size()), got(x.size());
+      std::vector<uint8_t> want(x.size() + kGuard, 0xAB), got(x.size() + kGuard, 0xAB);
       intedge::kernels::shiftmax_scalar(x.data(), k, rows, cols, mult, shift, want.data());
       simd(x.data(), k, rows, cols, mult, shift, got.data());
       CHECK(got == want);
+      if (k) CHECK(*std::max_element(want.begin() + cols, want.begin() + 2 * cols) == 255);
     }
   }
 }

@@ -71,8 +71,8 @@ int Usage(FILE* to, int code) {
                "--weights act / act-t: an attention product instead, whose right operand is an activation\n"
                "repacked before every run, [K, N] with uint8 rows (probabilities · V) or [N, K] (Q · Kᵀ); int32\n"
                "out; repack_ms is the repack's share of median_ms.\n"
-               "--peak prints only the peak and step_gmacs (null for scalar, which has no multiply instruction\n"
-               "to time).\n"
+               "--peak prints only the peak (null for scalar, which has no multiply instruction to time) and\n"
+               "step_gmacs (null except on AMX).\n"
                "Default shapes: 197x192x768 (DeiT-Tiny fc1) and 1024x1024x1024; with act-t 197x64x197 and with\n"
                "act 197x197x64 (DeiT-Tiny's attention). Default ISA: the best this CPU has.\n");
   return code;
@@ -84,7 +84,7 @@ int BadArgument(const std::string& what) {
   return Usage(stderr, 2);
 }
 
-// A JSON number, or null for 0 (scalar's peak; a GEMM's repack).
+// A JSON number, or null for 0 (scalar's peak; the step off AMX; a qlinear's repack).
 std::string NumberOrNull(double v, const char* format) {
   if (v == 0) return "null";
   char buf[32];

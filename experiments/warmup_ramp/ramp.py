@@ -35,9 +35,13 @@ def _timed(run, n: int) -> list[float]:
 def main(argv: list[str]) -> None:
     model = argv[0] if argv else "minilm"
     engines = argv[1:] or ["intedge-w8a8", "litert-int8-static"]
-    spec = bench.MODELS[model]()
-    art = bench._Artifacts(spec, engines, Path(tempfile.mkdtemp()), progress=False)
-    runners = {e: art.runner(e, 1, None, art.example) for e in engines if e not in art.skipped}
+    with tempfile.TemporaryDirectory() as work:
+        art = bench._Artifacts(bench.MODELS[model](), engines, Path(work), progress=False)
+        runners = {e: art.runner(e, 1, None, art.example) for e in engines if e not in art.skipped}
+        _ramps(runners)
+
+
+def _ramps(runners: dict) -> None:
     for run in runners.values():
         _timed(run, 10)
     for engine, run in runners.items():

@@ -124,10 +124,8 @@ struct AmxTiles {
 
   // The GEMM's own 64-k step (four tile loads, four tdpbusd) over and over
   // on operands in L1: what its block loop reaches where neither the
-  // epilogue nor the operands' way from L2 and memory holds it back. On the
-  // Xeon of docs/benchmarks.md it matches Peak: the step's loads, each
-  // waiting for the products that read the tile it replaces, cost nothing
-  // from L1, so the GEMM's shortfall is its operands' traffic and its epilogue.
+  // epilogue nor the operands' way from L2 and memory holds it back
+  // (docs/benchmarks.md compares it with Peak and with whole GEMMs).
   static int64_t StepPeak(int64_t iters) {
     alignas(64) static uint8_t rows[32 * 64];
     alignas(64) static int8_t weights[16 * 128];

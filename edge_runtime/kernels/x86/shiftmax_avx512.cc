@@ -1,5 +1,5 @@
 // Shiftmax (kernels/scalar/shiftmax_scalar.cc, integer_ops/shiftmax.py) with
-// AVX-512, 32 elements per step. The spec's int64 arithmetic narrows to 32-
+// AVX-512, 32 elements per step (64 in the normalization). The spec's int64 arithmetic narrows to 32-
 // and 16-bit lanes, exactly, by bounding each value:
 //
 //  * The exponent u in 32-bit lanes (kernels/portable_loops.h
@@ -149,10 +149,11 @@ void ShiftmaxAvx512(const In* x, const uint8_t* keep, int64_t rows, int64_t cols
     const int64_t k = kernels::SumReciprocal(total);
     return k < 0xFFFF ? k : 0xFFFF;
   };
-  // 64 outputs a step where the row's exponentials fill two vectors: vpackuswb
-  // and a vpermq, where the narrowing masked store (vpmovuswb) of 32 had been
-  // a third of the kernel's time. e ≤ 2^15 and k < 2^16, so each output word
-  // is at most 2^9: vpackuswb's signed view of it saturates as vpmovuswb does.
+  // 64 outputs a step where the row's exponentials fill two vectors: a
+  // vpackuswb and a vpermq, fewer µops than two narrowing masked stores
+  // (vpmovuswb) of 32. e ≤ 2^15 and k ≤ 0xFFFF, so each output word is at
+  // most 256 (one kept element: e = 2^15, k = 0xFFFF): positive as vpackuswb's
+  // signed view reads it, so both saturate it to 255 alike.
   const __m512i pack_order = _mm512_set_epi64(7, 5, 3, 1, 6, 4, 2, 0);
   auto normalize = [&](int64_t r, const uint16_t* e, int64_t k) {
     const __m512i vk = _mm512_set1_epi16(static_cast<int16_t>(k));
