@@ -11,7 +11,7 @@ elapsed milliseconds after each of the first runs. The engines are those of `int
 
 from __future__ import annotations
 
-import sys
+import argparse
 import tempfile
 import time
 from pathlib import Path
@@ -32,13 +32,20 @@ def _timed(run, n: int) -> list[float]:
     return times
 
 
-def main(argv: list[str]) -> None:
-    model = argv[0] if argv else "minilm"
-    engines = argv[1:] or ["intedge-w8a8", "litert-int8-static"]
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("model", nargs="?", default="minilm", choices=sorted(bench.MODELS))
+    p.add_argument("engines", nargs="*", default=["intedge-w8a8", "litert-int8-static"],
+                   help=f"of: {', '.join(bench.ENGINES)} (default: intedge-w8a8 litert-int8-static)")
+    args = p.parse_args()
+    unknown = sorted(set(args.engines) - set(bench.ENGINES))
+    if unknown:
+        p.error(f"unknown engines: {', '.join(unknown)}")
     with tempfile.TemporaryDirectory() as work:
-        art = bench._Artifacts(bench.MODELS[model](), engines, Path(work), progress=False)
-        runners = {e: art.runner(e, 1, None, art.example) for e in engines if e not in art.skipped}
-        _ramps(runners)
+        art = bench._Artifacts(bench.MODELS[args.model](), args.engines, Path(work), progress=False)
+        for engine, why in art.skipped.items():
+            print(f"{engine}: skipped: {why}")
+        _ramps({e: art.runner(e, 1, None, art.example) for e in args.engines if e not in art.skipped})
 
 
 def _ramps(runners: dict) -> None:
@@ -60,4 +67,4 @@ def _ramps(runners: dict) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()
