@@ -752,8 +752,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=_at_least(1), nargs="+", default=[1, 2], metavar="N",
                    help="thread counts to run, each a separate table (default: 1 2)")
     p.add_argument("--runs", type=_at_least(1), default=30, help="timed runs per engine (default 30; gemm: at least 30)")
-    p.add_argument("--warmup", type=_at_least(0), default=5, help="untimed runs per engine first (default 5); each interleaved block also opens "
-                   "with 50 ms of untimed runs")
+    p.add_argument("--warmup", type=_at_least(0), default=5,
+                   help="untimed runs per engine first (default 5); each interleaved block also opens with 50 ms of "
+                   "untimed runs")
     p.add_argument("--engines", metavar="A,B", help="a comma-separated subset of the engines (default: all; a "
                    "language model's: intedge-w8a8, intedge-w4a8, llamacpp-q8_0, llamacpp-q4_0, llamacpp-f32, "
                    "executorch-int8, executorch-8da4w, torch-fp32)")

@@ -103,23 +103,17 @@ struct AmxTiles {
   // tdpbusd's own throughput: four independent sums, as a block has.
   static int64_t Peak(int64_t iters) {
     alignas(64) static uint8_t operand[16 * 64];
-    alignas(64) int32_t sums[32 * 32];
-    Configure();
-    ZeroSums();
-    _tile_loadd(4, operand, 64);
-    _tile_loadd(5, operand, 64);
-    _tile_loadd(6, operand, 64);
-    _tile_loadd(7, operand, 64);
-    for (int64_t i = 0; i < iters; ++i) {
+    return OnSums(iters, [] {
+      _tile_loadd(4, operand, 64);
+      _tile_loadd(5, operand, 64);
+      _tile_loadd(6, operand, 64);
+      _tile_loadd(7, operand, 64);
+    }, [] {
       _tile_dpbusd(0, 4, 6);
       _tile_dpbusd(1, 4, 7);
       _tile_dpbusd(2, 5, 6);
       _tile_dpbusd(3, 5, 7);
-    }
-    StoreSums(sums, 32 * 4);  // the sums are used: the loop is not dead code
-    Release();
-    asm volatile("" : : "r"(sums) : "memory");
-    return iters * 4 * 16 * 16 * 64;
+    });
   }
 
   // The GEMM's own 64-k step (four tile loads, four tdpbusd) over and over
@@ -129,10 +123,20 @@ struct AmxTiles {
   static int64_t StepPeak(int64_t iters) {
     alignas(64) static uint8_t rows[32 * 64];
     alignas(64) static int8_t weights[16 * 128];
+    return OnSums(iters, [] {}, [] { Step<false>(rows, rows + 16 * 64, 64, weights, 128); });
+  }
+
+ private:
+  // `iters` rounds of `round` (four tile products) on zeroed sum tiles after
+  // `setup`, the sums then stored so that the loop is not dead code: the
+  // MACs done.
+  template <typename Setup, typename Round>
+  static int64_t OnSums(int64_t iters, Setup setup, Round round) {
     alignas(64) int32_t sums[32 * 32];
     Configure();
     ZeroSums();
-    for (int64_t i = 0; i < iters; ++i) Step<false>(rows, rows + 16 * 64, 64, weights, 128);
+    setup();
+    for (int64_t i = 0; i < iters; ++i) round();
     StoreSums(sums, 32 * 4);
     Release();
     asm volatile("" : : "r"(sums) : "memory");

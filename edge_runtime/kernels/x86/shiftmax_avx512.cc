@@ -1,6 +1,6 @@
 // Shiftmax (kernels/scalar/shiftmax_scalar.cc, integer_ops/shiftmax.py) with
-// AVX-512, 32 elements per step (64 in the normalization). The spec's int64 arithmetic narrows to 32-
-// and 16-bit lanes, exactly, by bounding each value:
+// AVX-512, 32 elements per step (64 in the normalization). The spec's int64
+// arithmetic narrows to 32- and 16-bit lanes, exactly, by bounding each value:
 //
 //  * The exponent u in 32-bit lanes (kernels/portable_loops.h
 //    ShiftmaxExponentPlan derives it); multipliers far below 2^30, which the
