@@ -122,8 +122,10 @@ class Shiftmax final : public Op {
     // reductions with the next row's work, so it gets blocks of rows.
     // Rows of one sequence share a mask row: it is converted once and
     // copied (a call per row would give up the kernel's overlap of rows).
+    // Per thread and kept: a fused Shiftmax calls this once per GEMM row block.
     const int64_t block = std::min(kMaskedRowBlock, r1 - r0);
-    std::vector<uint8_t> keep(static_cast<size_t>((block + 1) * cols_));
+    thread_local std::vector<uint8_t> keep;
+    keep.resize(std::max(keep.size(), static_cast<size_t>((block + 1) * cols_)));
     uint8_t* const last = keep.data() + block * cols_;
     const uint8_t* expanded = nullptr;
     MaskRows rows(*this, t[mask_]);
