@@ -263,7 +263,7 @@ class GemmDot4 : public GemmKernel {
       int64_t r = 0;
       if constexpr (kWeights == kW4Panel) {
         static_assert(kPanelMinRows >= MR, "a panel call has a full tile");
-        ExpandPair(nb, panel);
+        ExpandPair(nb, panel, 0, K_);
         Tile<MR, kTiles, kAhead>(xu, nb, panel, next, m0, y);
         r = MR;
         pair = panel;
@@ -303,20 +303,23 @@ class GemmDot4 : public GemmKernel {
   static Vec LowNibbles16(Vec packed, Vec top) { return V::And(V::Slli16By4(packed), top); }
   static Vec HighNibbles16(Vec packed, Vec top) { return V::And(packed, top); }
 
-  // Column pair nb's nibbles → int8 q·g in the panel. Packed vector k of a
-  // block holds W8 steps 2k (low nibbles) and 2k + 1 (high).
-  void ExpandPair(int64_t nb, int8_t* panel) const {
-    const int64_t k8 = K_ / 8, groups = K_ / group_, steps = group_ / 8;
+  // Column pair nb's nibbles → int8 q·g in the panel, K from k_begin to
+  // k_end (multiples of 8), the panel starting at k_begin. Packed vector k
+  // of a block holds W8 steps 2k (low nibbles) and 2k + 1 (high).
+  void ExpandPair(int64_t nb, int8_t* panel, int64_t k_begin, int64_t k_end) const {
+    const int64_t k8 = K_ / 8, groups = K_ / group_, steps = group_ / 8, first = k_begin / 8, last = k_end / 8;
     const auto* pair = reinterpret_cast<const uint8_t*>(packed_.data()) + VectorAt(nb, 0, k8);
     const Vec top = V::Set1Byte(static_cast<char>(0xF0));
-    for (int64_t gi = 0; gi < groups; ++gi) {
+    for (int64_t gi = first / steps; gi * steps < last; ++gi) {
       const Vec g[2] = {V::Load(gbytes_.data() + (nb * groups + gi) * kVecBytes),
                         V::Load(gbytes_.data() + ((nb + 1) * groups + gi) * kVecBytes)};
-      for (int64_t k = gi * steps; k < (gi + 1) * steps; ++k) {
+      const int64_t k1 = (gi + 1) * steps < last ? (gi + 1) * steps : last;
+      for (int64_t k = gi * steps > first ? gi * steps : first; k < k1; ++k) {
+        int8_t* out = panel + 4 * (k - first) * kVecBytes;
         for (int b = 0; b < 2; ++b) {
           const Vec p = V::Load(pair + (2 * k + b) * kVecBytes);
-          V::Store(panel + (4 * k + b) * kVecBytes, V::ScaleNibbles(LowNibbles16(p, top), g[b]));
-          V::Store(panel + (4 * k + 2 + b) * kVecBytes, V::ScaleNibbles(HighNibbles16(p, top), g[b]));
+          V::Store(out + b * kVecBytes, V::ScaleNibbles(LowNibbles16(p, top), g[b]));
+          V::Store(out + (2 + b) * kVecBytes, V::ScaleNibbles(HighNibbles16(p, top), g[b]));
         }
       }
     }

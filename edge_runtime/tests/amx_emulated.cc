@@ -112,6 +112,13 @@ struct EmulatedTiles {
     Store(2, bytes + 16 * stride, stride);
     Store(3, bytes + 16 * stride + 64, stride);
   }
+  static void LoadSums(const int32_t* c, int64_t stride) {
+    const auto* bytes = reinterpret_cast<const uint8_t*>(c);
+    Load(0, bytes, stride);
+    Load(1, bytes + 64, stride);
+    Load(2, bytes + 16 * stride, stride);
+    Load(3, bytes + 16 * stride + 64, stride);
+  }
 };
 
 #include "kernels/x86/gemm_amx.h"

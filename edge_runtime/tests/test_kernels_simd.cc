@@ -38,6 +38,8 @@ std::vector<T> Random(size_t n, int64_t lo, int64_t hi) {
   return v;
 }
 
+int64_t RoundUpTo(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
 // y of a GEMM run over two row ranges (as two threads would split it).
 std::vector<uint8_t> RunGemm(const intedge::GemmKernel& g, const void* x, int64_t M, size_t out_bytes) {
   std::vector<uint8_t> y(out_bytes, 0xAB);
@@ -50,8 +52,13 @@ std::vector<uint8_t> RunGemm(const intedge::GemmKernel& g, const void* x, int64_
 using GemmMaker = std::function<std::unique_ptr<intedge::GemmKernel>(const GemmWeights&)>;
 
 void CheckGemms(const GemmMaker& make) {
-  for (int trial = 0; trial < 40; ++trial) {
+  for (int trial = 0; trial < 52; ++trial) {
     const bool w4 = trial % 3 == 1, matmul = trial % 3 == 2;
+    // Trials 40 on: K past 1024 (a multiple of 64 or of the group, or any
+    // length), which AMX takes in chunks of 384 on calls of up to 128 rows,
+    // its blocks' partial sums kept between chunks and W4 panels expanded a
+    // chunk at a time; 32 to 80 rows, so that both halves run on tiles.
+    const bool long_k = trial >= 40;
     // W4 calls of 12 rows or more expand the weights to a panel, fewer unpack
     // in registers: RunGemm's halves take one path or the other, or both.
     // AMX runs blocks of 32 rows on calls of 16 or more: up to 80 rows gives
@@ -62,14 +69,18 @@ void CheckGemms(const GemmMaker& make) {
     // 27, 39 a W8 qlinear; 11, 23, 35 a qmatmul; 7, 19, 31 a W4 qlinear).
     const bool whole_blocks = trial % 4 == 3;
     const int64_t k_steps = 1 + trial / 12 % 3;
-    const int64_t group = whole_blocks ? 64 : 32 << Uniform(0, 2);
-    const int64_t M = whole_blocks ? 64 : w4 ? (trial % 2 ? Uniform(24, 80) : Uniform(1, 25)) : Uniform(1, 80);
+    const int64_t group = long_k ? 64 << Uniform(0, 1) : whole_blocks ? 64 : 32 << Uniform(0, 2);
+    const int64_t M = whole_blocks ? 64
+                      : long_k     ? Uniform(32, 80)
+                      : w4         ? (trial % 2 ? Uniform(24, 80) : Uniform(1, 25))
+                                   : Uniform(1, 80);
     // Trials 0 and 2 (a qlinear and a qmatmul): K = 0, which a file may say; the output is the bias
     const int64_t N = Uniform(1, 70);
-    const int64_t K = whole_blocks ? 64 * k_steps
-                      : w4         ? group * Uniform(1, 3)
-                      : trial < 3  ? 0
-                                   : Uniform(1, 200);
+    const int64_t K = long_k ? (w4 || whole_blocks ? RoundUpTo(Uniform(1025, 1600), group) : Uniform(1025, 1600))
+                      : whole_blocks ? 64 * k_steps
+                      : w4           ? group * Uniform(1, 3)
+                      : trial < 3    ? 0
+                                     : Uniform(1, 200);
     GemmWeights w;
     w.N = N;
     w.K = K;

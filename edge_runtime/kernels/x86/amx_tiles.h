@@ -64,6 +64,13 @@ struct AmxTiles {
     _tile_stored(2, reinterpret_cast<char*>(c) + 16 * stride, stride);
     _tile_stored(3, reinterpret_cast<char*>(c + 16) + 16 * stride, stride);
   }
+  // ... and back from there (a block's partial sums, one chunk of K done).
+  static void LoadSums(const int32_t* c, int64_t stride) {
+    _tile_loadd(0, c, stride);
+    _tile_loadd(1, c + 16, stride);
+    _tile_loadd(2, reinterpret_cast<const char*>(c) + 16 * stride, stride);
+    _tile_loadd(3, reinterpret_cast<const char*>(c + 16) + 16 * stride, stride);
+  }
   // K ≤ 64 (GemmAmx::OneStep): a column pair's two weight tiles, loaded
   // once for all its rows, ...
   static void LoadRight(const int8_t* b, int64_t b_stride) {
