@@ -57,23 +57,25 @@ void CheckGemms(const GemmMaker& make) {
     // Trials 40 on: K past 1024 (a multiple of 64 or of the group, or any
     // length), which AMX takes in chunks of 384 on calls of up to 128 rows,
     // its blocks' partial sums kept between chunks and W4 panels expanded a
-    // chunk at a time; 32 to 80 rows, so that both halves run on tiles.
+    // chunk at a time. Halves of 33 to 128 rows (two to four blocks; 43, 47
+    // and 51 exactly 128, rows in place, 16 KB of partial sums), and of more
+    // than 128 (40, 44, 48: not chunked).
     const bool long_k = trial >= 40;
     // W4 calls of 12 rows or more expand the weights to a panel, fewer unpack
     // in registers: RunGemm's halves take one path or the other, or both.
     // AMX runs blocks of 32 rows on calls of 16 or more: up to 80 rows gives
     // full and partial blocks, and halves on either side of 16.
-    // Trials 3, 7, 11, …: halves of 32 rows and K a multiple of 64, which
+    // Trials 3, 7, 11, … 39: halves of 32 rows and K a multiple of 64, which
     // AMX's tiles load in place rather than copied; K cycles through 64 (its
     // one-step path), 128 and 192 for each kind of product (trials 3, 15,
     // 27, 39 a W8 qlinear; 11, 23, 35 a qmatmul; 7, 19, 31 a W4 qlinear).
     const bool whole_blocks = trial % 4 == 3;
     const int64_t k_steps = 1 + trial / 12 % 3;
     const int64_t group = long_k ? 64 << Uniform(0, 1) : whole_blocks ? 64 : 32 << Uniform(0, 2);
-    const int64_t M = whole_blocks ? 64
-                      : long_k     ? Uniform(32, 80)
-                      : w4         ? (trial % 2 ? Uniform(24, 80) : Uniform(1, 25))
-                                   : Uniform(1, 80);
+    const int64_t M = long_k ? (whole_blocks ? 256 : trial % 4 == 0 ? Uniform(258, 300) : Uniform(66, 256))
+                      : whole_blocks ? 64
+                      : w4           ? (trial % 2 ? Uniform(24, 80) : Uniform(1, 25))
+                                     : Uniform(1, 80);
     // Trials 0 and 2 (a qlinear and a qmatmul): K = 0, which a file may say; the output is the bias
     const int64_t N = Uniform(1, 70);
     const int64_t K = long_k ? (w4 || whole_blocks ? RoundUpTo(Uniform(1025, 1600), group) : Uniform(1025, 1600))
@@ -99,7 +101,7 @@ void CheckGemms(const GemmMaker& make) {
     w.mult = mult.data();
     w.shift = shift.data();
     w.out_bits = matmul ? 32 : (trial % 2 ? 16 : 8);
-    w.x_u8 = matmul && (whole_blocks ? k_steps % 2 == 0 : trial % 2);  // whole blocks: int8 rows at K = 64 and 192
+    w.x_u8 = matmul && (whole_blocks ? k_steps % 2 == 0 : trial % 2);  // whole blocks: uint8 rows at even k_steps
     auto x = Random<uint8_t>(static_cast<size_t>(M * K), 0, 255);
     const size_t out_bytes = static_cast<size_t>(M * N * (w.out_bits / 8));
     std::vector<uint8_t> want(out_bytes);

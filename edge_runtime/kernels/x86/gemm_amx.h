@@ -7,12 +7,13 @@
 // columns × 4 k (vpdpbusd's layout, which is also a tile row of tdpbusd's
 // right operand), so 16 k-quads of one block are one tile at a stride of
 // 128 bytes, and the other block's tile starts 64 bytes on. W4 weights
-// expand a pair at a time into the same layout (GemmDot4's panel). The
-// rows are not shifted: int8 rows run tdpbssd and uint8 rows (Shiftmax's
-// output) tdpbusd, so the bias needs no correction. Tiles load them in
-// place where K is a multiple of 64 and a call whole 32-row blocks; else
-// from a copy zero-padded to K a multiple of 64 and laid out tile by tile
-// (TiledRows). The weights are zero-padded to match, so any K runs.
+// expand into the same layout (GemmDot4's panel) a pair, or a chunk of a
+// pair's K (Blocks), at a time. The rows are not shifted: int8 rows run
+// tdpbssd and uint8 rows (Shiftmax's output) tdpbusd, so the bias needs no
+// correction. Tiles load them in place where K is a multiple of 64 and a
+// call whole 32-row blocks; else from a copy zero-padded to K a multiple of
+// 64 and laid out tile by tile (TiledRows). The weights are zero-padded to
+// match, so any K runs.
 //
 // A block is 32 rows × 32 columns: four sum tiles, two row tiles and two
 // weight tiles, all eight AMX has (K ≤ 64: OneStep's 16-row halves). The
@@ -176,12 +177,9 @@ class GemmAmx final : public GemmDot4<Zmm> {
       const char* next_end = nb + 2 < np_ / kNR ? next + lines * 64 : next;
       for (int64_t k0 = 0; k0 < kp_; k0 += k_chunk) {
         const int64_t k1 = k0 + k_chunk < kp_ ? k0 + k_chunk : kp_;
-        // The chunk's weights: W8's in place, W4's expanded into the panel (which starts at k0).
-        const int8_t* weights = pair + k0 / 4 * 2 * kVecBytes;
-        if (w4_) {
-          ExpandPair(nb, panel, k0, k1);
-          weights = panel;
-        }
+        // The chunk's weights: W4's expanded into the panel (which starts at k0), W8's in place.
+        if (w4_) ExpandPair(nb, panel, k0, k1);
+        const int8_t* weights = w4_ ? panel : pair + k0 / 4 * 2 * kVecBytes;
         for (int64_t r = 0; r < rows; r += kBlockRows) {
           int32_t* part = partial ? partial + r * kBlockCols : nullptr;
           if (k0 == 0) {
