@@ -56,12 +56,13 @@ __mmask32 Kept(const uint8_t* keep, __mmask32 m) {
 // multiplier b in every lane. vpmuludq reads each 64-bit lane's low half, so
 // the odd lanes are moved there and the even products' high halves back by
 // vpshufd (port 5) rather than 64-bit shifts (port 0, where the multiplies
-// and the rest of the exponent's shifts already queue).
+// and the rest of the exponent's shifts already queue); the odd products'
+// high halves are in place, and a masked vpshufd writes the even lanes over
+// them (one µop where a shuffle and a blend were two).
 __m512i MulHighU32(__m512i a, __m512i b) {
   constexpr _MM_PERM_ENUM kOddToEven = _MM_PERM_DDBB;  // dwords 1, 1, 3, 3 of each 128 bits
-  const __m512i even = _mm512_shuffle_epi32(_mm512_mul_epu32(a, b), kOddToEven);
   const __m512i odd = _mm512_mul_epu32(_mm512_shuffle_epi32(a, kOddToEven), b);
-  return _mm512_mask_blend_epi32(0xAAAA, even, odd);
+  return _mm512_mask_shuffle_epi32(odd, 0x5555, _mm512_mul_epu32(a, b), kOddToEven);
 }
 
 // 2^−u in Q15 for the 32 u whose low (f) and high (q) 16-bit halves are
