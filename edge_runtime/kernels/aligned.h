@@ -35,6 +35,10 @@ class AlignedArray {
     size_ = data_ ? n : 0;
     return data_ != nullptr || n == 0;
   }
+  // At least n elements: kept as it is when it has them, else Resize(n)
+  // (contents not kept). Per-thread scratch grows to its largest call this
+  // way, allocated once rather than per call. False when out of memory.
+  bool EnsureSize(size_t n) { return size_ >= n || Resize(n); }
   T* data() { return data_; }
   const T* data() const { return data_; }
   size_t size() const { return size_; }

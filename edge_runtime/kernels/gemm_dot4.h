@@ -45,7 +45,7 @@ inline const uint8_t* ShiftedRows(const void* xv, uint8_t flip, int64_t K, int64
   if (!flip && kp == K) return x + m0 * K;
   thread_local AlignedArray<uint8_t> buf;
   const auto need = static_cast<size_t>((m1 - m0) * kp + 64);
-  if (buf.size() < need && !buf.Resize(need)) return nullptr;
+  if (!buf.EnsureSize(need)) return nullptr;
   uint8_t* out = buf.data();
   for (int64_t m = m0; m < m1; ++m) {
     const uint8_t* src = x + m * K;
@@ -294,8 +294,7 @@ class GemmDot4 : public GemmKernel {
   int8_t* PanelBuffer() const {
     thread_local AlignedArray<int8_t> buf;
     const auto need = static_cast<size_t>(2 * kNR * K_);
-    if (buf.size() < need && !buf.Resize(need)) return nullptr;
-    return buf.data();
+    return buf.EnsureSize(need) ? buf.data() : nullptr;
   }
 
   // A two's-complement nibble moved to a byte's top half is 16·q as an int8:

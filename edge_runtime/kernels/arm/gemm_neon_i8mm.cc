@@ -84,13 +84,13 @@ class GemmMmla final : public GemmKernel {
     thread_local AlignedArray<uint8_t> rows;
     const int64_t M = m1 - m0, mp = RoundUp(M, kRows);
     const auto need = static_cast<size_t>(mp * kp_);
-    if (rows.size() < need && !rows.Resize(need)) return false;
+    if (!rows.EnsureSize(need)) return false;
     std::memset(rows.data(), 0, need);  // padded rows and k contribute 0 (u8 0 and s8 0 alike)
     uint8_t* const packed_rows = rows.data();  // once: under -fPIC each thread_local use is a call
     PackPairs(static_cast<const uint8_t*>(x) + m0 * K_, M, K_, 1, K_, kp_, packed_rows);
     thread_local AlignedArray<int8_t> panel;
     const auto panel_bytes = static_cast<size_t>(kCols * kp_);
-    if (w4_ && panel.size() < panel_bytes && !panel.Resize(panel_bytes)) return false;
+    if (w4_ && !panel.EnsureSize(panel_bytes)) return false;
     int8_t* const columns = w4_ ? panel.data() : nullptr;
     for (int64_t n0 = 0; n0 < N_; n0 += kCols) {
       const int8_t* wb = packed_.data() + n0 * kp_;

@@ -62,7 +62,7 @@ int32x4_t Pow2Neg4(uint32x4_t u) {
 template <typename In>
 void ShiftmaxNeon(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift, uint8_t* y) {
   thread_local AlignedArray<int32_t> exps;
-  if (exps.size() < static_cast<size_t>(cols) && !exps.Resize(static_cast<size_t>(cols))) {
+  if (!exps.EnsureSize(static_cast<size_t>(cols))) {
     kernels::shiftmax_scalar(x, keep, rows, cols, mult, shift, y);  // no scratch: the oracle needs none
     return;
   }

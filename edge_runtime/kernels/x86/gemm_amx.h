@@ -113,7 +113,7 @@ class GemmAmx final : public GemmDot4<Zmm> {
     const int64_t rows = m1 - m0, steps = kp_ / kKStep;
     thread_local AlignedArray<uint8_t> buf;
     const auto need = static_cast<size_t>(RoundUp(rows, kBlockRows) * kp_);
-    if (buf.size() < need && !buf.Resize(need)) return nullptr;
+    if (!buf.EnsureSize(need)) return nullptr;
     for (int64_t m = 0; m < rows; ++m) {
       const uint8_t* src = x + (m0 + m) * K_;
       uint8_t* dst = buf.data() + m / kTileRows * steps * kTileBytes + m % kTileRows * kKStep;
@@ -130,7 +130,7 @@ class GemmAmx final : public GemmDot4<Zmm> {
   static int32_t* PartialSums(int64_t rows) {
     thread_local AlignedArray<int32_t> buf;
     const auto need = static_cast<size_t>(RoundUp(rows, kBlockRows) * kBlockCols);
-    return buf.size() >= need || buf.Resize(need) ? buf.data() : nullptr;
+    return buf.EnsureSize(need) ? buf.data() : nullptr;
   }
 
   // Column pairs outermost: a pair's weights come from memory once, for its

@@ -128,7 +128,7 @@ void LayerNormRows(const In* x, int64_t rows, int64_t C, bool rms, const Output<
 int64_t* ChannelScratch(int64_t C, int outputs) {
   thread_local AlignedArray<int64_t> channel;
   const auto need = static_cast<size_t>(2 * outputs * C);
-  return channel.size() >= need || channel.Resize(need) ? channel.data() : nullptr;
+  return channel.EnsureSize(need) ? channel.data() : nullptr;
 }
 
 }  // namespace

@@ -60,7 +60,7 @@ void table_requant_vbmi(const int8_t* x, int64_t rows, int64_t C, const int32_t*
   const int64_t blocks = (C + 63) / 64;
   thread_local AlignedArray<int32_t> scratch;
   const auto need = static_cast<size_t>(blocks * 64 * 3);
-  if (scratch.size() < need && !scratch.Resize(need)) return table_requant_avx512(x, rows, C, table, mult, shift, n_mult, y);
+  if (!scratch.EnsureSize(need)) return table_requant_avx512(x, rows, C, table, mult, shift, n_mult, y);
   int32_t* const m_at = scratch.data();  // once: under -fPIC each thread_local use is a call
   int32_t* const round_at = m_at + blocks * 64;
   int32_t* const shift_at = round_at + blocks * 64;

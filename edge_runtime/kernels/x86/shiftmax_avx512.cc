@@ -91,7 +91,7 @@ void ShiftmaxAvx512(const In* x, const uint8_t* keep, int64_t rows, int64_t cols
   const int64_t stride = (cols + 31) / 32 * 32;
   thread_local AlignedArray<uint16_t> exps;
   const auto need = static_cast<size_t>(kRowBlock * stride);
-  if (!plan.ok || cols >= (int64_t{1} << 20) || (exps.size() < need && !exps.Resize(need))) {
+  if (!plan.ok || cols >= (int64_t{1} << 20) || !exps.EnsureSize(need)) {
     kernels::shiftmax_scalar(x, keep, rows, cols, mult, shift, y);
     return;
   }

@@ -80,7 +80,7 @@ class Shiftmax final : public Op {
       // Blocks counted from each head's first row, none straddling two heads (a GEMM block of one head's rows).
       thread_local AlignedArray<X> buffer;
       const auto need = static_cast<size_t>(block * cols_);
-      if (buffer.size() < need && !buffer.Resize(need)) {
+      if (!buffer.EnsureSize(need)) {
         ok = false;
         return;
       }
