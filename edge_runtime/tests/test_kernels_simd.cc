@@ -59,7 +59,8 @@ void CheckGemms(const GemmMaker& make) {
     // its blocks' partial sums kept between chunks and W4 panels expanded a
     // chunk at a time. Halves of 33 to 128 rows (two to four blocks; 43, 47
     // and 51 exactly 128, rows in place, 16 KB of partial sums), and of more
-    // than 128 (40, 44, 48: not chunked).
+    // than 128 (40, 44, 48: not chunked; two or three column pairs, so AMX
+    // runs their row blocks backward on every other pass, as chunks are).
     const bool long_k = trial >= 40;
     // W4 calls of 12 rows or more expand the weights to a panel, fewer unpack
     // in registers: RunGemm's halves take one path or the other, or both.
@@ -77,7 +78,7 @@ void CheckGemms(const GemmMaker& make) {
                       : w4           ? (trial % 2 ? Uniform(24, 80) : Uniform(1, 25))
                                      : Uniform(1, 80);
     // Trials 0 and 2 (a qlinear and a qmatmul): K = 0, which a file may say; the output is the bias
-    const int64_t N = Uniform(1, 70);
+    const int64_t N = long_k && trial % 4 == 0 ? Uniform(33, 70) : Uniform(1, 70);
     const int64_t K = long_k ? (w4 || whole_blocks ? RoundUpTo(Uniform(1025, 1600), group) : Uniform(1025, 1600))
                       : whole_blocks ? 64 * k_steps
                       : w4           ? group * Uniform(1, 3)
