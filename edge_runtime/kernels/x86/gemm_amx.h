@@ -155,7 +155,8 @@ class GemmAmx final : public GemmDot4<Zmm> {
     // evenly over this pair's steps: MiniLM ran 4 % faster (into L1: 1 %,
     // a pair of K = 1536 being 48 KB).
     const int64_t lines = 2 * steps * kVecBytes / 64;
-    const int64_t pair_steps = RoundUp(rows, kBlockRows) / kBlockRows * (kp_ / kKStep);
+    const int64_t n_blocks = (rows + kBlockRows - 1) / kBlockRows;
+    const int64_t pair_steps = n_blocks * (kp_ / kKStep);
     const int64_t per_step = (lines + pair_steps - 1) / pair_steps;
     // Two blocks' sums: a block's epilogue runs while the next block's
     // tile products are under way (the tile unit works beside the vector
@@ -166,11 +167,10 @@ class GemmAmx final : public GemmDot4<Zmm> {
     int cur = 0;
     // K in chunks where a pair's weights would crowd L1 and the row blocks'
     // partial sums, waiting between chunks, stay there.
-    const int64_t partial_bytes = RoundUp(rows, kBlockRows) * kBlockCols * 4;
+    const int64_t partial_bytes = n_blocks * kBlockRows * kBlockCols * 4;
     const int64_t k_chunk = 2 * kNR * kp_ > kPairL1Bytes && partial_bytes <= kPartialL1Bytes ? kKChunk : kp_;
     int32_t* partial = k_chunk < kp_ ? PartialSums(rows) : nullptr;
     if (k_chunk < kp_ && !partial) return false;
-    const int64_t n_blocks = (rows + kBlockRows - 1) / kBlockRows;
     bool backward = true;  // the last pass's direction
     Tiles::Configure();
     for (int64_t nb = 0; nb < np_ / kNR; nb += 2) {

@@ -29,7 +29,8 @@ template <typename In>
 void shiftmax_avx2(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
                    uint8_t* y) {
   thread_local AlignedArray<uint32_t> exps;
-  if (!exps.EnsureSize(static_cast<size_t>(cols)) || !ShiftmaxNarrowLoop(x, keep, rows, cols, mult, shift, exps.data(), y)) {
+  if (!exps.EnsureSize(static_cast<size_t>(cols)) ||
+      !ShiftmaxNarrowLoop(x, keep, rows, cols, mult, shift, exps.data(), y)) {
     shiftmax_scalar(x, keep, rows, cols, mult, shift, y);
   }
 }
