@@ -36,6 +36,7 @@ from . import peers
 ENGINES = ("intedge-w8a8", "intedge-w4a8", "ort-fp32", "ort-int8", "executorch-xnnpack-fp32",
            "executorch-xnnpack-int8", "litert-int8-dynamic", "litert-int8-static", "torch-fp32")
 BASELINE = "ort-int8"
+UNPADDED = "intedge-w8a8-unpadded"  # intedge-w8a8 on the example with every key kept (BenchModel.unpadded)
 # each peer engine's recipe in peers.py: ExecuTorch's pt2e static int8 (XNNPACKQuantizer); LiteRT's dynamic int8,
 # and its static int8 on the fully connected layers only
 EXECUTORCH_SCHEMES = {"executorch-xnnpack-int8": "static-int8"}
@@ -73,6 +74,9 @@ class BenchModel:
     calibration: Callable[[int], list[tuple[np.ndarray, ...]]]
     held_out: Callable[[int], list[tuple[np.ndarray, ...]]]  # n batch-1 inputs, none a calibration input
     conversion: dict = field(default_factory=dict)
+    # An input with an attention mask: the example with every position kept. intedge skips the keys a mask
+    # drops (a padded sentence's tail), so its time on the example alone would hide the work it cannot skip.
+    unpadded: Callable[[tuple[np.ndarray, ...]], tuple[np.ndarray, ...]] | None = None
 
 
 def _deit_tiny() -> torch.nn.Module:
@@ -97,7 +101,8 @@ def _minilm() -> BenchModel:
         return [tuple(x[k:k + 1] for x in inputs) for k in range(n)]
 
     return BenchModel("minilm", "all-MiniLM-L6-v2 (6 layers, dim 384), sequence length 128, real weights", z.build,
-                      lambda: z.calibration_set(1)[0], z.calibration_set, test_sentences, z.conversion)
+                      lambda: z.calibration_set(1)[0], z.calibration_set, test_sentences, z.conversion,
+                      unpadded=lambda x: (x[0], np.ones_like(x[1])))
 
 
 MODELS: dict[str, Callable[[], BenchModel]] = {
@@ -167,13 +172,13 @@ class BenchResult:
         others = [r for r in self.results if not r.engine.startswith("intedge-") and not r.broken]
         return min(others, key=lambda r: r.median_ms, default=None)
 
-    def ratio_to_fastest_other(self) -> float | None:
-        """intedge-w8a8's median over the fastest other engine's."""
-        w8, other = self.time_of("intedge-w8a8"), self.fastest_other()
-        return w8.median_ms / other.median_ms if w8 and other else None
+    def ratio_to_fastest_other(self, engine: str = "intedge-w8a8") -> float | None:
+        """engine's median over the fastest other engine's."""
+        ours, other = self.time_of(engine), self.fastest_other()
+        return ours.median_ms / other.median_ms if ours and other else None
 
     def json(self) -> dict:
-        other, ratio = self.fastest_other(), self.ratio_to_fastest_other()
+        other, ratio, unpadded = self.fastest_other(), self.ratio_to_fastest_other(), self.ratio_to_fastest_other(UNPADDED)
         return {"model": self.model, "threads": self.threads, "isa": self.isa, "runs": self.runs,
                 "results": [{"engine": r.engine, "median_ms": round(r.median_ms, 4), "p90_ms": round(r.p90_ms, 4),
                              "cosine": None if math.isnan(r.cosine) else round(r.cosine, 6),
@@ -182,6 +187,7 @@ class BenchResult:
                 "accuracy_inputs": ACCURACY_INPUTS, "accuracy_floor": ACCURACY_FLOOR,
                 "fastest_other": other.engine if other else None,  # among the engines that ran: see "skipped"
                 "w8a8_vs_fastest_other": None if ratio is None else round(ratio, 4),
+                "unpadded_vs_fastest_other": None if unpadded is None else round(unpadded, 4),
                 "linear_weight_bytes": self.linear_weight_bytes, "file_bytes": self.file_bytes,
                 "nonlinear_share": None if self.nonlinear_share is None else round(self.nonlinear_share, 4),
                 "gemm_macs": self.gemm_macs, "peak_gmacs": self.peak_gmacs,
@@ -352,11 +358,16 @@ def run(model: str, threads: list[int], runs: int = 30, warmup: int = 5, engines
         file_bytes = {e: path.stat().st_size for e, path in ours.items()}
         active = [e for e in engines if e not in art.skipped]
         cosines = _cosines(art, active, isa, progress)  # outputs do not depend on the thread count
+        unpadded = spec.unpadded(art.example) if spec.unpadded and "intedge-w8a8" in active else None
+        if unpadded is not None:
+            cosines[UNPADDED] = cosines["intedge-w8a8"]  # the same engine and model
         # at a --seq shorter than the graph's bound its stated shapes overstate the work: no fraction then
         macs = graph_macs(ours["intedge-w8a8"]) if "intedge-w8a8" in ours and seq is None else None
         peak = measured_peak(isa)["peak_gmacs"] if macs else None
         for n in threads:
             runners = {e: art.runner(e, n, isa, art.example) for e in active}
+            if unpadded is not None:
+                runners[UNPADDED] = art.runner("intedge-w8a8", n, isa, unpadded)
             times = _interleaved(runners, runs, warmup, progress, f"{model}, {n} thread{'s' * (n > 1)}")
             del runners  # drop sessions (and their thread pools) before the next count
             description = spec.description if seq is None else (
@@ -395,6 +406,10 @@ def format_table(r: BenchResult) -> str:
         lines.append(f"  intedge-w8a8 vs fastest other engine ({other.engine}, not broken): {ratio:.2f}x ({verdict})")
     elif w8:
         lines.append("  intedge-w8a8 vs fastest other engine: no other engine ran whose accuracy is not broken")
+    unpadded = r.ratio_to_fastest_other(UNPADDED)
+    if unpadded is not None:
+        lines.append(f"  {UNPADDED}: {unpadded:.2f}x the fastest other engine, the example with every key kept "
+                     "(intedge skips the keys its attention mask drops; the peers compute them)")
     if w8 and w4:
         lw8, lw4 = r.linear_weight_bytes["intedge-w8a8"], r.linear_weight_bytes["intedge-w4a8"]
         f8, f4 = r.file_bytes["intedge-w8a8"], r.file_bytes["intedge-w4a8"]

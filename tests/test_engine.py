@@ -124,14 +124,15 @@ def test_fusions_are_in_the_file_and_the_kernel_table_names_each_ops_kernel():
         assert kernels[heads[0].name].startswith(f"gemm_w8a8_{isa}"), isa
 
 
-def _attention_scores(heads: int, m: int, n: int, k: int, mask: bool, scores_out: bool) -> Graph:
-    """q·kᵀ (int32) into Shiftmax, as the converter writes attention; the scores a graph output too or not."""
+def _attention_scores(heads: int, m: int, n: int, k: int, mask: tuple | None, scores_out: bool) -> Graph:
+    """q·kᵀ (int32) into Shiftmax, as the converter writes attention, with a mask of that shape or none; the
+    scores a graph output too or not."""
     g = Graph(name="scores")
     q = g.add_tensor("q", "int8", (1, heads, m, k), 0.1)
     key = g.add_tensor("k", "int8", (1, heads, n, k), 0.1)
     scores = g.add_tensor("scores", "int32", (1, heads, m, n))
     probs = g.add_tensor("probs", "uint8", (1, heads, m, n), 2.0**-8)
-    keep = [g.add_tensor("mask", "int8", (1, 1, 1, n))] if mask else []
+    keep = [g.add_tensor("mask", "int8", mask)] if mask else []
     g.inputs = [q, key, *keep]
     g.outputs = [probs, scores] if scores_out else [probs]
     g.add_op("qmatmul", [q, key], [scores], name="qk", transpose_b=True, multiplier=1 << 30, shift=31)
@@ -140,23 +141,43 @@ def _attention_scores(heads: int, m: int, n: int, k: int, mask: bool, scores_out
     return g
 
 
+def _masks(kind: str, heads: int, m: int, n: int, rng) -> list[np.ndarray]:
+    """Masks of one kind for runs in turn: random keys kept; a padded sequence's (its first tokens, of
+    several lengths: all, none, and short ones after longer, so the keys' repack shrinks and grows); a
+    prefix per query row (a causal mask's shape); one value per row (a mask broadcast over the keys)."""
+    if kind == "random":
+        return [(rng.random((1, 1, 1, n)) < 0.8).astype(np.int8) for _ in range(2)]
+    if kind == "padded":
+        return [(np.arange(n) < length).astype(np.int8).reshape(1, 1, 1, n) for length in (n, 5, 0, n // 2, 1, n)]
+    if kind == "rows":
+        return [(np.arange(n) < np.minimum(np.arange(m) + 1, n)[:, None] // d).astype(np.int8).reshape(1, 1, m, n)
+                for d in (1, 3)]
+    return [(rng.random((1, heads, m, 1)) < 0.7).astype(np.int8) for _ in range(2)]
+
+
 @pytest.mark.parametrize("heads, m, n, k", [(3, 70, 70, 40), (2, 128, 128, 32), (1, 33, 200, 20)])
-@pytest.mark.parametrize("mask", [False, True])
+@pytest.mark.parametrize("mask", [None, "random", "padded", "rows", "row_values"])
 def test_attention_scores_are_made_a_block_at_a_time_for_shiftmax_and_never_stored(heads, m, n, k, mask):
     """A qmatmul whose int32 scores only Shiftmax reads makes them a block of rows at a time for it (a
-    RowSource): the arena holds no scores, the probabilities are the reference's on every ISA and
-    thread count, and the profile gives the qmatmul its share of the time. Heads that are not whole GEMM
-    row blocks, K not a multiple of 64 (nor of 4), a mask and none."""
+    RowSource), and only the keys the mask keeps: the arena holds no scores, the probabilities are the
+    reference's on every ISA and thread count, and the profile gives the qmatmul its share of the time.
+    Heads that are not whole GEMM row blocks, K not a multiple of 64 (nor of 4), masks of every kind and
+    broadcast, and none."""
     rng = np.random.default_rng(heads * m + n + k)
     feeds = {"q": rng.integers(-128, 128, (1, heads, m, k), dtype=np.int8),
              "k": rng.integers(-128, 128, (1, heads, n, k), dtype=np.int8)}
-    if mask:
-        feeds["mask"] = (rng.random((1, 1, 1, n)) < 0.8).astype(np.int8)
-    fused, kept = (_attention_scores(heads, m, n, k, mask, scores_out) for scores_out in (False, True))
-    ref = reference.run(kept, feeds)
+    masks = _masks(mask, heads, m, n, rng) if mask else [None]
+    shape = masks[0].shape if mask else None
+    fused, kept = (_attention_scores(heads, m, n, k, shape, scores_out) for scores_out in (False, True))
+    runs = [feeds | ({"mask": keep} if mask else {}) for keep in masks]
+    refs = [reference.run(kept, run) for run in runs]
+    feeds, ref = runs[0], refs[0]
     scores_bytes = ref["scores"].nbytes
     for isa in ISAS:
         for threads in THREADS:
+            s = Session(write_ieg(fused), threads=threads, isa=isa)
+            for run, want in zip(runs, refs):
+                assert_same(s.run(run), {"probs": want["probs"]})
             s = Session(write_ieg(fused), threads=threads, isa=isa, profile=True)
             for _ in range(3):
                 assert_same(s.run(feeds), {"probs": ref["probs"]})

@@ -58,8 +58,11 @@ class GemmKernel {
   // Bytes this kernel holds beyond the file's constants (packed copies).
   virtual int64_t packed_bytes() const { return 0; }
   // A qmatmul kernel (MakeMatMulGemm) takes a new right operand of the same
-  // shape and layout, repacked into the buffers it already has.
-  virtual void SetRight(const int8_t* w8) = 0;
+  // shape and layout, repacked into the buffers it already has. Until the
+  // next SetRight only output columns [0, columns) are needed (the keys an
+  // attention mask keeps): a kernel may leave the others unwritten, and
+  // skip repacking and multiplying them.
+  virtual void SetRight(const int8_t* w8, int64_t columns) = 0;
   // From now on, write y as N / width matrices [rows, width], one after
   // another (column c of row m at ((c / width)·rows + m)·width + c % width):
   // the layout a head-split transpose gives. False where this kernel cannot

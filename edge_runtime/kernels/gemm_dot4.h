@@ -81,6 +81,7 @@ class GemmDot4 : public GemmKernel {
       : N_(w.N), K_(w.K), out_bits_(w.out_bits), flip_(w.x_u8 == V::kUnsignedA ? 0 : 0x80), b_kn_(w.b_kn),
         repacked_(w.repacked), bias_src_(w.bias) {
     np_ = RoundUp(N_, 2 * kNR);
+    live_blocks_ = np_ / kNR;
     w4_ = w.w8 == nullptr;
     kp_ = w4_ ? K_ : RoundUp(K_ > 0 ? K_ : 1, k_align);  // ≥ 4 even for K = 0 (zero padding: the sums stay 0)
     group_ = w4_ ? w.group : kp_;
@@ -90,7 +91,7 @@ class GemmDot4 : public GemmKernel {
       PackW4(w);
       SetBias();
     } else {
-      SetRight(w.w8);
+      SetRight(w.w8, N_);
     }
     rq_.Resize(static_cast<size_t>(np_ / kNR));
     for (int64_t n = 0; out_bits_ != 32 && n < np_; ++n) {
@@ -99,7 +100,11 @@ class GemmDot4 : public GemmKernel {
     }
   }
 
-  void SetRight(const int8_t* w8) override {
+  // Only the column pairs that hold the first `columns` are repacked, and
+  // Run computes only them: a padded sentence's scores (13 keys of
+  // MiniLM's 128 in `intedge bench`) take a pair, not four.
+  void SetRight(const int8_t* w8, int64_t columns) override {
+    live_blocks_ = RoundUp(columns < N_ ? (columns > 0 ? columns : 0) : N_, 2 * kNR) / kNR;
     if (b_kn_) {
       PackW8(w8, 1, N_);
     } else {
@@ -158,8 +163,8 @@ class GemmDot4 : public GemmKernel {
   void PackW8(const int8_t* w8, int64_t n_step, int64_t k_step) {
     const auto bytes = static_cast<size_t>(np_ * kp_);
     if (packed_.size() != bytes) packed_.Resize(bytes);
-    const int64_t steps = kp_ / 4;
-    for (int64_t n0 = 0; n0 < N_; n0 += kNR) {
+    const int64_t steps = kp_ / 4, live = live_blocks_ * kNR < N_ ? live_blocks_ * kNR : N_;
+    for (int64_t n0 = 0; n0 < live; n0 += kNR) {
       const int64_t lanes = N_ - n0 < kNR ? N_ - n0 : kNR;
       int8_t* block = packed_.data() + VectorAt(n0 / kNR, 0, steps);  // vector q at block + 2q·kVecBytes
       int64_t k = 0;
@@ -189,7 +194,7 @@ class GemmDot4 : public GemmKernel {
     if (!flip_) return;  // the column sums only correct a shift of the rows
     // Σ_k w[n, k] with the kernel's own dot product: ones · the packed vectors.
     const Vec ones = V::Set1Byte(1);
-    for (int64_t n0 = 0; n0 < np_; n0 += kNR) {
+    for (int64_t n0 = 0; n0 < live_blocks_ * kNR; n0 += kNR) {
       const int8_t* block = packed_.data() + VectorAt(n0 / kNR, 0, steps);
       Vec sum = V::Zero();
       for (int64_t q = 0; q < steps; ++q) sum = V::Dpbusd(sum, ones, V::Load(block + q * 2 * kVecBytes));
@@ -256,7 +261,7 @@ class GemmDot4 : public GemmKernel {
     const int64_t pair_bytes = 2 * steps * kVecBytes;
     int8_t* panel = kWeights == kW4Panel ? PanelBuffer() : nullptr;
     if (kWeights == kW4Panel && !panel) return false;
-    for (int64_t nb = 0; nb < np_ / kNR; nb += 2) {
+    for (int64_t nb = 0; nb < live_blocks_; nb += 2) {
       const int8_t* pair = packed_.data() + VectorAt(nb, 0, steps);
       const int8_t* next = pair + pair_bytes;
       constexpr int kTiles = kWeights == kW4Panel ? kW8 : kWeights;
@@ -434,6 +439,7 @@ class GemmDot4 : public GemmKernel {
   }
 
   int64_t N_, K_, np_ = 0, kp_ = 0, group_ = 0;
+  int64_t live_blocks_ = 0;  // column blocks Run computes: np_ / kNR, or fewer after SetRight
   int64_t block_rows_ = 0, block_width_ = 0;  // SetOutputBlocks; 0: y is [rows, N]
   int out_bits_;
   uint8_t flip_;

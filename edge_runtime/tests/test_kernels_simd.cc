@@ -12,6 +12,7 @@
 #include <iterator>
 #include <limits>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "kernels/decoder.h"
@@ -112,8 +113,13 @@ void CheckGemms(const GemmMaker& make) {
       w.b_kn = !transpose_b;
       auto g = make(w);
       if (!g) continue;
-      // then a second operand through SetRight, as every run after the first does
-      for (const int8_t* b : {static_cast<const int8_t*>(w8.data()), static_cast<const int8_t*>(q4.data())}) {
+      // then operands through SetRight, as every run after the first does:
+      // the first again, a second of which only `live` columns are asked for
+      // (those an attention mask keeps: the rest of y is anything), and the
+      // first, every column, after that partial repack
+      const int64_t live = Uniform(0, N);
+      const std::pair<const int8_t*, int64_t> operands[] = {{w8.data(), N}, {q4.data(), live}, {w8.data(), N}};
+      for (const auto& [b, columns] : operands) {
         if (w.x_u8) {
           intedge::kernels::qmatmul_scalar(x.data(), b, transpose_b, 1, M, N, K, 0, 1,
                                            reinterpret_cast<int32_t*>(want.data()));
@@ -121,8 +127,12 @@ void CheckGemms(const GemmMaker& make) {
           intedge::kernels::qmatmul_scalar(reinterpret_cast<const int8_t*>(x.data()), b, transpose_b, 1, M, N, K, 0,
                                            1, reinterpret_cast<int32_t*>(want.data()));
         }
-        g->SetRight(b);
-        CHECK(RunGemm(*g, x.data(), M, out_bytes) == want);
+        g->SetRight(b, columns);
+        const auto got = RunGemm(*g, x.data(), M, out_bytes);
+        for (int64_t m = 0; m < M; ++m) {
+          const auto row = static_cast<std::ptrdiff_t>(m * N * 4);
+          CHECK(std::equal(got.begin() + row, got.begin() + row + columns * 4, want.begin() + row));
+        }
       }
       continue;
     }
@@ -142,7 +152,9 @@ void CheckGemms(const GemmMaker& make) {
 
 // Rows of random widths, and then each width at a vector edge of the 32- and
 // 64-wide steps (and DeiT's 197); with and without a keep mask, where row 0
-// keeps nothing and row 1 one element (its output 256 before saturation).
+// keeps nothing, row 1 one element (its output 256 before saturation), and
+// the last row a prefix of its keys (a padded sequence's: whole steps of
+// masked keys, which kernels may skip).
 // Guard bytes after y catch a store past the last row.
 template <typename In>
 void CheckShiftmax(Isa isa, int64_t lo, int64_t hi) {
@@ -156,6 +168,11 @@ void CheckShiftmax(Isa isa, int64_t lo, int64_t hi) {
     auto keep = Random<uint8_t>(static_cast<size_t>(rows * cols), 0, 1);
     std::fill(keep.begin(), keep.begin() + 2 * cols, uint8_t{0});  // row 0 all masked,
     keep[static_cast<size_t>(cols + Uniform(0, cols - 1))] = 1;      // row 1 one kept element
+    const int64_t last = (rows - 1) * cols, prefix = Uniform(0, cols);
+    if (rows > 2) {
+      std::fill(keep.begin() + last, keep.begin() + last + prefix, uint8_t{1});
+      std::fill(keep.begin() + last + prefix, keep.end(), uint8_t{0});
+    }
     const int32_t mult = static_cast<int32_t>(Uniform(1, (int64_t{1} << 31) - 1));
     const int shift = static_cast<int>(Uniform(20, 45));
     for (const uint8_t* k : {static_cast<const uint8_t*>(nullptr), static_cast<const uint8_t*>(keep.data())}) {

@@ -201,7 +201,7 @@ int main(int argc, char** argv) {
     std::vector<double> seconds, repack_seconds;
     for (int r = 0; r < runs + 3; ++r) {
       const auto t0 = Clock::now();
-      if (activation) kernel->SetRight(w8.data());
+      if (activation) kernel->SetRight(w8.data(), s.n);
       const auto t1 = Clock::now();
       if (!kernel->Run(x.data(), 0, s.m, y.data())) {
         std::fprintf(stderr, "intedge-gemm-bench: out of memory\n");

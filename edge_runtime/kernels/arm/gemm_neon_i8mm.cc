@@ -54,9 +54,10 @@ class GemmMmla final : public GemmKernel {
     np_ = RoundUp(N_, kCols);
     if (w4_) {
       PackW4(w);
+      live_ = N_;
     } else {
       packed_.Resize(static_cast<size_t>(np_ * kp_));  // its padding stays zero across SetRight
-      SetRight(w.w8);
+      SetRight(w.w8, N_);
     }
     bias_.Resize(static_cast<size_t>(np_));
     rq_.Resize(static_cast<size_t>(np_ / 4));
@@ -68,8 +69,11 @@ class GemmMmla final : public GemmKernel {
   }
 
   // Column n of the product is w8[n·K + k] ([N, K]) or w8[k·N + n] (b_kn).
-  void SetRight(const int8_t* w8) override {
-    PackPairs(reinterpret_cast<const uint8_t*>(w8), N_, b_kn_ ? 1 : K_, b_kn_ ? N_ : 1, K_, kp_,
+  // Only the column blocks that hold the first `columns` are packed and run.
+  void SetRight(const int8_t* w8, int64_t columns) override {
+    const int64_t blocks = RoundUp(columns > 0 ? columns : 0, kCols);
+    live_ = blocks < N_ ? blocks : N_;
+    PackPairs(reinterpret_cast<const uint8_t*>(w8), live_, b_kn_ ? 1 : K_, b_kn_ ? N_ : 1, K_, kp_,
               reinterpret_cast<uint8_t*>(packed_.data()));
   }
 
@@ -92,7 +96,7 @@ class GemmMmla final : public GemmKernel {
     const auto panel_bytes = static_cast<size_t>(kCols * kp_);
     if (w4_ && !panel.EnsureSize(panel_bytes)) return false;
     int8_t* const columns = w4_ ? panel.data() : nullptr;
-    for (int64_t n0 = 0; n0 < N_; n0 += kCols) {
+    for (int64_t n0 = 0; n0 < live_; n0 += kCols) {
       const int8_t* wb = packed_.data() + n0 * kp_;
       if (w4_) {
         ExpandColumns(n0, columns);
@@ -200,6 +204,7 @@ class GemmMmla final : public GemmKernel {
   }
 
   int64_t N_, K_, np_ = 0, kp_ = 0, group_ = 0;
+  int64_t live_ = 0;  // columns Run computes: N_, or (SetRight) those holding the first ones asked for
   int out_bits_;
   bool x_u8_, b_kn_, w4_;
   AlignedArray<int8_t> packed_;  // W8 pairs, or W4 nibbles (PackW4)

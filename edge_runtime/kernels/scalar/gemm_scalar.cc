@@ -19,7 +19,7 @@ class GemmScalar final : public GemmKernel {
     }
     return true;
   }
-  void SetRight(const int8_t* w8) override { w_.w8 = w8; }
+  void SetRight(const int8_t* w8, int64_t /*columns*/) override { w_.w8 = w8; }  // computes every column
   std::string name() const override { return w_.w8 ? "gemm_w8a8_scalar" : "gemm_w4a8_scalar"; }
 
  private:

@@ -173,10 +173,10 @@ class GemmAmx final : public GemmDot4<Zmm> {
     if (k_chunk < kp_ && !partial) return false;
     bool backward = true;  // the last pass's direction
     Tiles::Configure();
-    for (int64_t nb = 0; nb < np_ / kNR; nb += 2) {
+    for (int64_t nb = 0; nb < live_blocks_; nb += 2) {
       const int8_t* pair = packed_.data() + VectorAt(nb, 0, steps);
       const char* next = reinterpret_cast<const char*>(pair) + 2 * steps * kVecBytes;
-      const char* next_end = nb + 2 < np_ / kNR ? next + lines * 64 : next;
+      const char* next_end = nb + 2 < live_blocks_ ? next + lines * 64 : next;
       for (int64_t k0 = 0; k0 < kp_; k0 += k_chunk) {
         const int64_t k1 = k0 + k_chunk < kp_ ? k0 + k_chunk : kp_;
         // The chunk's weights: W4's expanded into the panel (which starts at k0), W8's in place.
@@ -242,7 +242,7 @@ class GemmAmx final : public GemmDot4<Zmm> {
     };
     int half = 0;  // the set of sum tiles the next 16 rows use
     Tiles::Configure();
-    for (int64_t nb = 0; nb < np_ / kNR; nb += 2) {
+    for (int64_t nb = 0; nb < live_blocks_; nb += 2) {
       const int8_t* pair = packed_.data() + VectorAt(nb, 0, steps);
       if (w4_) {
         ExpandPair(nb, panel, 0, K_);

@@ -117,10 +117,12 @@ class QMatMul final : public Op, public RowSource {
   int64_t block_rows() const override { return slices_.empty() ? kScalarBlockRows : slices_.front()->row_grain(); }
   int64_t slice_rows() const override { return M_; }
 
-  Status Begin(const TensorData& t, ThreadPool& pool) const override {
-    if (slices_.empty()) return Status::Ok();
+  Status Begin(const TensorData& t, ThreadPool& pool, int64_t columns) const override {
+    if (slices_.empty()) return Status::Ok();  // the scalar qmatmul computes every column
     pool.ParallelFor(B_, 1, [&](int64_t b0, int64_t b1) {
-      for (int64_t b = b0; b < b1; ++b) slices_[static_cast<size_t>(b)]->SetRight(As<const int8_t>(t[b_]) + b * K_ * N_);
+      for (int64_t b = b0; b < b1; ++b) {
+        slices_[static_cast<size_t>(b)]->SetRight(As<const int8_t>(t[b_]) + b * K_ * N_, columns);
+      }
     });
     return Status::Ok();
   }
@@ -146,7 +148,7 @@ class QMatMul final : public Op, public RowSource {
 
   Status Run(const TensorData& t, ThreadPool& pool) const override {
     if (consumed_) return Status::Ok();
-    IE_RETURN_IF_ERROR(Begin(t, pool));
+    IE_RETURN_IF_ERROR(Begin(t, pool, N_));
     // Each slice is one call where the slices divide evenly among the
     // threads (one thread, or MiniLM's 12 heads on 2; the scalar qmatmul
     // always): a call per row block repeats the tile set-up (MiniLM's

@@ -72,8 +72,9 @@ class RowSource {
  public:
   virtual ~RowSource() = default;
   // Once a run, before any Rows: what every block needs (the qmatmul's
-  // right operands repacked).
-  virtual Status Begin(const TensorData& data, ThreadPool& pool) const = 0;
+  // right operands repacked). Only columns [0, columns) of this run's rows
+  // are needed (the keys an attention mask keeps): the others may hold anything.
+  virtual Status Begin(const TensorData& data, ThreadPool& pool, int64_t columns) const = 0;
   // Rows [r0, r1) of the output (as rows of its last axis) into out, which
   // holds r1 − r0 of them; false when out of memory.
   virtual bool Rows(const TensorData& data, int64_t r0, int64_t r1, void* out) const = 0;
