@@ -313,17 +313,16 @@ class GemmDot4 : public GemmKernel {
   void ExpandPair(int64_t nb, int8_t* panel, int64_t k_begin, int64_t k_end) const {
     const int64_t k8 = K_ / 8, groups = K_ / group_, steps = group_ / 8, first = k_begin / 8, last = k_end / 8;
     const auto* pair = reinterpret_cast<const uint8_t*>(packed_.data()) + VectorAt(nb, 0, k8);
-    const Vec top = V::Set1Byte(static_cast<char>(0xF0));
     for (int64_t gi = first / steps; gi * steps < last; ++gi) {
-      const Vec g[2] = {V::Load(gbytes_.data() + (nb * groups + gi) * kVecBytes),
-                        V::Load(gbytes_.data() + ((nb + 1) * groups + gi) * kVecBytes)};
+      const typename V::NibbleScales g[2] = {V::Scales(V::Load(gbytes_.data() + (nb * groups + gi) * kVecBytes)),
+                                             V::Scales(V::Load(gbytes_.data() + ((nb + 1) * groups + gi) * kVecBytes))};
       const int64_t k1 = (gi + 1) * steps < last ? (gi + 1) * steps : last;
       for (int64_t k = gi * steps > first ? gi * steps : first; k < k1; ++k) {
         int8_t* out = panel + 4 * (k - first) * kVecBytes;
         for (int b = 0; b < 2; ++b) {
           const Vec p = V::Load(pair + (2 * k + b) * kVecBytes);
-          V::Store(out + b * kVecBytes, V::ScaleNibbles(LowNibbles16(p, top), g[b]));
-          V::Store(out + (2 + b) * kVecBytes, V::ScaleNibbles(HighNibbles16(p, top), g[b]));
+          V::Store(out + b * kVecBytes, V::template ScaleNibbles<false>(p, g[b]));
+          V::Store(out + (2 + b) * kVecBytes, V::template ScaleNibbles<true>(p, g[b]));
         }
       }
     }

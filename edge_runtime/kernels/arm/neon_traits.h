@@ -17,9 +17,17 @@ struct NeonBase {
   static Vec Slli16By4(Vec a) { return vreinterpretq_s32_u16(vshlq_n_u16(vreinterpretq_u16_s32(a), 4)); }
   static Vec SraBy4(Vec a) { return vshrq_n_s32(a, 4); }
   static void Store(void* p, Vec v) { vst1q_s32(static_cast<int32_t*>(p), v); }
-  // Bytes q·g from q16 = 16·q and g in [1, 16]: NEON multiplies bytes.
-  static Vec ScaleNibbles(Vec q16, Vec g) {
-    return vreinterpretq_s32_s8(vmulq_s8(vshrq_n_s8(vreinterpretq_s8_s32(q16), 4), vreinterpretq_s8_s32(g)));
+  // Bytes q·g of the 4-bit q (two's complement) in the low (kHigh: high)
+  // half of each byte of `packed`, g in [1, 16]: NEON multiplies bytes.
+  struct NibbleScales {
+    int8x16_t g;
+  };
+  static NibbleScales Scales(Vec g) { return {vreinterpretq_s8_s32(g)}; }
+  template <bool kHigh>
+  static Vec ScaleNibbles(Vec packed, const NibbleScales& s) {
+    const int8x16_t bytes = vreinterpretq_s8_s32(packed);
+    const int8x16_t q = kHigh ? vshrq_n_s8(bytes, 4) : vshrq_n_s8(vshlq_n_s8(bytes, 4), 4);
+    return vreinterpretq_s32_s8(vmulq_s8(q, s.g));
   }
   template <typename T>
   static void StoreAs(T* p, int valid, Vec v) {

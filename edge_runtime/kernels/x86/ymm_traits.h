@@ -17,12 +17,18 @@ struct YmmBase {
   static Vec Slli16By4(Vec a) { return _mm256_slli_epi16(a, 4); }
   static Vec SraBy4(Vec a) { return _mm256_srai_epi32(a, 4); }
   static void Store(void* p, Vec v) { _mm256_store_si256(static_cast<__m256i*>(p), v); }
-  // Bytes q·g from q16 = 16·q and g in [1, 16], as on AVX-512 (kernels/x86/gemm_avx512vnni.cc).
-  static Vec ScaleNibbles(Vec q16, Vec g) {
-    const Vec even_bytes = _mm256_set1_epi16(0x00FF);
-    const Vec even = _mm256_maddubs_epi16(_mm256_and_si256(g, even_bytes), q16);
-    const Vec odd = _mm256_maddubs_epi16(_mm256_andnot_si256(even_bytes, g), q16);
-    return _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(even, 4), even_bytes), _mm256_slli_epi16(odd, 4));
+  // Bytes q·g of the nibbles q, as on AVX-512 (kernels/x86/zmm_traits.h).
+  struct NibbleScales {
+    Vec g_words, eight_g;
+  };
+  static NibbleScales Scales(Vec g) {
+    return {_mm256_and_si256(g, _mm256_set1_epi16(0x00FF)), _mm256_slli_epi16(g, 3)};
+  }
+  template <bool kHigh>
+  static Vec ScaleNibbles(Vec packed, const NibbleScales& s) {
+    const Vec bits = kHigh ? _mm256_srli_epi16(packed, 4) : packed;
+    const Vec n = _mm256_xor_si256(_mm256_and_si256(bits, _mm256_set1_epi8(0x0F)), _mm256_set1_epi8(0x08));
+    return _mm256_sub_epi8(_mm256_mullo_epi16(n, s.g_words), s.eight_g);
   }
   // AVX2 has no narrowing masked stores: clamp in the vector (a scalar clamp
   // a lane serializes the epilogue), then go through a small buffer.

@@ -22,16 +22,24 @@ struct Zmm {
   static Vec Slli16By4(Vec a) { return _mm512_slli_epi16(a, 4); }
   static Vec SraBy4(Vec a) { return _mm512_srai_epi32(a, 4); }
   static void Store(void* p, Vec v) { _mm512_store_si512(p, v); }
-  // Bytes q·g from q16 = 16·q (int8) and g in [1, 16] (u8). x86 has no byte
-  // multiply: vpmaddubsw forms 16·g·q of the even bytes in one call and of
-  // the odd in another (each word's other byte of g masked to 0), exact in
-  // 16 bits; shifting by 4 leaves each product's low 8 bits in its byte.
-  static Vec ScaleNibbles(Vec q16, Vec g) {
-    const Vec even_bytes = _mm512_set1_epi16(0x00FF);
-    const Vec even = _mm512_maddubs_epi16(_mm512_and_si512(g, even_bytes), q16);
-    const Vec odd = _mm512_maddubs_epi16(_mm512_andnot_si512(even_bytes, g), q16);
-    // (even >> 4) in the even bytes, (odd << 4) in the odd: its low byte is 0 already
-    return _mm512_ternarylogic_epi32(_mm512_srli_epi16(even, 4), _mm512_slli_epi16(odd, 4), even_bytes, 0xEC);  // (a & c) | b
+  // Bytes q·g of the 4-bit q (two's complement) in the low (kHigh: high)
+  // half of each byte of `packed`, g in [1, 16] the same in both bytes of
+  // each word. x86 has no byte multiply, but n = q + 8 = q ^ 8 is in
+  // [0, 15], so n·g ≤ 240: one vpmullw by the word g forms both bytes' n·g
+  // with no carry between them (the high one at most 240·2^8), and
+  // q·g = n·g − 8g is exact as an int8. Three or four µops a vector, where
+  // two vpmaddubsw and their masks and shifts were nine.
+  struct NibbleScales {
+    Vec g_words, eight_g;
+  };
+  static NibbleScales Scales(Vec g) {
+    return {_mm512_and_si512(g, _mm512_set1_epi16(0x00FF)), _mm512_slli_epi16(g, 3)};  // 8g ≤ 128: no carry
+  }
+  template <bool kHigh>
+  static Vec ScaleNibbles(Vec packed, const NibbleScales& s) {
+    const Vec bits = kHigh ? _mm512_srli_epi16(packed, 4) : packed;
+    const Vec n = _mm512_ternarylogic_epi32(bits, _mm512_set1_epi8(0x0F), _mm512_set1_epi8(0x08), 0x6A);  // (a & b) ^ c
+    return _mm512_sub_epi8(_mm512_mullo_epi16(n, s.g_words), s.eight_g);
   }
   // Inline asm because GCC 12 copies the accumulator around the intrinsic
   // (two register moves per vpdpbusd), which halves the GEMM's throughput.
