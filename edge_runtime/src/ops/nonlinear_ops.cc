@@ -73,7 +73,7 @@ class Shiftmax final : public Op {
     Clock clock(timed_);
     IE_RETURN_IF_ERROR(source_->Begin(t, pool, KeptColumns(t)));
     const double begin = clock.Lap();
-    const int64_t block = source_->block_rows(), slice = source_->slice_rows();
+    const int64_t block = source_->block_rows(pool.threads()), slice = source_->slice_rows();
     std::atomic<bool> ok{true};
     std::atomic<int64_t> source_ns{0}, own_ns{0};  // summed over the threads (timed_ only)
     pool.ParallelFor(rows_, block, [&](int64_t r0, int64_t r1) {

@@ -78,9 +78,10 @@ class RowSource {
   // Rows [r0, r1) of the output (as rows of its last axis) into out, which
   // holds r1 − r0 of them; false when out of memory.
   virtual bool Rows(const TensorData& data, int64_t r0, int64_t r1, void* out) const = 0;
-  // Rows a block should take (the GEMM's row block), and the rows of a
-  // slice (a head), which a block had better not straddle.
-  virtual int64_t block_rows() const = 0;
+  // Rows a block should take when `threads` share them (a GEMM row block
+  // or a whole head), and the rows of a slice (a head), which a block had
+  // better not straddle.
+  virtual int64_t block_rows(int threads) const = 0;
   virtual int64_t slice_rows() const = 0;
   virtual std::string name() const = 0;  // the kernel, as Op::kernel
   // Set by the fusion: Run leaves the rows to the consumer.
