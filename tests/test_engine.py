@@ -64,30 +64,45 @@ def test_both_forms_of_lambda_shiftgelu_match_the_reference(channels):
         assert dict(s.kernels)["gelu"].startswith("lookup256" if channels == 1 else "table_requant"), isa
 
 
-@pytest.mark.parametrize("channels", [1, 96])
+@pytest.mark.parametrize("channels, own", [(1, 0), (96, 96), (96, 12), (96, 13)])
 @pytest.mark.parametrize("low_shift", [False, True], ids=["high-half", "low-shift"])
-def test_both_forms_of_lookup_requant_match_the_reference(channels, low_shift):
-    """An int32 table constant up to ±2^30 and its requant: with one multiplier a byte table (lookup256), else the
-    ISA's table_requant (VBMI's high-half requant needs every shift ≥ 33, else its gather fallback)."""
-    rng = np.random.default_rng(channels + low_shift)
+def test_every_form_of_lookup_requant_matches_the_reference(channels, own, low_shift):
+    """An int32 table constant up to ±2^30 and its requant: with one multiplier a byte table (lookup256); with
+    one for all channels but an eighth or fewer (`own` channels with their own, SmoothQuant's shape) that
+    byte table and each other channel's own (lookup256…+channels); else the ISA's table_requant (VBMI's
+    high-half requant needs every shift ≥ 33, else its gather fallback). x is an input, and the output
+    of a lookup whose bytes the op overwrites (in place)."""
+    rng = np.random.default_rng(channels + own + low_shift)
     table = rng.integers(-(2**30), 2**30, 256, endpoint=True).astype(np.int32)
     table[:2] = (-(2**30), 2**30)
-    g = Graph(name="lookup_requant")
-    x = g.add_tensor("x", "int8", (3, 96), 0.05)
-    y = g.add_tensor("y", "int8", (3, 96), 0.05)
-    g.inputs, g.outputs = [x], [y]
     shift = rng.integers(33, 53, channels, endpoint=True)
-    shift[0] = 32 if low_shift else 33
     mult = np.rint(2.0 ** (shift - 23) * rng.uniform(0.5, 1, channels)).astype(np.int32)  # |y| up to ~2^7
+    # the last channel has a requant of its own (or is the one channel), at the low shift or not
+    shared = np.setdiff1d(np.arange(channels - 1), rng.choice(channels - 1, max(own - 1, 0), replace=False))
+    if len(shared):
+        shift[shared], mult[shared] = shift[shared[0]], mult[shared[0]]
+    shift[-1] = 32 if low_shift else 33
+    mult[-1] = np.rint(2.0 ** (shift[-1] - 23) * 0.7)
     shift = shift.astype(np.int8)
-    g.add_op("lookup_requant", [x, g.add_constant("table", table)], [y], name="f", multiplier=mult, shift=shift)
-    data, feed = write_ieg(g.validate()), {"x": (np.arange(3 * 96) % 256 - 128).astype(np.int8).reshape(3, 96)}
-    ref = reference.run(g, feed)
-    assert len(np.unique(ref["y"])) > 2  # not all saturated
-    for isa in ISAS:
-        s = Session(data, threads=2, isa=isa)
-        assert_same(s.run(feed), ref)
-        assert dict(s.kernels)["f"].startswith("lookup256" if channels == 1 else "table_requant"), isa
+    feed = {"x": (np.arange(3 * 96) % 256 - 128).astype(np.int8).reshape(3, 96)}
+    for in_place in (False, True):
+        g = Graph(name="lookup_requant")
+        x = g.add_tensor("x", "int8", (3, 96), 0.05)
+        y = g.add_tensor("y", "int8", (3, 96), 0.05)
+        g.inputs, g.outputs = [x], [y]
+        h = g.add_tensor("h", "int8", (3, 96), 0.05) if in_place else x
+        if in_place:
+            g.add_op("lookup", [x, g.add_constant("reverse", np.arange(127, -129, -1).astype(np.int8))], [h])
+        g.add_op("lookup_requant", [h, g.add_constant("table", table)], [y], name="f", multiplier=mult, shift=shift)
+        data = write_ieg(g.validate())
+        ref = reference.run(g, feed)
+        assert len(np.unique(ref["y"])) > 2  # not all saturated
+        form = "table_requant" if own == channels or 8 * own > channels else "lookup256"
+        for isa in ISAS:
+            s = Session(data, threads=2, isa=isa)
+            assert_same(s.run(feed), ref)
+            kernel = dict(s.kernels)["f"]
+            assert kernel.startswith(form) and kernel.endswith("+channels") == (form == "lookup256" and channels > 1)
 
 
 @pytest.mark.parametrize("weights", ["w8", pytest.param("w4", marks=pytest.mark.slow)])
