@@ -203,6 +203,22 @@ def test_a_broken_fast_peer_is_not_the_one_to_beat():
         ("executorch-xnnpack-int8", 0.4, True), ("litert-int8-dynamic", 0.998, False)]
 
 
+def test_the_unpadded_timing_is_no_peer_and_has_no_accuracy():
+    """intedge-w8a8 on the example with every key kept (an input with an attention mask): its ratio to the
+    fastest other engine beside the example's, no cosine of its own, never counted as broken."""
+    r = _result({"intedge-w8a8": (2.0, 0.99), "litert-int8-static": (4.0, 0.95), bench.UNPADDED: (2.2, math.nan)})
+    assert r.fastest_other().engine == "litert-int8-static" and r.ratio_to_fastest_other(bench.UNPADDED) == 0.55
+    lines = bench.format_table(r).splitlines()
+    row = next(line for line in lines if line.startswith(f"  {bench.UNPADDED} "))
+    assert row.split()[-1] == "-" and "broken" not in row
+    assert f"  {bench.UNPADDED}: 0.55x the fastest other engine, the example with every key kept (intedge skips " \
+           "the keys its attention mask drops; the peers compute them)" in lines
+    line = json.loads(json.dumps(r.json()))
+    assert line["unpadded_vs_fastest_other"] == 0.55 and line["w8a8_vs_fastest_other"] == 0.5
+    assert (line["results"][2]["cosine"], line["results"][2]["accuracy_broken"]) == (None, False)
+    assert json.loads(json.dumps(_result({"intedge-w8a8": (2.0, 0.99)}).json()))["unpadded_vs_fastest_other"] is None
+
+
 def test_no_peer_to_beat_when_every_other_engine_is_broken():
     r = _result({"intedge-w8a8": (3.0, 0.99), "ort-int8": (1.0, math.nan)})
     assert r.fastest_other() is None and r.ratio_to_fastest_other() is None

@@ -21,7 +21,7 @@
 // the accumulators, the weights and a broadcast row fit the ISA's registers.
 //
 // Requires: V, whose Store16 and Store8 saturate and whose ScaleNibbles
-// multiplies bytes exactly; RequantBlock<V::kLanes> and
+// (with its NibbleScales, made by Scales) multiplies nibbles by bytes exactly; RequantBlock<V::kLanes> and
 // BlockRequant<V::kLanes> (its requant saturated to int32) from the ISA's
 // requant header; AlignedArray from kernels/aligned.h.
 

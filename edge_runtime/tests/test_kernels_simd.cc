@@ -115,11 +115,13 @@ void CheckGemms(const GemmMaker& make) {
       if (!g) continue;
       // then operands through SetRight, as every run after the first does:
       // the first again, a second of which only `live` columns are asked for
-      // (those an attention mask keeps: the rest of y is anything), and the
+      // (those an attention mask keeps: the rest of y is anything; asking
+      // for fewer than none or more than N asks for none or all), and the
       // first, every column, after that partial repack
-      const int64_t live = Uniform(0, N);
+      const int64_t live = trial % 7 == 0 ? -3 : trial % 7 == 1 ? N + 40 : Uniform(0, N);
       const std::pair<const int8_t*, int64_t> operands[] = {{w8.data(), N}, {q4.data(), live}, {w8.data(), N}};
-      for (const auto& [b, columns] : operands) {
+      for (const auto& [b, asked] : operands) {
+        const int64_t columns = std::clamp<int64_t>(asked, 0, N);
         if (w.x_u8) {
           intedge::kernels::qmatmul_scalar(x.data(), b, transpose_b, 1, M, N, K, 0, 1,
                                            reinterpret_cast<int32_t*>(want.data()));
@@ -127,7 +129,7 @@ void CheckGemms(const GemmMaker& make) {
           intedge::kernels::qmatmul_scalar(reinterpret_cast<const int8_t*>(x.data()), b, transpose_b, 1, M, N, K, 0,
                                            1, reinterpret_cast<int32_t*>(want.data()));
         }
-        g->SetRight(b, columns);
+        g->SetRight(b, asked);
         const auto got = RunGemm(*g, x.data(), M, out_bytes);
         for (int64_t m = 0; m < M; ++m) {
           const auto row = static_cast<std::ptrdiff_t>(m * N * 4);

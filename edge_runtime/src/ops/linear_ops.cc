@@ -91,7 +91,8 @@ class QMatMul final : public Op, public RowSource {
       : a_(a), b_(b), y_(y), y_bytes_(y_bytes), transpose_b_(transpose_b), B_(B), M_(M), N_(N), K_(K), mult_(mult),
         shift_(shift), mults_(static_cast<size_t>(N), mult), shifts_(static_cast<size_t>(N), static_cast<int8_t>(shift)),
         scalar_(scalar) {
-    const std::vector<int8_t> zeros(static_cast<size_t>(K_ * N_));  // a placeholder b until the first run
+    // A placeholder b until the first run; + 1, so that its data() is not null (null weights mean W4) at K·N = 0.
+    const std::vector<int8_t> zeros(static_cast<size_t>(K_ * N_ + 1));
     gw.w8 = zeros.data();
     gw.mult = mults_.data();
     gw.shift = shifts_.data();
@@ -124,7 +125,7 @@ class QMatMul final : public Op, public RowSource {
   // rows: +2 % at 1 thread, +3.5 % at 2).
   int64_t block_rows(int threads) const override {
     if (slices_.empty()) return kScalarBlockRows;
-    return B_ % threads == 0 && M_ <= kWholeHeadRows ? M_ : slices_.front()->row_grain();
+    return SlicesDivide(threads) && M_ <= kWholeHeadRows ? M_ : slices_.front()->row_grain();
   }
   int64_t slice_rows() const override { return M_; }
 
@@ -165,7 +166,7 @@ class QMatMul final : public Op, public RowSource {
     // always): a call per row block repeats the tile set-up (MiniLM's
     // attention products on 2 threads took 319 µs that way, 302 whole).
     // Else row blocks, so 3 heads keep 2 or 4 threads busy.
-    const bool whole = slices_.empty() || B_ % pool.threads() == 0;
+    const bool whole = slices_.empty() || SlicesDivide(pool.threads());
     const int64_t rows = whole ? std::max<int64_t>(M_, 1) : slices_.front()->row_grain();
     const int64_t blocks = (M_ + rows - 1) / rows;
     std::atomic<bool> ok{true};
@@ -179,6 +180,9 @@ class QMatMul final : public Op, public RowSource {
   }
 
  private:
+  // The batch slices (heads) divide evenly among the threads: each can be one call.
+  bool SlicesDivide(int threads) const { return B_ % threads == 0; }
+
   int a_, b_, y_;
   int64_t y_bytes_;
   bool transpose_b_;
