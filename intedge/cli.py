@@ -766,7 +766,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="keep the converted .ieg files and exported .onnx files in DIR (to rerun with intedge-bench)")
     p.add_argument("--json", action="store_true",
                    help="end with one JSON line per thread count: {model, threads, results: [{engine, median_ms, "
-                   "p90_ms, cosine, accuracy_broken}], fastest_other, w8a8_vs_fastest_other, ...}")
+                   "p90_ms, cosine, accuracy_broken}], fastest_other, w8a8_vs_fastest_other, "
+                   "unpadded_vs_fastest_other (minilm: intedge-w8a8-unpadded, every key kept), ...}")
     p.set_defaults(func=_bench)
 
     p = sub.add_parser("export", help="write a .ieg or zoo model as ExecuTorch .pte, LiteRT .tflite or ONNX, exact in each",
