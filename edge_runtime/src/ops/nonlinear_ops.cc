@@ -312,7 +312,7 @@ class TableRequant final : public Op {
 // the scalar oracle: exact by construction. MiniLM's GELU: 40 → 28 µs a
 // layer at 1 thread (table_requant_vbmi looks up four byte planes and
 // requantizes every element); most of the 28 is the 154 channels' scalar
-// lookups, which gathers might shorten.
+// lookups (gathers would load as many bytes, one at a time).
 class ChannelTables final : public Op {
  public:
   // shared: the shared requant's 256 bytes; channels: the others, each with its own 256 bytes in own_tables.
