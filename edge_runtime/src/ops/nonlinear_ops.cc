@@ -377,20 +377,25 @@ Status MakeTableRequant(const OpContext& ctx, const int32_t* table, const flatbu
     *out = std::make_unique<Lookup>(ctx.input_id(0), ctx.output_id(0), x.numel, bytes, ctx.kernels().isa);
     return Status::Ok();
   }
-  std::map<std::pair<int32_t, int8_t>, int64_t> uses;  // channels per requant
-  for (int64_t c = 0; c < n_mult; ++c) ++uses[{mult->Get(c), shift->Get(c)}];
-  const auto shared = std::max_element(uses.begin(), uses.end(),
-                                       [](const auto& a, const auto& b) { return a.second < b.second; })->first;
-  if (kOwnTableShare * (n_mult - uses[shared]) <= n_mult) {
+  auto requant = [&](int64_t c) { return std::make_pair(mult->Get(c), shift->Get(c)); };
+  struct Uses {
+    int64_t channels = 0, first = 0;  // how many channels have the requant, and the first of them
+  };
+  std::map<std::pair<int32_t, int8_t>, Uses> uses;
+  for (int64_t c = 0; c < n_mult; ++c) {
+    Uses& u = uses[requant(c)];
+    if (u.channels++ == 0) u.first = c;
+  }
+  const auto shared = std::max_element(uses.begin(), uses.end(), [](const auto& a, const auto& b) {
+    return a.second.channels < b.second.channels;
+  });
+  if (kOwnTableShare * (n_mult - shared->second.channels) <= n_mult) {
     int8_t shared_bytes[256];
-    bool tabulated = false;  // shared_bytes, from the first channel on the shared requant
+    bytes_of(shared->second.first, shared_bytes);
     std::vector<int32_t> channels;
     std::vector<int8_t> tables;
     for (int64_t c = 0; c < n_mult; ++c) {
-      if (std::make_pair(mult->Get(c), shift->Get(c)) == shared) {
-        if (!tabulated) bytes_of(c, shared_bytes), tabulated = true;
-        continue;
-      }
+      if (requant(c) == shared->first) continue;
       channels.push_back(static_cast<int32_t>(c));
       tables.resize(tables.size() + 256);
       bytes_of(c, tables.data() + tables.size() - 256);
