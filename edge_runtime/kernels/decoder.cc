@@ -61,7 +61,7 @@ void AttendRows(const AttentionKernels& k, const AttentionShape& a, const int8_t
     probs->resize(scores->size());
     k.scores.fn(q + (h * a.S + b0) * a.D, rows, keys, len0, a.D, scores->data(), ld);
     for (int64_t r = 0; r < rows; ++r) {
-      k.shiftmax.fn(scores->data() + r * ld, nullptr, 1, len0 + r, a.mult, a.shift, probs->data() + r * ld);
+      k.shiftmax.fn(scores->data() + r * ld, ld, nullptr, 1, len0 + r, a.mult, a.shift, probs->data() + r * ld);
     }
     k.values.fn(probs->data(), ld, rows, values, len0, a.D, a.out_mult, a.out_shift,
                 y + b0 * a.q_heads * a.D + h * a.D, a.q_heads * a.D);

@@ -71,6 +71,13 @@ class GemmKernel {
     (void)rows, (void)width;
     return false;
   }
+  // From now on, write row m of y at m·stride elements (stride ≥ N), so
+  // that each row can start on a cache line where N would not. False where
+  // this kernel cannot (it keeps writing y as [rows, N]).
+  virtual bool SetOutputStride(int64_t stride) {
+    (void)stride;
+    return false;
+  }
 };
 
 // The best GEMM this ISA has for these weights (falls back to scalar where a
@@ -120,15 +127,17 @@ Kernel<F> MakeKernel(F fn, const char* name) {
 
 // Shiftmax over rows (kernels.h's shiftmax_scalar signature), per input type.
 template <typename In>  // int8_t, int32_t
-using ShiftmaxFn = void (*)(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
-                            uint8_t* y);
+using ShiftmaxFn = void (*)(const In* x, int64_t x_stride, const uint8_t* keep, int64_t rows, int64_t cols,
+                            int32_t mult, int shift, uint8_t* y);
 // The ISA's Shiftmax, or the scalar oracle where it has none.
 template <typename In>
 Kernel<ShiftmaxFn<In>> ShiftmaxFor(Isa isa);
 template <typename In>  // int8_t, int32_t
-void ShiftmaxAvx512(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift, uint8_t* y);
+void ShiftmaxAvx512(const In* x, int64_t x_stride, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult,
+                    int shift, uint8_t* y);
 template <typename In>
-void ShiftmaxNeon(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift, uint8_t* y);
+void ShiftmaxNeon(const In* x, int64_t x_stride, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult,
+                  int shift, uint8_t* y);
 
 // The elementwise kernels as this ISA has them: the AVX-512 kernels where
 // the session runs avx512vnni or amx, and for requant, qadd and I-LayerNorm the

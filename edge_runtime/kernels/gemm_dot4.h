@@ -116,9 +116,14 @@ class GemmDot4 : public GemmKernel {
   std::string name() const override { return std::string(w4_ ? "gemm_w4a8_" : "gemm_w8a8_") + V::kIsa; }
 
   bool SetOutputBlocks(int64_t rows, int64_t width) override {
-    if (width <= 0 || width % kNR || N_ % width) return false;  // a vector's columns stay in one block
+    if (width <= 0 || width % kNR || N_ % width || row_stride_) return false;  // a vector's columns stay in one block
     block_rows_ = rows;
     block_width_ = width;
+    return true;
+  }
+  bool SetOutputStride(int64_t stride) override {
+    if (stride < N_ || block_width_) return false;
+    row_stride_ = stride;
     return true;
   }
 
@@ -370,8 +375,9 @@ class GemmDot4 : public GemmKernel {
     }
   }
 
-  // The output's row stride, and where column n0 of row `row` is (SetOutputBlocks' layout).
-  int64_t OutputWidth() const { return block_width_ ? block_width_ : N_; }
+  // The output's row stride, and where column n0 of row `row` is (SetOutputBlocks' layout; with a row
+  // stride of SetOutputStride's, n0 / width is 0).
+  int64_t OutputWidth() const { return block_width_ ? block_width_ : row_stride_ ? row_stride_ : N_; }
   template <typename T>
   T* OutputAt(T* y, int64_t n0, int64_t row) const {
     const int64_t width = OutputWidth();
@@ -440,6 +446,7 @@ class GemmDot4 : public GemmKernel {
   int64_t N_, K_, np_ = 0, kp_ = 0, group_ = 0;
   int64_t live_blocks_ = 0;  // column blocks Run computes: np_ / kNR, or fewer after SetRight
   int64_t block_rows_ = 0, block_width_ = 0;  // SetOutputBlocks; 0: y is [rows, N]
+  int64_t row_stride_ = 0;                     // SetOutputStride; 0: N
   int out_bits_;
   uint8_t flip_;
   bool w4_ = false, b_kn_, repacked_;

@@ -28,10 +28,11 @@ template <typename A, typename Out>
 void qmatmul_scalar(const A* a, const int8_t* b, bool transpose_b, int64_t B, int64_t M, int64_t N, int64_t K,
                     int32_t mult, int shift, Out* y);
 
-// Shiftmax over rows: x [rows, cols] In · keep [rows, cols] or null · y uint8 (scale 2^-8).
+// Shiftmax over rows: x [rows, cols] In, its rows x_stride ≥ cols elements
+// apart · keep [rows, cols] or null · y [rows, cols] uint8 (scale 2^-8).
 template <typename In>
-void shiftmax_scalar(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
-                     uint8_t* y);
+void shiftmax_scalar(const In* x, int64_t x_stride, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult,
+                     int shift, uint8_t* y);
 
 // I-ViT ShiftGELU over rows (it uses the row maximum): x, y [rows, cols] int8.
 void shiftgelu_scalar(const int8_t* x, int64_t rows, int64_t cols, int32_t x0, int32_t mult, int shift, int8_t* y);
@@ -84,8 +85,8 @@ void ilayernorm_pair_avx512(const In* x, int64_t rows, int64_t C, bool rms, cons
 // x86/portable_avx2.cc, for the AVX2 and AVX-VNNI paths; with Shiftmax
 INTEDGE_DECLARE_ROW_KERNELS(avx2)
 template <typename In>
-void shiftmax_avx2(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
-                   uint8_t* y);
+void shiftmax_avx2(const In* x, int64_t x_stride, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult,
+                   int shift, uint8_t* y);
 
 template <typename In, typename Out>  // arm/layernorm_neon.cc
 void ilayernorm_neon(const In* x, int64_t rows, int64_t C, bool rms, const int32_t* mult, const int64_t* bias,

@@ -136,15 +136,16 @@ struct ShiftmaxExponentPlan : HighHalfShift {
 // the row sum and the normalization in 32 bits: e ≤ 2^15, the row's maximum
 // has e = 2^15, so the sum is ≥ 2^15 and k = (2^31 − 1) / sum < 2^16 (with no
 // kept element every e is 0 and any k gives 0), so e·k < 2^31. e is scratch
-// for a row (cols values). False, computing nothing, where the plan does not
-// hold or cols ≥ 2^16 (the sum would need 33 bits).
+// for a row (cols values); x's rows are x_stride elements apart. False,
+// computing nothing, where the plan does not hold or cols ≥ 2^16 (the sum
+// would need 33 bits).
 template <typename In>
-bool ShiftmaxNarrowLoop(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
-                        uint32_t* e, uint8_t* y) {
+bool ShiftmaxNarrowLoop(const In* x, int64_t x_stride, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult,
+                        int shift, uint32_t* e, uint8_t* y) {
   const ShiftmaxExponentPlan plan(mult, shift);
   if (!plan.ok || cols >= (int64_t{1} << 16)) return false;
   for (int64_t r = 0; r < rows; ++r) {
-    const In* xr = x + r * cols;
+    const In* xr = x + r * x_stride;
     const uint8_t* kr = keep ? keep + r * cols : nullptr;
     int32_t row_max = INT32_MIN;  // with no kept element every e is masked to 0 whatever it is
     for (int64_t c = 0; c < cols; ++c) {

@@ -143,8 +143,8 @@ py::array Shiftmax(const py::array& x, int32_t mult, int shift, const py::object
     using In = std::decay_t<decltype(t)>;
     if constexpr (std::is_same_v<In, int8_t> || std::is_same_v<In, int32_t>) {
       Arr<In> xc = x.cast<Arr<In>>();
-      k::shiftmax_scalar<In>(xc.data(), keep.is_none() ? nullptr : kp.data(), Outer(x), Inner(x), mult, shift,
-                             y.mutable_data());
+      k::shiftmax_scalar<In>(xc.data(), Inner(x), keep.is_none() ? nullptr : kp.data(), Outer(x), Inner(x), mult,
+                             shift, y.mutable_data());
       return y;
     } else {
       BadDtype("x", x);

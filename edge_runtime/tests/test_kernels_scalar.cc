@@ -32,11 +32,12 @@ int main() {
   // zeros saturates the sum without overflow.
   std::vector<int32_t> row(65536, 0);
   std::vector<uint8_t> p(row.size());
-  k::shiftmax_scalar<int32_t>(row.data(), nullptr, 1, static_cast<int64_t>(row.size()), 1 << 30, 20, p.data());
+  const auto n = static_cast<int64_t>(row.size());
+  k::shiftmax_scalar<int32_t>(row.data(), n, nullptr, 1, n, 1 << 30, 20, p.data());
   CHECK(p[0] == 0 && p[65535] == 0);
   std::vector<int8_t> eq(8, 127);
   std::vector<uint8_t> pe(8);
-  k::shiftmax_scalar<int8_t>(eq.data(), nullptr, 1, 8, 1 << 30, 20, pe.data());
+  k::shiftmax_scalar<int8_t>(eq.data(), 8, nullptr, 1, 8, 1 << 30, 20, pe.data());
   CHECK(pe[0] == 32 && pe[7] == 32);
 
   // SumReciprocal against integer division: every sum below 2^21 and in the
@@ -88,7 +89,7 @@ int main() {
   int8_t att[2];
   k::attention_scores_scalar(q1, 1, k1, 1, 2, &score, 1);
   CHECK(score == 32768);
-  k::shiftmax_scalar<int32_t>(&score, nullptr, 1, 1, 1 << 30, 30, &prob);
+  k::shiftmax_scalar<int32_t>(&score, 1, nullptr, 1, 1, 1 << 30, 30, &prob);
   CHECK(prob == 255);
   k::attention_values_scalar(&prob, 1, 1, v1, 1, 2, 1 << 30, 38, att, 2);
   CHECK(att[0] == k::Requantize<int8_t>(255 * -128, 1 << 30, 38) && att[1] == k::Requantize<int8_t>(255 * 127, 1 << 30, 38));

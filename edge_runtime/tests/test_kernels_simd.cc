@@ -113,6 +113,14 @@ void CheckGemms(const GemmMaker& make) {
       w.b_kn = !transpose_b;
       auto g = make(w);
       if (!g) continue;
+      // Some trials (whole blocks among them: AMX's one-step path at K = 64)
+      // write y's rows apart, as into a fused Shiftmax's buffer, where
+      // kernels take it: the gaps must stay unwritten.
+      int64_t stride = N;
+      if (trial % 5 == 0 || whole_blocks) {
+        const int64_t apart = N + Uniform(1, 17);
+        if (g->SetOutputStride(apart)) stride = apart;
+      }
       // then operands through SetRight, as every run after the first does:
       // the first again, a second of which only `live` columns are asked for
       // (those an attention mask keeps: the rest of y is anything; asking
@@ -130,10 +138,11 @@ void CheckGemms(const GemmMaker& make) {
                                            1, reinterpret_cast<int32_t*>(want.data()));
         }
         g->SetRight(b, asked);
-        const auto got = RunGemm(*g, x.data(), M, out_bytes);
+        const auto got = RunGemm(*g, x.data(), M, static_cast<size_t>(M * stride * 4));
         for (int64_t m = 0; m < M; ++m) {
-          const auto row = static_cast<std::ptrdiff_t>(m * N * 4);
-          CHECK(std::equal(got.begin() + row, got.begin() + row + columns * 4, want.begin() + row));
+          const auto row = static_cast<std::ptrdiff_t>(m * stride * 4), want_row = static_cast<std::ptrdiff_t>(m * N * 4);
+          CHECK(std::equal(got.begin() + row, got.begin() + row + columns * 4, want.begin() + want_row));
+          CHECK(std::all_of(got.begin() + row + N * 4, got.begin() + row + stride * 4, [](uint8_t v) { return v == 0xAB; }));
         }
       }
       continue;
@@ -157,7 +166,10 @@ void CheckGemms(const GemmMaker& make) {
 // keeps nothing, row 1 one element (its output 256 before saturation), and
 // the last row a prefix of its keys (a padded sequence's: whole steps of
 // masked keys, which kernels may skip).
-// Guard bytes after y catch a store past the last row.
+// Guard bytes after y catch a store past the last row. Every third trial
+// gives the kernel x's rows padded apart (a fused attention's scores, each
+// row on a cache line), the padding filled with the extreme value that would
+// change a row's maximum if it were read; the oracle reads them contiguous.
 template <typename In>
 void CheckShiftmax(Isa isa, int64_t lo, int64_t hi) {
   const auto simd = intedge::ShiftmaxFor<In>(isa).fn;
@@ -177,10 +189,13 @@ void CheckShiftmax(Isa isa, int64_t lo, int64_t hi) {
     }
     const int32_t mult = static_cast<int32_t>(Uniform(1, (int64_t{1} << 31) - 1));
     const int shift = static_cast<int>(Uniform(20, 45));
+    const int64_t stride = trial % 3 ? cols : cols + Uniform(1, 20);
+    std::vector<In> padded(static_cast<size_t>(rows * stride), static_cast<In>(hi));
+    for (int64_t r = 0; r < rows; ++r) std::copy_n(x.begin() + r * cols, cols, padded.begin() + r * stride);
     for (const uint8_t* k : {static_cast<const uint8_t*>(nullptr), static_cast<const uint8_t*>(keep.data())}) {
       std::vector<uint8_t> want(x.size() + kGuard, 0xAB), got(x.size() + kGuard, 0xAB);
-      intedge::kernels::shiftmax_scalar(x.data(), k, rows, cols, mult, shift, want.data());
-      simd(x.data(), k, rows, cols, mult, shift, got.data());
+      intedge::kernels::shiftmax_scalar(x.data(), cols, k, rows, cols, mult, shift, want.data());
+      simd(padded.data(), stride, k, rows, cols, mult, shift, got.data());
       CHECK(got == want);
       if (k) CHECK(*std::max_element(want.begin() + cols, want.begin() + 2 * cols) == 255);
     }

@@ -67,16 +67,17 @@ int32x4_t Pow2Neg4(uint32x4_t u) {
 }  // namespace
 
 template <typename In>
-void ShiftmaxNeon(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift, uint8_t* y) {
+void ShiftmaxNeon(const In* x, int64_t x_stride, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult,
+                  int shift, uint8_t* y) {
   thread_local AlignedArray<int32_t> exps;
   if (!exps.EnsureSize(static_cast<size_t>(cols))) {
-    kernels::shiftmax_scalar(x, keep, rows, cols, mult, shift, y);  // no scratch: the oracle needs none
+    kernels::shiftmax_scalar(x, x_stride, keep, rows, cols, mult, shift, y);  // no scratch: the oracle needs none
     return;
   }
   int32_t* const e_row = exps.data();  // once: under -fPIC each thread_local use is a call (see shiftmax_avx512.cc)
   const int64_t body = cols / 4 * 4;
   for (int64_t r = 0; r < rows; ++r) {
-    const In* xr = x + r * cols;
+    const In* xr = x + r * x_stride;
     const uint8_t* kr = keep ? keep + r * cols : nullptr;
     uint8_t* yr = y + r * cols;
     int32x4_t vmax = vdupq_n_s32(INT32_MIN);  // with nothing kept every exponential is masked to 0 anyway
@@ -133,7 +134,7 @@ void ShiftmaxNeon(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, 
   }
 }
 
-template void ShiftmaxNeon<int8_t>(const int8_t*, const uint8_t*, int64_t, int64_t, int32_t, int, uint8_t*);
-template void ShiftmaxNeon<int32_t>(const int32_t*, const uint8_t*, int64_t, int64_t, int32_t, int, uint8_t*);
+template void ShiftmaxNeon<int8_t>(const int8_t*, int64_t, const uint8_t*, int64_t, int64_t, int32_t, int, uint8_t*);
+template void ShiftmaxNeon<int32_t>(const int32_t*, int64_t, const uint8_t*, int64_t, int64_t, int32_t, int, uint8_t*);
 
 }  // namespace intedge

@@ -7,10 +7,10 @@
 namespace intedge::kernels {
 
 template <typename In>
-void shiftmax_scalar(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
-                     uint8_t* y) {
+void shiftmax_scalar(const In* x, int64_t x_stride, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult,
+                     int shift, uint8_t* y) {
   for (int64_t r = 0; r < rows; ++r) {
-    const In* xr = x + r * cols;
+    const In* xr = x + r * x_stride;
     const uint8_t* kr = keep ? keep + r * cols : nullptr;
     uint8_t* yr = y + r * cols;
     int64_t row_max = -(int64_t{1} << 40);
@@ -33,7 +33,8 @@ void shiftmax_scalar(const In* x, const uint8_t* keep, int64_t rows, int64_t col
   }
 }
 
-template void shiftmax_scalar<int8_t>(const int8_t*, const uint8_t*, int64_t, int64_t, int32_t, int, uint8_t*);
-template void shiftmax_scalar<int32_t>(const int32_t*, const uint8_t*, int64_t, int64_t, int32_t, int, uint8_t*);
+template void shiftmax_scalar<int8_t>(const int8_t*, int64_t, const uint8_t*, int64_t, int64_t, int32_t, int, uint8_t*);
+template void shiftmax_scalar<int32_t>(const int32_t*, int64_t, const uint8_t*, int64_t, int64_t, int32_t, int,
+                                       uint8_t*);
 
 }  // namespace intedge::kernels

@@ -26,15 +26,16 @@ INTEDGE_DEFINE_PORTABLE_ILAYERNORM(avx2)
 INTEDGE_DEFINE_PORTABLE_DECODER(avx2)
 
 template <typename In>
-void shiftmax_avx2(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift,
-                   uint8_t* y) {
+void shiftmax_avx2(const In* x, int64_t x_stride, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult,
+                   int shift, uint8_t* y) {
   thread_local AlignedArray<uint32_t> exps;
   if (!exps.EnsureSize(static_cast<size_t>(cols)) ||
-      !ShiftmaxNarrowLoop(x, keep, rows, cols, mult, shift, exps.data(), y)) {
-    shiftmax_scalar(x, keep, rows, cols, mult, shift, y);
+      !ShiftmaxNarrowLoop(x, x_stride, keep, rows, cols, mult, shift, exps.data(), y)) {
+    shiftmax_scalar(x, x_stride, keep, rows, cols, mult, shift, y);
   }
 }
-template void shiftmax_avx2<int8_t>(const int8_t*, const uint8_t*, int64_t, int64_t, int32_t, int, uint8_t*);
-template void shiftmax_avx2<int32_t>(const int32_t*, const uint8_t*, int64_t, int64_t, int32_t, int, uint8_t*);
+template void shiftmax_avx2<int8_t>(const int8_t*, int64_t, const uint8_t*, int64_t, int64_t, int32_t, int, uint8_t*);
+template void shiftmax_avx2<int32_t>(const int32_t*, int64_t, const uint8_t*, int64_t, int64_t, int32_t, int,
+                                     uint8_t*);
 
 }  // namespace intedge::kernels

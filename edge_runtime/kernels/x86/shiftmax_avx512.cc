@@ -84,7 +84,8 @@ __m512i Pow2Neg32(__m512i f, __m512i q) {
 constexpr int64_t kRowBlock = 8;  // rows per pass
 
 template <typename In>
-void ShiftmaxAvx512(const In* x, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult, int shift, uint8_t* y) {
+void ShiftmaxAvx512(const In* x, int64_t x_stride, const uint8_t* keep, int64_t rows, int64_t cols, int32_t mult,
+                    int shift, uint8_t* y) {
   const kernels::ShiftmaxExponentPlan plan(mult, shift);
   // Sums of (e − 2^15) per 32-bit lane stay above −2^31 while cols < 2^20.
   // A block of rows of exponentials: see the row loop.
@@ -92,7 +93,7 @@ void ShiftmaxAvx512(const In* x, const uint8_t* keep, int64_t rows, int64_t cols
   thread_local AlignedArray<uint16_t> exps;
   const auto need = static_cast<size_t>(kRowBlock * stride);
   if (!plan.ok || cols >= (int64_t{1} << 20) || !exps.EnsureSize(need)) {
-    kernels::shiftmax_scalar(x, keep, rows, cols, mult, shift, y);
+    kernels::shiftmax_scalar(x, x_stride, keep, rows, cols, mult, shift, y);
     return;
   }
   // Once: under -fPIC every use of a thread_local is a __tls_get_addr call (a quarter of the run time in the loops).
@@ -111,7 +112,7 @@ void ShiftmaxAvx512(const In* x, const uint8_t* keep, int64_t rows, int64_t cols
   // Row r's maximum over its kept elements, in every lane. With no kept
   // element every exponential is masked to 0, whatever it is.
   auto row_max = [&](int64_t r) {
-    const In* xr = x + r * cols;
+    const In* xr = x + r * x_stride;
     const uint8_t* kr = keep ? keep + r * cols : nullptr;
     __m512i vmax = _mm512_set1_epi32(INT32_MIN);
     for (int64_t c = 0; c < cols; c += 32) {
@@ -126,7 +127,7 @@ void ShiftmaxAvx512(const In* x, const uint8_t* keep, int64_t rows, int64_t cols
   };
   // Row r's exponentials into e, returning the reciprocal k (< 2^16) that normalizes them.
   auto exponentials = [&](int64_t r, __m512i max, uint16_t* e) -> int64_t {
-    const In* xr = x + r * cols;
+    const In* xr = x + r * x_stride;
     const uint8_t* kr = keep ? keep + r * cols : nullptr;
     auto exponent = [&](__m512i v) {  // u of 16 lanes
       const __m512i d = _mm512_sllv_epi32(_mm512_min_epu32(_mm512_sub_epi32(max, v), d_clamp), pre);
@@ -192,7 +193,9 @@ void ShiftmaxAvx512(const In* x, const uint8_t* keep, int64_t rows, int64_t cols
   }
 }
 
-template void ShiftmaxAvx512<int8_t>(const int8_t*, const uint8_t*, int64_t, int64_t, int32_t, int, uint8_t*);
-template void ShiftmaxAvx512<int32_t>(const int32_t*, const uint8_t*, int64_t, int64_t, int32_t, int, uint8_t*);
+template void ShiftmaxAvx512<int8_t>(const int8_t*, int64_t, const uint8_t*, int64_t, int64_t, int32_t, int,
+                                     uint8_t*);
+template void ShiftmaxAvx512<int32_t>(const int32_t*, int64_t, const uint8_t*, int64_t, int64_t, int32_t, int,
+                                      uint8_t*);
 
 }  // namespace intedge

@@ -69,19 +69,20 @@ class Shiftmax final : public Op {
     if (!source_) {
       const auto* x = As<const X>(t[x_]);
       pool.ParallelFor(rows_, RowGrain(rows_, cols_, pool.threads()),
-                       [&](int64_t r0, int64_t r1) { RunRows(t, x + r0 * cols_, r0, r1, y); });
+                       [&](int64_t r0, int64_t r1) { RunRows(t, x + r0 * cols_, cols_, r0, r1, y); });
       return Status::Ok();
     }
     Clock clock(timed_);
     IE_RETURN_IF_ERROR(source_->Begin(t, pool, KeptColumns(t)));
     const double begin = clock.Lap();
     const int64_t block = source_->block_rows(pool.threads()), slice = source_->slice_rows();
+    const int64_t stride = source_->row_stride();
     std::atomic<bool> ok{true};
     std::atomic<int64_t> source_ns{0}, own_ns{0};  // summed over the threads (timed_ only)
     pool.ParallelFor(rows_, block, [&](int64_t r0, int64_t r1) {
       // Blocks counted from each head's first row, none straddling two heads (a GEMM block of one head's rows).
       thread_local AlignedArray<X> buffer;
-      const auto need = static_cast<size_t>(block * cols_);
+      const auto need = static_cast<size_t>(block * stride);
       if (!buffer.EnsureSize(need)) {
         ok = false;
         return;
@@ -97,7 +98,7 @@ class Shiftmax final : public Op {
           return;
         }
         made += lap.Lap();
-        RunRows(t, scores, b0, b1, y);
+        RunRows(t, scores, stride, b0, b1, y);
         own += lap.Lap();
       }
       source_ns += static_cast<int64_t>(made);
@@ -136,10 +137,10 @@ class Shiftmax final : public Op {
     return n;
   }
 
-  // Rows [r0, r1) from x (row r0 first) into y.
-  void RunRows(const TensorData& t, const X* x, int64_t r0, int64_t r1, uint8_t* y) const {
+  // Rows [r0, r1) from x (row r0 first, rows x_stride elements apart) into y.
+  void RunRows(const TensorData& t, const X* x, int64_t x_stride, int64_t r0, int64_t r1, uint8_t* y) const {
     if (mask_ < 0) {
-      kernel_.fn(x, nullptr, r1 - r0, cols_, mult_, shift_, y + r0 * cols_);
+      kernel_.fn(x, x_stride, nullptr, r1 - r0, cols_, mult_, shift_, y + r0 * cols_);
       return;
     }
     // The kernel takes a keep row per x row and overlaps one row's
@@ -161,7 +162,7 @@ class Shiftmax final : public Op {
         expanded = m;
         std::copy(last, last + cols_, keep.data() + (r - b0) * cols_);
       }
-      kernel_.fn(x + (b0 - r0) * cols_, keep.data(), b1 - b0, cols_, mult_, shift_, y + b0 * cols_);
+      kernel_.fn(x + (b0 - r0) * x_stride, x_stride, keep.data(), b1 - b0, cols_, mult_, shift_, y + b0 * cols_);
     }
   }
 

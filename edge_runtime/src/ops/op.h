@@ -76,8 +76,11 @@ class RowSource {
   // are needed (the keys an attention mask keeps): the others may hold anything.
   virtual Status Begin(const TensorData& data, ThreadPool& pool, int64_t columns) const = 0;
   // Rows [r0, r1) of the output (as rows of its last axis) into out, which
-  // holds r1 − r0 of them; false when out of memory.
+  // holds r1 − r0 of them row_stride() elements apart; false when out of memory.
   virtual bool Rows(const TensorData& data, int64_t r0, int64_t r1, void* out) const = 0;
+  // Elements from one row's start to the next's in Rows' out: the row's
+  // length, or more where the source pads rows onto cache lines.
+  virtual int64_t row_stride() const = 0;
   // Rows a block should take when `threads` share them (a GEMM row block
   // or a whole head), and the rows of a slice (a head), which a block had
   // better not straddle.
@@ -85,7 +88,7 @@ class RowSource {
   virtual int64_t slice_rows() const = 0;
   virtual std::string name() const = 0;  // the kernel, as Op::kernel
   // Set by the fusion: Run leaves the rows to the consumer.
-  void set_consumed() { consumed_ = true; }
+  virtual void set_consumed() { consumed_ = true; }
 
  protected:
   bool consumed_ = false;
