@@ -79,7 +79,8 @@ void CheckGemms(const GemmMaker& make) {
                       : w4           ? (trial % 2 ? Uniform(24, 80) : Uniform(1, 25))
                                      : Uniform(1, 80);
     // Trials 0 and 2 (a qlinear and a qmatmul): K = 0, which a file may say; the output is the bias
-    const int64_t N = long_k && trial % 4 == 0 ? Uniform(33, 70) : Uniform(1, 70);
+    // Whole blocks' qmatmuls: at least one whole column pair (see the rows written apart below).
+    const int64_t N = long_k && trial % 4 == 0 ? Uniform(33, 70) : whole_blocks && matmul ? Uniform(32, 70) : Uniform(1, 70);
     const int64_t K = long_k ? (w4 || whole_blocks ? RoundUpTo(Uniform(1025, 1600), group) : Uniform(1025, 1600))
                       : whole_blocks ? 64 * k_steps
                       : w4           ? group * Uniform(1, 3)
@@ -115,10 +116,11 @@ void CheckGemms(const GemmMaker& make) {
       if (!g) continue;
       // Some trials (whole blocks among them: AMX's one-step path at K = 64)
       // write y's rows apart, as into a fused Shiftmax's buffer, where
-      // kernels take it: the gaps must stay unwritten.
+      // kernels take it: the gaps must stay unwritten. Odd trials' rows are
+      // whole 64-byte lines apart, where AMX stores its tiles to y as they are.
       int64_t stride = N;
       if (trial % 5 == 0 || whole_blocks) {
-        const int64_t apart = N + Uniform(1, 17);
+        const int64_t apart = trial % 2 ? RoundUpTo(N + 1, 16) : N + Uniform(1, 17);
         if (g->SetOutputStride(apart)) stride = apart;
       }
       // then operands through SetRight, as every run after the first does:

@@ -34,7 +34,10 @@ class GemmAmx final : public GemmDot4<Zmm> {
 
   explicit GemmAmx(const GemmWeights& w) : GemmDot4<Zmm>(w, kKStep), signed_rows_(!w.x_u8) {
     plain_bias_.Resize(static_cast<size_t>(np_));
-    for (int64_t n = 0; n < np_; ++n) plain_bias_[static_cast<size_t>(n)] = FileBias(n);
+    for (int64_t n = 0; n < np_; ++n) {
+      plain_bias_[static_cast<size_t>(n)] = FileBias(n);
+      no_bias_ = no_bias_ && !FileBias(n);
+    }
   }
 
   int64_t packed_bytes() const override {
@@ -231,12 +234,25 @@ class GemmAmx final : public GemmDot4<Zmm> {
     const int64_t steps = w4_ ? K_ / 8 : kp_ / 4;  // stored vectors per column block
     alignas(64) int32_t sums[2][kTileRows * kBlockCols];
     Pending pending;
+    // Int32 sums with no bias to add (Q·Kᵀ's scores) are the output as
+    // they are: a half of 16 whole rows and 32 columns goes from the tiles
+    // straight to y, with no buffer and no epilogue, where rows on whole
+    // cache lines take it (every row of a fused Shiftmax's buffer starts on
+    // one: QMatMul's set_consumed). DeiT-Tiny's and MiniLM's attention
+    // products took 6 % less time at 1 thread.
+    const int64_t width = OutputWidth();
+    const bool as_they_are = sizeof(T) == 4 && no_bias_ && !block_width_ && width * 4 % 64 == 0;
     // 16 rows from row r into sum tiles (and sums buffer) kHalf, then the
     // last 16 rows' epilogue, then these rows' sums stored.
     auto half_block = [&](auto half, int64_t nb, int64_t r) {
       constexpr int kHalf = decltype(half)::value;
       Tiles::template HalfProducts<kSigned, kHalf>(a.At(r, 0), a.stride);
       Flush(sums[kHalf ^ 1], pending, y);
+      if (as_they_are && r + kTileRows <= rows && (nb + 2) * kNR <= N_) {
+        Tiles::template StoreHalf<kHalf>(reinterpret_cast<int32_t*>(OutputAt(y, nb * kNR, m0 + r)), width * 4);
+        pending = {};
+        return;
+      }
       Tiles::template StoreHalf<kHalf>(sums[kHalf], kBlockCols * 4);
       pending = {rows - r < kTileRows ? rows - r : kTileRows, nb, m0 + r};
     };
@@ -294,5 +310,6 @@ class GemmAmx final : public GemmDot4<Zmm> {
   }
 
   bool signed_rows_;                   // int8 rows (tdpbssd), else uint8 (tdpbusd)
+  bool no_bias_ = true;                // every column's bias 0 (attention products)
   AlignedArray<int32_t> plain_bias_;  // the bias without GemmDot4's correction, for unshifted rows
 };
