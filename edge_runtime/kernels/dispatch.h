@@ -66,14 +66,15 @@ class GemmKernel {
   // From now on, write y as N / width matrices [rows, width], one after
   // another (column c of row m at ((c / width)·rows + m)·width + c % width):
   // the layout a head-split transpose gives. False where this kernel cannot
-  // (it keeps writing y as [rows, N]).
+  // (it keeps writing y as [rows, N]) or already writes rows apart.
   virtual bool SetOutputBlocks(int64_t rows, int64_t width) {
     (void)rows, (void)width;
     return false;
   }
   // From now on, write row m of y at m·stride elements (stride ≥ N), so
   // that each row can start on a cache line where N would not. False where
-  // this kernel cannot (it keeps writing y as [rows, N]).
+  // this kernel cannot (it keeps writing y as [rows, N]) or already writes
+  // output blocks.
   virtual bool SetOutputStride(int64_t stride) {
     (void)stride;
     return false;

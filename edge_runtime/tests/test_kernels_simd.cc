@@ -74,15 +74,23 @@ void CheckGemms(const GemmMaker& make) {
     const bool whole_blocks = trial % 4 == 3;
     const int64_t k_steps = 1 + trial / 12 % 3;
     const int64_t group = long_k ? 64 << Uniform(0, 1) : whole_blocks ? 64 : 32 << Uniform(0, 2);
+    // Trials 5 and 11, qmatmuls of K = 64 in halves of 32 rows and at least
+    // one whole column pair: AMX stores their int32 tiles to y as they are,
+    // y's rows being whole cache lines apart (11: N a multiple of 16; 5:
+    // rows padded apart, see below).
+    const bool straight_out = trial == 5 || trial == 11;
     const int64_t M = long_k ? (whole_blocks ? 256 : trial % 4 == 0 ? Uniform(258, 300) : Uniform(66, 256))
-                      : whole_blocks ? 64
+                      : whole_blocks || straight_out ? 64
                       : w4           ? (trial % 2 ? Uniform(24, 80) : Uniform(1, 25))
                                      : Uniform(1, 80);
     // Trials 0 and 2 (a qlinear and a qmatmul): K = 0, which a file may say; the output is the bias
-    // Whole blocks' qmatmuls: at least one whole column pair (see the rows written apart below).
-    const int64_t N = long_k && trial % 4 == 0 ? Uniform(33, 70) : whole_blocks && matmul ? Uniform(32, 70) : Uniform(1, 70);
+    const int64_t N = long_k && trial % 4 == 0 ? Uniform(33, 70)
+                      : trial == 11           ? 16 * Uniform(2, 4)
+                      : trial == 5            ? Uniform(32, 70)
+                                              : Uniform(1, 70);
     const int64_t K = long_k ? (w4 || whole_blocks ? RoundUpTo(Uniform(1025, 1600), group) : Uniform(1025, 1600))
                       : whole_blocks ? 64 * k_steps
+                      : straight_out ? 64
                       : w4           ? group * Uniform(1, 3)
                       : trial < 3    ? 0
                                      : Uniform(1, 200);
@@ -114,12 +122,11 @@ void CheckGemms(const GemmMaker& make) {
       w.b_kn = !transpose_b;
       auto g = make(w);
       if (!g) continue;
-      // Some trials (whole blocks among them: AMX's one-step path at K = 64)
-      // write y's rows apart, as into a fused Shiftmax's buffer, where
-      // kernels take it: the gaps must stay unwritten. Odd trials' rows are
-      // whole 64-byte lines apart, where AMX stores its tiles to y as they are.
+      // Some trials write y's rows apart, as into a fused Shiftmax's buffer,
+      // where kernels take it: the gaps must stay unwritten. Odd trials'
+      // rows are whole 64-byte lines apart (trial 5: see straight_out).
       int64_t stride = N;
-      if (trial % 5 == 0 || whole_blocks) {
+      if (trial % 5 == 0 || (whole_blocks && k_steps > 1)) {
         const int64_t apart = trial % 2 ? RoundUpTo(N + 1, 16) : N + Uniform(1, 17);
         if (g->SetOutputStride(apart)) stride = apart;
       }
@@ -142,9 +149,11 @@ void CheckGemms(const GemmMaker& make) {
         g->SetRight(b, asked);
         const auto got = RunGemm(*g, x.data(), M, static_cast<size_t>(M * stride * 4));
         for (int64_t m = 0; m < M; ++m) {
-          const auto row = static_cast<std::ptrdiff_t>(m * stride * 4), want_row = static_cast<std::ptrdiff_t>(m * N * 4);
+          const auto row = static_cast<std::ptrdiff_t>(m * stride * 4);
+          const auto want_row = static_cast<std::ptrdiff_t>(m * N * 4);
           CHECK(std::equal(got.begin() + row, got.begin() + row + columns * 4, want.begin() + want_row));
-          CHECK(std::all_of(got.begin() + row + N * 4, got.begin() + row + stride * 4, [](uint8_t v) { return v == 0xAB; }));
+          const auto gap = [](uint8_t v) { return v == 0xAB; };
+          CHECK(std::all_of(got.begin() + row + N * 4, got.begin() + row + stride * 4, gap));
         }
       }
       continue;

@@ -23,7 +23,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <vector>
 
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593, as in the engine's AVX-512 files
@@ -181,7 +180,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "overlap: the kernel refused AMX tile data (no AMX here?)\n");
     return 2;
   }
-  const int64_t M = argc > 3 ? atoll(argv[1]) : 128, K = argc > 3 ? atoll(argv[2]) : 384, N = argc > 3 ? atoll(argv[3]) : 384;
+  const bool given = argc > 3;
+  const int64_t M = given ? atoll(argv[1]) : 128, K = given ? atoll(argv[2]) : 384, N = given ? atoll(argv[3]) : 384;
   if (M <= 0 || K <= 0 || N <= 0 || M % 32 || K % 64 || N % 32) {
     std::fprintf(stderr, "usage: overlap [M K N]: M and N multiples of 32, K of 64 (default 128 384 384)\n");
     return 2;
@@ -197,8 +197,8 @@ int main(int argc, char** argv) {
   Gemm g(M, K, N);
   const double macs = static_cast<double>(M * K * N), peak_ns = BestNs(TileStep, 100000);
   const double peak_gmacs = 4 * 16 * 16 * 64 / peak_ns;
-  std::printf("2. %ldx%ldx%ld in 32 × 32 blocks (the step alone: %.0f GMAC/s), best of 7 rounds:\n", static_cast<long>(M),
-              static_cast<long>(K), static_cast<long>(N), peak_gmacs);
+  std::printf("2. %ldx%ldx%ld in 32 × 32 blocks (the step alone: %.0f GMAC/s), best of 7 rounds:\n",
+              static_cast<long>(M), static_cast<long>(K), static_cast<long>(N), peak_gmacs);
   const int iters = static_cast<int>(std::max<double>(20, 2e8 / macs));
   const char* names[] = {"no epilogue", "epilogue at once", "epilogue sliced"};
   double ns[3];

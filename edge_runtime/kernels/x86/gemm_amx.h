@@ -20,7 +20,9 @@
 // sums go to one of two buffers on the stack, and an AVX-512 epilogue adds
 // the bias and requantizes them with GemmDot4's requant while the next
 // block's products run, so every output is the same integer as on every
-// other path. Calls of fewer than kMinRows rows run GemmDot4's AVX-512 tiles.
+// other path; OneStep's int32 sums with no bias (Q·Kᵀ's scores) go from
+// the tiles to y as they are where y's rows are whole cache lines apart.
+// Calls of fewer than kMinRows rows run GemmDot4's AVX-512 tiles.
 //
 // Requires: Tiles (kernels/x86/amx_tiles.h, or the tests' scalar twin),
 // and GemmDot4 and Zmm included before this.
@@ -236,10 +238,11 @@ class GemmAmx final : public GemmDot4<Zmm> {
     Pending pending;
     // Int32 sums with no bias to add (Q·Kᵀ's scores) are the output as
     // they are: a half of 16 whole rows and 32 columns goes from the tiles
-    // straight to y, with no buffer and no epilogue, where rows on whole
-    // cache lines take it (every row of a fused Shiftmax's buffer starts on
-    // one: QMatMul's set_consumed). DeiT-Tiny's and MiniLM's attention
-    // products took 6 % less time at 1 thread.
+    // straight to y, with no buffer and no epilogue, where y's rows are
+    // whole cache lines apart (in a fused Shiftmax's buffer they are, and
+    // each starts on one: QMatMul's set_consumed; tile stores need no
+    // alignment, but split lines would cost what the epilogue saves).
+    // DeiT-Tiny's and MiniLM's attention products took 6 % less time at 1 thread.
     const int64_t width = OutputWidth();
     const bool as_they_are = sizeof(T) == 4 && no_bias_ && !block_width_ && width * 4 % 64 == 0;
     // 16 rows from row r into sum tiles (and sums buffer) kHalf, then the

@@ -89,9 +89,9 @@ void ShiftmaxAvx512(const In* x, int64_t x_stride, const uint8_t* keep, int64_t 
   const kernels::ShiftmaxExponentPlan plan(mult, shift);
   // Sums of (e − 2^15) per 32-bit lane stay above −2^31 while cols < 2^20.
   // A block of rows of exponentials: see the row loop.
-  const int64_t stride = (cols + 31) / 32 * 32;
+  const int64_t e_stride = (cols + 31) / 32 * 32;
   thread_local AlignedArray<uint16_t> exps;
-  const auto need = static_cast<size_t>(kRowBlock * stride);
+  const auto need = static_cast<size_t>(kRowBlock * e_stride);
   if (!plan.ok || cols >= (int64_t{1} << 20) || !exps.EnsureSize(need)) {
     kernels::shiftmax_scalar(x, x_stride, keep, rows, cols, mult, shift, y);
     return;
@@ -173,7 +173,7 @@ void ShiftmaxAvx512(const In* x, int64_t x_stride, const uint8_t* keep, int64_t 
     };
     uint8_t* yr = y + r * cols;
     int64_t c = 0;
-    for (; c + 64 <= stride; c += 64) {
+    for (; c + 64 <= e_stride; c += 64) {
       const __m512i bytes = _mm512_permutexvar_epi64(pack_order, _mm512_packus_epi16(words(c), words(c + 32)));
       _mm512_mask_storeu_epi8(yr + c, Tail64(cols - c), bytes);
     }
@@ -188,8 +188,8 @@ void ShiftmaxAvx512(const In* x, int64_t x_stride, const uint8_t* keep, int64_t 
     __m512i max[kRowBlock];
     int64_t k[kRowBlock];
     for (int64_t i = 0; i < n; ++i) max[i] = row_max(r0 + i);
-    for (int64_t i = 0; i < n; ++i) k[i] = exponentials(r0 + i, max[i], e_rows + i * stride);
-    for (int64_t i = 0; i < n; ++i) normalize(r0 + i, e_rows + i * stride, k[i]);
+    for (int64_t i = 0; i < n; ++i) k[i] = exponentials(r0 + i, max[i], e_rows + i * e_stride);
+    for (int64_t i = 0; i < n; ++i) normalize(r0 + i, e_rows + i * e_stride, k[i]);
   }
 }
 

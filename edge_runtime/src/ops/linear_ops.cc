@@ -126,8 +126,12 @@ class QMatMul final : public Op, public RowSource {
     RowSource::set_consumed();
     constexpr int64_t kLineBytes = 64;
     const int64_t per_line = kLineBytes / y_bytes_, padded = (N_ + per_line - 1) / per_line * per_line;
-    if (slices_.empty() || !slices_.front()->SetOutputStride(padded)) return;
-    for (const auto& g : slices_) g->SetOutputStride(padded);  // each the same kernel as the first
+    bool all = !slices_.empty();
+    for (const auto& g : slices_) all = g->SetOutputStride(padded) && all;
+    if (!all) {  // rows N apart in every slice, as a kernel that refused writes them
+      for (const auto& g : slices_) g->SetOutputStride(N_);
+      return;
+    }
     stride_ = padded;
   }
   int64_t row_stride() const override { return stride_; }
