@@ -208,6 +208,48 @@ def test_attention_scores_are_made_a_block_at_a_time_for_shiftmax_and_never_stor
             assert s.arena_bytes < scores_bytes <= unfused.arena_bytes
 
 
+def _attention_values(heads: int, m: int, n: int, d: int, values_out: bool) -> Graph:
+    """probabilities·v into the heads' merge (a transpose of [1, heads, m, d] into [1, m, heads, d], then a
+    reshape to [1, m, heads·d]), as the converter writes attention; the per-head values a graph output too
+    or not."""
+    g = Graph(name="values")
+    p = g.add_tensor("p", "uint8", (1, heads, m, n), 2.0**-8)
+    v = g.add_tensor("v", "int8", (1, heads, n, d), 0.1)
+    per_head = g.add_tensor("per_head", "int8", (1, heads, m, d), 0.05)
+    moved = g.add_tensor("moved", "int8", (1, m, heads, d), 0.05)
+    merged = g.add_tensor("merged", "int8", (1, m, heads * d), 0.05)
+    g.inputs = [p, v]
+    g.outputs = [merged, per_head] if values_out else [merged]
+    g.add_op("qmatmul", [p, v], [per_head], name="pv", multiplier=1 << 30, shift=38)
+    g.add_op("transpose", [per_head], [moved], name="merge", perm=[0, 2, 1, 3])
+    g.add_op("reshape", [moved], [merged], name="flat")
+    g.validate()
+    return g
+
+
+@pytest.mark.parametrize("heads, m, n, d", [(3, 70, 70, 40), (2, 128, 128, 32), (1, 33, 200, 20), (12, 13, 13, 64)])
+def test_attention_values_write_the_heads_merged(heads, m, n, d):
+    """A qmatmul whose output only the heads' merging transpose reads writes the merged layout itself (each
+    head's rows heads·d apart from column h·d) where its GEMM takes a row stride, and the transpose does
+    nothing: the result is the reference's on every ISA and thread count. With the per-head values a graph
+    output too, both are stored as they are."""
+    rng = np.random.default_rng(heads * m + n + d)
+    feeds = {"p": rng.integers(0, 256, (1, heads, m, n), dtype=np.uint8),
+             "v": rng.integers(-128, 128, (1, heads, n, d), dtype=np.int8)}
+    fused, kept = (_attention_values(heads, m, n, d, values_out) for values_out in (False, True))
+    ref = reference.run(kept, feeds)
+    strided = {"avx2", "avxvnni", "avx512vnni", "amx", "neon", "neon-dotprod"}  # GemmDot4's (not i8mm's, nor scalar)
+    for isa in ISAS:
+        for threads in THREADS:
+            s = Session(write_ieg(fused), threads=threads, isa=isa)
+            assert_same(s.run(feeds), {"merged": ref["merged"]})
+            assert dict(s.kernels)["merge"] == ("(written merged by its qmatmul)" if isa in strided
+                                                else "transpose_rows"), isa
+            unfused = Session(write_ieg(kept), threads=threads, isa=isa)
+            assert_same(unfused.run(feeds), ref)
+            assert dict(unfused.kernels)["merge"] == "transpose_rows"
+
+
 def test_metadata_profile_and_memory_plan(every_op_path):
     g = intedge.load(every_op_path)
     s = Session(every_op_path, profile=True)

@@ -102,40 +102,60 @@ Status CheckGraph(const Model& model) {
 
 namespace {
 
-// Op j's output to op k a block of rows at a time (see RowSource); false
-// when either declines.
-bool FuseRows(const std::vector<std::unique_ptr<Op>>& ops, size_t j, size_t k, bool timed) {
-  RowSource* source = ops[j]->AsRowSource();
-  if (!source || !ops[k]->TakeRowSource(source, timed)) return false;
-  source->set_consumed();
+// Joins op f.source's output to op f.consumer, f.how: its rows made a
+// block at a time by the consumer (see RowSource), or the consumer's layout
+// written by the source and the consumer left an alias (Op::MergesHeads);
+// false when either declines.
+bool Fuse(const std::vector<std::unique_ptr<Op>>& ops, const FusedOps& f, bool timed) {
+  Op& source = *ops[f.source];
+  Op& consumer = *ops[f.consumer];
+  if (f.how == FusedOps::kRows) {
+    RowSource* rows = source.AsRowSource();
+    if (!rows || !consumer.TakeRowSource(rows, timed)) return false;
+    rows->set_consumed();
+    return true;
+  }
+  int64_t heads = 0, rows = 0, width = 0;
+  if (!consumer.MergesHeads(&heads, &rows, &width) || !source.WriteHeadsMerged(heads, rows, width)) return false;
+  consumer.set_merged();
   return true;
 }
 
 // Fuses every op whose one output only op k reads, as its input 0, with k
-// where both take it (FuseRows), and returns the pairs. The plan then sees
-// the pair's real needs: the source writes nothing (the tensor gets no
-// arena bytes) and the consumer reads the source's inputs in its place.
-std::vector<std::pair<size_t, size_t>> FuseRowSources(const std::vector<std::unique_ptr<Op>>& ops,
-                                                      const std::vector<int>& graph_outputs, bool timed,
-                                                      std::vector<PlanOp>* plan) {
+// where both take it (Fuse: rows first, then merged heads), and returns the
+// pairs. The plan then sees each pair's real needs. Rows: the source
+// writes nothing (the tensor gets no arena bytes) and the consumer reads
+// the source's inputs in its place. Merged heads: the consumer's output
+// shares the source's buffer.
+std::vector<FusedOps> FuseOps(const std::vector<std::unique_ptr<Op>>& ops, const std::vector<int>& graph_outputs,
+                              bool timed, std::vector<PlanOp>* plan) {
   std::map<int, int> readers;
   for (const PlanOp& p : *plan) {
     for (int t : p.inputs) ++readers[t];
   }
   for (int t : graph_outputs) ++readers[t];
   std::map<int, size_t> producer;
-  std::vector<std::pair<size_t, size_t>> fused;
+  std::vector<FusedOps> fused;
   for (size_t k = 0; k < plan->size(); ++k) {
     PlanOp& consumer = (*plan)[k];
     const int t = consumer.inputs.empty() ? -1 : consumer.inputs[0];
     const auto found = producer.find(t);
     PlanOp* source = found == producer.end() ? nullptr : &(*plan)[found->second];
     if (source && source->outputs.size() == 1 && !source->alias && !source->in_place && readers[t] == 1 &&
-        !consumer.alias && !consumer.in_place && FuseRows(ops, found->second, k, timed)) {
-      consumer.inputs[0] = -1;
-      consumer.inputs.insert(consumer.inputs.end(), source->inputs.begin(), source->inputs.end());
-      source->outputs.clear();
-      fused.emplace_back(found->second, k);
+        !consumer.alias && !consumer.in_place) {
+      for (const auto how : {FusedOps::kRows, FusedOps::kMergedHeads}) {
+        const FusedOps f{how, found->second, k};
+        if (!Fuse(ops, f, timed)) continue;
+        if (how == FusedOps::kRows) {
+          consumer.inputs[0] = -1;
+          consumer.inputs.insert(consumer.inputs.end(), source->inputs.begin(), source->inputs.end());
+          source->outputs.clear();
+        } else {
+          consumer.alias = true;
+        }
+        fused.push_back(f);
+        break;
+      }
     }
     for (int out : consumer.outputs) producer[out] = k;
   }
@@ -175,12 +195,12 @@ Status Session::Open(std::unique_ptr<Model> model, const SessionOptions& options
                            op->kernel(), 0, 0});
     s->ops_.push_back(std::move(op));
   }
-  s->fused_ = FuseRowSources(s->ops_, s->model_->outputs(), options.profile, &plan_ops);
+  s->fused_ = FuseOps(s->ops_, s->model_->outputs(), options.profile, &plan_ops);
   s->source_of_.assign(s->ops_.size(), -1);
-  for (const auto& [j, k] : s->fused_) {
-    s->source_of_[k] = static_cast<int>(j);
-    s->entries_[j].kernel = s->ops_[j]->kernel();
-    s->entries_[k].kernel = s->ops_[k]->kernel();
+  for (const FusedOps& f : s->fused_) {
+    if (f.how == FusedOps::kRows) s->source_of_[f.consumer] = static_cast<int>(f.source);
+    s->entries_[f.source].kernel = s->ops_[f.source]->kernel();
+    s->entries_[f.consumer].kernel = s->ops_[f.consumer]->kernel();
   }
   std::vector<int64_t> bytes;
   std::vector<bool> constant, state;
@@ -227,15 +247,19 @@ Status Session::PrepareLength(int64_t length, LengthPlan** out) {
                         &gemms_[k]);
     std::unique_ptr<Op> op;
     IE_RETURN_IF_ERROR(PrepareOp(ctx, &op));
-    // The bound's arena serves every length (each buffer only shrinks) only if the buffers are shared alike.
-    IE_CHECK_OR_RETURN(op->IsAlias() == plan_ops_[k].alias && op->InPlaceOnInput0() == plan_ops_[k].in_place,
-                       IE_ERR_INTERNAL, "op %zu: its buffers at length %lld differ from the bound's", k,
-                       static_cast<long long>(length));
     plan->ops.push_back(std::move(op));
   }
-  for (const auto& [j, k] : fused_) {
-    IE_CHECK_OR_RETURN(FuseRows(plan->ops, j, k, profiling_), IE_ERR_INTERNAL,
-                       "ops %zu and %zu: fused at the bound, not at length %lld", j, k, static_cast<long long>(length));
+  for (const FusedOps& f : fused_) {
+    IE_CHECK_OR_RETURN(Fuse(plan->ops, f, profiling_), IE_ERR_INTERNAL,
+                       "ops %zu and %zu: fused at the bound, not at length %lld", f.source, f.consumer,
+                       static_cast<long long>(length));
+  }
+  for (size_t k = 0; k < plan->ops.size(); ++k) {
+    // The bound's arena serves every length (each buffer only shrinks) only if the buffers are shared alike.
+    const Op& op = *plan->ops[k];
+    IE_CHECK_OR_RETURN(op.IsAlias() == plan_ops_[k].alias && op.InPlaceOnInput0() == plan_ops_[k].in_place,
+                       IE_ERR_INTERNAL, "op %zu: its buffers at length %lld differ from the bound's", k,
+                       static_cast<long long>(length));
   }
   plan->data = Bind(tensors);
   *out = plan.get();

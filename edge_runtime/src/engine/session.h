@@ -35,6 +35,15 @@ struct OpEntry {
   int64_t runs = 0;
 };
 
+// Two ops joined when a session opens (session.cc FuseOps): the consumer
+// makes the source's rows on demand (a RowSource), or the source writes
+// the consumer's layout and the consumer only shares its buffer (merged
+// heads). Every length the session prepares joins them again.
+struct FusedOps {
+  enum How { kRows, kMergedHeads } how;
+  size_t source, consumer;
+};
+
 class Session {
  public:
   static Status Open(std::unique_ptr<Model> model, const SessionOptions& options, std::unique_ptr<Session>* out);
@@ -100,7 +109,7 @@ class Session {
   int64_t constant_bytes_ = 0;       // constants read in place (from the mapped file when opened from one)
   std::vector<std::shared_ptr<GemmKernel>> gemms_;  // per op: a qlinear's packed weights, shared by every length
   std::vector<PlanOp> plan_ops_;                     // the bound's alias and in-place choices
-  std::vector<std::pair<size_t, size_t>> fused_;     // (source, consumer): rows made on demand (RowSource)
+  std::vector<FusedOps> fused_;                      // op pairs joined when the session opened
   std::vector<int> source_of_;                       // per op: its fused source (RowSource), or -1
   std::map<int64_t, std::unique_ptr<LengthPlan>> lengths_;
   const LengthPlan* last_ = nullptr;                 // the last run's length (null: the bound)

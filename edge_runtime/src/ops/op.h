@@ -53,12 +53,20 @@ class Op {
   // those copies replace: the kernels never read the file's bytes of them.
   virtual int64_t packed_bytes() const { return 0; }
   virtual std::vector<int> packed_constants() const { return {}; }
-  // Fusion (engine/session.cc FuseRowSources): an op that can make its
+  // Fusion (engine/session.cc FuseOps): an op that can make its
   // output a block of rows at a time, on demand; and an op that can take
   // its input 0 that way (true: it will, and the source's Run does nothing).
   // timed: the session profiles, and asks source_share after each run.
   virtual RowSource* AsRowSource() { return nullptr; }
   virtual bool TakeRowSource(const RowSource* /*source*/, bool /*timed*/) { return false; }
+  // Merged heads (FuseOps too): a transpose of [.., B, M, N], every axis
+  // before B of size 1, into [.., M, B, N] (attention's heads merged back)
+  // gives its B, M and N; the op that writes its input then writes that
+  // layout itself where it can (true: it will), and the transpose, merged,
+  // does nothing but share its input's buffer, as a reshape does.
+  virtual bool MergesHeads(int64_t* /*heads*/, int64_t* /*rows*/, int64_t* /*width*/) const { return false; }
+  virtual bool WriteHeadsMerged(int64_t /*heads*/, int64_t /*rows*/, int64_t /*width*/) { return false; }
+  virtual void set_merged() {}
   // The part of the last run's time that made the source's rows, so that a
   // profile shows each op's own time.
   virtual double source_share() const { return 0; }

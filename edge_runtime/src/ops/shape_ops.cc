@@ -26,10 +26,26 @@ class Transpose final : public Op {
       in_strides_[i] = in_strides[i];
     }
   }
-  std::string kernel() const override { return "transpose_rows"; }
+  std::string kernel() const override { return merged_ ? "(written merged by its qmatmul)" : "transpose_rows"; }
+  bool IsAlias() const override { return merged_; }
+  bool MergesHeads(int64_t* heads, int64_t* rows, int64_t* width) const override {
+    if (rank_ < 3) return false;
+    for (int i = 0; i + 3 < rank_; ++i) {
+      if (out_dims_[i] != 1) return false;
+    }
+    const int64_t m = out_dims_[rank_ - 3], b = out_dims_[rank_ - 2], n = out_dims_[rank_ - 1];
+    if (in_strides_[rank_ - 1] != 1 || in_strides_[rank_ - 2] != m * n || in_strides_[rank_ - 3] != n) return false;
+    *heads = b;
+    *rows = m;
+    *width = n;
+    return true;
+  }
+  void set_merged() override { merged_ = true; }
+
   // Output rows (the last axis) in order; each row's source start is kept as
   // an odometer over the outer axes, so a row costs no divisions.
   Status Run(const TensorData& t, ThreadPool& pool) const override {
+    if (merged_) return Status::Ok();
     const uint8_t* x = t[x_];
     uint8_t* y = t[y_];
     const int64_t inner = rank_ ? out_dims_[rank_ - 1] : 1;
@@ -89,6 +105,7 @@ class Transpose final : public Op {
   int x_, y_, rank_;
   int64_t out_dims_[kIegMaxRank] = {}, in_strides_[kIegMaxRank] = {};
   int64_t elem_, n_;
+  bool merged_ = false;  // its input written in its layout (MergesHeads): nothing to do
 };
 
 class Concat final : public Op {
