@@ -208,46 +208,64 @@ def test_attention_scores_are_made_a_block_at_a_time_for_shiftmax_and_never_stor
             assert s.arena_bytes < scores_bytes <= unfused.arena_bytes
 
 
-def _attention_values(heads: int, m: int, n: int, d: int, values_out: bool) -> Graph:
-    """probabilities·v into the heads' merge (a transpose of [1, heads, m, d] into [1, m, heads, d], then a
-    reshape to [1, m, heads·d]), as the converter writes attention; the per-head values a graph output too
-    or not."""
+def _attention_values(heads: int, m: int, n: int, d: int, dtype: str, rank: int, perm: list[int],
+                      values_out: bool) -> Graph:
+    """probabilities·v, then a transpose by perm (the heads' merge: [(1,) heads, m, d] into [(1,) m, heads, d])
+    and a reshape to [m, heads·d] (with a leading 1 at rank 4), as the converter writes attention; the
+    per-head values a graph output too or not."""
+    lead = (1,) * (rank - 3)
     g = Graph(name="values")
-    p = g.add_tensor("p", "uint8", (1, heads, m, n), 2.0**-8)
-    v = g.add_tensor("v", "int8", (1, heads, n, d), 0.1)
-    per_head = g.add_tensor("per_head", "int8", (1, heads, m, d), 0.05)
-    moved = g.add_tensor("moved", "int8", (1, m, heads, d), 0.05)
-    merged = g.add_tensor("merged", "int8", (1, m, heads * d), 0.05)
+    p = g.add_tensor("p", "uint8", (*lead, heads, m, n), 2.0**-8)
+    v = g.add_tensor("v", "int8", (*lead, heads, n, d), 0.1)
+    shape = (*lead, heads, m, d)
+    per_head = g.add_tensor("per_head", dtype, shape, 0.05)
+    moved = g.add_tensor("moved", dtype, tuple(shape[i] for i in perm), 0.05)
+    flat = g.add_tensor("flat", dtype, (*lead, heads * m * d // shape[perm[-1]], shape[perm[-1]]), 0.05)
     g.inputs = [p, v]
-    g.outputs = [merged, per_head] if values_out else [merged]
-    g.add_op("qmatmul", [p, v], [per_head], name="pv", multiplier=1 << 30, shift=38)
-    g.add_op("transpose", [per_head], [moved], name="merge", perm=[0, 2, 1, 3])
-    g.add_op("reshape", [moved], [merged], name="flat")
+    g.outputs = [flat, per_head] if values_out else [flat]
+    # shift 42: the sums' spread is about 30 output steps, so few saturate and a requant slip shows
+    g.add_op("qmatmul", [p, v], [per_head], name="pv", multiplier=1 << 30, shift=42)
+    g.add_op("transpose", [per_head], [moved], name="merge", perm=perm)
+    g.add_op("reshape", [moved], [flat], name="flat")
     g.validate()
     return g
 
 
-@pytest.mark.parametrize("heads, m, n, d", [(3, 70, 70, 40), (2, 128, 128, 32), (1, 33, 200, 20), (12, 13, 13, 64)])
-def test_attention_values_write_the_heads_merged(heads, m, n, d):
+@pytest.mark.parametrize("heads, m, n, d, dtype, rank, perm", [
+    (3, 70, 70, 40, "int8", 4, [0, 2, 1, 3]),
+    (2, 128, 128, 32, "int8", 4, [0, 2, 1, 3]),
+    (12, 13, 13, 64, "int8", 4, [0, 2, 1, 3]),
+    (2, 33, 200, 20, "int16", 3, [1, 0, 2]),
+    (3, 40, 50, 24, "int8", 4, [0, 1, 3, 2]),  # not a merge: the transpose copies
+    (4, 4, 30, 16, "int8", 4, [0, 1, 2, 3]),  # nor this, whose shape is the merge's (heads = m)
+    (1, 33, 60, 16, "int8", 4, [0, 2, 1, 3]),  # one head: the merge is every layout's
+])
+def test_attention_values_write_the_heads_merged(heads, m, n, d, dtype, rank, perm):
     """A qmatmul whose output only the heads' merging transpose reads writes the merged layout itself (each
     head's rows heads·d apart from column h·d) where its GEMM takes a row stride, and the transpose does
-    nothing: the result is the reference's on every ISA and thread count. With the per-head values a graph
-    output too, both are stored as they are."""
+    nothing: the result is the reference's on every ISA and thread count, at rank 3 and 4, int8 and int16.
+    Another transpose, or the per-head values a graph output too, leaves both stored as they are."""
     rng = np.random.default_rng(heads * m + n + d)
-    feeds = {"p": rng.integers(0, 256, (1, heads, m, n), dtype=np.uint8),
-             "v": rng.integers(-128, 128, (1, heads, n, d), dtype=np.int8)}
-    fused, kept = (_attention_values(heads, m, n, d, values_out) for values_out in (False, True))
+    lead = (1,) * (rank - 3)
+    feeds = {"p": rng.integers(0, 256, (*lead, heads, m, n), dtype=np.uint8),
+             "v": rng.integers(-128, 128, (*lead, heads, n, d), dtype=np.int8)}
+    fused, kept = (_attention_values(heads, m, n, d, dtype, rank, perm, out) for out in (False, True))
     ref = reference.run(kept, feeds)
+    merge = perm == [0, 2, 1, 3] or perm == [1, 0, 2]
     strided = {"avx2", "avxvnni", "avx512vnni", "amx", "neon", "neon-dotprod"}  # GemmDot4's (not i8mm's, nor scalar)
     for isa in ISAS:
         for threads in THREADS:
             s = Session(write_ieg(fused), threads=threads, isa=isa)
-            assert_same(s.run(feeds), {"merged": ref["merged"]})
-            assert dict(s.kernels)["merge"] == ("(written merged by its qmatmul)" if isa in strided
-                                                else "transpose_rows"), isa
+            assert_same(s.run(feeds), {"flat": ref["flat"]})
             unfused = Session(write_ieg(kept), threads=threads, isa=isa)
             assert_same(unfused.run(feeds), ref)
-            assert dict(unfused.kernels)["merge"] == "transpose_rows"
+            kernels, apart = dict(s.kernels), dict(unfused.kernels)
+            assert apart["merge"] == "transpose_rows"
+            if merge and isa in strided:
+                assert kernels == {"pv": apart["pv"] + ", heads merged", "merge": "(written merged by its qmatmul)",
+                                   "flat": "alias"}, isa
+            else:
+                assert kernels == apart, isa
 
 
 def test_metadata_profile_and_memory_plan(every_op_path):

@@ -28,7 +28,7 @@ MemoryPlan PlanMemory(const std::vector<PlanOp>& ops, const std::vector<int64_t>
     while (plan.root[static_cast<size_t>(t)] != t) t = plan.root[static_cast<size_t>(t)];
     return t;
   };
-  // 1. Reshapes share their input's storage.
+  // 1. Aliases (reshapes, a transpose its input's writer laid out) share their input's storage.
   for (const PlanOp& op : ops) {
     if (op.alias) plan.root[static_cast<size_t>(op.outputs[0])] = root(op.inputs[0]);
   }

@@ -109,7 +109,9 @@ class QMatMul final : public Op, public RowSource {
     for (const auto& g : slices_) bytes += g->packed_bytes();
     return bytes;
   }
-  std::string kernel() const override { return consumed_ ? "(rows made by its shiftmax)" : name(); }
+  std::string kernel() const override {
+    return consumed_ ? "(rows made by its shiftmax)" : merged_ ? name() + ", heads merged" : name();
+  }
   std::string name() const override {
     return slices_.empty() ? "qmatmul_scalar" : "qmatmul:" + slices_.front()->name();
   }

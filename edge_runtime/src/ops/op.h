@@ -43,8 +43,9 @@ class Op {
   virtual Status Run(const TensorData& data, ThreadPool& pool) const = 0;
   // The kernel Prepare chose, as the kernel table names it ("qgemm_w8a8_avx512vnni").
   virtual std::string kernel() const = 0;
-  // The output is the input's bytes under another shape: the memory planner
-  // gives both one buffer and the op does nothing.
+  // The output is the input's bytes under another shape (or, a transpose
+  // merged with the op before it, in the layout that op wrote): the memory
+  // planner gives both one buffer and the op does nothing.
   virtual bool IsAlias() const { return false; }
   // The kernel reads element i of input 0 before it writes element i of the
   // output, so both may share a buffer when the input dies here.
