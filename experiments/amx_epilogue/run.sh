@@ -5,6 +5,7 @@
 set -eu
 cd "$(dirname "$0")"
 out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
 g++ -std=c++17 -O2 -Wall -Wextra -march=sapphirerapids overlap.cc -o "$out/overlap"
 "$out/overlap"
 "$out/overlap" 1024 1024 1024 | tail -5
