@@ -79,6 +79,12 @@ class GemmMmla final : public GemmKernel {
 
   std::string name() const override { return w4_ ? "gemm_w4a8_neon-i8mm" : "gemm_w8a8_neon-i8mm"; }
 
+  bool SetOutputStride(int64_t stride) override {
+    if (stride < N_) return false;
+    row_stride_ = stride;
+    return true;
+  }
+
   int64_t packed_bytes() const override {
     return static_cast<int64_t>(packed_.size() + gbytes_.size() + bias_.size() * 4 +
                                 rq_.size() * sizeof(RequantBlock<4>));
@@ -190,7 +196,7 @@ class GemmMmla final : public GemmKernel {
         const int32x4_t odd = vaddq_s32(vreinterpretq_s32_s64(vzip2q_s64(lo, hi)), bias);
         for (int r = 0; r < 2; ++r) {
           if (2 * i + r >= left) continue;
-          Store((row + 2 * i + r) * N_ + n, valid, r ? odd : even, rq_[static_cast<size_t>(n / 4)], y);
+          Store((row + 2 * i + r) * row_stride_ + n, valid, r ? odd : even, rq_[static_cast<size_t>(n / 4)], y);
         }
       }
     }
@@ -205,6 +211,7 @@ class GemmMmla final : public GemmKernel {
 
   int64_t N_, K_, np_ = 0, kp_ = 0, group_ = 0;
   int64_t live_ = 0;  // columns Run computes: N_, or (SetRight) those holding the first ones asked for
+  int64_t row_stride_ = N_;  // y's row stride (SetOutputStride)
   int out_bits_;
   bool x_u8_, b_kn_, w4_;
   AlignedArray<int8_t> packed_;  // W8 pairs, or W4 nibbles (PackW4)
