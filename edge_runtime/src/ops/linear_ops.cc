@@ -139,6 +139,7 @@ class QMatMul final : public Op, public RowSource {
   // own stores now take).
   bool WriteHeadsMerged(int64_t heads, int64_t rows, int64_t width) override {
     if (heads != B_ || rows != M_ || width != N_ || consumed_ || !SetStride(B_ * N_)) return false;
+    stride_ = B_ * N_;
     merged_ = true;
     return true;
   }
@@ -200,12 +201,9 @@ class QMatMul final : public Op, public RowSource {
     pool.ParallelFor(B_ * blocks, 1, [&](int64_t c0, int64_t c1) {
       for (int64_t c = c0; c < c1; ++c) {
         const int64_t b = c / blocks, m0 = c % blocks * rows, m1 = std::min(M_, m0 + rows);
-        if (merged_) {
-          const uint8_t* a = t[a_] + (b * M_ + m0) * K_;
-          if (!slices_[static_cast<size_t>(b)]->Run(a, 0, m1 - m0, t[y_] + (m0 * B_ + b) * N_ * y_bytes_)) ok = false;
-        } else if (!Rows(t, b * M_ + m0, b * M_ + m1, t[y_] + (b * M_ + m0) * N_ * y_bytes_)) {
-          ok = false;
-        }
+        // Row m0 of slice b: at (b·M + m0)·N, or merged at (m0·B + b)·N; its next rows stride_ on.
+        const int64_t first = merged_ ? (m0 * B_ + b) * N_ : (b * M_ + m0) * N_;
+        if (!Rows(t, b * M_ + m0, b * M_ + m1, t[y_] + first * y_bytes_)) ok = false;
       }
     });
     return ok ? Status::Ok() : MakeError(IE_ERR_OUT_OF_MEMORY, "qmatmul: no memory for GEMM scratch");
@@ -229,7 +227,8 @@ class QMatMul final : public Op, public RowSource {
   int64_t y_bytes_;
   bool transpose_b_;
   int64_t B_, M_, N_, K_;
-  int64_t stride_ = N_;  // Rows' row stride: N, or N padded to a cache line once fused (set_consumed)
+  // Rows' row stride: N; N padded to a cache line once fused (set_consumed); B·N merged (WriteHeadsMerged)
+  int64_t stride_ = N_;
   bool merged_ = false;  // Run writes [M, B, N] (WriteHeadsMerged)
   int32_t mult_;
   int shift_;
