@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from intedge.extras import MissingExtraError
 
-from . import peers
+from . import onednn_gemm, peers
 
 ENGINES = ("intedge-w8a8", "intedge-w4a8", "ort-fp32", "ort-int8", "executorch-xnnpack-fp32",
            "executorch-xnnpack-int8", "litert-int8-dynamic", "litert-int8-static", "torch-fp32")
@@ -451,7 +451,8 @@ def gemm_binary() -> str:
 
 def gemm(shapes: dict[str, tuple[str, ...]] = GEMM_SHAPES, isa: str | None = None, runs: int = 50) -> list[dict]:
     """One dict per (weights kind, shape): the binary's JSON (GMAC/s, repack ms, the measured peak,
-    peak_fraction)."""
+    peak_fraction); w8's also "onednn": oneDNN's int8 matmul on the shape (onednn_gemm.gemm_times' dict),
+    or {"skipped": why}."""
     rows = []
     for w, of_kind in shapes.items():
         if isa == "scalar" and w.startswith("act"):
@@ -463,6 +464,11 @@ def gemm(shapes: dict[str, tuple[str, ...]] = GEMM_SHAPES, isa: str | None = Non
         if done.returncode:
             raise RuntimeError(f"intedge-gemm-bench failed: {done.stderr.strip()}")
         rows += [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    w8 = [r for r in rows if r["weights"] == "w8"]
+    if w8:
+        vendor = onednn_gemm.gemm_times([(r["m"], r["k"], r["n"]) for r in w8], runs)
+        for r in w8:
+            r["onednn"] = {"skipped": vendor} if isinstance(vendor, str) else vendor[f"{r['m']}x{r['k']}x{r['n']}"]
     return rows
 
 
@@ -506,4 +512,19 @@ def format_gemm(rows: list[dict]) -> str:
         shape = f"{r['m']}x{r['k']}x{r['n']}"
         lines.append(f"  {shape:16} {r['weights']:7} {r['isa']:11} {r['median_ms']:8.3f} {repack} "
                      f"{r['gmacs']:8.1f} {peak} {frac:>8}")
+    vendor = [r for r in rows if "onednn" in r]
+    if vendor:
+        lines.append("oneDNN's int8 matmul on the w8 shapes (torch's onednn.qlinear_pointwise, uint8 out, one core; "
+                     "oneDNN's own time of its kernel, without torch's dispatch), beside the same run's peak:")
+    for r in vendor:
+        shape, v = f"{r['m']}x{r['k']}x{r['n']}", r["onednn"]
+        if "skipped" in v:
+            lines.append(f"  {shape:16} skipped: {v['skipped']}")
+            continue
+        gmacs = r["m"] * r["k"] * r["n"] / (v["median_ms"] * 1e6)
+        of_peak = f"{100 * gmacs / r['peak_gmacs']:.0f} % of the peak" if r["peak_gmacs"] else "no peak"
+        verdict = (f"intedge w8 {r['median_ms'] / v['median_ms']:.2f}x its time" if v["max_error"] <= 1
+                   else f"accuracy broken (off by {v['max_error']:.0f} from a float64 reference): not compared")
+        lines.append(f"  {shape:16} {v['kernel']:30} {v['median_ms']:8.3f} ms {gmacs:8.1f} GMAC/s  {of_peak};  "
+                     f"{verdict}")
     return "\n".join(lines)

@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from intedge.cli import main
-from intedge.profilers import bench
+from intedge.profilers import bench, onednn_gemm
 from intedge.profilers.bench import BenchResult, EngineTime
 from intedge.runtime import known_isas, supported_isas
 
@@ -92,6 +92,37 @@ def test_gemm_micro_benchmark(capsys):
         # only an attention product repacks its right operand, and that is part of its time
         assert (r["repack_ms"] is not None) == r["weights"].startswith("act")
         assert r["repack_ms"] is None or 0 < r["repack_ms"] < r["median_ms"]
+        # oneDNN's int8 matmul beside the w8 shapes wherever torch has oneDNN, its outputs within 1 of the
+        # float64 requant (a broken vendor run is not a reference)
+        assert ("onednn" in r) == (r["weights"] == "w8")
+        if "onednn" in r:
+            assert ("skipped" in r["onednn"]) == (not torch.backends.mkldnn.is_available())
+            assert "skipped" in r["onednn"] or (r["onednn"]["median_ms"] > 0 and r["onednn"]["max_error"] <= 1)
+
+
+def test_onednn_exec_times_are_read_from_its_verbose_lines():
+    verbose = "\n".join([
+        "onednn_verbose,v1,info,cpu,isa:Intel AVX-512",
+        "onednn_verbose,v1,primitive,exec,cpu,reorder,simple:any,undef,src:s8 dst:s8,,,192x768,0.48",
+        "onednn_verbose,v1,primitive,exec,cpu,matmul,brg_matmul:avx512_core_amx,undef,src:u8,attr-scales:wei:2,,"
+        "197x192:192x768,0.031",
+        "onednn_verbose,v1,primitive,exec,cpu,matmul,brg_matmul:avx512_core_amx,undef,src:u8,,,197x192:192x768,0.029",
+        "onednn_verbose,v1,primitive,exec,cpu,matmul,gemm:jit,undef,src:u8,,,8x8:8x8,0.002",
+        "a line of the child's own"])
+    assert onednn_gemm.parse_exec_times(verbose) == {
+        "197x192:192x768": ("brg_matmul:avx512_core_amx", [0.031, 0.029]), "8x8:8x8": ("gemm:jit", [0.002])}
+
+
+def test_gemm_table_compares_with_onednn_only_where_its_outputs_are_right():
+    row = {"m": 10, "k": 10, "n": 10, "weights": "w8", "isa": "amx", "median_ms": 0.002, "repack_ms": None,
+           "gmacs": 0.5, "peak_gmacs": 1000.0, "peak_fraction": 0.0005}
+    good = bench.format_gemm([row | {"onednn": {"median_ms": 0.004, "kernel": "brg_matmul:x", "max_error": 1.0}}])
+    assert "brg_matmul:x" in good and "intedge w8 0.50x its time" in good
+    broken = bench.format_gemm([row | {"onednn": {"median_ms": 0.004, "kernel": "brg_matmul:x", "max_error": 7.0}}])
+    assert "accuracy broken (off by 7" in broken and "its time" not in broken
+    skipped = bench.format_gemm([row | {"onednn": {"skipped": "this torch has no oneDNN"}}])
+    assert "skipped: this torch has no oneDNN" in skipped
+    assert "oneDNN" not in bench.format_gemm([row])
 
 
 @pytest.mark.parametrize("args, says", [
