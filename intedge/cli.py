@@ -737,7 +737,8 @@ def main(argv: list[str] | None = None) -> int:
                        "not counted as a peer. The table gives medians, ratios "
                        "to ORT int8, the cosines, intedge W8A8 against the fastest other engine that is not broken, "
                        "W4/W8 weight bytes and latency, and the share of nonlinear ops. MODEL gemm instead runs the "
-                       "int8 GEMM micro-benchmark (GMAC/s and the fraction of the core's int8 peak).")
+                       "int8 GEMM micro-benchmark (GMAC/s and the fraction of the core's int8 peak), with oneDNN's int8 "
+                       "matmul (torch's, AMX brgemm where the CPU has AMX) taking turns with it on the w8 shapes.")
     p.add_argument("model", metavar="MODEL", choices=["deit-tiny", "minilm", "gemm", "exports", *LM_NAMES],
                    help="deit-tiny (224×224, random weights), minilm (sequence 128), gemm, exports: each zoo "
                    "model's .pte/.tflite/.onnx in its runtime vs intedge's engine vs the runtime's own int8 path "

@@ -154,7 +154,8 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "intedge-gemm-bench: W4 needs K a multiple of the group size 32\n");
       return 2;
     }
-    // Deterministic operands; their values do not change the kernel's speed.
+    // Deterministic, varied operands, not zeros: AMX's tile loads of zeros
+    // run faster (kernels/x86/amx_tiles.h, PeakOperands).
     // The requant is a typical layer's: a multiplier in [2^30, 2^31) and a
     // shift of 40 (an output scale 2^10 times the accumulator's).
     // x and y 64-byte aligned, as the engine's arena places every

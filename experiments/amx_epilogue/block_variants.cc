@@ -4,44 +4,15 @@
 //   no stores  the same with the sums' tile stores left out: what the wait for them costs
 //   staggered  two sets of two sum tiles (32 × 16 blocks), the second half a block behind, so one
 //              set's stores fall amid the other's products; each set loads its own row tiles
-//   chunk C    K in chunks of C, each block's partial sums through memory between chunks, so a
-//              column pair's weights in a chunk stay within 16 KB of L1 (C = 512)
+//   chunk C    K in chunks of C (256, 384, 512, 768 where below K), each block's partial sums
+//              through memory between chunks; at C = 512 a column pair's weights in a chunk are
+//              16 KB, which stays in L1 beside the rows (placement.cc)
 // Not part of the engine; run.sh builds and runs it.
-#include <immintrin.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <chrono>
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
+#include "probe.h"
 
 namespace {
 
-constexpr int kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
-
-void Configure() {
-  alignas(64) uint8_t config[64] = {};
-  config[0] = 1;
-  for (int t = 0; t < 8; ++t) {
-    config[16 + 2 * t] = 64;
-    config[48 + t] = 16;
-  }
-  asm volatile("" : : "r"(config) : "memory");  // see placement.cc
-  _tile_loadconfig(config);
-}
-
-template <typename F>
-double BestNs(F f, int iters) {
-  double best = 1e30;
-  for (int round = 0; round < 9; ++round) {
-    const auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < iters; ++i) f();
-    best = std::min(best, std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() / iters);
-  }
-  return best;
-}
+using probe::BestNs;
 
 struct Gemm {
   int64_t M, K, N, S;  // S: 64-k steps
@@ -97,7 +68,7 @@ struct Gemm {
       for (int64_t r = 0; r < M; r += 32) {
         Zero();
         Steps(r, p, 0, S);
-        if (kStores) Store(sums);
+        if constexpr (kStores) Store(sums);
       }
     }
   }
@@ -161,49 +132,27 @@ struct Gemm {
   }
 };
 
-alignas(64) uint8_t g_step[4096];
-void Step() {
-  _tile_loadd(4, g_step, 64);
-  _tile_loadd(6, g_step + 1024, 128);
-  _tile_dpbusd(0, 4, 6);
-  _tile_loadd(7, g_step + 1088, 128);
-  _tile_dpbusd(1, 4, 7);
-  _tile_loadd(5, g_step + 2048, 64);
-  _tile_dpbusd(2, 5, 6);
-  _tile_dpbusd(3, 5, 7);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) != 0) {
-    std::fprintf(stderr, "block_variants: the kernel refused AMX tile data (no AMX here?)\n");
-    return 2;
-  }
-  const bool given = argc > 3;
-  const int64_t M = given ? atoll(argv[1]) : 128, K = given ? atoll(argv[2]) : 384, N = given ? atoll(argv[3]) : 384;
-  if (M <= 0 || K <= 0 || N <= 0 || M % 32 || K % 64 || N % 32) {
-    std::fprintf(stderr, "usage: block_variants [M K N]: M and N multiples of 32, K of 64 (default 128 384 384)\n");
-    return 2;
-  }
+  int64_t M, K, N;
+  if (!probe::Shape(argc, argv, "block_variants", &M, &K, &N) || !probe::StartTiles("block_variants")) return 2;
   Gemm g(M, K, N);
-  Configure();
-  const double macs = static_cast<double>(M * K * N);
-  const double step = 4 * 16 * 16 * 64 / BestNs(Step, 100000);
+  const double macs = static_cast<double>(M * K * N), step = probe::StepGmacs();
   const int iters = static_cast<int>(std::max<double>(20, 2e8 / macs));
   std::printf("%ldx%ldx%ld, no epilogue, best of 9 rounds; %% of the step on operands in L1 (%.0f GMAC/s)\n",
               static_cast<long>(M), static_cast<long>(K), static_cast<long>(N), step);
   auto row = [&](const char* name, double ns) {
     std::printf("  %-16s %9.2f µs  %3.0f %%\n", name, ns / 1e3, 100 * macs / ns / step);
   };
-  row("engine", BestNs([&] { g.Engine<true>(); }, iters));
-  row("no stores", BestNs([&] { g.Engine<false>(); }, iters));
-  row("staggered", BestNs([&] { g.Staggered(); }, iters));
+  row("engine", BestNs([&] { g.Engine<true>(); }, iters, 9));
+  row("no stores", BestNs([&] { g.Engine<false>(); }, iters, 9));
+  row("staggered", BestNs([&] { g.Staggered(); }, iters, 9));
   for (int64_t chunk : {256, 384, 512, 768}) {
     if (chunk >= K) break;
     char name[32];
     std::snprintf(name, sizeof name, "chunk %ld", static_cast<long>(chunk));
-    row(name, BestNs([&] { g.Chunked(chunk / 64); }, iters));
+    row(name, BestNs([&] { g.Chunked(chunk / 64); }, iters, 9));
   }
   _tile_release();
   return 0;

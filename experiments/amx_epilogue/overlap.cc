@@ -14,49 +14,17 @@
 //     block's k-steps. b and c must write the same bytes, and do.
 //
 // Not part of the engine; run.sh builds and runs it.
-#include <immintrin.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <chrono>
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <vector>
+
+#include "probe.h"
 
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593, as in the engine's AVX-512 files
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-constexpr int kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
-
-void Configure() {
-  alignas(64) uint8_t config[64] = {};
-  config[0] = 1;
-  for (int t = 0; t < 8; ++t) {
-    config[16 + 2 * t] = 64;
-    config[48 + t] = 16;
-  }
-  _tile_loadconfig(config);
-}
-
-// The best of seven rounds of `iters` calls, in ns a call.
-template <typename F>
-double BestNs(F f, int iters) {
-  double best = 1e30;
-  for (int round = 0; round < 7; ++round) {
-    const auto t0 = Clock::now();
-    for (int i = 0; i < iters; ++i) f();
-    best = std::min(best, std::chrono::duration<double, std::nano>(Clock::now() - t0).count() / iters);
-  }
-  return best;
-}
+using probe::BestNs;
 
 // ---- 1. vector µops beside the tile step ----
-
-alignas(64) uint8_t g_operands[4096];
 
 #define REGS "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8"
 #define EIGHT(ins)                                                                                       \
@@ -74,22 +42,11 @@ void VectorOps() {
   if constexpr (kKind == 4) asm volatile(SIXTY_FOUR("vpmulld") ::: REGS);
 }
 
-void TileStep() {
-  _tile_loadd(4, g_operands, 64);
-  _tile_loadd(6, g_operands + 1024, 64);
-  _tile_dpbusd(0, 4, 6);
-  _tile_loadd(7, g_operands + 2048, 64);
-  _tile_dpbusd(1, 4, 7);
-  _tile_loadd(5, g_operands + 3072, 64);
-  _tile_dpbusd(2, 5, 6);
-  _tile_dpbusd(3, 5, 7);
-}
-
 template <int kKind>
 void PortRow(const char* name) {
-  const double tiles = BestNs(TileStep, 100000);
+  const double tiles = BestNs(probe::StepInL1, 100000);
   const double vec = BestNs(VectorOps<kKind>, 100000);
-  const double both = BestNs([] { TileStep(); VectorOps<kKind>(); }, 100000);
+  const double both = BestNs([] { probe::StepInL1(); VectorOps<kKind>(); }, 100000);
   std::printf("  64 × %-8s  tiles alone %5.1f ns   vector alone %5.1f ns   both %5.1f ns\n", name, tiles, vec, both);
 }
 
@@ -176,17 +133,8 @@ struct Gemm {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) != 0) {
-    std::fprintf(stderr, "overlap: the kernel refused AMX tile data (no AMX here?)\n");
-    return 2;
-  }
-  const bool given = argc > 3;
-  const int64_t M = given ? atoll(argv[1]) : 128, K = given ? atoll(argv[2]) : 384, N = given ? atoll(argv[3]) : 384;
-  if (M <= 0 || K <= 0 || N <= 0 || M % 32 || K % 64 || N % 32) {
-    std::fprintf(stderr, "usage: overlap [M K N]: M and N multiples of 32, K of 64 (default 128 384 384)\n");
-    return 2;
-  }
-  Configure();
+  int64_t M, K, N;
+  if (!probe::Shape(argc, argv, "overlap", &M, &K, &N) || !probe::StartTiles("overlap")) return 2;
   std::printf("1. the GEMM's 64-k step (4 tile loads, 4 tdpbusd) beside 64 AVX-512 instructions, best of 7 rounds:\n");
   PortRow<0>("vpmuldq");
   PortRow<1>("vpsravd");
@@ -195,8 +143,7 @@ int main(int argc, char** argv) {
   PortRow<4>("vpmulld");
 
   Gemm g(M, K, N);
-  const double macs = static_cast<double>(M * K * N), peak_ns = BestNs(TileStep, 100000);
-  const double peak_gmacs = 4 * 16 * 16 * 64 / peak_ns;
+  const double macs = static_cast<double>(M * K * N), peak_gmacs = probe::StepGmacs();
   std::printf("2. %ldx%ldx%ld in 32 × 32 blocks (the step alone: %.0f GMAC/s), best of 7 rounds:\n",
               static_cast<long>(M), static_cast<long>(K), static_cast<long>(N), peak_gmacs);
   const int iters = static_cast<int>(std::max<double>(20, 2e8 / macs));

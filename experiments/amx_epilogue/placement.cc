@@ -5,33 +5,11 @@
 // 48 KB), 256 KB and 1 MB come from L2, 4 MB from L3 or memory. No block ends, no stores, no
 // epilogue: the best any GEMM over operands placed so could reach. Not part of the engine; run.sh
 // builds and runs it.
-#include <immintrin.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <chrono>
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
+#include "probe.h"
 
 namespace {
 
-constexpr int kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
 constexpr int64_t kStepBytes = 2048;  // two tiles of each operand a step
-
-void Configure() {
-  alignas(64) uint8_t config[64] = {};
-  config[0] = 1;
-  for (int t = 0; t < 8; ++t) {
-    config[16 + 2 * t] = 64;
-    config[48 + t] = 16;
-  }
-  // GCC 12 dropped the stores above as dead where this was inlined into a caller: the builtin does
-  // not say it reads the config.
-  asm volatile("" : : "r"(config) : "memory");
-  _tile_loadconfig(config);
-}
 
 // GMAC/s of `steps` steps, rows cycling through a_bytes of a, weights through b_bytes of b.
 double Rate(const uint8_t* a, int64_t a_bytes, const int8_t* b, int64_t b_bytes, int64_t steps) {
@@ -66,10 +44,7 @@ double Rate(const uint8_t* a, int64_t a_bytes, const int8_t* b, int64_t b_bytes,
 }  // namespace
 
 int main() {
-  if (syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) != 0) {
-    std::fprintf(stderr, "placement: the kernel refused AMX tile data (no AMX here?)\n");
-    return 2;
-  }
+  if (!probe::StartTiles("placement")) return 2;
   constexpr int64_t kMax = 4 << 20;
   auto* a = static_cast<uint8_t*>(std::aligned_alloc(64, kMax));
   auto* b = static_cast<int8_t*>(std::aligned_alloc(64, kMax));
@@ -77,16 +52,18 @@ int main() {
     a[i] = static_cast<uint8_t>(rand());
     b[i] = static_cast<int8_t>(rand());
   }
-  Configure();
   const int64_t sizes[] = {16 << 10, 32 << 10, 256 << 10, 1 << 20, 4 << 20};
   const char* names[] = {"16 KB", "32 KB", "256 KB", "1 MB", "4 MB"};
   // The step on one tile's worth of each (the engine's StepPeak): the 100 % of the table, after
-  // half a second of warm-up (the first runs are slow while the core's clock settles).
+  // a warm-up of 100 runs (the first runs are slow while the core's clock settles).
   for (int r = 0; r < 100; ++r) Rate(a, kStepBytes, b, kStepBytes, 20000);
   double peak = 0;
   for (int r = 0; r < 7; ++r) peak = std::max(peak, Rate(a, kStepBytes, b, kStepBytes, 20000));
+  const double dots = probe::DotGmacs();
+  std::printf("tdpbusd alone (four sums, tiles loaded once): %.0f GMAC/s; the 64-k step on one tile each: %.0f GMAC/s,\n"
+              "%.0f %% of that\n", dots, peak, 100 * peak / dots);
   std::printf("the 64-k step, rows cycling through A bytes and weights through B bytes: %% of its rate on one\n"
-              "tile each (%.0f GMAC/s), best of 5 runs of 20,000 steps\n  A \\ B ", peak);
+              "tile each, best of 5 runs of 20,000 steps\n  A \\ B ");
   for (const char* n : names) std::printf("%8s", n);
   std::printf("\n");
   for (int i = 0; i < 5; ++i) {

@@ -1,11 +1,12 @@
 // The AMX GEMM's int8 epilogue alone (issue 19; docs/benchmarks.md, the ninth session): a 32 × 32
 // block of int32 sums → bias, the engine's high-half requant (kernels/x86/requant_x86.h's
-// RequantHigh), int8 stores into rows 768 bytes apart, in a loop on data in L1. Two ways to narrow:
-// vpmovsdb a vector (the engine's), or four rows packed by vpackssdw / vpacksswb and put back in
-// order by one vpermd. Saturating to int16 and then to int8 is saturating to int8, so both must
-// write the same bytes; the probe exits 1 if they do not. At K = 192 the tile unit makes a
-// vector's sums in 3 cycles; if a vector's requant takes longer, the tiles wait for it however
-// well the two overlap. Not part of the engine; run.sh builds and runs it.
+// RequantHigh), int8 stores into rows 768 bytes apart, in a loop on data in L1. Two ways to narrow,
+// both the engine's own code (kernels/x86/zmm_traits.h): Store8, a vpmovsdb a vector (the way
+// before the ninth session), and Store8Rows4, four rows packed by vpackssdw / vpacksswb and put
+// back in order by one vpermd (the AMX epilogue's way since). Both must write the same bytes; the
+// probe exits 1 if they do not. At K = 192 the tile unit makes a vector's sums in 3 cycles; if a
+// vector's requant takes longer, the tiles wait for it however well the two overlap. Not part of
+// the engine; run.sh builds and runs it.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -19,39 +20,34 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
+namespace engine {
+#include "../../edge_runtime/kernels/x86/requant_x86.h"
+
+#include "../../edge_runtime/kernels/x86/zmm_traits.h"
+}  // namespace engine
+
 namespace {
 
+using engine::Zmm;
 constexpr int64_t kWidth = 768;
 alignas(64) int32_t g_sums[32 * 32], g_bias[32], g_mult[32], g_round[32], g_shift[32];
 alignas(64) int8_t g_out[32 * kWidth];
 
-__m512i Requant(__m512i z, __m512i m, __m512i m_odd, __m512i round, __m512i shift) {
-  const __m512i h = _mm512_mask_shuffle_epi32(_mm512_mul_epi32(_mm512_shuffle_epi32(z, _MM_PERM_DDBB), m_odd), 0x5555,
-                                              _mm512_mul_epi32(z, m), _MM_PERM_DDBB);
-  return _mm512_srav_epi32(_mm512_add_epi32(h, round), shift);
-}
-
 template <bool kPacked>
 __attribute__((noinline)) void Block(int8_t* y) {
-  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
   for (int b = 0; b < 2; ++b) {
     const __m512i m = _mm512_load_si512(g_mult + 16 * b), m_odd = _mm512_srli_epi64(m, 32);
     const __m512i round = _mm512_load_si512(g_round + 16 * b), shift = _mm512_load_si512(g_shift + 16 * b);
     const __m512i bias = _mm512_load_si512(g_bias + 16 * b);
     const int32_t* s = g_sums + 16 * b;
     int8_t* out = y + 16 * b;
-    auto q = [&](int r) { return Requant(_mm512_add_epi32(_mm512_load_si512(s + 32 * r), bias), m, m_odd, round, shift); };
+    auto q = [&](int r) {
+      return engine::RequantHigh(_mm512_add_epi32(_mm512_load_si512(s + 32 * r), bias), m, m_odd, round, shift);
+    };
     if constexpr (!kPacked) {
-      for (int r = 0; r < 32; ++r) _mm512_mask_cvtsepi32_storeu_epi8(out + r * kWidth, 0xFFFF, q(r));
+      for (int r = 0; r < 32; ++r) Zmm::Store8(out + r * kWidth, 16, q(r));
     } else {
-      for (int r = 0; r < 32; r += 4) {
-        const __m512i p = _mm512_permutexvar_epi32(
-            order, _mm512_packs_epi16(_mm512_packs_epi32(q(r), q(r + 1)), _mm512_packs_epi32(q(r + 2), q(r + 3))));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + r * kWidth), _mm512_castsi512_si128(p));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + (r + 1) * kWidth), _mm512_extracti32x4_epi32(p, 1));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + (r + 2) * kWidth), _mm512_extracti32x4_epi32(p, 2));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + (r + 3) * kWidth), _mm512_extracti32x4_epi32(p, 3));
-      }
+      for (int r = 0; r < 32; r += 4) Zmm::Store8Rows4(out + r * kWidth, kWidth, q(r), q(r + 1), q(r + 2), q(r + 3));
     }
   }
 }
@@ -89,7 +85,7 @@ int main() {
   Block<true>(g_out);
   const bool same = std::memcmp(one_by_one, g_out, sizeof g_out) == 0;
   std::printf("the int8 epilogue of a 32 × 32 block, ns a 16-output vector (best of 9 rounds):\n"
-              "  vpmovsdb a vector (the engine's)   %.2f\n  four rows packed, one vpermd       %.2f\n"
+              "  Store8, a vpmovsdb a vector         %.2f\n  Store8Rows4, four rows packed       %.2f\n"
               "  the two ways' bytes %s\n",
               NsPerVector<false>(), NsPerVector<true>(), same ? "match" : "DIFFER");
   return same ? 0 : 1;

@@ -109,8 +109,8 @@ struct AmxTiles {
 
   // tdpbusd's own throughput: four independent sums, as a block has.
   static int64_t Peak(int64_t iters) {
-    alignas(64) static uint8_t operand[16 * 64];
-    return OnSums(iters, [] {
+    const uint8_t* operand = PeakOperands();
+    return OnSums(iters, [operand] {
       _tile_loadd(4, operand, 64);
       _tile_loadd(5, operand, 64);
       _tile_loadd(6, operand, 64);
@@ -128,12 +128,26 @@ struct AmxTiles {
   // epilogue nor the operands' way from L2 and memory holds it back
   // (docs/benchmarks.md compares it with Peak and with whole GEMMs).
   static int64_t StepPeak(int64_t iters) {
-    alignas(64) static uint8_t rows[32 * 64];
-    alignas(64) static int8_t weights[16 * 128];
-    return OnSums(iters, [] {}, [] { Step<false>(rows, rows + 16 * 64, 64, weights, 128); });
+    const uint8_t* rows = PeakOperands();
+    const auto* weights = reinterpret_cast<const int8_t*>(rows + 32 * 64);
+    return OnSums(iters, [] {}, [rows, weights] { Step<false>(rows, rows + 16 * 64, 64, weights, 128); });
   }
 
  private:
+  // The peak loops' operands: varied bytes, as a layer's are. Tile loads of
+  // zeros run faster: zeros ran the step 1.2–1.3× as fast as these, random
+  // bytes or 0xff, while tdpbusd alone ran the same on all of them
+  // (experiments/amx_epilogue/zero_operands.cc).
+  static const uint8_t* PeakOperands() {
+    alignas(64) static uint8_t bytes[32 * 64 + 16 * 128];
+    static const bool filled = [] {
+      for (size_t i = 0; i < sizeof bytes; ++i) bytes[i] = static_cast<uint8_t>(i * 167 + 13);
+      return true;
+    }();
+    (void)filled;
+    return bytes;
+  }
+
   // `iters` rounds of `round` (four tile products) on zeroed sum tiles after
   // `setup`, the sums then stored so that the loop is not dead code: the
   // MACs done.

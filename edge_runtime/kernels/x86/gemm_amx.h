@@ -300,8 +300,15 @@ class GemmAmx final : public GemmDot4<Zmm> {
         }
       } else {
         const BlockRequant<kNR> requant(rq_[static_cast<size_t>(nb + b)]);
-        for (int64_t r = 0; r < valid; ++r, s += kBlockCols, out += width) {
-          const Vec q = requant(Zmm::Add(Zmm::Load(s), bias));
+        auto requantized = [&](int64_t i) { return requant(Zmm::Add(Zmm::Load(s + i * kBlockCols), bias)); };  // row i on
+        int64_t r = 0;
+        if constexpr (sizeof(T) == 1) {  // whole column blocks four rows at a time
+          for (; cols == kNR && r + 4 <= valid; r += 4, s += 4 * kBlockCols, out += 4 * width) {
+            Zmm::Store8Rows4(out, width, requantized(0), requantized(1), requantized(2), requantized(3));
+          }
+        }
+        for (; r < valid; ++r, s += kBlockCols, out += width) {
+          const Vec q = requantized(0);
           if constexpr (sizeof(T) == 2) {
             Zmm::Store16(out, cols, q);
           } else {

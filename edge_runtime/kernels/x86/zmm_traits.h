@@ -51,4 +51,18 @@ struct Zmm {
   static void Store32(int32_t* p, int valid, Vec v) { _mm512_mask_storeu_epi32(p, Mask(valid), v); }
   static void Store16(int16_t* p, int valid, Vec v) { _mm512_mask_cvtsepi32_storeu_epi16(p, Mask(valid), v); }
   static void Store8(int8_t* p, int valid, Vec v) { _mm512_mask_cvtsepi32_storeu_epi8(p, Mask(valid), v); }
+  // Four rows of 16 int32 narrowed to int8 with saturation, each row's 16
+  // bytes `stride` bytes after the last's: vpackssdw twice, vpacksswb and
+  // one vpermd for all four rows, where a vpmovsdb a row is two port-5 µops
+  // (experiments/amx_epilogue/requant.cc: the int8 epilogue in 15–17 % less time).
+  // Saturating to int16 and then to int8 is saturating to int8.
+  static void Store8Rows4(int8_t* p, int64_t stride, Vec q0, Vec q1, Vec q2, Vec q3) {
+    // After the packs, 128-bit lane l holds columns 4l..4l+3 of rows 0, 1, 2, 3 in its four dwords.
+    const Vec rows = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15),
+                                              _mm512_packs_epi16(_mm512_packs_epi32(q0, q1), _mm512_packs_epi32(q2, q3)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm512_castsi512_si128(rows));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p + stride), _mm512_extracti32x4_epi32(rows, 1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 2 * stride), _mm512_extracti32x4_epi32(rows, 2));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 3 * stride), _mm512_extracti32x4_epi32(rows, 3));
+  }
 };
