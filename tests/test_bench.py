@@ -103,6 +103,7 @@ def test_gemm_micro_benchmark(capsys):
         if r["isa"] == "amx" and "onednn" in r:
             assert "skipped" not in v and v["max_error"] <= 1 and "amx" in v["kernel"]
 
+
 def test_onednn_exec_times_are_read_from_its_verbose_lines():
     verbose = "\n".join([
         "onednn_verbose,v1,info,cpu,isa:Intel AVX-512",

@@ -38,37 +38,16 @@ struct Gemm {
 
   // Steps [k0, k1) of the block of rows r and column pair p into sum tiles 0..3.
   void Steps(int64_t r, int64_t p, int64_t k0, int64_t k1) const {
-    for (int64_t k = k0; k < k1; ++k) {
-      _tile_loadd(4, A(r, k), K);
-      _tile_loadd(6, B(p, k), 128);
-      _tile_dpbusd(0, 4, 6);
-      _tile_loadd(7, B(p, k) + 64, 128);
-      _tile_dpbusd(1, 4, 7);
-      _tile_loadd(5, A(r + 16, k), K);
-      _tile_dpbusd(2, 5, 6);
-      _tile_dpbusd(3, 5, 7);
-    }
-  }
-  static void Store(int32_t* c) {
-    _tile_stored(0, c, 128);
-    _tile_stored(1, c + 16, 128);
-    _tile_stored(2, c + 512, 128);
-    _tile_stored(3, c + 528, 128);
-  }
-  static void Zero() {
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
+    for (int64_t k = k0; k < k1; ++k) probe::Step(A(r, k), A(r + 16, k), K, B(p, k));
   }
 
   template <bool kStores>
   void Engine() {
     for (int64_t p = 0; p < N / 32; ++p) {
       for (int64_t r = 0; r < M; r += 32) {
-        Zero();
+        probe::ZeroSums();
         Steps(r, p, 0, S);
-        if constexpr (kStores) Store(sums);
+        if constexpr (kStores) probe::StoreSums(sums);
       }
     }
   }
@@ -80,7 +59,7 @@ struct Gemm {
         for (int64_t r = 0; r < M; r += 32) {
           int32_t* part = partial + r * 32;
           if (k0 == 0) {
-            Zero();
+            probe::ZeroSums();
           } else {
             _tile_loadd(0, part, 128);
             _tile_loadd(1, part + 16, 128);
@@ -88,7 +67,7 @@ struct Gemm {
             _tile_loadd(3, part + 528, 128);
           }
           Steps(r, p, k0, k1);
-          Store(k1 == S ? sums : part);
+          probe::StoreSums(k1 == S ? sums : part);
         }
       }
     }
@@ -97,7 +76,7 @@ struct Gemm {
   // Set X (tiles 0, 1) takes even column blocks, set Y (tiles 2, 3) odd ones, S / 2 steps later.
   void Staggered() {
     const int64_t blocks = M / 32, jobs = N / 32 * blocks, half = S / 2;
-    Zero();
+    probe::ZeroSums();
     for (int64_t t = 0; t < (jobs + 1) * S; ++t) {
       if (t / S < jobs) {
         const int64_t job = t / S, k = t % S, r = job % blocks * 32;

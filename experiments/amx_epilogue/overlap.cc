@@ -95,20 +95,9 @@ struct Gemm {
       const int8_t* pair = weights + n0 * K;
       for (int64_t i = 0; i < blocks; ++i) {
         const uint8_t* a = rows + i * 32 * K;
-        _tile_zero(0);
-        _tile_zero(1);
-        _tile_zero(2);
-        _tile_zero(3);
+        probe::ZeroSums();
         for (int64_t k = 0; k < steps; ++k) {
-          const int8_t* b = pair + k * 16 * 128;
-          _tile_loadd(4, a + k * 64, K);
-          _tile_loadd(6, b, 128);
-          _tile_dpbusd(0, 4, 6);
-          _tile_loadd(7, b + 64, 128);
-          _tile_dpbusd(1, 4, 7);
-          _tile_loadd(5, a + 16 * K + k * 64, K);
-          _tile_dpbusd(2, 5, 6);
-          _tile_dpbusd(3, 5, 7);
+          probe::Step(a + k * 64, a + 16 * K + k * 64, K, pair + k * 16 * 128);
           if (kMode == 2 && pending_row >= 0) {
             const int64_t upto = 32 * (k + 1) / steps;
             Epilogue(sums[cur ^ 1], done, upto, pending_row, pending_n0);
@@ -116,10 +105,7 @@ struct Gemm {
           }
         }
         if (kMode != 0 && pending_row >= 0) Epilogue(sums[cur ^ 1], done, 32, pending_row, pending_n0);
-        _tile_stored(0, sums[cur], 128);
-        _tile_stored(1, sums[cur] + 16, 128);
-        _tile_stored(2, sums[cur] + 512, 128);
-        _tile_stored(3, sums[cur] + 528, 128);
+        probe::StoreSums(sums[cur]);
         pending_row = i * 32;
         pending_n0 = n0;
         done = 0;

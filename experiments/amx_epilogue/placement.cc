@@ -13,29 +13,16 @@ constexpr int64_t kStepBytes = 2048;  // two tiles of each operand a step
 
 // GMAC/s of `steps` steps, rows cycling through a_bytes of a, weights through b_bytes of b.
 double Rate(const uint8_t* a, int64_t a_bytes, const int8_t* b, int64_t b_bytes, int64_t steps) {
-  _tile_zero(0);
-  _tile_zero(1);
-  _tile_zero(2);
-  _tile_zero(3);
+  probe::ZeroSums();
   int64_t ia = 0, ib = 0;
   const auto t0 = std::chrono::steady_clock::now();
   for (int64_t s = 0; s < steps; ++s) {
-    _tile_loadd(4, a + ia, 64);
-    _tile_loadd(6, b + ib, 128);
-    _tile_dpbusd(0, 4, 6);
-    _tile_loadd(7, b + ib + 64, 128);
-    _tile_dpbusd(1, 4, 7);
-    _tile_loadd(5, a + ia + 1024, 64);
-    _tile_dpbusd(2, 5, 6);
-    _tile_dpbusd(3, 5, 7);
+    probe::Step(a + ia, a + ia + 1024, 64, b + ib);
     ia = ia + kStepBytes < a_bytes ? ia + kStepBytes : 0;
     ib = ib + kStepBytes < b_bytes ? ib + kStepBytes : 0;
   }
-  alignas(64) static int32_t sums[4 * 256];
-  _tile_stored(0, sums, 64);
-  _tile_stored(1, sums + 256, 64);
-  _tile_stored(2, sums + 512, 64);
-  _tile_stored(3, sums + 768, 64);
+  alignas(64) static int32_t sums[32 * 32];
+  probe::StoreSums(sums);
   const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
   asm volatile("" : : "r"(sums) : "memory");
   return static_cast<double>(steps) * 4 * 16 * 16 * 64 / ns;

@@ -59,18 +59,39 @@ inline bool Shape(int argc, char** argv, const char* probe, int64_t* m, int64_t*
   return false;
 }
 
-// The GEMM's 64-k step: two row tiles (at operands and operands + 2048, 64-byte rows), two weight
-// tiles (from operands + 1024, 128-byte rows, as vpdpbusd's layout), four tdpbusd into sum tiles
-// 0..3. Leaves the operands in tiles 4..7.
-inline void Step(const uint8_t* operands) {
-  _tile_loadd(4, operands, 64);
-  _tile_loadd(6, operands + 1024, 128);
+// The GEMM's 64-k step, in the engine's order (kernels/x86/amx_tiles.h): the two 16-row tiles of
+// rows at a0 and a1 (rows a_stride bytes apart), the two column blocks' weight tiles at b and b + 64
+// (16 k-quads 128 bytes apart, vpdpbusd's layout), four tdpbusd into sum tiles 0..3. Leaves the
+// operands in tiles 4..7.
+inline void Step(const uint8_t* a0, const uint8_t* a1, int64_t a_stride, const void* b) {
+  const auto* w = static_cast<const uint8_t*>(b);
+  _tile_loadd(4, a0, a_stride);
+  _tile_loadd(6, w, 128);
   _tile_dpbusd(0, 4, 6);
-  _tile_loadd(7, operands + 1088, 128);
+  _tile_loadd(7, w + 64, 128);
   _tile_dpbusd(1, 4, 7);
-  _tile_loadd(5, operands + 2048, 64);
+  _tile_loadd(5, a1, a_stride);
   _tile_dpbusd(2, 5, 6);
   _tile_dpbusd(3, 5, 7);
+}
+
+// The step on 4 KB at `operands`: rows at 0 and 2048 (64-byte rows), weights from 1024.
+inline void Step(const uint8_t* operands) { Step(operands, operands + 2048, 64, operands + 1024); }
+
+// A block's four sum tiles zeroed, ...
+inline void ZeroSums() {
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+}
+
+// ... and stored as 32 rows of 32 int32 at c.
+inline void StoreSums(int32_t* c) {
+  _tile_stored(0, c, 128);
+  _tile_stored(1, c + 16, 128);
+  _tile_stored(2, c + 512, 128);
+  _tile_stored(3, c + 528, 128);
 }
 
 // The step's four tdpbusd alone, on the tiles as they are.

@@ -21,10 +21,7 @@ int main() {
         const int byte = fill == 0 ? 0 : fill == 1 ? rand() : fill == 2 ? 0xff : i * 167 + 13;
         g_operands[i] = static_cast<uint8_t>(byte);
       }
-      _tile_zero(0);
-      _tile_zero(1);
-      _tile_zero(2);
-      _tile_zero(3);
+      probe::ZeroSums();
       auto step = [] { probe::Step(g_operands); };
       probe::BestNs(step, 100000, 3);  // warm-up
       const double step_gmacs = 4 * 16 * 16 * 64 / probe::BestNs(step, 100000);

@@ -128,7 +128,7 @@ class QMatMul final : public Op, public RowSource {
     RowSource::set_consumed();
     constexpr int64_t kLineBytes = 64;
     const int64_t per_line = kLineBytes / y_bytes_, padded = (N_ + per_line - 1) / per_line * per_line;
-    if (SetStride(padded)) stride_ = padded;
+    SetStride(padded);
   }
   int64_t row_stride() const override { return stride_; }
 
@@ -139,7 +139,6 @@ class QMatMul final : public Op, public RowSource {
   // own stores now take).
   bool WriteHeadsMerged(int64_t heads, int64_t rows, int64_t width) override {
     if (heads != B_ || rows != M_ || width != N_ || consumed_ || !SetStride(B_ * N_)) return false;
-    stride_ = B_ * N_;
     merged_ = true;
     return true;
   }
@@ -212,14 +211,15 @@ class QMatMul final : public Op, public RowSource {
  private:
   // The batch slices (heads) divide evenly among the threads: each can be one call.
   bool SlicesDivide(int threads) const { return B_ % threads == 0; }
-  // Every slice's GEMM writes its rows `stride` elements apart, or (false) every one N apart, as a
-  // kernel that refuses writes them.
+  // Every slice's GEMM writes its rows `stride` elements apart, and Rows steps by it; or (false)
+  // every one N apart, as a kernel that refuses writes them.
   bool SetStride(int64_t stride) {
     bool all = !slices_.empty();
     for (const auto& g : slices_) all = g->SetOutputStride(stride) && all;
     if (!all) {
       for (const auto& g : slices_) g->SetOutputStride(N_);
     }
+    stride_ = all ? stride : N_;
     return all;
   }
 
